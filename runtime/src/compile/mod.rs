@@ -1,0 +1,172 @@
+//! Phase 4, compile: Cranelift IR to machine code, per function and in parallel, keeping each
+//! function's relocations, trap sites and source locations in the runtime's own types.
+
+pub mod trampolines;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::link::{self, LinkNames, LinkedCode};
+use crate::module::ModuleInfo;
+use crate::translate::env::{self, FuncEnv, NS_LIBCALL, NS_WASM_FUNC};
+use crate::trap::TrapCode;
+use crate::vm::libcalls::{cranelift_libcall, Libcall};
+use crate::vmoffsets::VMOffsets;
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::ir::{self, ExternalName, UserFuncName};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::{control::ControlPlane, Context, FinalizedRelocTarget};
+use cranelift_frontend::FunctionBuilderContext;
+use std::sync::Arc;
+
+/// Where a relocation points.
+#[derive(Clone, Copy, Debug)]
+pub enum RelocTarget {
+    /// The `i`th function given to the linker.
+    Func(u32),
+    /// An absolute address (libcalls).
+    Address(usize),
+}
+
+/// A relocation in one function's code.
+#[derive(Clone, Debug)]
+pub struct Relocation {
+    pub offset: u32,
+    pub kind: Reloc,
+    pub target: RelocTarget,
+    pub addend: i64,
+}
+
+/// Machine code of one function, before linking.
+pub struct CompiledFunction {
+    pub code: Vec<u8>,
+    pub alignment: u32,
+    pub relocs: Vec<Relocation>,
+    pub traps: Vec<(u32, TrapCode)>,
+    /// (code offset, wasm byte offset), sorted by code offset.
+    pub srclocs: Vec<(u32, u32)>,
+}
+
+/// Translates, compiles and links every defined function of a module.
+pub fn compile_module(engine: &Engine, info: &ModuleInfo, offsets: &VMOffsets) -> Result<LinkedCode> {
+    if let Some(tag) = info.tags.first() {
+        let _ = tag;
+        return Err(Error::Unsupported("exception tags (exception handling proposal)".into()));
+    }
+    let n = info.num_defined_funcs();
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get()).min(n.max(1));
+    let results: Vec<Result<CompiledFunction>> = if threads <= 1 || n < 8 {
+        let mut fctx = FunctionBuilderContext::new();
+        (0..n).map(|i| compile_function(engine, info, offsets, i, &mut fctx)).collect()
+    } else {
+        let mut slots: Vec<Option<Result<CompiledFunction>>> = (0..n).map(|_| None).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let chunks = std::sync::Mutex::new(&mut slots);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    let mut fctx = FunctionBuilderContext::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let r = compile_function(engine, info, offsets, i, &mut fctx);
+                        chunks.lock().unwrap()[i] = Some(r);
+                    }
+                });
+            }
+        });
+        slots.into_iter().map(|r| r.expect("every function compiled")).collect()
+    };
+    let funcs = results.into_iter().collect::<Result<Vec<_>>>()?;
+    link::link(
+        &funcs,
+        LinkNames {
+            module_name: info.names.module.clone(),
+            func_names: Arc::new(info.names.functions.clone()),
+            first_func_index: info.num_imported_funcs,
+        },
+    )
+}
+
+/// Translates and compiles the `defined`th defined function.
+fn compile_function(
+    engine: &Engine,
+    info: &ModuleInfo,
+    offsets: &VMOffsets,
+    defined: usize,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<CompiledFunction> {
+    let index = info.num_imported_funcs + defined as u32;
+    let range = info.bodies[defined].range.clone();
+    let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
+        &info.binary[range.clone()],
+        range.start as u64,
+    ));
+    let sig = env::wasm_signature(info.func_type(index));
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
+    let fenv = FuncEnv::new(info, offsets, engine.config().virtual_memory);
+    let config = engine.isa().frontend_config();
+    crate::translate::translate_function(fenv, index, &body, &mut func, fctx, config)?;
+    compile_ir(engine.isa(), func)
+}
+
+/// Compiles one Cranelift function and converts its metadata.
+pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFunction> {
+    let names = func.params.user_named_funcs().clone();
+    let mut ctx = Context::for_function(func);
+    let compiled = ctx
+        .compile(isa, &mut ControlPlane::default())
+        .map_err(|e| Error::Compile(format!("{:?}", e.inner)))?;
+    let buffer = &compiled.buffer;
+    let code = buffer.data().to_vec();
+    let alignment = buffer.alignment;
+    let traps = buffer.traps().iter().map(|t| (t.offset, trap_code(t.code))).collect();
+    let srclocs = buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default())
+        .map(|s| (s.start, s.loc.bits()))
+        .collect();
+    let mut relocs = Vec::new();
+    for r in buffer.relocs() {
+        let target = match &r.target {
+            FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                let name = &names[*name];
+                match name.namespace {
+                    NS_WASM_FUNC => RelocTarget::Func(name.index),
+                    NS_LIBCALL => RelocTarget::Address(Libcall::ALL[name.index as usize].address()),
+                    other => return Err(Error::Compile(format!("unknown name namespace {other}"))),
+                }
+            }
+            FinalizedRelocTarget::ExternalName(ExternalName::LibCall(call)) => {
+                RelocTarget::Address(cranelift_libcall(*call).ok_or_else(|| {
+                    Error::Compile(format!("Cranelift libcall {call:?} is not provided"))
+                })?)
+            }
+            other => return Err(Error::Compile(format!("unsupported relocation target {other:?}"))),
+        };
+        relocs.push(Relocation { offset: r.offset, kind: r.kind, target, addend: r.addend });
+    }
+    Ok(CompiledFunction { code, alignment, relocs, traps, srclocs })
+}
+
+/// Maps Cranelift's trap codes (and ours, see `translate::env::trap`) to [`TrapCode`].
+fn trap_code(code: ir::TrapCode) -> TrapCode {
+    use crate::translate::env::trap as t;
+    match code {
+        ir::TrapCode::STACK_OVERFLOW => TrapCode::StackOverflow,
+        ir::TrapCode::HEAP_OUT_OF_BOUNDS => TrapCode::MemoryOutOfBounds,
+        ir::TrapCode::INTEGER_OVERFLOW => TrapCode::IntegerOverflow,
+        ir::TrapCode::INTEGER_DIVISION_BY_ZERO => TrapCode::IntegerDivisionByZero,
+        ir::TrapCode::BAD_CONVERSION_TO_INTEGER => TrapCode::BadConversionToInteger,
+        c if c == t::UNREACHABLE => TrapCode::UnreachableCodeReached,
+        c if c == t::TABLE_OUT_OF_BOUNDS => TrapCode::TableOutOfBounds,
+        c if c == t::UNDEFINED_ELEMENT => TrapCode::UndefinedElement,
+        c if c == t::UNINITIALIZED_ELEMENT => TrapCode::UninitializedElement,
+        c if c == t::BAD_SIGNATURE => TrapCode::BadSignature,
+        c if c == t::NULL_REFERENCE => TrapCode::NullReference,
+        c if c == t::HOST => TrapCode::Host,
+        _ => TrapCode::UnreachableCodeReached,
+    }
+}

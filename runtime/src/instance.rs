@@ -1,0 +1,339 @@
+//! Phase 6, instantiate: resolve imports, build the vmctx, initialise globals, tables and
+//! memories in the spec's order, then run `start`.
+
+use crate::error::{Error, Result};
+use crate::externals::{new_global, Extern};
+use crate::module::{ConstExpr, ConstOp, DataMode, ElementMode, EntityIndex, Module};
+use crate::store::{FuncData, FuncKind, Func, Global, Instance, Memory, Store, StoreInner, Table};
+use crate::types::{ExternType, MemoryType, TableType, ValType};
+use crate::vm;
+use crate::vm::vmcontext::VMFuncRef;
+use crate::{Trap, TrapCode};
+
+/// An instance as the store keeps it.
+pub(crate) struct InstanceData {
+    pub(crate) module: Module,
+    /// The vmctx compiled code receives; laid out by `VMOffsets`.
+    pub(crate) vmctx: Box<[u64]>,
+    /// Funcrefs of the defined functions (imported ones live with their owner).
+    pub(crate) funcrefs: Box<[VMFuncRef]>,
+    pub(crate) funcs: Vec<Func>,
+    pub(crate) tables: Vec<Table>,
+    pub(crate) memories: Vec<Memory>,
+    pub(crate) globals: Vec<Global>,
+    /// Element segments as raw references; emptied by `elem.drop`.
+    pub(crate) elements: Vec<Vec<u64>>,
+    /// Whether each data segment was dropped.
+    pub(crate) data_dropped: Vec<bool>,
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the module's import order.
+    pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        if !store.inner.engine.same(&module.inner.engine) {
+            return Err(Error::Usage("module and store belong to different engines".into()));
+        }
+        let info = module.info();
+        if imports.len() != info.imports.len() {
+            return Err(Error::Link(format!(
+                "module needs {} imports, {} given",
+                info.imports.len(),
+                imports.len()
+            )));
+        }
+        for (import, ext) in info.imports.iter().zip(imports) {
+            check_guard(store, ext).map_err(|why| {
+                Error::Link(format!("import `{}::{}`: {why}", import.module, import.name))
+            })?;
+            check_import(store, &info.entity_type(import.index), ext)
+                .map_err(|why| Error::Link(format!("incompatible import type for `{}::{}`: {why}", import.module, import.name)))?;
+        }
+        let handle = allocate(store, module, imports)?;
+        initialize(store, handle)?;
+        if let Some(start) = info.start {
+            let func = store.inner.instances[handle.index as usize].funcs[start as usize];
+            func.call(store, &[], &mut [])?;
+        }
+        Ok(handle)
+    }
+
+    /// The export `name`, if there is one.
+    pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
+        let data = &store.inner.instances[self.checked(&store.inner)];
+        let index = data.module.info().exports.iter().find(|(n, _)| n == name)?.1;
+        Some(data.entity(index))
+    }
+
+    /// Every export with its name, in order.
+    pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
+        let data = &store.inner.instances[self.checked(&store.inner)];
+        data.module.info().exports.iter().map(|(n, i)| (n.clone(), data.entity(*i))).collect()
+    }
+
+    pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+    pub fn get_memory(&self, store: &Store, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+    pub fn get_global(&self, store: &Store, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+    pub fn get_table(&self, store: &Store, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+    /// The module this instance was made from.
+    pub fn module(&self, store: &Store) -> Module {
+        store.inner.instances[self.checked(&store.inner)].module.clone()
+    }
+}
+
+impl InstanceData {
+    fn entity(&self, index: EntityIndex) -> Extern {
+        match index {
+            EntityIndex::Func(i) => Extern::Func(self.funcs[i as usize]),
+            EntityIndex::Table(i) => Extern::Table(self.tables[i as usize]),
+            EntityIndex::Memory(i) => Extern::Memory(self.memories[i as usize]),
+            EntityIndex::Global(i) => Extern::Global(self.globals[i as usize]),
+            EntityIndex::Tag(_) => unreachable!("tags are rejected at compile time"),
+        }
+    }
+}
+
+fn check_import(store: &Store, expected: &ExternType, actual: &Extern) -> std::result::Result<(), String> {
+    let actual_ty = actual.ty(store);
+    let ok = match (expected, &actual_ty) {
+        (ExternType::Func(e), ExternType::Func(a)) => e == a,
+        (ExternType::Table(e), ExternType::Table(a)) => table_matches(e, a),
+        (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(e, a),
+        (ExternType::Global(e), ExternType::Global(a)) => {
+            e.mutable == a.mutable && (e.content == a.content || (!e.mutable && subtype(a.content, e.content)))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("expected {expected:?}, found {actual_ty:?}"))
+    }
+}
+
+/// Compiled code of this engine relies on guard pages exactly when the memory has them.
+fn check_guard(store: &Store, ext: &Extern) -> std::result::Result<(), String> {
+    if let Extern::Memory(m) = ext {
+        let memory = &store.inner.memories[m.checked(&store.inner)];
+        let expects = store.inner.engine.config().virtual_memory
+            && vm::memory::LinearMemory::can_be_guarded(&memory.ty());
+        if expects != memory.is_guarded() {
+            return Err("memory was created with a different bounds-check strategy".into());
+        }
+    }
+    Ok(())
+}
+
+fn subtype(a: ValType, b: ValType) -> bool {
+    match (a, b) {
+        (ValType::Ref(a), ValType::Ref(b)) => {
+            (b.nullable || !a.nullable) && (a.heap == b.heap || a.heap.top() == b.heap && a.heap.top() == b.heap.top())
+        }
+        _ => a == b,
+    }
+}
+
+fn limits_match(emin: u64, emax: Option<u64>, amin: u64, amax: Option<u64>) -> bool {
+    amin >= emin
+        && match (emax, amax) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(e), Some(a)) => a <= e,
+        }
+}
+
+fn table_matches(e: &TableType, a: &TableType) -> bool {
+    e.element == a.element && e.table64 == a.table64 && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
+}
+
+fn memory_matches(e: &MemoryType, a: &MemoryType) -> bool {
+    e.memory64 == a.memory64
+        && e.shared == a.shared
+        && e.page_size_log2 == a.page_size_log2
+        && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
+}
+
+/// Creates the instance's entities and vmctx and registers it in the store.
+fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    let info = module.info();
+    let inner = &mut *store.inner;
+    let instance_index = inner.instances.len();
+    let handle = Instance { store: inner.id, index: instance_index as u32 };
+    let mut data = InstanceData {
+        module: module.clone(),
+        vmctx: vec![0u64; module.inner.offsets.size() as usize / 8].into_boxed_slice(),
+        funcrefs: Box::new([]),
+        funcs: Vec::with_capacity(info.functions.len()),
+        tables: Vec::new(),
+        memories: Vec::new(),
+        globals: Vec::new(),
+        elements: Vec::new(),
+        data_dropped: vec![false; info.data.len()],
+    };
+    for ext in imports {
+        match *ext {
+            Extern::Func(f) => data.funcs.push(f),
+            Extern::Table(t) => data.tables.push(t),
+            Extern::Memory(m) => data.memories.push(m),
+            Extern::Global(g) => data.globals.push(g),
+        }
+    }
+    let vmctx_ptr = data.vmctx.as_mut_ptr() as *mut u8;
+    let first_func = inner.funcs.len();
+    data.funcrefs = (0..info.num_defined_funcs())
+        .map(|i| {
+            let index = info.num_imported_funcs as usize + i;
+            VMFuncRef {
+                code: module.inner.code.func_ptr(i),
+                vmctx: vmctx_ptr,
+                type_id: module.inner.type_ids[info.functions[index] as usize],
+                store_index: (first_func + i) as u32,
+            }
+        })
+        .collect();
+    for (i, funcref) in data.funcrefs.iter().enumerate() {
+        let index = info.num_imported_funcs as usize + i;
+        inner.funcs.push(FuncData { ty: info.func_type(index as u32).clone(), funcref, kind: FuncKind::Wasm });
+        data.funcs.push(inner.func_handle(first_func + i));
+    }
+    for def in &info.memories[info.num_imported_memories as usize..] {
+        inner.memories.push(vm::memory::LinearMemory::new(*def, inner.engine.config().virtual_memory)?);
+        data.memories.push(Memory { store: inner.id, index: inner.memories.len() as u32 - 1 });
+    }
+    for def in &info.tables[info.num_imported_tables as usize..] {
+        inner.tables.push(vm::table::TableStorage::new(def.ty, 0)?);
+        data.tables.push(Table { store: inner.id, index: inner.tables.len() as u32 - 1 });
+    }
+    for def in &info.globals[info.num_imported_globals as usize..] {
+        data.globals.push(new_global(inner, def.ty, 0));
+    }
+    write_vmctx(inner, &mut data, instance_index);
+    inner.instances.push(data);
+    Ok(handle)
+}
+
+/// Fills the vmctx with pointers to everything the instance uses.
+fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: usize) {
+    let module = data.module.clone();
+    let offsets = &module.inner.offsets;
+    let mut w = vm::VmctxWriter::new(&mut data.vmctx);
+    w.ptr(crate::vmoffsets::VMCTX_STORE, inner as *mut StoreInner as *const u8);
+    w.ptr(crate::vmoffsets::VMCTX_LIMITS, &*inner.limits as *const _ as *const u8);
+    w.u64(crate::vmoffsets::VMCTX_INSTANCE_INDEX, instance_index as u64);
+    for (i, id) in module.inner.type_ids.iter().enumerate() {
+        w.u32(offsets.type_id(i as u32), *id);
+    }
+    for (i, m) in data.memories.iter().enumerate() {
+        w.ptr(offsets.memory(i as u32), inner.memories[m.index as usize].definition() as *const u8);
+    }
+    for (i, t) in data.tables.iter().enumerate() {
+        w.ptr(offsets.table(i as u32), inner.tables[t.index as usize].definition() as *const u8);
+    }
+    for (i, g) in data.globals.iter().enumerate() {
+        w.ptr(offsets.global(i as u32), &*inner.globals[g.index as usize].storage as *const _ as *const u8);
+    }
+    for (i, f) in data.funcs.iter().enumerate() {
+        w.ptr(offsets.func(i as u32), inner.funcs[f.index as usize].funcref as *const u8);
+    }
+}
+
+/// Evaluates a constant expression in the context of instance `handle`.
+pub(crate) fn eval_const(inner: &StoreInner, data: &InstanceData, expr: &ConstExpr) -> Result<u128> {
+    let mut stack: Vec<u128> = Vec::with_capacity(2);
+    for op in expr {
+        let v = match *op {
+            ConstOp::I32(v) => v as u32 as u128,
+            ConstOp::I64(v) => v as u64 as u128,
+            ConstOp::F32(v) => v as u128,
+            ConstOp::F64(v) => v as u128,
+            ConstOp::V128(v) => v,
+            ConstOp::RefNull(_) => 0,
+            ConstOp::RefFunc(f) => inner.funcs[data.funcs[f as usize].index as usize].funcref as usize as u128,
+            ConstOp::GlobalGet(g) => inner.globals[data.globals[g as usize].index as usize].storage.bits,
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let (b, a) = (stack.pop().unwrap() as u32, stack.pop().unwrap() as u32);
+                (match op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }) as u128
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let (b, a) = (stack.pop().unwrap() as u64, stack.pop().unwrap() as u64);
+                (match op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }) as u128
+            }
+            ConstOp::Unsupported(what) => return Err(Error::Unsupported(what.to_string())),
+        };
+        stack.push(v);
+    }
+    stack.pop().ok_or_else(|| Error::Unsupported("empty constant expression".into()))
+}
+
+/// Globals, table initialisers, element and data segments, in the spec's order.
+fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
+    let inner = &mut *store.inner;
+    let index = handle.index as usize;
+    let module = inner.instances[index].module.clone();
+    let info = module.info();
+    for (i, def) in info.globals.iter().enumerate().skip(info.num_imported_globals as usize) {
+        let bits = eval_const(inner, &inner.instances[index], &def.init)?;
+        let g = inner.instances[index].globals[i];
+        inner.globals[g.index as usize].storage.bits = bits;
+    }
+    for (i, def) in info.tables.iter().enumerate().skip(info.num_imported_tables as usize) {
+        if let Some(init) = &def.init {
+            let raw = eval_const(inner, &inner.instances[index], init)? as u64;
+            let t = inner.instances[index].tables[i];
+            inner.tables[t.index as usize].fill_all(raw);
+        }
+    }
+    let mut elements = Vec::with_capacity(info.elements.len());
+    for seg in &info.elements {
+        let items = seg
+            .items
+            .iter()
+            .map(|e| eval_const(inner, &inner.instances[index], e).map(|v| v as u64))
+            .collect::<Result<Vec<u64>>>()?;
+        elements.push(items);
+    }
+    inner.instances[index].elements = elements;
+    let trap = |code| Error::Trap(Trap::new(code));
+    for (i, seg) in info.elements.iter().enumerate() {
+        match &seg.mode {
+            ElementMode::Active { table, offset } => {
+                let offset = eval_const(inner, &inner.instances[index], offset)? as u64;
+                let t = inner.instances[index].tables[*table as usize];
+                let items = std::mem::take(&mut inner.instances[index].elements[i]);
+                inner.tables[t.index as usize]
+                    .init(offset, &items)
+                    .ok_or_else(|| trap(TrapCode::TableOutOfBounds))?;
+            }
+            ElementMode::Declared => inner.instances[index].elements[i].clear(),
+            ElementMode::Passive => {}
+        }
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        if let DataMode::Active { memory, offset } = &seg.mode {
+            let offset = eval_const(inner, &inner.instances[index], offset)? as u64;
+            let m = inner.instances[index].memories[*memory as usize];
+            let bytes = info.data_bytes(i);
+            let mem = inner.memories[m.index as usize].data_mut();
+            let end = offset.checked_add(bytes.len() as u64).filter(|e| *e <= mem.len() as u64);
+            let Some(end) = end else { return Err(trap(TrapCode::MemoryOutOfBounds)) };
+            mem[offset as usize..end as usize].copy_from_slice(bytes);
+            inner.instances[index].data_dropped[i] = true;
+        }
+    }
+    Ok(())
+}

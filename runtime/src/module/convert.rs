@@ -1,0 +1,56 @@
+//! Phase 2, parse: conversion of wasmparser's types to the runtime's.
+
+use crate::error::{Error, Result};
+use crate::types::{FuncType, HeapType, RefType, ValType};
+use wasmparser as wp;
+
+pub(crate) fn val_type(t: wp::ValType) -> ValType {
+    match t {
+        wp::ValType::I32 => ValType::I32,
+        wp::ValType::I64 => ValType::I64,
+        wp::ValType::F32 => ValType::F32,
+        wp::ValType::F64 => ValType::F64,
+        wp::ValType::V128 => ValType::V128,
+        wp::ValType::Ref(r) => ValType::Ref(ref_type(r)),
+    }
+}
+
+pub(crate) fn ref_type(r: wp::RefType) -> RefType {
+    let heap = match r.heap_type() {
+        wp::HeapType::Abstract { ty, .. } => {
+            use wp::AbstractHeapType as A;
+            match ty {
+                A::Func => HeapType::Func,
+                A::NoFunc => HeapType::NoFunc,
+                A::Extern => HeapType::Extern,
+                A::NoExtern => HeapType::NoExtern,
+                A::Any => HeapType::Any,
+                A::Eq => HeapType::Eq,
+                A::I31 => HeapType::I31,
+                A::Struct => HeapType::Struct,
+                A::Array => HeapType::Array,
+                A::None => HeapType::None,
+                A::Exn => HeapType::Exn,
+                A::NoExn => HeapType::NoExn,
+                _ => HeapType::Any,
+            }
+        }
+        wp::HeapType::Concrete(idx) | wp::HeapType::Exact(idx) => {
+            HeapType::Concrete(idx.as_module_index().unwrap_or(u32::MAX))
+        }
+    };
+    RefType { nullable: r.is_nullable(), heap }
+}
+
+pub(crate) fn func_type(f: &wp::FuncType) -> FuncType {
+    FuncType::new(
+        f.params().iter().copied().map(val_type),
+        f.results().iter().copied().map(val_type),
+    )
+}
+
+pub(crate) fn wp_err(e: wp::BinaryReaderError) -> Error {
+    Error::from_wasmparser(e)
+}
+
+pub(crate) type ParseResult<T> = Result<T>;

@@ -1,0 +1,272 @@
+//! Phase 2, parse: the module's info, read from a validated binary.
+
+mod convert;
+mod parse;
+
+pub(crate) use convert::val_type;
+pub(crate) use parse::parse;
+
+use crate::types::{FuncType, GlobalType, MemoryType, RefType, TableType};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// An index into one of the module's index spaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntityIndex {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+    Tag(u32),
+}
+
+/// One entry of the type section.
+#[derive(Clone, Debug)]
+pub enum TypeDef {
+    Func(FuncType),
+    /// A struct or array type (GC proposal); not executable yet.
+    Gc,
+}
+
+/// One import: where it comes from and which index it fills.
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub index: EntityIndex,
+}
+
+/// An operator of a constant expression.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    RefNull(RefType),
+    RefFunc(u32),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+    /// Anything else (GC allocation, ...): evaluating it is unsupported.
+    Unsupported(&'static str),
+}
+
+/// A constant expression, as a sequence of stack operations.
+pub type ConstExpr = Vec<ConstOp>;
+
+/// A global definition.
+#[derive(Clone, Debug)]
+pub struct GlobalDef {
+    pub ty: GlobalType,
+    pub init: ConstExpr,
+}
+
+/// A table definition with its optional initialiser (function-references proposal).
+#[derive(Clone, Debug)]
+pub struct TableDef {
+    pub ty: TableType,
+    pub init: Option<ConstExpr>,
+}
+
+/// How an element segment is used.
+#[derive(Clone, Debug)]
+pub enum ElementMode {
+    Active { table: u32, offset: ConstExpr },
+    Passive,
+    Declared,
+}
+
+/// An element segment: a list of references.
+#[derive(Clone, Debug)]
+pub struct ElementSegment {
+    pub mode: ElementMode,
+    pub ty: RefType,
+    pub items: Vec<ConstExpr>,
+}
+
+/// How a data segment is used.
+#[derive(Clone, Debug)]
+pub enum DataMode {
+    Active { memory: u32, offset: ConstExpr },
+    Passive,
+}
+
+/// A data segment; its bytes are a range of the module binary.
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    pub mode: DataMode,
+    pub range: Range<usize>,
+}
+
+/// A function body: a range of the module binary.
+#[derive(Clone, Debug)]
+pub struct FunctionBody {
+    pub range: Range<usize>,
+}
+
+/// Everything the later phases need to know about a module.
+#[derive(Debug, Default)]
+pub struct ModuleInfo {
+    /// The binary the ranges below point into.
+    pub binary: Arc<[u8]>,
+    pub types: Vec<TypeDef>,
+    pub imports: Vec<Import>,
+    /// Type index of every function, imported ones first.
+    pub functions: Vec<u32>,
+    pub tables: Vec<TableDef>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<GlobalDef>,
+    /// Type index of every tag, imported ones first.
+    pub tags: Vec<u32>,
+    pub exports: Vec<(String, EntityIndex)>,
+    pub start: Option<u32>,
+    pub elements: Vec<ElementSegment>,
+    pub data: Vec<DataSegment>,
+    /// Bodies of the defined (not imported) functions.
+    pub bodies: Vec<FunctionBody>,
+    pub num_imported_funcs: u32,
+    pub num_imported_tables: u32,
+    pub num_imported_memories: u32,
+    pub num_imported_globals: u32,
+    pub num_imported_tags: u32,
+    pub names: Names,
+}
+
+/// The custom `name` section.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub module: Option<String>,
+    pub functions: HashMap<u32, String>,
+}
+
+impl ModuleInfo {
+    /// The signature of function `index`.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        self.type_as_func(self.functions[index as usize])
+    }
+
+    /// The function type at type index `index` (GC types have none).
+    pub fn type_as_func(&self, index: u32) -> &FuncType {
+        static EMPTY: std::sync::OnceLock<FuncType> = std::sync::OnceLock::new();
+        match &self.types[index as usize] {
+            TypeDef::Func(f) => f,
+            TypeDef::Gc => EMPTY.get_or_init(FuncType::default),
+        }
+    }
+
+    pub fn is_imported_func(&self, index: u32) -> bool {
+        index < self.num_imported_funcs
+    }
+
+    /// The bytes of a data segment.
+    pub fn data_bytes(&self, index: usize) -> &[u8] {
+        &self.binary[self.data[index].range.clone()]
+    }
+
+    pub fn num_defined_funcs(&self) -> usize {
+        self.bodies.len()
+    }
+}
+
+/// A validated and compiled module, ready to instantiate; cheap to clone.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+pub(crate) struct ModuleInner {
+    pub(crate) engine: crate::Engine,
+    pub(crate) info: ModuleInfo,
+    pub(crate) offsets: crate::vmoffsets::VMOffsets,
+    /// Engine-wide signature id of every type index (`u32::MAX` for GC types).
+    pub(crate) type_ids: Vec<u32>,
+    pub(crate) code: crate::link::LinkedCode,
+}
+
+impl Module {
+    /// Loads (text or binary), validates and compiles a module.
+    pub fn new(engine: &crate::Engine, bytes: impl AsRef<[u8]>) -> crate::Result<Module> {
+        let binary = crate::load::to_binary(bytes.as_ref())?;
+        Module::from_binary(engine, &binary)
+    }
+
+    /// Validates and compiles a binary module.
+    pub fn from_binary(engine: &crate::Engine, binary: &[u8]) -> crate::Result<Module> {
+        let info = parse(binary, engine.config().features())?;
+        let offsets = crate::vmoffsets::VMOffsets::new(&info);
+        let type_ids = info
+            .types
+            .iter()
+            .map(|t| match t {
+                TypeDef::Func(f) => engine.signatures().register(f),
+                TypeDef::Gc => u32::MAX,
+            })
+            .collect();
+        let code = crate::compile::compile_module(engine, &info, &offsets)?;
+        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, offsets, type_ids, code }) })
+    }
+
+    /// Reads, validates and compiles a `.wasm` or `.wat` file.
+    pub fn from_file(engine: &crate::Engine, path: impl AsRef<std::path::Path>) -> crate::Result<Module> {
+        let binary = crate::load::read_file(path.as_ref())?;
+        Module::from_binary(engine, &binary)
+    }
+
+    /// Checks that `bytes` (text or binary) is a valid module, without compiling it.
+    pub fn validate(engine: &crate::Engine, bytes: &[u8]) -> crate::Result<()> {
+        let binary = crate::load::to_binary(bytes)?;
+        parse(&binary, engine.config().features()).map(|_| ())
+    }
+
+    /// The module's name from the name section.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.info.names.module.as_deref()
+    }
+
+    /// The imports, in order.
+    pub fn imports(&self) -> Vec<crate::types::ImportType> {
+        let info = &self.inner.info;
+        info.imports
+            .iter()
+            .map(|i| crate::types::ImportType {
+                module: i.module.clone(),
+                name: i.name.clone(),
+                ty: info.entity_type(i.index),
+            })
+            .collect()
+    }
+
+    /// The exports, in order.
+    pub fn exports(&self) -> Vec<crate::types::ExportType> {
+        let info = &self.inner.info;
+        info.exports
+            .iter()
+            .map(|(name, index)| crate::types::ExportType { name: name.clone(), ty: info.entity_type(*index) })
+            .collect()
+    }
+
+    pub(crate) fn info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+}
+
+impl ModuleInfo {
+    /// The type of an entity of this module.
+    pub fn entity_type(&self, index: EntityIndex) -> crate::types::ExternType {
+        use crate::types::ExternType;
+        match index {
+            EntityIndex::Func(f) => ExternType::Func(self.func_type(f).clone()),
+            EntityIndex::Table(t) => ExternType::Table(self.tables[t as usize].ty),
+            EntityIndex::Memory(m) => ExternType::Memory(self.memories[m as usize]),
+            EntityIndex::Global(g) => ExternType::Global(self.globals[g as usize].ty),
+            EntityIndex::Tag(t) => ExternType::Tag(self.type_as_func(self.tags[t as usize]).clone()),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Phase 6, vm: everything that touches raw memory — code memory, linear memories, tables,
+//! the vmctx, libcalls, signal handlers and the entry into compiled code. The only `unsafe`
+//! code of the crate lives here.
+
+pub mod call;
+pub mod code_memory;
+pub mod libcalls;
+pub mod memory;
+pub mod signals;
+pub mod table;
+pub mod unwind;
+pub mod vmcontext;
+
+/// Writes fields of a vmctx being built.
+pub struct VmctxWriter<'a> {
+    words: &'a mut [u64],
+}
+
+impl<'a> VmctxWriter<'a> {
+    pub fn new(words: &'a mut [u64]) -> VmctxWriter<'a> {
+        VmctxWriter { words }
+    }
+    pub fn ptr(&mut self, offset: u32, p: *const u8) {
+        self.u64(offset, p as usize as u64);
+    }
+    pub fn u64(&mut self, offset: u32, v: u64) {
+        debug_assert!(offset % 8 == 0);
+        self.words[offset as usize / 8] = v;
+    }
+    pub fn u32(&mut self, offset: u32, v: u32) {
+        let word = &mut self.words[offset as usize / 8];
+        let shift = (offset % 8) * 8;
+        *word = (*word & !(0xffff_ffffu64 << shift)) | ((v as u64) << shift);
+    }
+}

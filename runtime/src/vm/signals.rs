@@ -1,0 +1,133 @@
+//! Phase 6, vm: signal handlers that turn faults in compiled code into traps.
+//!
+//! The handler asks: is wasm running on this thread, and is the faulting pc a trap site
+//! recorded at compile time? If so it records the trap and rewrites the context to resume in
+//! `resume_after_trap`; anything else goes to the handler that was installed before ours.
+
+use crate::vm::call::{current_state, TrapRecord};
+use crate::vm::unwind::resume_after_trap;
+use std::cell::Cell;
+use std::mem::MaybeUninit;
+use std::sync::Once;
+
+const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 4] = [MaybeUninit::uninit(); 4];
+static INSTALL: Once = Once::new();
+/// Size of the alternate signal stack we install on threads that run wasm.
+const ALT_STACK_SIZE: usize = 256 * 1024;
+
+/// Installs the handlers once per process.
+pub fn install_handlers() {
+    INSTALL.call_once(|| {
+        for (i, sig) in SIGNALS.iter().enumerate() {
+            // SAFETY: plain sigaction(2) calls; PREVIOUS is written only here, once, before any
+            // handler of ours can run, and only read by the handler afterwards.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = handler as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
+                libc::sigemptyset(&mut action.sa_mask);
+                let prev = &raw mut PREVIOUS[i];
+                if libc::sigaction(*sig, &action, (*prev).as_mut_ptr()) != 0 {
+                    panic!("cannot install the handler for signal {sig}");
+                }
+            }
+        }
+    });
+}
+
+thread_local! {
+    static ALT_STACK_READY: Cell<bool> = const { Cell::new(false) };
+    static ALT_STACK: Cell<usize> = const { Cell::new(0) };
+    static ALT_STACK_GUARD: AltStackGuard = const { AltStackGuard };
+}
+
+/// Frees this thread's alternate signal stack when the thread exits.
+struct AltStackGuard;
+
+impl Drop for AltStackGuard {
+    fn drop(&mut self) {
+        let base = ALT_STACK.with(|s| s.replace(0));
+        if base != 0 {
+            // SAFETY: disable the alternate stack before unmapping the memory we mapped for it.
+            unsafe {
+                let mut disable: libc::stack_t = std::mem::zeroed();
+                disable.ss_flags = libc::SS_DISABLE;
+                libc::sigaltstack(&disable, std::ptr::null_mut());
+                libc::munmap(base as *mut libc::c_void, ALT_STACK_SIZE);
+            }
+        }
+    }
+}
+
+/// Makes sure this thread has an alternate signal stack large enough for our handler.
+pub fn ensure_alt_stack() {
+    if ALT_STACK_READY.with(|r| r.replace(true)) {
+        return;
+    }
+    // SAFETY: query and set this thread's alternate stack with sigaltstack(2); the memory is
+    // a fresh private mapping that lives until the thread-local guard drops.
+    unsafe {
+        let mut old: libc::stack_t = std::mem::zeroed();
+        libc::sigaltstack(std::ptr::null(), &mut old);
+        if old.ss_flags & libc::SS_DISABLE == 0 && old.ss_size >= ALT_STACK_SIZE {
+            return;
+        }
+        let ptr = libc::mmap(
+            std::ptr::null_mut(),
+            ALT_STACK_SIZE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        assert!(ptr != libc::MAP_FAILED, "cannot map an alternate signal stack");
+        let stack = libc::stack_t { ss_sp: ptr, ss_flags: 0, ss_size: ALT_STACK_SIZE };
+        libc::sigaltstack(&stack, std::ptr::null_mut());
+        ALT_STACK.with(|s| s.set(ptr as usize));
+    }
+    ALT_STACK_GUARD.with(|_| {});
+}
+
+extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid ucontext_t for SA_SIGINFO handlers on Linux x86_64.
+    let gregs = unsafe { &mut (*(ctx as *mut libc::ucontext_t)).uc_mcontext.gregs };
+    let pc = gregs[libc::REG_RIP as usize] as usize;
+    let fp = gregs[libc::REG_RBP as usize] as usize;
+    let state = current_state();
+    if !state.is_null() {
+        if let Some(code) = crate::link::trap_code_at(pc) {
+            // SAFETY: `state` is this thread's live CallThreadState (set by `invoke`), and the
+            // frame-pointer chain from `fp` consists of compiled wasm frames that keep frame
+            // pointers, ending at the entry frame.
+            unsafe {
+                (*state).trap = Some(TrapRecord { code, pcs: crate::vm::call::backtrace(pc, fp) });
+                gregs[libc::REG_RIP as usize] = resume_after_trap as *const () as usize as i64;
+                gregs[libc::REG_RDI as usize] = (*state).jmpbuf() as i64;
+            }
+            return;
+        }
+    }
+    forward(sig, info, ctx);
+}
+
+/// Hands a signal that is not ours to the previously installed handler.
+fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let i = SIGNALS.iter().position(|s| *s == sig).expect("only our signals reach the handler");
+    // SAFETY: PREVIOUS[i] was initialised by `install_handlers` before our handler was set.
+    unsafe {
+        let prev = (*(&raw const PREVIOUS[i])).assume_init_ref();
+        if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
+            // Restore the default and return: the faulting instruction runs again and the
+            // default action (terminate, dump core) takes place.
+            libc::sigaction(sig, prev, std::ptr::null_mut());
+        } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                std::mem::transmute(prev.sa_sigaction);
+            f(sig, info, ctx);
+        } else {
+            let f: extern "C" fn(libc::c_int) = std::mem::transmute(prev.sa_sigaction);
+            f(sig);
+        }
+    }
+}

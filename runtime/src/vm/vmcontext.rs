@@ -1,0 +1,58 @@
+//! Phase 6, vm: the `#[repr(C)]` structures compiled code reads, shared with the host.
+//!
+//! Field offsets are pinned in `vmoffsets.rs`; the tests there keep both in step.
+
+/// A function as compiled code sees it: entry point (wasm calling convention), the callee's
+/// vmctx, and the engine-wide signature id checked by `call_indirect`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMFuncRef {
+    pub code: *const u8,
+    pub vmctx: *mut u8,
+    pub type_id: u32,
+    /// Index of the function in its store (not read by compiled code).
+    pub store_index: u32,
+}
+
+/// The part of a linear memory that compiled code reads.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemoryDefinition {
+    pub base: *mut u8,
+    /// Current size in bytes.
+    pub length: u64,
+}
+
+/// The part of a table that compiled code reads. Elements are 64-bit references (0 is null).
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTableDefinition {
+    pub base: *mut u64,
+    /// Current size in elements.
+    pub length: u64,
+}
+
+/// Storage of one global; every value type fits in 16 bytes.
+#[repr(C, align(16))]
+#[derive(Debug, Default)]
+pub struct VMGlobal {
+    pub bits: u128,
+}
+
+/// Per-store limits that compiled code checks.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct VMRuntimeLimits {
+    /// Lowest address the stack may grow to; functions trap below it.
+    pub stack_limit: usize,
+}
+
+/// The store index of the function a non-null raw funcref points to.
+///
+/// Raw funcrefs are only ever made from `VMFuncRef`s owned by a store (instances' funcref
+/// arrays and host function boxes), which live as long as the store that hands them out.
+pub(crate) fn funcref_store_index(raw: u64) -> u32 {
+    debug_assert!(raw != 0);
+    // SAFETY: see above: `raw` points to a live `VMFuncRef` of the calling store.
+    unsafe { (*(raw as usize as *const VMFuncRef)).store_index }
+}

@@ -1,0 +1,92 @@
+//! Phase 6, vm: the layout of an instance's vmctx, computed in exactly one place.
+//!
+//! ```text
+//! 0   *mut StoreInner        the owning store
+//! 8   *const VMRuntimeLimits stack limit
+//! 16  u64                    index of the instance in its store
+//! 24  [u32; types]           engine-wide signature id of every type index (padded to 8)
+//!     [*mut VMMemoryDefinition; memories]
+//!     [*mut VMTableDefinition; tables]
+//!     [*mut VMGlobal; globals]
+//!     [*const VMFuncRef; functions]
+//! ```
+
+use crate::module::ModuleInfo;
+
+/// Byte offsets of the vmctx fields of one module's instances.
+#[derive(Clone, Debug)]
+pub struct VMOffsets {
+    types: u32,
+    memories: u32,
+    tables: u32,
+    globals: u32,
+    funcs: u32,
+    size: u32,
+}
+
+pub const VMCTX_STORE: u32 = 0;
+pub const VMCTX_LIMITS: u32 = 8;
+pub const VMCTX_INSTANCE_INDEX: u32 = 16;
+const HEADER: u32 = 24;
+const PTR: u32 = 8;
+
+/// Offsets inside the structures of `vm/vmcontext.rs`.
+pub const FUNCREF_CODE: i32 = 0;
+pub const FUNCREF_VMCTX: i32 = 8;
+pub const FUNCREF_TYPE_ID: i32 = 16;
+pub const MEMORY_BASE: i32 = 0;
+pub const MEMORY_LENGTH: i32 = 8;
+pub const TABLE_BASE: i32 = 0;
+pub const TABLE_LENGTH: i32 = 8;
+pub const LIMITS_STACK_LIMIT: i32 = 0;
+
+impl VMOffsets {
+    pub fn new(info: &ModuleInfo) -> VMOffsets {
+        let types = HEADER;
+        let memories = types + (info.types.len() as u32 * 4).next_multiple_of(8);
+        let tables = memories + info.memories.len() as u32 * PTR;
+        let globals = tables + info.tables.len() as u32 * PTR;
+        let funcs = globals + info.globals.len() as u32 * PTR;
+        let size = funcs + info.functions.len() as u32 * PTR;
+        VMOffsets { types, memories, tables, globals, funcs, size }
+    }
+    pub fn type_id(&self, index: u32) -> u32 {
+        self.types + index * 4
+    }
+    pub fn memory(&self, index: u32) -> u32 {
+        self.memories + index * PTR
+    }
+    pub fn table(&self, index: u32) -> u32 {
+        self.tables + index * PTR
+    }
+    pub fn global(&self, index: u32) -> u32 {
+        self.globals + index * PTR
+    }
+    pub fn func(&self, index: u32) -> u32 {
+        self.funcs + index * PTR
+    }
+    /// Total size in bytes.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vm::vmcontext::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn struct_offsets_match_the_layout() {
+        assert_eq!(offset_of!(VMFuncRef, code), FUNCREF_CODE as usize);
+        assert_eq!(offset_of!(VMFuncRef, vmctx), FUNCREF_VMCTX as usize);
+        assert_eq!(offset_of!(VMFuncRef, type_id), FUNCREF_TYPE_ID as usize);
+        assert_eq!(offset_of!(VMMemoryDefinition, base), MEMORY_BASE as usize);
+        assert_eq!(offset_of!(VMMemoryDefinition, length), MEMORY_LENGTH as usize);
+        assert_eq!(offset_of!(VMTableDefinition, base), TABLE_BASE as usize);
+        assert_eq!(offset_of!(VMTableDefinition, length), TABLE_LENGTH as usize);
+        assert_eq!(offset_of!(VMRuntimeLimits, stack_limit), LIMITS_STACK_LIMIT as usize);
+        assert_eq!(std::mem::size_of::<VMGlobal>(), 16);
+    }
+}

@@ -1,0 +1,83 @@
+//! Public API tests: compile, instantiate, call, trap, host functions.
+
+use runtime::*;
+
+fn instance(store: &mut Store, wat: &str, imports: &[Extern]) -> Instance {
+    let module = Module::new(store.engine(), wat).unwrap();
+    Instance::new(store, &module, imports).unwrap()
+}
+
+fn call(store: &mut Store, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
+    let f = inst.get_func(store, name).unwrap();
+    let mut results = vec![Val::I32(0); f.ty(store).results().len()];
+    f.call(store, args, &mut results)?;
+    Ok(results)
+}
+
+#[test]
+fn fib_runs() {
+    let mut store = Store::new(&Engine::default());
+    let inst = instance(
+        &mut store,
+        r#"(module (func $fib (export "fib") (param i32) (result i32)
+            (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+              (then (local.get 0))
+              (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                             (call $fib (i32.sub (local.get 0) (i32.const 2))))))))"#,
+        &[],
+    );
+    assert_eq!(call(&mut store, inst, "fib", &[Val::I32(20)]).unwrap(), vec![Val::I32(6765)]);
+}
+
+#[test]
+fn traps_are_reported_and_execution_continues() {
+    let mut store = Store::new(&Engine::default());
+    let inst = instance(
+        &mut store,
+        r#"(module (memory 1)
+            (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+            (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+            (func (export "unreachable") unreachable)
+            (func $r (export "recurse") (call $r)))"#,
+        &[],
+    );
+    for _ in 0..3 {
+        let e = call(&mut store, inst, "div", &[Val::I32(1), Val::I32(0)]).unwrap_err();
+        assert_eq!(e.as_trap().unwrap().code(), TrapCode::IntegerDivisionByZero, "{e}");
+        let e = call(&mut store, inst, "div", &[Val::I32(i32::MIN), Val::I32(-1)]).unwrap_err();
+        assert_eq!(e.as_trap().unwrap().code(), TrapCode::IntegerOverflow, "{e}");
+        let e = call(&mut store, inst, "load", &[Val::I32(65534)]).unwrap_err();
+        assert_eq!(e.as_trap().unwrap().code(), TrapCode::MemoryOutOfBounds, "{e}");
+        let e = call(&mut store, inst, "unreachable", &[]).unwrap_err();
+        assert_eq!(e.as_trap().unwrap().code(), TrapCode::UnreachableCodeReached, "{e}");
+        assert!(!e.as_trap().unwrap().backtrace().is_empty());
+        let e = call(&mut store, inst, "recurse", &[]).unwrap_err();
+        assert_eq!(e.as_trap().unwrap().code(), TrapCode::StackOverflow, "{e}");
+    }
+    assert_eq!(call(&mut store, inst, "div", &[Val::I32(7), Val::I32(2)]).unwrap(), vec![Val::I32(3)]);
+}
+
+#[test]
+fn host_functions_are_called_and_can_trap() {
+    let mut store = Store::new(&Engine::default());
+    let add = Func::new(
+        &mut store,
+        FuncType::new([ValType::I32, ValType::I32], [ValType::I32]),
+        |_, args, results| {
+            results[0] = Val::I32(args[0].i32().unwrap() + args[1].i32().unwrap());
+            Ok(())
+        },
+    );
+    let fail = Func::new(&mut store, FuncType::new([], []), |_, _, _| Err(Trap::host("nope")));
+    let inst = instance(
+        &mut store,
+        r#"(module (import "h" "add" (func $add (param i32 i32) (result i32)))
+            (import "h" "fail" (func $fail))
+            (func (export "f") (result i32) (call $add (i32.const 2) (i32.const 40)))
+            (func (export "g") (call $fail)))"#,
+        &[Extern::Func(add), Extern::Func(fail)],
+    );
+    assert_eq!(call(&mut store, inst, "f", &[]).unwrap(), vec![Val::I32(42)]);
+    let e = call(&mut store, inst, "g", &[]).unwrap_err();
+    assert_eq!(e.as_trap().unwrap().message(), "nope");
+}
