@@ -6,7 +6,7 @@ use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
 use crate::values::Val;
 use crate::vm;
 use crate::vm::vmcontext::{VMFuncRef, VMGlobal};
-pub use crate::store::{Func, Global, Instance, Memory, Table};
+pub use crate::store::{Func, Global, Instance, Memory, Table, Tag};
 use crate::Trap;
 
 /// Anything an instance can import or export.
@@ -16,6 +16,7 @@ pub enum Extern {
     Table(Table),
     Memory(Memory),
     Global(Global),
+    Tag(Tag),
 }
 
 impl Extern {
@@ -26,6 +27,7 @@ impl Extern {
             Extern::Table(t) => ExternType::Table(t.ty(store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(store)),
             Extern::Global(g) => ExternType::Global(g.ty(store)),
+            Extern::Tag(t) => ExternType::Tag(t.ty(store)),
         }
     }
     pub fn into_func(self) -> Option<Func> {
@@ -251,6 +253,18 @@ impl Global {
         let bits = store.inner.val_to_raw(&val);
         store.inner.globals[i].storage.bits = bits;
         Ok(())
+    }
+}
+
+impl Tag {
+    /// A new exception tag whose payload has the parameter types of `ty`.
+    pub fn new(store: &mut Store, ty: FuncType) -> Tag {
+        let inner = &mut *store.inner;
+        inner.tags.push(ty);
+        Tag { store: inner.id, index: inner.tags.len() as u32 - 1 }
+    }
+    pub fn ty(&self, store: &Store) -> FuncType {
+        store.inner.tags[self.checked(&store.inner)].clone()
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::externals::{new_global, Extern};
 use crate::module::{ConstExpr, ConstOp, DataMode, ElementMode, EntityIndex, Module};
-use crate::store::{FuncData, FuncKind, Func, Global, Instance, Memory, Store, StoreInner, Table};
+use crate::store::{Func, FuncData, FuncKind, Global, Instance, Memory, Store, StoreInner, Table, Tag};
 use crate::types::{ExternType, MemoryType, TableType, ValType};
 use crate::vm;
 use crate::vm::vmcontext::VMFuncRef;
@@ -21,6 +21,7 @@ pub(crate) struct InstanceData {
     pub(crate) tables: Vec<Table>,
     pub(crate) memories: Vec<Memory>,
     pub(crate) globals: Vec<Global>,
+    pub(crate) tags: Vec<Tag>,
     /// Element segments as raw references; emptied by `elem.drop`.
     pub(crate) elements: Vec<Vec<u64>>,
     /// Whether each data segment was dropped.
@@ -95,7 +96,7 @@ impl InstanceData {
             EntityIndex::Table(i) => Extern::Table(self.tables[i as usize]),
             EntityIndex::Memory(i) => Extern::Memory(self.memories[i as usize]),
             EntityIndex::Global(i) => Extern::Global(self.globals[i as usize]),
-            EntityIndex::Tag(_) => unreachable!("tags are rejected at compile time"),
+            EntityIndex::Tag(i) => Extern::Tag(self.tags[i as usize]),
         }
     }
 }
@@ -106,6 +107,7 @@ fn check_import(store: &Store, expected: &ExternType, actual: &Extern) -> std::r
         (ExternType::Func(e), ExternType::Func(a)) => e == a,
         (ExternType::Table(e), ExternType::Table(a)) => table_matches(e, a),
         (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(e, a),
+        (ExternType::Tag(e), ExternType::Tag(a)) => e == a,
         (ExternType::Global(e), ExternType::Global(a)) => {
             e.mutable == a.mutable && (e.content == a.content || (!e.mutable && subtype(a.content, e.content)))
         }
@@ -174,6 +176,7 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
         tables: Vec::new(),
         memories: Vec::new(),
         globals: Vec::new(),
+        tags: Vec::new(),
         elements: Vec::new(),
         data_dropped: vec![false; info.data.len()],
     };
@@ -183,6 +186,7 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
             Extern::Table(t) => data.tables.push(t),
             Extern::Memory(m) => data.memories.push(m),
             Extern::Global(g) => data.globals.push(g),
+            Extern::Tag(t) => data.tags.push(t),
         }
     }
     let vmctx_ptr = data.vmctx.as_mut_ptr() as *mut u8;
@@ -213,6 +217,10 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
     }
     for def in &info.globals[info.num_imported_globals as usize..] {
         data.globals.push(new_global(inner, def.ty, 0));
+    }
+    for ty in &info.tags[info.num_imported_tags as usize..] {
+        inner.tags.push(info.type_as_func(*ty).clone());
+        data.tags.push(Tag { store: inner.id, index: inner.tags.len() as u32 - 1 });
     }
     write_vmctx(inner, &mut data, instance_index);
     inner.instances.push(data);

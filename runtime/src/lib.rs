@@ -7,6 +7,7 @@
 
 pub mod load;
 pub mod module;
+pub mod wast;
 
 mod compile;
 mod engine;
@@ -29,7 +30,7 @@ pub use error::{Error, Result};
 pub use externals::{Caller, Extern};
 pub use linker::Linker;
 pub use module::Module;
-pub use store::{Func, Global, Instance, Memory, Store, Table};
+pub use store::{Func, Global, Instance, Memory, Store, Table, Tag};
 pub use trap::{FrameInfo, Trap, TrapCode};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, RefType,

@@ -28,6 +28,8 @@ pub(crate) struct StoreInner {
     pub(crate) tables: Vec<TableStorage>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
+    /// Signatures of the exception tags; a tag's identity is its index.
+    pub(crate) tags: Vec<FuncType>,
     /// The `Store` that entered wasm most recently, for host functions' `Caller`.
     pub(crate) entry_store: *mut Store,
 }
@@ -67,6 +69,7 @@ impl Store {
                 tables: Vec::new(),
                 globals: Vec::new(),
                 instances: Vec::new(),
+                tags: Vec::new(),
                 entry_store: std::ptr::null_mut(),
             }),
         }
@@ -114,6 +117,10 @@ handle!(
 handle!(
     /// An instantiated module in a store.
     Instance
+);
+handle!(
+    /// An exception tag in a store.
+    Tag
 );
 
 impl StoreInner {

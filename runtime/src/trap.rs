@@ -18,6 +18,8 @@ pub enum TrapCode {
     BadConversionToInteger,
     UnreachableCodeReached,
     NullReference,
+    /// `call_ref` on a null reference.
+    NullFunctionReference,
     CastFailure,
     /// A host function returned an error (see the trap's message).
     Host,
@@ -40,6 +42,7 @@ impl TrapCode {
             TrapCode::BadConversionToInteger => "invalid conversion to integer",
             TrapCode::UnreachableCodeReached => "unreachable",
             TrapCode::NullReference => "null reference",
+            TrapCode::NullFunctionReference => "null function reference",
             TrapCode::CastFailure => "cast failure",
             TrapCode::Host => "host function error",
             TrapCode::Exit => "exit",

@@ -48,10 +48,6 @@ pub struct CompiledFunction {
 
 /// Translates, compiles and links every defined function of a module.
 pub fn compile_module(engine: &Engine, info: &ModuleInfo, offsets: &VMOffsets) -> Result<LinkedCode> {
-    if let Some(tag) = info.tags.first() {
-        let _ = tag;
-        return Err(Error::Unsupported("exception tags (exception handling proposal)".into()));
-    }
     let n = info.num_defined_funcs();
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get()).min(n.max(1));
     let results: Vec<Result<CompiledFunction>> = if threads <= 1 || n < 8 {
@@ -107,7 +103,11 @@ fn compile_function(
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
     let fenv = FuncEnv::new(info, offsets, engine.config().virtual_memory);
     let config = engine.isa().frontend_config();
-    crate::translate::translate_function(fenv, index, &body, &mut func, fctx, config)?;
+    if let Err(e) = crate::translate::translate_function(fenv, index, &body, &mut func, fctx, config) {
+        // A translation that stopped half-way leaves the builder context dirty.
+        *fctx = FunctionBuilderContext::new();
+        return Err(e);
+    }
     compile_ir(engine.isa(), func)
 }
 
@@ -167,6 +167,7 @@ fn trap_code(code: ir::TrapCode) -> TrapCode {
         c if c == t::BAD_SIGNATURE => TrapCode::BadSignature,
         c if c == t::NULL_REFERENCE => TrapCode::NullReference,
         c if c == t::HOST => TrapCode::Host,
+        c if c == t::NULL_FUNCTION_REFERENCE => TrapCode::NullFunctionReference,
         _ => TrapCode::UnreachableCodeReached,
     }
 }

@@ -29,6 +29,7 @@ pub mod trap {
     pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(5);
     pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
     pub const HOST: TrapCode = TrapCode::unwrap_user(7);
+    pub const NULL_FUNCTION_REFERENCE: TrapCode = TrapCode::unwrap_user(8);
     pub const MEMORY_OUT_OF_BOUNDS: TrapCode = TrapCode::HEAP_OUT_OF_BOUNDS;
 }
 

@@ -60,7 +60,7 @@ impl FuncTranslator<'_, '_> {
             }
             O::CallRef { type_index } | O::ReturnCallRef { type_index } => {
                 let r = self.pop();
-                self.b.ins().trapz(r, trap::NULL_REFERENCE);
+                self.b.ins().trapz(r, trap::NULL_FUNCTION_REFERENCE);
                 self.call_funcref(type_index, r, matches!(op, O::ReturnCallRef { .. }));
             }
             O::TableGet { table } => {
