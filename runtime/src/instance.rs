@@ -250,6 +250,9 @@ fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: 
     for (i, f) in data.funcs.iter().enumerate() {
         w.ptr(offsets.func(i as u32), inner.funcs[f.index as usize].funcref as *const u8);
     }
+    for (i, t) in data.tags.iter().enumerate() {
+        w.u32(offsets.tag(i as u32), t.index);
+    }
 }
 
 /// Evaluates a constant expression in the context of instance `handle`.

@@ -30,6 +30,8 @@ pub(crate) struct StoreInner {
     pub(crate) instances: Vec<InstanceData>,
     /// Signatures of the exception tags; a tag's identity is its index.
     pub(crate) tags: Vec<FuncType>,
+    /// Every exception thrown in this store (exnrefs point into it; freed with the store).
+    pub(crate) exceptions: Vec<crate::vm::exceptions::Exception>,
     /// The `Store` that entered wasm most recently, for host functions' `Caller`.
     pub(crate) entry_store: *mut Store,
 }
@@ -70,6 +72,7 @@ impl Store {
                 globals: Vec::new(),
                 instances: Vec::new(),
                 tags: Vec::new(),
+                exceptions: Vec::new(),
                 entry_store: std::ptr::null_mut(),
             }),
         }

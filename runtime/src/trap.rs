@@ -21,6 +21,10 @@ pub enum TrapCode {
     /// `call_ref` on a null reference.
     NullFunctionReference,
     CastFailure,
+    /// A wasm exception was thrown and not caught before reaching the host.
+    UncaughtException,
+    /// `throw_ref` on a null reference.
+    NullExceptionReference,
     /// A host function returned an error (see the trap's message).
     Host,
     /// The program asked to exit (WASI `proc_exit`, Emscripten `exit`).
@@ -44,6 +48,8 @@ impl TrapCode {
             TrapCode::NullReference => "null reference",
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::CastFailure => "cast failure",
+            TrapCode::UncaughtException => "uncaught exception",
+            TrapCode::NullExceptionReference => "null exception reference",
             TrapCode::Host => "host function error",
             TrapCode::Exit => "exit",
         }

@@ -9,6 +9,7 @@
 //!     [*mut VMTableDefinition; tables]
 //!     [*mut VMGlobal; globals]
 //!     [*const VMFuncRef; functions]
+//!     [u32; tags]            store index of every tag (padded to 8)
 //! ```
 
 use crate::module::ModuleInfo;
@@ -21,6 +22,7 @@ pub struct VMOffsets {
     tables: u32,
     globals: u32,
     funcs: u32,
+    tags: u32,
     size: u32,
 }
 
@@ -39,6 +41,9 @@ pub const MEMORY_LENGTH: i32 = 8;
 pub const TABLE_BASE: i32 = 0;
 pub const TABLE_LENGTH: i32 = 8;
 pub const LIMITS_STACK_LIMIT: i32 = 0;
+pub const LIMITS_PENDING_EXCEPTION: i32 = 8;
+pub const EXCEPTION_TAG: i32 = 0;
+pub const EXCEPTION_PAYLOAD: i32 = 8;
 
 impl VMOffsets {
     pub fn new(info: &ModuleInfo) -> VMOffsets {
@@ -47,8 +52,9 @@ impl VMOffsets {
         let tables = memories + info.memories.len() as u32 * PTR;
         let globals = tables + info.tables.len() as u32 * PTR;
         let funcs = globals + info.globals.len() as u32 * PTR;
-        let size = funcs + info.functions.len() as u32 * PTR;
-        VMOffsets { types, memories, tables, globals, funcs, size }
+        let tags = funcs + info.functions.len() as u32 * PTR;
+        let size = tags + (info.tags.len() as u32 * 4).next_multiple_of(8);
+        VMOffsets { types, memories, tables, globals, funcs, tags, size }
     }
     pub fn type_id(&self, index: u32) -> u32 {
         self.types + index * 4
@@ -64,6 +70,9 @@ impl VMOffsets {
     }
     pub fn func(&self, index: u32) -> u32 {
         self.funcs + index * PTR
+    }
+    pub fn tag(&self, index: u32) -> u32 {
+        self.tags + index * 4
     }
     /// Total size in bytes.
     pub fn size(&self) -> u32 {
@@ -87,6 +96,9 @@ mod tests {
         assert_eq!(offset_of!(VMTableDefinition, base), TABLE_BASE as usize);
         assert_eq!(offset_of!(VMTableDefinition, length), TABLE_LENGTH as usize);
         assert_eq!(offset_of!(VMRuntimeLimits, stack_limit), LIMITS_STACK_LIMIT as usize);
+        assert_eq!(offset_of!(VMRuntimeLimits, pending_exception), LIMITS_PENDING_EXCEPTION as usize);
+        assert_eq!(offset_of!(VMException, tag), EXCEPTION_TAG as usize);
+        assert_eq!(offset_of!(VMException, payload), EXCEPTION_PAYLOAD as usize);
         assert_eq!(std::mem::size_of::<VMGlobal>(), 16);
     }
 }

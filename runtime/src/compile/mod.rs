@@ -168,6 +168,7 @@ fn trap_code(code: ir::TrapCode) -> TrapCode {
         c if c == t::NULL_REFERENCE => TrapCode::NullReference,
         c if c == t::HOST => TrapCode::Host,
         c if c == t::NULL_FUNCTION_REFERENCE => TrapCode::NullFunctionReference,
+        c if c == t::NULL_EXCEPTION_REFERENCE => TrapCode::NullExceptionReference,
         _ => TrapCode::UnreachableCodeReached,
     }
 }

@@ -30,6 +30,7 @@ pub mod trap {
     pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
     pub const HOST: TrapCode = TrapCode::unwrap_user(7);
     pub const NULL_FUNCTION_REFERENCE: TrapCode = TrapCode::unwrap_user(8);
+    pub const NULL_EXCEPTION_REFERENCE: TrapCode = TrapCode::unwrap_user(9);
     pub const MEMORY_OUT_OF_BOUNDS: TrapCode = TrapCode::HEAP_OUT_OF_BOUNDS;
 }
 
@@ -217,6 +218,7 @@ impl<'m> FuncEnv<'m> {
             Libcall::TableInit => {
                 (&[types::I32, types::I32, types::I64, types::I32, types::I32], Some(types::I32))
             }
+            Libcall::Throw => (&[types::I32, types::I64, types::I32], None),
         };
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.push(AbiParam::new(types::I64));
@@ -258,7 +260,7 @@ impl<'m> FuncEnv<'m> {
 
 impl Libcall {
     /// All libcalls, indexed by their `as u32` value.
-    pub const ALL: [Libcall; 10] = [
+    pub const ALL: [Libcall; 11] = [
         Libcall::MemoryGrow,
         Libcall::MemoryFill,
         Libcall::MemoryCopy,
@@ -269,5 +271,6 @@ impl Libcall {
         Libcall::TableCopy,
         Libcall::TableInit,
         Libcall::ElemDrop,
+        Libcall::Throw,
     ];
 }

@@ -130,7 +130,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The native address of an access of `size` bytes, checking bounds where needed.
-    fn effective_address(&mut self, memarg: MemArg, size: u32) -> (Value, MemFlagsData) {
+    pub(super) fn effective_address(&mut self, memarg: MemArg, size: u32) -> (Value, MemFlagsData) {
         let memory = match memarg.target {
             wasmparser::MemArgTarget::Memory(m) => m,
             wasmparser::MemArgTarget::Array(_) => 0,

@@ -4,9 +4,11 @@
 //! `Variable`s, and every runtime detail is asked of the [`env::FuncEnv`].
 
 pub mod env;
+mod exceptions;
 mod memory;
 mod numeric;
 mod reference;
+mod simd;
 
 use crate::error::{Error, Result};
 use crate::types::ValType;
@@ -17,7 +19,7 @@ use wasmparser::{BlockType, FunctionBody, Operator};
 
 /// What kind of construct a control frame belongs to.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum FrameKind {
+pub(super) enum FrameKind {
     Block,
     Loop,
     If,
@@ -26,7 +28,7 @@ enum FrameKind {
 }
 
 /// A control frame (`push_ctrl` in the spec's validation algorithm).
-struct ControlFrame {
+pub(super) struct ControlFrame {
     kind: FrameKind,
     /// Where `end` continues; its parameters are the results.
     end: Block,
@@ -43,6 +45,8 @@ struct ControlFrame {
     pending_else: Option<(Block, Vec<Value>)>,
     /// Whether the code before this frame was reachable.
     reachable_at_start: bool,
+    /// For `try_table`: its landing pad.
+    landing_pad: Option<exceptions::LandingPad>,
 }
 
 /// Translation state of one function.
@@ -53,6 +57,10 @@ pub struct FuncTranslator<'a, 'm> {
     control: Vec<ControlFrame>,
     reachable: bool,
     locals: Vec<(Variable, ValType)>,
+    /// Landing pads of the enclosing `try_table`s, innermost last.
+    throw_targets: Vec<Block>,
+    /// The block that returns with an exception pending, if used.
+    propagate: Option<Block>,
 }
 
 /// Translates defined function `index` (in the function index space) into `func`.
@@ -72,6 +80,8 @@ pub fn translate_function(
         control: Vec::new(),
         reachable: true,
         locals: Vec::new(),
+        throw_targets: Vec::new(),
+        propagate: None,
     };
     t.env.install_stack_limit(t.b.func);
     let entry = t.b.create_block();
@@ -111,6 +121,7 @@ pub fn translate_function(
         end_reached: false,
         pending_else: None,
         reachable_at_start: true,
+        landing_pad: None,
     });
     let mut reader = body.get_operators_reader().map_err(Error::from_wasmparser)?;
     while !reader.eof() {
@@ -123,13 +134,14 @@ pub fn translate_function(
         let results = std::mem::take(&mut t.stack);
         t.b.ins().return_(&results);
     }
+    t.fill_propagate_block(ty.results());
     t.b.seal_all_blocks();
     t.b.finalize(config);
     Ok(())
 }
 
 impl FuncTranslator<'_, '_> {
-    fn zero(&mut self, vt: ValType) -> Value {
+    pub(super) fn zero(&mut self, vt: ValType) -> Value {
         match vt {
             ValType::I32 => self.b.ins().iconst(types::I32, 0),
             ValType::I64 | ValType::Ref(_) => self.b.ins().iconst(types::I64, 0),
@@ -163,7 +175,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Parameter and result types of a block type.
-    fn block_sig(&self, bt: BlockType) -> (Vec<ValType>, Vec<ValType>) {
+    pub(super) fn block_sig(&self, bt: BlockType) -> (Vec<ValType>, Vec<ValType>) {
         match bt {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => (vec![], vec![crate::module::val_type(t)]),
@@ -174,7 +186,7 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    fn block_with_params(&mut self, tys: &[ValType]) -> Block {
+    pub(super) fn block_with_params(&mut self, tys: &[ValType]) -> Block {
         let block = self.b.create_block();
         for t in tys {
             self.b.append_block_param(block, ir_type(*t));
@@ -183,14 +195,14 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Enters unreachable code: drops operands down to the innermost frame's height.
-    fn set_unreachable(&mut self) {
+    pub(super) fn set_unreachable(&mut self) {
         self.reachable = false;
         let height = self.control.last().map_or(0, |f| f.height);
         self.stack.truncate(height);
     }
 
     /// The frame a branch of relative depth `depth` targets, marking its end as reached.
-    fn branch_target(&mut self, depth: u32) -> (Block, usize) {
+    pub(super) fn branch_target(&mut self, depth: u32) -> (Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let frame = &mut self.control[i];
         if frame.kind != FrameKind::Loop {
@@ -222,6 +234,7 @@ impl FuncTranslator<'_, '_> {
                     end_reached: false,
                     pending_else: None,
                     reachable_at_start: true,
+                    landing_pad: None,
                 });
             }
             Operator::Loop { blockty } => {
@@ -242,6 +255,7 @@ impl FuncTranslator<'_, '_> {
                     end_reached: false,
                     pending_else: None,
                     reachable_at_start: true,
+                    landing_pad: None,
                 });
             }
             Operator::If { blockty } => {
@@ -269,6 +283,7 @@ impl FuncTranslator<'_, '_> {
                     end_reached: false,
                     pending_else: Some((else_block, else_params)),
                     reachable_at_start: true,
+                    landing_pad: None,
                 });
             }
             Operator::Else => self.translate_else(),
@@ -335,7 +350,12 @@ impl FuncTranslator<'_, '_> {
                 self.translate_call_indirect(type_index, table_index, true)
             }
             ref op => {
-                if !(self.numeric(op) || self.memory(op)? || self.reference(op)?) {
+                if !(self.numeric(op)
+                    || self.memory(op)?
+                    || self.reference(op)?
+                    || self.simd(op)?
+                    || self.exceptions(op)?)
+                {
                     return Err(unsupported(op));
                 }
             }
@@ -362,6 +382,7 @@ impl FuncTranslator<'_, '_> {
                     end_reached: false,
                     pending_else: None,
                     reachable_at_start: false,
+                    landing_pad: None,
                 });
             }
             Operator::Else => self.translate_else(),
@@ -390,7 +411,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn translate_end(&mut self) {
-        let frame = self.control.pop().expect("end closes a frame");
+        let mut frame = self.control.pop().expect("end closes a frame");
         if frame.kind == FrameKind::Dead {
             return;
         }
@@ -409,6 +430,10 @@ impl FuncTranslator<'_, '_> {
         }
         if frame.kind == FrameKind::Loop {
             self.b.seal_block(frame.br_target);
+        }
+        if let Some(pad) = frame.landing_pad.take() {
+            // Catch clauses may branch to the end of enclosing frames, making them reachable.
+            self.fill_landing_pad(pad);
         }
         if end_reached {
             self.b.switch_to_block(frame.end);
@@ -484,6 +509,7 @@ impl FuncTranslator<'_, '_> {
             } else {
                 let inst = self.b.ins().call(f, &all);
                 self.push_call_results(inst);
+                self.check_pending_exception();
             }
         }
     }
@@ -496,6 +522,7 @@ impl FuncTranslator<'_, '_> {
         } else {
             let inst = self.b.ins().call_indirect(sig, code, args);
             self.push_call_results(inst);
+            self.check_pending_exception();
         }
     }
 

@@ -109,6 +109,7 @@ pub fn invoke(
         let outermost = (*inner).limits.stack_limit == 0;
         if outermost {
             (*inner).limits.stack_limit = thread_stack_limit();
+            (*inner).limits.pending_exception = 0;
         }
         (prev, outermost)
     };
@@ -134,6 +135,11 @@ pub fn invoke(
         }
     }
     if trapped == 0 {
+        // SAFETY: as above.
+        let exception = unsafe { std::mem::take(&mut (*inner).limits.pending_exception) };
+        if exception != 0 {
+            return Err(Trap::new(TrapCode::UncaughtException));
+        }
         return Ok(());
     }
     let record = state.trap.take().expect("a resumed call has a trap record");

@@ -18,6 +18,7 @@ pub enum Libcall {
     TableCopy,
     TableInit,
     ElemDrop,
+    Throw,
 }
 
 impl Libcall {
@@ -34,6 +35,7 @@ impl Libcall {
             Libcall::TableCopy => table_copy as *const () as usize,
             Libcall::TableInit => table_init as *const () as usize,
             Libcall::ElemDrop => elem_drop as *const () as usize,
+            Libcall::Throw => crate::vm::exceptions::throw as *const () as usize,
         }
     }
 }

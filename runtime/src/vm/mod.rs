@@ -4,6 +4,7 @@
 
 pub mod call;
 pub mod code_memory;
+pub mod exceptions;
 pub mod libcalls;
 pub mod memory;
 pub mod signals;

@@ -45,6 +45,19 @@ pub struct VMGlobal {
 pub struct VMRuntimeLimits {
     /// Lowest address the stack may grow to; functions trap below it.
     pub stack_limit: usize,
+    /// The exception being thrown (a `*const VMException`), or 0. Compiled code checks it
+    /// after every call and unwinds to the innermost `try_table` or returns.
+    pub pending_exception: u64,
+}
+
+/// A thrown exception as compiled code reads it; `exnref` values point to one.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMException {
+    /// Store index of the exception's tag.
+    pub tag: u32,
+    /// The payload, one 16-byte slot per value.
+    pub payload: *const u128,
 }
 
 /// The store index of the function a non-null raw funcref points to.
