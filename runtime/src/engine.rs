@@ -18,7 +18,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config { features: WasmFeatures::WASM3, virtual_memory: true }
+        Config {
+            features: WasmFeatures::WASM3,
+            virtual_memory: true,
+        }
     }
 }
 
@@ -91,12 +94,20 @@ impl Engine {
 
     fn trampoline(&self, ty: &FuncType, host: bool) -> *const u8 {
         use crate::compile::trampolines;
-        let mut cache = self.inner.trampolines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self
+            .inner
+            .trampolines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(code) = cache.get(&(ty.clone(), host)) {
             return code.func_ptr(0);
         }
         let compiled = if host {
-            trampolines::host_trampoline(self.isa(), ty, crate::vm::call::host_shim as *const () as usize)
+            trampolines::host_trampoline(
+                self.isa(),
+                ty,
+                crate::vm::call::host_shim as *const () as usize,
+            )
         } else {
             trampolines::array_trampoline(self.isa(), ty)
         };
@@ -127,11 +138,20 @@ impl Default for Engine {
 fn host_isa() -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |b: &mut settings::Builder, k: &str, v: &str| {
-        b.set(k, v).map_err(|e| Error::Compile(format!("cranelift setting {k}={v}: {e}")))
+        b.set(k, v)
+            .map_err(|e| Error::Compile(format!("cranelift setting {k}={v}: {e}")))
     };
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
-    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     set(&mut flags, "enable_probestack", "false")?;
     set(&mut flags, "libcall_call_conv", "isa_default")?;

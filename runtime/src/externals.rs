@@ -1,12 +1,12 @@
 //! Phase 6, instantiate: functions, memories, tables and globals as the host sees them.
 
 use crate::error::{Error, Result};
+pub use crate::store::{Func, Global, Instance, Memory, Table, Tag};
 use crate::store::{FuncData, FuncKind, GlobalData, Store, StoreInner};
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
 use crate::values::Val;
 use crate::vm;
 use crate::vm::vmcontext::{VMFuncRef, VMGlobal};
-pub use crate::store::{Func, Global, Instance, Memory, Table, Tag};
 use crate::Trap;
 
 /// Anything an instance can import or export.
@@ -103,7 +103,10 @@ impl Func {
         inner.funcs.push(FuncData {
             ty,
             funcref: ptr,
-            kind: FuncKind::Host { funcref, body: std::rc::Rc::new(body) },
+            kind: FuncKind::Host {
+                funcref,
+                body: std::rc::Rc::new(body),
+            },
         });
         inner.func_handle(index)
     }
@@ -142,7 +145,9 @@ fn check_args(ty: &FuncType, params: &[Val], results: usize) -> Result<()> {
     }
     for (i, (v, t)) in params.iter().zip(ty.params()).enumerate() {
         if !v.matches(*t) {
-            return Err(Error::Usage(format!("argument {i} is {v:?}, expected type {t}")));
+            return Err(Error::Usage(format!(
+                "argument {i} is {v:?}, expected type {t}"
+            )));
         }
     }
     Ok(())
@@ -168,7 +173,10 @@ impl Memory {
         let memory = vm::memory::LinearMemory::new(ty, store.inner.engine.config().virtual_memory)?;
         let inner = &mut *store.inner;
         inner.memories.push(memory);
-        Ok(Memory { store: inner.id, index: inner.memories.len() as u32 - 1 })
+        Ok(Memory {
+            store: inner.id,
+            index: inner.memories.len() as u32 - 1,
+        })
     }
     pub fn ty(&self, store: &Store) -> MemoryType {
         store.inner.memories[self.checked(&store.inner)].ty()
@@ -199,7 +207,10 @@ impl Table {
         let table = vm::table::TableStorage::new(ty, raw)?;
         let inner = &mut *store.inner;
         inner.tables.push(table);
-        Ok(Table { store: inner.id, index: inner.tables.len() as u32 - 1 })
+        Ok(Table {
+            store: inner.id,
+            index: inner.tables.len() as u32 - 1,
+        })
     }
     pub fn ty(&self, store: &Store) -> TableType {
         store.inner.tables[self.checked(&store.inner)].ty()
@@ -210,7 +221,11 @@ impl Table {
     pub fn get(&self, store: &Store, index: u64) -> Option<Val> {
         let table = &store.inner.tables[self.checked(&store.inner)];
         let raw = table.get(index)?;
-        Some(store.inner.raw_to_val(raw as u128, crate::types::ValType::Ref(table.ty().element)))
+        Some(
+            store
+                .inner
+                .raw_to_val(raw as u128, crate::types::ValType::Ref(table.ty().element)),
+        )
     }
     pub fn set(&self, store: &mut Store, index: u64, val: Val) -> Result<()> {
         let i = self.checked(&store.inner);
@@ -232,7 +247,10 @@ impl Table {
 impl Global {
     pub fn new(store: &mut Store, ty: GlobalType, val: Val) -> Result<Global> {
         if !val.matches(ty.content) {
-            return Err(Error::Usage(format!("global of type {} given {val:?}", ty.content)));
+            return Err(Error::Usage(format!(
+                "global of type {} given {val:?}",
+                ty.content
+            )));
         }
         let bits = store.inner.val_to_raw(&val);
         Ok(new_global(&mut store.inner, ty, bits))
@@ -248,7 +266,9 @@ impl Global {
         let i = self.checked(&store.inner);
         let ty = store.inner.globals[i].ty;
         if !ty.mutable || !val.matches(ty.content) {
-            return Err(Error::Usage(format!("cannot set global of type {ty:?} to {val:?}")));
+            return Err(Error::Usage(format!(
+                "cannot set global of type {ty:?} to {val:?}"
+            )));
         }
         let bits = store.inner.val_to_raw(&val);
         store.inner.globals[i].storage.bits = bits;
@@ -261,7 +281,10 @@ impl Tag {
     pub fn new(store: &mut Store, ty: FuncType) -> Tag {
         let inner = &mut *store.inner;
         inner.tags.push(ty);
-        Tag { store: inner.id, index: inner.tags.len() as u32 - 1 }
+        Tag {
+            store: inner.id,
+            index: inner.tags.len() as u32 - 1,
+        }
     }
     pub fn ty(&self, store: &Store) -> FuncType {
         store.inner.tags[self.checked(&store.inner)].clone()
@@ -269,6 +292,12 @@ impl Tag {
 }
 
 pub(crate) fn new_global(inner: &mut StoreInner, ty: GlobalType, bits: u128) -> Global {
-    inner.globals.push(GlobalData { ty, storage: Box::new(VMGlobal { bits }) });
-    Global { store: inner.id, index: inner.globals.len() as u32 - 1 }
+    inner.globals.push(GlobalData {
+        ty,
+        storage: Box::new(VMGlobal { bits }),
+    });
+    Global {
+        store: inner.id,
+        index: inner.globals.len() as u32 - 1,
+    }
 }

@@ -4,7 +4,9 @@
 use crate::error::{Error, Result};
 use crate::externals::{new_global, Extern};
 use crate::module::{ConstExpr, ConstOp, DataMode, ElementMode, EntityIndex, Module};
-use crate::store::{Func, FuncData, FuncKind, Global, Instance, Memory, Store, StoreInner, Table, Tag};
+use crate::store::{
+    Func, FuncData, FuncKind, Global, Instance, Memory, Store, StoreInner, Table, Tag,
+};
 use crate::types::{ExternType, MemoryType, TableType, ValType};
 use crate::vm;
 use crate::vm::vmcontext::VMFuncRef;
@@ -32,7 +34,9 @@ impl Instance {
     /// Instantiates `module` with `imports` given in the module's import order.
     pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
         if !store.inner.engine.same(&module.inner.engine) {
-            return Err(Error::Usage("module and store belong to different engines".into()));
+            return Err(Error::Usage(
+                "module and store belong to different engines".into(),
+            ));
         }
         let info = module.info();
         if imports.len() != info.imports.len() {
@@ -44,10 +48,17 @@ impl Instance {
         }
         for (import, ext) in info.imports.iter().zip(imports) {
             check_guard(store, ext).map_err(|why| {
-                Error::Link(format!("import `{}::{}`: {why}", import.module, import.name))
+                Error::Link(format!(
+                    "import `{}::{}`: {why}",
+                    import.module, import.name
+                ))
             })?;
-            check_import(store, &info.entity_type(import.index), ext)
-                .map_err(|why| Error::Link(format!("incompatible import type for `{}::{}`: {why}", import.module, import.name)))?;
+            check_import(store, &info.entity_type(import.index), ext).map_err(|why| {
+                Error::Link(format!(
+                    "incompatible import type for `{}::{}`: {why}",
+                    import.module, import.name
+                ))
+            })?;
         }
         let handle = allocate(store, module, imports)?;
         initialize(store, handle)?;
@@ -61,14 +72,25 @@ impl Instance {
     /// The export `name`, if there is one.
     pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
         let data = &store.inner.instances[self.checked(&store.inner)];
-        let index = data.module.info().exports.iter().find(|(n, _)| n == name)?.1;
+        let index = data
+            .module
+            .info()
+            .exports
+            .iter()
+            .find(|(n, _)| n == name)?
+            .1;
         Some(data.entity(index))
     }
 
     /// Every export with its name, in order.
     pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
         let data = &store.inner.instances[self.checked(&store.inner)];
-        data.module.info().exports.iter().map(|(n, i)| (n.clone(), data.entity(*i))).collect()
+        data.module
+            .info()
+            .exports
+            .iter()
+            .map(|(n, i)| (n.clone(), data.entity(*i)))
+            .collect()
     }
 
     pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
@@ -85,7 +107,9 @@ impl Instance {
     }
     /// The module this instance was made from.
     pub fn module(&self, store: &Store) -> Module {
-        store.inner.instances[self.checked(&store.inner)].module.clone()
+        store.inner.instances[self.checked(&store.inner)]
+            .module
+            .clone()
     }
 }
 
@@ -101,7 +125,11 @@ impl InstanceData {
     }
 }
 
-fn check_import(store: &Store, expected: &ExternType, actual: &Extern) -> std::result::Result<(), String> {
+fn check_import(
+    store: &Store,
+    expected: &ExternType,
+    actual: &Extern,
+) -> std::result::Result<(), String> {
     let actual_ty = actual.ty(store);
     let ok = match (expected, &actual_ty) {
         (ExternType::Func(e), ExternType::Func(a)) => e == a,
@@ -109,7 +137,8 @@ fn check_import(store: &Store, expected: &ExternType, actual: &Extern) -> std::r
         (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(e, a),
         (ExternType::Tag(e), ExternType::Tag(a)) => e == a,
         (ExternType::Global(e), ExternType::Global(a)) => {
-            e.mutable == a.mutable && (e.content == a.content || (!e.mutable && subtype(a.content, e.content)))
+            e.mutable == a.mutable
+                && (e.content == a.content || (!e.mutable && subtype(a.content, e.content)))
         }
         _ => false,
     };
@@ -136,7 +165,8 @@ fn check_guard(store: &Store, ext: &Extern) -> std::result::Result<(), String> {
 fn subtype(a: ValType, b: ValType) -> bool {
     match (a, b) {
         (ValType::Ref(a), ValType::Ref(b)) => {
-            (b.nullable || !a.nullable) && (a.heap == b.heap || a.heap.top() == b.heap && a.heap.top() == b.heap.top())
+            (b.nullable || !a.nullable)
+                && (a.heap == b.heap || a.heap.top() == b.heap && a.heap.top() == b.heap.top())
         }
         _ => a == b,
     }
@@ -152,7 +182,9 @@ fn limits_match(emin: u64, emax: Option<u64>, amin: u64, amax: Option<u64>) -> b
 }
 
 fn table_matches(e: &TableType, a: &TableType) -> bool {
-    e.element == a.element && e.table64 == a.table64 && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
+    e.element == a.element
+        && e.table64 == a.table64
+        && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
 }
 
 fn memory_matches(e: &MemoryType, a: &MemoryType) -> bool {
@@ -167,7 +199,10 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
     let info = module.info();
     let inner = &mut *store.inner;
     let instance_index = inner.instances.len();
-    let handle = Instance { store: inner.id, index: instance_index as u32 };
+    let handle = Instance {
+        store: inner.id,
+        index: instance_index as u32,
+    };
     let mut data = InstanceData {
         module: module.clone(),
         vmctx: vec![0u64; module.inner.offsets.size() as usize / 8].into_boxed_slice(),
@@ -204,23 +239,39 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
         .collect();
     for (i, funcref) in data.funcrefs.iter().enumerate() {
         let index = info.num_imported_funcs as usize + i;
-        inner.funcs.push(FuncData { ty: info.func_type(index as u32).clone(), funcref, kind: FuncKind::Wasm });
+        inner.funcs.push(FuncData {
+            ty: info.func_type(index as u32).clone(),
+            funcref,
+            kind: FuncKind::Wasm,
+        });
         data.funcs.push(inner.func_handle(first_func + i));
     }
     for def in &info.memories[info.num_imported_memories as usize..] {
-        inner.memories.push(vm::memory::LinearMemory::new(*def, inner.engine.config().virtual_memory)?);
-        data.memories.push(Memory { store: inner.id, index: inner.memories.len() as u32 - 1 });
+        inner.memories.push(vm::memory::LinearMemory::new(
+            *def,
+            inner.engine.config().virtual_memory,
+        )?);
+        data.memories.push(Memory {
+            store: inner.id,
+            index: inner.memories.len() as u32 - 1,
+        });
     }
     for def in &info.tables[info.num_imported_tables as usize..] {
         inner.tables.push(vm::table::TableStorage::new(def.ty, 0)?);
-        data.tables.push(Table { store: inner.id, index: inner.tables.len() as u32 - 1 });
+        data.tables.push(Table {
+            store: inner.id,
+            index: inner.tables.len() as u32 - 1,
+        });
     }
     for def in &info.globals[info.num_imported_globals as usize..] {
         data.globals.push(new_global(inner, def.ty, 0));
     }
     for ty in &info.tags[info.num_imported_tags as usize..] {
         inner.tags.push(info.type_as_func(*ty).clone());
-        data.tags.push(Tag { store: inner.id, index: inner.tags.len() as u32 - 1 });
+        data.tags.push(Tag {
+            store: inner.id,
+            index: inner.tags.len() as u32 - 1,
+        });
     }
     write_vmctx(inner, &mut data, instance_index);
     inner.instances.push(data);
@@ -232,23 +283,44 @@ fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: 
     let module = data.module.clone();
     let offsets = &module.inner.offsets;
     let mut w = vm::VmctxWriter::new(&mut data.vmctx);
-    w.ptr(crate::vmoffsets::VMCTX_STORE, inner as *mut StoreInner as *const u8);
-    w.ptr(crate::vmoffsets::VMCTX_LIMITS, &*inner.limits as *const _ as *const u8);
-    w.u64(crate::vmoffsets::VMCTX_INSTANCE_INDEX, instance_index as u64);
+    w.ptr(
+        crate::vmoffsets::VMCTX_STORE,
+        inner as *mut StoreInner as *const u8,
+    );
+    w.ptr(
+        crate::vmoffsets::VMCTX_LIMITS,
+        &*inner.limits as *const _ as *const u8,
+    );
+    w.u64(
+        crate::vmoffsets::VMCTX_INSTANCE_INDEX,
+        instance_index as u64,
+    );
     for (i, id) in module.inner.type_ids.iter().enumerate() {
         w.u32(offsets.type_id(i as u32), *id);
     }
     for (i, m) in data.memories.iter().enumerate() {
-        w.ptr(offsets.memory(i as u32), inner.memories[m.index as usize].definition() as *const u8);
+        w.ptr(
+            offsets.memory(i as u32),
+            inner.memories[m.index as usize].definition() as *const u8,
+        );
     }
     for (i, t) in data.tables.iter().enumerate() {
-        w.ptr(offsets.table(i as u32), inner.tables[t.index as usize].definition() as *const u8);
+        w.ptr(
+            offsets.table(i as u32),
+            inner.tables[t.index as usize].definition() as *const u8,
+        );
     }
     for (i, g) in data.globals.iter().enumerate() {
-        w.ptr(offsets.global(i as u32), &*inner.globals[g.index as usize].storage as *const _ as *const u8);
+        w.ptr(
+            offsets.global(i as u32),
+            &*inner.globals[g.index as usize].storage as *const _ as *const u8,
+        );
     }
     for (i, f) in data.funcs.iter().enumerate() {
-        w.ptr(offsets.func(i as u32), inner.funcs[f.index as usize].funcref as *const u8);
+        w.ptr(
+            offsets.func(i as u32),
+            inner.funcs[f.index as usize].funcref as *const u8,
+        );
     }
     for (i, t) in data.tags.iter().enumerate() {
         w.u32(offsets.tag(i as u32), t.index);
@@ -256,7 +328,11 @@ fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: 
 }
 
 /// Evaluates a constant expression in the context of instance `handle`.
-pub(crate) fn eval_const(inner: &StoreInner, data: &InstanceData, expr: &ConstExpr) -> Result<u128> {
+pub(crate) fn eval_const(
+    inner: &StoreInner,
+    data: &InstanceData,
+    expr: &ConstExpr,
+) -> Result<u128> {
     let mut stack: Vec<u128> = Vec::with_capacity(2);
     for op in expr {
         let v = match *op {
@@ -266,8 +342,14 @@ pub(crate) fn eval_const(inner: &StoreInner, data: &InstanceData, expr: &ConstEx
             ConstOp::F64(v) => v as u128,
             ConstOp::V128(v) => v,
             ConstOp::RefNull(_) => 0,
-            ConstOp::RefFunc(f) => inner.funcs[data.funcs[f as usize].index as usize].funcref as usize as u128,
-            ConstOp::GlobalGet(g) => inner.globals[data.globals[g as usize].index as usize].storage.bits,
+            ConstOp::RefFunc(f) => {
+                inner.funcs[data.funcs[f as usize].index as usize].funcref as usize as u128
+            }
+            ConstOp::GlobalGet(g) => {
+                inner.globals[data.globals[g as usize].index as usize]
+                    .storage
+                    .bits
+            }
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let (b, a) = (stack.pop().unwrap() as u32, stack.pop().unwrap() as u32);
                 (match op {
@@ -288,7 +370,9 @@ pub(crate) fn eval_const(inner: &StoreInner, data: &InstanceData, expr: &ConstEx
         };
         stack.push(v);
     }
-    stack.pop().ok_or_else(|| Error::Unsupported("empty constant expression".into()))
+    stack
+        .pop()
+        .ok_or_else(|| Error::Unsupported("empty constant expression".into()))
 }
 
 /// Globals, table initialisers, element and data segments, in the spec's order.
@@ -297,12 +381,22 @@ fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
     let index = handle.index as usize;
     let module = inner.instances[index].module.clone();
     let info = module.info();
-    for (i, def) in info.globals.iter().enumerate().skip(info.num_imported_globals as usize) {
+    for (i, def) in info
+        .globals
+        .iter()
+        .enumerate()
+        .skip(info.num_imported_globals as usize)
+    {
         let bits = eval_const(inner, &inner.instances[index], &def.init)?;
         let g = inner.instances[index].globals[i];
         inner.globals[g.index as usize].storage.bits = bits;
     }
-    for (i, def) in info.tables.iter().enumerate().skip(info.num_imported_tables as usize) {
+    for (i, def) in info
+        .tables
+        .iter()
+        .enumerate()
+        .skip(info.num_imported_tables as usize)
+    {
         if let Some(init) = &def.init {
             let raw = eval_const(inner, &inner.instances[index], init)? as u64;
             let t = inner.instances[index].tables[i];
@@ -340,8 +434,12 @@ fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
             let m = inner.instances[index].memories[*memory as usize];
             let bytes = info.data_bytes(i);
             let mem = inner.memories[m.index as usize].data_mut();
-            let end = offset.checked_add(bytes.len() as u64).filter(|e| *e <= mem.len() as u64);
-            let Some(end) = end else { return Err(trap(TrapCode::MemoryOutOfBounds)) };
+            let end = offset
+                .checked_add(bytes.len() as u64)
+                .filter(|e| *e <= mem.len() as u64);
+            let Some(end) = end else {
+                return Err(trap(TrapCode::MemoryOutOfBounds));
+            };
             mem[offset as usize..end as usize].copy_from_slice(bytes);
             inner.instances[index].data_dropped[i] = true;
         }

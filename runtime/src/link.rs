@@ -56,7 +56,11 @@ pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
     for &pc in pcs {
         let Some(info) = lookup(pc) else { continue };
         let offset = (pc - info.start) as u32;
-        let Some(func) = info.funcs.iter().find(|f| f.start <= offset && offset < f.end) else {
+        let Some(func) = info
+            .funcs
+            .iter()
+            .find(|f| f.start <= offset && offset < f.end)
+        else {
             continue;
         };
         let rel = offset - func.start;
@@ -147,12 +151,22 @@ pub fn link(funcs: &[CompiledFunction], names: LinkNames) -> Result<LinkedCode> 
         start,
         end: start + size.max(1),
         traps,
-        funcs: if names.first_func_index == u32::MAX { Vec::new() } else { ranges },
+        funcs: if names.first_func_index == u32::MAX {
+            Vec::new()
+        } else {
+            ranges
+        },
         module_name: names.module_name,
         func_names: names.func_names,
     };
-    REGISTRY.write().unwrap_or_else(|e| e.into_inner()).insert(start, Arc::new(info));
-    Ok(LinkedCode { memory, func_offsets: offsets })
+    REGISTRY
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(start, Arc::new(info));
+    Ok(LinkedCode {
+        memory,
+        func_offsets: offsets,
+    })
 }
 
 fn patch(buf: &mut [u8], at: usize, site: usize, kind: Reloc, value: i64) -> Result<()> {

@@ -19,7 +19,8 @@ impl Linker {
 
     /// Defines `module::name` (replacing an earlier definition).
     pub fn define(&mut self, module: &str, name: &str, item: Extern) -> &mut Linker {
-        self.defs.insert((module.to_string(), name.to_string()), item);
+        self.defs
+            .insert((module.to_string(), name.to_string()), item);
         self
     }
 
@@ -32,7 +33,9 @@ impl Linker {
     }
 
     pub fn get(&self, module: &str, name: &str) -> Option<Extern> {
-        self.defs.get(&(module.to_string(), name.to_string())).copied()
+        self.defs
+            .get(&(module.to_string(), name.to_string()))
+            .copied()
     }
 
     /// The definitions for `module`'s imports, in order.

@@ -34,7 +34,10 @@ fn check_version(bytes: &[u8]) -> Result<()> {
             offset: 4,
             message: format!("unknown binary version: {v:02x?}"),
         }),
-        None => Err(Error::Malformed { offset: 4, message: "unexpected end of version".into() }),
+        None => Err(Error::Malformed {
+            offset: 4,
+            message: "unexpected end of version".into(),
+        }),
     }
 }
 
@@ -47,7 +50,10 @@ pub fn wat_to_binary(text: &str) -> Result<Vec<u8>> {
 
 fn text_error(mut e: wast::Error, text: &str) -> Error {
     e.set_text(text);
-    Error::Malformed { offset: e.span().offset(), message: e.message() }
+    Error::Malformed {
+        offset: e.span().offset(),
+        message: e.message(),
+    }
 }
 
 #[cfg(test)]

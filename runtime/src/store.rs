@@ -129,7 +129,10 @@ handle!(
 impl StoreInner {
     /// A handle for the store's item `index`.
     pub(crate) fn func_handle(&self, index: usize) -> Func {
-        Func { store: self.id, index: index as u32 }
+        Func {
+            store: self.id,
+            index: index as u32,
+        }
     }
 
     /// Encodes a value as the 128-bit raw form used by globals, tables and trampolines.

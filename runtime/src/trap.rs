@@ -81,12 +81,22 @@ pub struct Trap {
 impl Trap {
     /// A trap of the given kind with the spec's message.
     pub fn new(code: TrapCode) -> Trap {
-        Trap { code, message: code.message().to_string(), exit_status: None, backtrace: Vec::new() }
+        Trap {
+            code,
+            message: code.message().to_string(),
+            exit_status: None,
+            backtrace: Vec::new(),
+        }
     }
 
     /// A trap raised by a host function, with its own message.
     pub fn host(message: impl Into<String>) -> Trap {
-        Trap { code: TrapCode::Host, message: message.into(), exit_status: None, backtrace: vec![] }
+        Trap {
+            code: TrapCode::Host,
+            message: message.into(),
+            exit_status: None,
+            backtrace: vec![],
+        }
     }
 
     /// A request to exit the program with `status` (not an error of the program).

@@ -75,8 +75,14 @@ pub struct RefType {
 }
 
 impl RefType {
-    pub const FUNCREF: RefType = RefType { nullable: true, heap: HeapType::Func };
-    pub const EXTERNREF: RefType = RefType { nullable: true, heap: HeapType::Extern };
+    pub const FUNCREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Func,
+    };
+    pub const EXTERNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Extern,
+    };
 }
 
 impl fmt::Display for RefType {
@@ -98,7 +104,10 @@ impl FuncType {
         params: impl IntoIterator<Item = ValType>,
         results: impl IntoIterator<Item = ValType>,
     ) -> FuncType {
-        FuncType { params: params.into_iter().collect(), results: results.into_iter().collect() }
+        FuncType {
+            params: params.into_iter().collect(),
+            results: results.into_iter().collect(),
+        }
     }
     pub fn params(&self) -> &[ValType] {
         &self.params
@@ -110,8 +119,18 @@ impl FuncType {
 
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |v: &[ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
-        write!(f, "(func (param {}) (result {}))", list(&self.params), list(&self.results))
+        let list = |v: &[ValType]| {
+            v.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        write!(
+            f,
+            "(func (param {}) (result {}))",
+            list(&self.params),
+            list(&self.results)
+        )
     }
 }
 
@@ -135,7 +154,13 @@ pub struct MemoryType {
 impl MemoryType {
     /// A 32-bit memory with 64 KiB pages.
     pub fn new(minimum: u64, maximum: Option<u64>) -> MemoryType {
-        MemoryType { minimum, maximum, memory64: false, shared: false, page_size_log2: 16 }
+        MemoryType {
+            minimum,
+            maximum,
+            memory64: false,
+            shared: false,
+            page_size_log2: 16,
+        }
     }
 }
 
@@ -150,7 +175,12 @@ pub struct TableType {
 
 impl TableType {
     pub fn new(element: RefType, minimum: u64, maximum: Option<u64>) -> TableType {
-        TableType { element, minimum, maximum, table64: false }
+        TableType {
+            element,
+            minimum,
+            maximum,
+            table64: false,
+        }
     }
 }
 

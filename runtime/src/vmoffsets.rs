@@ -54,7 +54,15 @@ impl VMOffsets {
         let funcs = globals + info.globals.len() as u32 * PTR;
         let tags = funcs + info.functions.len() as u32 * PTR;
         let size = tags + (info.tags.len() as u32 * 4).next_multiple_of(8);
-        VMOffsets { types, memories, tables, globals, funcs, tags, size }
+        VMOffsets {
+            types,
+            memories,
+            tables,
+            globals,
+            funcs,
+            tags,
+            size,
+        }
     }
     pub fn type_id(&self, index: u32) -> u32 {
         self.types + index * 4
@@ -92,11 +100,20 @@ mod tests {
         assert_eq!(offset_of!(VMFuncRef, vmctx), FUNCREF_VMCTX as usize);
         assert_eq!(offset_of!(VMFuncRef, type_id), FUNCREF_TYPE_ID as usize);
         assert_eq!(offset_of!(VMMemoryDefinition, base), MEMORY_BASE as usize);
-        assert_eq!(offset_of!(VMMemoryDefinition, length), MEMORY_LENGTH as usize);
+        assert_eq!(
+            offset_of!(VMMemoryDefinition, length),
+            MEMORY_LENGTH as usize
+        );
         assert_eq!(offset_of!(VMTableDefinition, base), TABLE_BASE as usize);
         assert_eq!(offset_of!(VMTableDefinition, length), TABLE_LENGTH as usize);
-        assert_eq!(offset_of!(VMRuntimeLimits, stack_limit), LIMITS_STACK_LIMIT as usize);
-        assert_eq!(offset_of!(VMRuntimeLimits, pending_exception), LIMITS_PENDING_EXCEPTION as usize);
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, stack_limit),
+            LIMITS_STACK_LIMIT as usize
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, pending_exception),
+            LIMITS_PENDING_EXCEPTION as usize
+        );
         assert_eq!(offset_of!(VMException, tag), EXCEPTION_TAG as usize);
         assert_eq!(offset_of!(VMException, payload), EXCEPTION_PAYLOAD as usize);
         assert_eq!(std::mem::size_of::<VMGlobal>(), 16);

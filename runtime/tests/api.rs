@@ -26,7 +26,10 @@ fn fib_runs() {
                              (call $fib (i32.sub (local.get 0) (i32.const 2))))))))"#,
         &[],
     );
-    assert_eq!(call(&mut store, inst, "fib", &[Val::I32(20)]).unwrap(), vec![Val::I32(6765)]);
+    assert_eq!(
+        call(&mut store, inst, "fib", &[Val::I32(20)]).unwrap(),
+        vec![Val::I32(6765)]
+    );
 }
 
 #[test]
@@ -43,18 +46,37 @@ fn traps_are_reported_and_execution_continues() {
     );
     for _ in 0..3 {
         let e = call(&mut store, inst, "div", &[Val::I32(1), Val::I32(0)]).unwrap_err();
-        assert_eq!(e.as_trap().unwrap().code(), TrapCode::IntegerDivisionByZero, "{e}");
+        assert_eq!(
+            e.as_trap().unwrap().code(),
+            TrapCode::IntegerDivisionByZero,
+            "{e}"
+        );
         let e = call(&mut store, inst, "div", &[Val::I32(i32::MIN), Val::I32(-1)]).unwrap_err();
-        assert_eq!(e.as_trap().unwrap().code(), TrapCode::IntegerOverflow, "{e}");
+        assert_eq!(
+            e.as_trap().unwrap().code(),
+            TrapCode::IntegerOverflow,
+            "{e}"
+        );
         let e = call(&mut store, inst, "load", &[Val::I32(65534)]).unwrap_err();
-        assert_eq!(e.as_trap().unwrap().code(), TrapCode::MemoryOutOfBounds, "{e}");
+        assert_eq!(
+            e.as_trap().unwrap().code(),
+            TrapCode::MemoryOutOfBounds,
+            "{e}"
+        );
         let e = call(&mut store, inst, "unreachable", &[]).unwrap_err();
-        assert_eq!(e.as_trap().unwrap().code(), TrapCode::UnreachableCodeReached, "{e}");
+        assert_eq!(
+            e.as_trap().unwrap().code(),
+            TrapCode::UnreachableCodeReached,
+            "{e}"
+        );
         assert!(!e.as_trap().unwrap().backtrace().is_empty());
         let e = call(&mut store, inst, "recurse", &[]).unwrap_err();
         assert_eq!(e.as_trap().unwrap().code(), TrapCode::StackOverflow, "{e}");
     }
-    assert_eq!(call(&mut store, inst, "div", &[Val::I32(7), Val::I32(2)]).unwrap(), vec![Val::I32(3)]);
+    assert_eq!(
+        call(&mut store, inst, "div", &[Val::I32(7), Val::I32(2)]).unwrap(),
+        vec![Val::I32(3)]
+    );
 }
 
 #[test]
@@ -68,7 +90,9 @@ fn host_functions_are_called_and_can_trap() {
             Ok(())
         },
     );
-    let fail = Func::new(&mut store, FuncType::new([], []), |_, _, _| Err(Trap::host("nope")));
+    let fail = Func::new(&mut store, FuncType::new([], []), |_, _, _| {
+        Err(Trap::host("nope"))
+    });
     let inst = instance(
         &mut store,
         r#"(module (import "h" "add" (func $add (param i32 i32) (result i32)))
@@ -77,7 +101,10 @@ fn host_functions_are_called_and_can_trap() {
             (func (export "g") (call $fail)))"#,
         &[Extern::Func(add), Extern::Func(fail)],
     );
-    assert_eq!(call(&mut store, inst, "f", &[]).unwrap(), vec![Val::I32(42)]);
+    assert_eq!(
+        call(&mut store, inst, "f", &[]).unwrap(),
+        vec![Val::I32(42)]
+    );
     let e = call(&mut store, inst, "g", &[]).unwrap_err();
     assert_eq!(e.as_trap().unwrap().message(), "nope");
 }

@@ -11,15 +11,27 @@ const I32_OPS: &[(&str, fn(i32, i32) -> Option<i32>)] = &[
     ("sub", |a, b| Some(a.wrapping_sub(b))),
     ("mul", |a, b| Some(a.wrapping_mul(b))),
     ("div_s", |a, b| if b == 0 { None } else { a.checked_div(b) }),
-    ("div_u", |a, b| (a as u32).checked_div(b as u32).map(|v| v as i32)),
-    ("rem_s", |a, b| if b == 0 { None } else { Some(a.wrapping_rem(b)) }),
-    ("rem_u", |a, b| (a as u32).checked_rem(b as u32).map(|v| v as i32)),
+    ("div_u", |a, b| {
+        (a as u32).checked_div(b as u32).map(|v| v as i32)
+    }),
+    ("rem_s", |a, b| {
+        if b == 0 {
+            None
+        } else {
+            Some(a.wrapping_rem(b))
+        }
+    }),
+    ("rem_u", |a, b| {
+        (a as u32).checked_rem(b as u32).map(|v| v as i32)
+    }),
     ("and", |a, b| Some(a & b)),
     ("or", |a, b| Some(a | b)),
     ("xor", |a, b| Some(a ^ b)),
     ("shl", |a, b| Some(a.wrapping_shl(b as u32))),
     ("shr_s", |a, b| Some(a.wrapping_shr(b as u32))),
-    ("shr_u", |a, b| Some((a as u32).wrapping_shr(b as u32) as i32)),
+    ("shr_u", |a, b| {
+        Some((a as u32).wrapping_shr(b as u32) as i32)
+    }),
     ("rotl", |a, b| Some(a.rotate_left(b as u32 % 32))),
     ("rotr", |a, b| Some(a.rotate_right(b as u32 % 32))),
     ("lt_s", |a, b| Some((a < b) as i32)),
@@ -32,9 +44,19 @@ const I64_OPS: &[(&str, fn(i64, i64) -> Option<i64>)] = &[
     ("sub", |a, b| Some(a.wrapping_sub(b))),
     ("mul", |a, b| Some(a.wrapping_mul(b))),
     ("div_s", |a, b| if b == 0 { None } else { a.checked_div(b) }),
-    ("div_u", |a, b| (a as u64).checked_div(b as u64).map(|v| v as i64)),
-    ("rem_s", |a, b| if b == 0 { None } else { Some(a.wrapping_rem(b)) }),
-    ("rem_u", |a, b| (a as u64).checked_rem(b as u64).map(|v| v as i64)),
+    ("div_u", |a, b| {
+        (a as u64).checked_div(b as u64).map(|v| v as i64)
+    }),
+    ("rem_s", |a, b| {
+        if b == 0 {
+            None
+        } else {
+            Some(a.wrapping_rem(b))
+        }
+    }),
+    ("rem_u", |a, b| {
+        (a as u64).checked_rem(b as u64).map(|v| v as i64)
+    }),
     ("shl", |a, b| Some(a.wrapping_shl(b as u32))),
     ("shr_s", |a, b| Some(a.wrapping_shr(b as u32))),
     ("rotr", |a, b| Some(a.rotate_right((b as u64 % 64) as u32))),
@@ -84,11 +106,27 @@ fn run(name: &str, a: Val, b: Val) -> Option<Val> {
 }
 
 fn interesting_i32() -> impl Strategy<Value = i32> {
-    prop_oneof![any::<i32>(), Just(0), Just(-1), Just(1), Just(i32::MIN), Just(i32::MAX), 0..64]
+    prop_oneof![
+        any::<i32>(),
+        Just(0),
+        Just(-1),
+        Just(1),
+        Just(i32::MIN),
+        Just(i32::MAX),
+        0..64
+    ]
 }
 
 fn interesting_i64() -> impl Strategy<Value = i64> {
-    prop_oneof![any::<i64>(), Just(0), Just(-1), Just(1), Just(i64::MIN), Just(i64::MAX), 0..128i64]
+    prop_oneof![
+        any::<i64>(),
+        Just(0),
+        Just(-1),
+        Just(1),
+        Just(i64::MIN),
+        Just(i64::MAX),
+        0..128i64
+    ]
 }
 
 proptest! {

@@ -47,12 +47,20 @@ pub struct CompiledFunction {
 }
 
 /// Translates, compiles and links every defined function of a module.
-pub fn compile_module(engine: &Engine, info: &ModuleInfo, offsets: &VMOffsets) -> Result<LinkedCode> {
+pub fn compile_module(
+    engine: &Engine,
+    info: &ModuleInfo,
+    offsets: &VMOffsets,
+) -> Result<LinkedCode> {
     let n = info.num_defined_funcs();
-    let threads = std::thread::available_parallelism().map_or(1, |p| p.get()).min(n.max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(n.max(1));
     let results: Vec<Result<CompiledFunction>> = if threads <= 1 || n < 8 {
         let mut fctx = FunctionBuilderContext::new();
-        (0..n).map(|i| compile_function(engine, info, offsets, i, &mut fctx)).collect()
+        (0..n)
+            .map(|i| compile_function(engine, info, offsets, i, &mut fctx))
+            .collect()
     } else {
         let mut slots: Vec<Option<Result<CompiledFunction>>> = (0..n).map(|_| None).collect();
         let next = std::sync::atomic::AtomicUsize::new(0);
@@ -72,7 +80,10 @@ pub fn compile_module(engine: &Engine, info: &ModuleInfo, offsets: &VMOffsets) -
                 });
             }
         });
-        slots.into_iter().map(|r| r.expect("every function compiled")).collect()
+        slots
+            .into_iter()
+            .map(|r| r.expect("every function compiled"))
+            .collect()
     };
     let funcs = results.into_iter().collect::<Result<Vec<_>>>()?;
     link::link(
@@ -103,7 +114,9 @@ fn compile_function(
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
     let fenv = FuncEnv::new(info, offsets, engine.config().virtual_memory);
     let config = engine.isa().frontend_config();
-    if let Err(e) = crate::translate::translate_function(fenv, index, &body, &mut func, fctx, config) {
+    if let Err(e) =
+        crate::translate::translate_function(fenv, index, &body, &mut func, fctx, config)
+    {
         // A translation that stopped half-way leaves the builder context dirty.
         *fctx = FunctionBuilderContext::new();
         return Err(e);
@@ -121,7 +134,11 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
     let buffer = &compiled.buffer;
     let code = buffer.data().to_vec();
     let alignment = buffer.alignment;
-    let traps = buffer.traps().iter().map(|t| (t.offset, trap_code(t.code))).collect();
+    let traps = buffer
+        .traps()
+        .iter()
+        .map(|t| (t.offset, trap_code(t.code)))
+        .collect();
     let srclocs = buffer
         .get_srclocs_sorted()
         .iter()
@@ -144,11 +161,26 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
                     Error::Compile(format!("Cranelift libcall {call:?} is not provided"))
                 })?)
             }
-            other => return Err(Error::Compile(format!("unsupported relocation target {other:?}"))),
+            other => {
+                return Err(Error::Compile(format!(
+                    "unsupported relocation target {other:?}"
+                )))
+            }
         };
-        relocs.push(Relocation { offset: r.offset, kind: r.kind, target, addend: r.addend });
+        relocs.push(Relocation {
+            offset: r.offset,
+            kind: r.kind,
+            target,
+            addend: r.addend,
+        });
     }
-    Ok(CompiledFunction { code, alignment, relocs, traps, srclocs })
+    Ok(CompiledFunction {
+        code,
+        alignment,
+        relocs,
+        traps,
+        srclocs,
+    })
 }
 
 /// Maps Cranelift's trap codes (and ours, see `translate::env::trap`) to [`TrapCode`].

@@ -34,7 +34,10 @@ pub fn array_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFu
     let flags = MemFlagsData::trusted();
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, t) in ty.params().iter().enumerate() {
-        args.push(b.ins().load(ir_type(*t), flags, values, i as i32 * VALUE_SIZE));
+        args.push(
+            b.ins()
+                .load(ir_type(*t), flags, values, i as i32 * VALUE_SIZE),
+        );
     }
     let wasm_sig = b.import_signature(wasm_signature(ty));
     let call = b.ins().call_indirect(wasm_sig, code, &args);
@@ -48,7 +51,11 @@ pub fn array_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFu
 }
 
 /// Compiles the host trampoline for `ty`; `shim` is the address of `host_shim`.
-pub fn host_trampoline(isa: &dyn TargetIsa, ty: &FuncType, shim: usize) -> Result<CompiledFunction> {
+pub fn host_trampoline(
+    isa: &dyn TargetIsa,
+    ty: &FuncType,
+    shim: usize,
+) -> Result<CompiledFunction> {
     let mut func = ir::Function::with_name_signature(UserFuncName::user(1, 1), wasm_signature(ty));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
@@ -64,7 +71,8 @@ pub fn host_trampoline(isa: &dyn TargetIsa, ty: &FuncType, shim: usize) -> Resul
         4,
     ));
     for (i, v) in p[2..].iter().enumerate() {
-        b.ins().stack_store(types::I64, *v, slot, i as i32 * VALUE_SIZE);
+        b.ins()
+            .stack_store(types::I64, *v, slot, i as i32 * VALUE_SIZE);
     }
     let values = b.ins().stack_addr(types::I64, slot, 0);
     let mut shim_sig = Signature::new(CallConv::SystemV);
@@ -72,12 +80,17 @@ pub fn host_trampoline(isa: &dyn TargetIsa, ty: &FuncType, shim: usize) -> Resul
     shim_sig.returns.push(AbiParam::new(types::I32));
     let shim_sig = b.import_signature(shim_sig);
     let shim_addr = b.ins().iconst(types::I64, shim as i64);
-    let call = b.ins().call_indirect(shim_sig, shim_addr, &[p[0], p[1], values]);
+    let call = b
+        .ins()
+        .call_indirect(shim_sig, shim_addr, &[p[0], p[1], values]);
     let status = b.inst_results(call)[0];
     b.ins().trapnz(status, trap::HOST);
     let mut results = Vec::new();
     for (i, t) in ty.results().iter().enumerate() {
-        results.push(b.ins().stack_load(types::I64, ir_type(*t), slot, i as i32 * VALUE_SIZE));
+        results.push(
+            b.ins()
+                .stack_load(types::I64, ir_type(*t), slot, i as i32 * VALUE_SIZE),
+        );
     }
     b.ins().return_(&results);
     b.finalize(isa.frontend_config());

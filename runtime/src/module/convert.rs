@@ -39,7 +39,10 @@ pub(crate) fn ref_type(r: wp::RefType) -> RefType {
             HeapType::Concrete(idx.as_module_index().unwrap_or(u32::MAX))
         }
     };
-    RefType { nullable: r.is_nullable(), heap }
+    RefType {
+        nullable: r.is_nullable(),
+        heap,
+    }
 }
 
 pub(crate) fn func_type(f: &wp::FuncType) -> FuncType {

@@ -210,11 +210,22 @@ impl Module {
             })
             .collect();
         let code = crate::compile::compile_module(engine, &info, &offsets)?;
-        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), info, offsets, type_ids, code }) })
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                offsets,
+                type_ids,
+                code,
+            }),
+        })
     }
 
     /// Reads, validates and compiles a `.wasm` or `.wat` file.
-    pub fn from_file(engine: &crate::Engine, path: impl AsRef<std::path::Path>) -> crate::Result<Module> {
+    pub fn from_file(
+        engine: &crate::Engine,
+        path: impl AsRef<std::path::Path>,
+    ) -> crate::Result<Module> {
         let binary = crate::load::read_file(path.as_ref())?;
         Module::from_binary(engine, &binary)
     }
@@ -248,7 +259,10 @@ impl Module {
         let info = &self.inner.info;
         info.exports
             .iter()
-            .map(|(name, index)| crate::types::ExportType { name: name.clone(), ty: info.entity_type(*index) })
+            .map(|(name, index)| crate::types::ExportType {
+                name: name.clone(),
+                ty: info.entity_type(*index),
+            })
             .collect()
     }
 
@@ -266,7 +280,9 @@ impl ModuleInfo {
             EntityIndex::Table(t) => ExternType::Table(self.tables[t as usize].ty),
             EntityIndex::Memory(m) => ExternType::Memory(self.memories[m as usize]),
             EntityIndex::Global(g) => ExternType::Global(self.globals[g as usize].ty),
-            EntityIndex::Tag(t) => ExternType::Tag(self.type_as_func(self.tags[t as usize]).clone()),
+            EntityIndex::Tag(t) => {
+                ExternType::Tag(self.type_as_func(self.tags[t as usize]).clone())
+            }
         }
     }
 }

@@ -8,8 +8,13 @@ use wasmparser::{self as wp, Payload};
 
 /// Validates `binary` with `features` and reads it into a [`ModuleInfo`].
 pub(crate) fn parse(binary: &[u8], features: wp::WasmFeatures) -> ParseResult<ModuleInfo> {
-    wp::Validator::new_with_features(features).validate_all(binary).map_err(wp_err)?;
-    let mut info = ModuleInfo { binary: Arc::from(binary), ..ModuleInfo::default() };
+    wp::Validator::new_with_features(features)
+        .validate_all(binary)
+        .map_err(wp_err)?;
+    let mut info = ModuleInfo {
+        binary: Arc::from(binary),
+        ..ModuleInfo::default()
+    };
     for payload in wp::Parser::new(0).parse_all(binary) {
         read_payload(&mut info, payload.map_err(wp_err)?)?;
     }
@@ -45,7 +50,10 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> ParseResult<()> 
                     wp::TableInit::RefNull => None,
                     wp::TableInit::Expr(e) => Some(const_expr(&e)?),
                 };
-                info.tables.push(TableDef { ty: table_type(&table.ty), init });
+                info.tables.push(TableDef {
+                    ty: table_type(&table.ty),
+                    init,
+                });
             }
         }
         Payload::MemorySection(reader) => {
@@ -62,7 +70,10 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> ParseResult<()> 
             for global in reader {
                 let global = global.map_err(wp_err)?;
                 let init = const_expr(&global.init_expr)?;
-                info.globals.push(GlobalDef { ty: global_type(&global.ty), init });
+                info.globals.push(GlobalDef {
+                    ty: global_type(&global.ty),
+                    init,
+                });
             }
         }
         Payload::ExportSection(reader) => {
@@ -83,7 +94,8 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> ParseResult<()> 
         Payload::StartSection { func, .. } => info.start = Some(func),
         Payload::ElementSection(reader) => {
             for element in reader {
-                info.elements.push(element_segment(element.map_err(wp_err)?)?);
+                info.elements
+                    .push(element_segment(element.map_err(wp_err)?)?);
             }
         }
         Payload::DataSection(reader) => {
@@ -91,17 +103,26 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> ParseResult<()> 
                 let data = data.map_err(wp_err)?;
                 let mode = match data.kind {
                     wp::DataKind::Passive => DataMode::Passive,
-                    wp::DataKind::Active { memory_index, offset_expr } => {
-                        DataMode::Active { memory: memory_index, offset: const_expr(&offset_expr)? }
-                    }
+                    wp::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => DataMode::Active {
+                        memory: memory_index,
+                        offset: const_expr(&offset_expr)?,
+                    },
                 };
                 let end = data.range.end as usize;
-                info.data.push(DataSegment { mode, range: end - data.data.len()..end });
+                info.data.push(DataSegment {
+                    mode,
+                    range: end - data.data.len()..end,
+                });
             }
         }
         Payload::CodeSectionEntry(body) => {
             let r = body.range();
-            info.bodies.push(FunctionBody { range: r.start as usize..r.end as usize });
+            info.bodies.push(FunctionBody {
+                range: r.start as usize..r.end as usize,
+            });
         }
         Payload::CustomSection(section) if section.name() == "name" => {
             // A malformed name section is ignored, as the spec requires of custom sections.
@@ -121,7 +142,10 @@ fn read_import(info: &mut ModuleInfo, import: wp::Import<'_>) {
             EntityIndex::Func(info.functions.len() as u32 - 1)
         }
         wp::TypeRef::Table(t) => {
-            info.tables.push(TableDef { ty: table_type(&t), init: None });
+            info.tables.push(TableDef {
+                ty: table_type(&t),
+                init: None,
+            });
             info.num_imported_tables += 1;
             EntityIndex::Table(info.tables.len() as u32 - 1)
         }
@@ -131,7 +155,10 @@ fn read_import(info: &mut ModuleInfo, import: wp::Import<'_>) {
             EntityIndex::Memory(info.memories.len() as u32 - 1)
         }
         wp::TypeRef::Global(g) => {
-            info.globals.push(GlobalDef { ty: global_type(&g), init: Vec::new() });
+            info.globals.push(GlobalDef {
+                ty: global_type(&g),
+                init: Vec::new(),
+            });
             info.num_imported_globals += 1;
             EntityIndex::Global(info.globals.len() as u32 - 1)
         }
@@ -152,7 +179,10 @@ fn element_segment(element: wp::Element<'_>) -> ParseResult<ElementSegment> {
     let mode = match element.kind {
         wp::ElementKind::Passive => ElementMode::Passive,
         wp::ElementKind::Declared => ElementMode::Declared,
-        wp::ElementKind::Active { table_index, offset_expr } => ElementMode::Active {
+        wp::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => ElementMode::Active {
             table: table_index.unwrap_or(0),
             offset: const_expr(&offset_expr)?,
         },
@@ -163,7 +193,13 @@ fn element_segment(element: wp::Element<'_>) -> ParseResult<ElementSegment> {
             for f in funcs {
                 items.push(vec![ConstOp::RefFunc(f.map_err(wp_err)?)]);
             }
-            (RefType { nullable: false, heap: crate::types::HeapType::Func }, items)
+            (
+                RefType {
+                    nullable: false,
+                    heap: crate::types::HeapType::Func,
+                },
+                items,
+            )
         }
         wp::ElementItems::Expressions(ty, exprs) => {
             let mut items = Vec::new();
@@ -188,11 +224,11 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> ParseResult<ConstExpr> {
             wp::Operator::F32Const { value } => ConstOp::F32(value.bits()),
             wp::Operator::F64Const { value } => ConstOp::F64(value.bits()),
             wp::Operator::V128Const { value } => ConstOp::V128(value.i128() as u128),
-            wp::Operator::RefNull { hty } => ConstOp::RefNull(ref_type(
-                wp::RefType::new(true, hty).ok_or_else(|| {
+            wp::Operator::RefNull { hty } => {
+                ConstOp::RefNull(ref_type(wp::RefType::new(true, hty).ok_or_else(|| {
                     Error::Unsupported("reference type index too large".into())
-                })?,
-            )),
+                })?))
+            }
             wp::Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             wp::Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
             wp::Operator::I32Add => ConstOp::I32Add,
@@ -215,7 +251,9 @@ fn read_names(info: &mut ModuleInfo, reader: wp::NameSectionReader<'_>) -> wp::R
             wp::Name::Function(map) => {
                 for naming in map {
                     let naming = naming?;
-                    info.names.functions.insert(naming.index, naming.name.to_string());
+                    info.names
+                        .functions
+                        .insert(naming.index, naming.name.to_string());
                 }
             }
             _ => {}
@@ -244,5 +282,8 @@ pub(crate) fn memory_type(m: &wp::MemoryType) -> MemoryType {
 }
 
 pub(crate) fn global_type(g: &wp::GlobalType) -> GlobalType {
-    GlobalType { content: val_type(g.content_type), mutable: g.mutable }
+    GlobalType {
+        content: val_type(g.content_type),
+        mutable: g.mutable,
+    }
 }

@@ -49,10 +49,13 @@ pub fn ir_type(t: ValType) -> ir::Type {
 /// The signature of a wasm function: (callee vmctx, caller vmctx, params...) -> results.
 pub fn wasm_signature(ty: &FuncType) -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
-    sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params
+        .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
-    sig.params.extend(ty.params().iter().map(|t| AbiParam::new(ir_type(*t))));
-    sig.returns.extend(ty.results().iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig.params
+        .extend(ty.params().iter().map(|t| AbiParam::new(ir_type(*t))));
+    sig.returns
+        .extend(ty.results().iter().map(|t| AbiParam::new(ir_type(*t))));
     sig
 }
 
@@ -114,7 +117,10 @@ impl<'m> FuncEnv<'m> {
     /// Sets the function's stack limit from the store's runtime limits.
     pub fn install_stack_limit(&mut self, func: &mut ir::Function) {
         let vmctx = func.create_global_value(GlobalValueData::VMContext);
-        let flags = func.dfg.mem_flags.insert_unchecked(MemFlagsData::trusted().with_readonly());
+        let flags = func
+            .dfg
+            .mem_flags
+            .insert_unchecked(MemFlagsData::trusted().with_readonly());
         let limits = func.create_global_value(GlobalValueData::Load {
             base: vmctx,
             offset: (off::VMCTX_LIMITS as i32).into(),
@@ -151,7 +157,8 @@ impl<'m> FuncEnv<'m> {
     /// The current length in bytes of a memory.
     pub fn heap_bound(&mut self, b: &mut FunctionBuilder, heap: Heap) -> Value {
         let def = self.load_vmctx_ptr(b, self.offsets.memory(heap.index));
-        b.ins().load(types::I64, MemFlagsData::trusted(), def, off::MEMORY_LENGTH)
+        b.ins()
+            .load(types::I64, MemFlagsData::trusted(), def, off::MEMORY_LENGTH)
     }
 
     /// `make_table`: the address of table `index`'s definition.
@@ -202,22 +209,32 @@ impl<'m> FuncEnv<'m> {
         }
         let (params, ret): (&[ir::Type], Option<ir::Type>) = match call {
             Libcall::MemoryGrow => (&[types::I32, types::I64], Some(types::I64)),
-            Libcall::MemoryFill => (&[types::I32, types::I64, types::I32, types::I64], Some(types::I32)),
-            Libcall::MemoryCopy => {
-                (&[types::I32, types::I32, types::I64, types::I64, types::I64], Some(types::I32))
-            }
-            Libcall::MemoryInit => {
-                (&[types::I32, types::I32, types::I64, types::I32, types::I32], Some(types::I32))
-            }
+            Libcall::MemoryFill => (
+                &[types::I32, types::I64, types::I32, types::I64],
+                Some(types::I32),
+            ),
+            Libcall::MemoryCopy => (
+                &[types::I32, types::I32, types::I64, types::I64, types::I64],
+                Some(types::I32),
+            ),
+            Libcall::MemoryInit => (
+                &[types::I32, types::I32, types::I64, types::I32, types::I32],
+                Some(types::I32),
+            ),
             Libcall::DataDrop | Libcall::ElemDrop => (&[types::I32], None),
             Libcall::TableGrow => (&[types::I32, types::I64, types::I64], Some(types::I64)),
-            Libcall::TableFill => (&[types::I32, types::I64, types::I64, types::I64], Some(types::I32)),
-            Libcall::TableCopy => {
-                (&[types::I32, types::I32, types::I64, types::I64, types::I64], Some(types::I32))
-            }
-            Libcall::TableInit => {
-                (&[types::I32, types::I32, types::I64, types::I32, types::I32], Some(types::I32))
-            }
+            Libcall::TableFill => (
+                &[types::I32, types::I64, types::I64, types::I64],
+                Some(types::I32),
+            ),
+            Libcall::TableCopy => (
+                &[types::I32, types::I32, types::I64, types::I64, types::I64],
+                Some(types::I32),
+            ),
+            Libcall::TableInit => (
+                &[types::I32, types::I32, types::I64, types::I32, types::I32],
+                Some(types::I32),
+            ),
             Libcall::Throw => (&[types::I32, types::I64, types::I32], None),
         };
         let mut sig = Signature::new(CallConv::SystemV);
@@ -240,7 +257,12 @@ impl<'m> FuncEnv<'m> {
     }
 
     /// Calls a libcall with the vmctx prepended; returns its result, if any.
-    pub fn call_libcall(&mut self, b: &mut FunctionBuilder, call: Libcall, args: &[Value]) -> Option<Value> {
+    pub fn call_libcall(
+        &mut self,
+        b: &mut FunctionBuilder,
+        call: Libcall,
+        args: &[Value],
+    ) -> Option<Value> {
         let f = self.libcall(b.func, call);
         let vmctx = self.vmctx(b);
         let mut all = vec![vmctx];
@@ -252,8 +274,12 @@ impl<'m> FuncEnv<'m> {
     /// The callee vmctx and code address of function `index` through its funcref.
     pub fn imported_callee(&mut self, b: &mut FunctionBuilder, index: u32) -> (Value, Value) {
         let funcref = self.load_vmctx_ptr(b, self.offsets.func(index));
-        let code = b.ins().load(types::I64, readonly(), funcref, off::FUNCREF_CODE);
-        let vmctx = b.ins().load(types::I64, readonly(), funcref, off::FUNCREF_VMCTX);
+        let code = b
+            .ins()
+            .load(types::I64, readonly(), funcref, off::FUNCREF_CODE);
+        let vmctx = b
+            .ins()
+            .load(types::I64, readonly(), funcref, off::FUNCREF_VMCTX);
         (vmctx, code)
     }
 }

@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 use crate::vm::libcalls::Libcall;
 use crate::vmoffsets as off;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value};
+use cranelift_codegen::ir::{
+    types, Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
+};
 use wasmparser::{Catch, Operator as O};
 
 /// A `try_table`'s landing pad and its catch clauses, filled in at the `end`.
@@ -39,11 +41,18 @@ impl FuncTranslator<'_, '_> {
                     end_reached: false,
                     pending_else: None,
                     reachable_at_start: true,
-                    landing_pad: Some(LandingPad { block: pad, catches: try_table.catches.clone() }),
+                    landing_pad: Some(LandingPad {
+                        block: pad,
+                        catches: try_table.catches.clone(),
+                    }),
                 });
             }
             O::Throw { tag_index } => {
-                let ty = self.env.info.type_as_func(self.env.info.tags[*tag_index as usize]).clone();
+                let ty = self
+                    .env
+                    .info
+                    .type_as_func(self.env.info.tags[*tag_index as usize])
+                    .clone();
                 let args = self.stack.split_off(self.stack.len() - ty.params().len());
                 let slot = self.b.create_sized_stack_slot(StackSlotData::new(
                     StackSlotKind::ExplicitSlot,
@@ -51,12 +60,15 @@ impl FuncTranslator<'_, '_> {
                     4,
                 ));
                 for (i, v) in args.iter().enumerate() {
-                    self.b.ins().stack_store(types::I64, *v, slot, i as i32 * 16);
+                    self.b
+                        .ins()
+                        .stack_store(types::I64, *v, slot, i as i32 * 16);
                 }
                 let values = self.b.ins().stack_addr(types::I64, slot, 0);
                 let tag = self.b.ins().iconst(types::I32, *tag_index as i64);
                 let count = self.b.ins().iconst(types::I32, args.len() as i64);
-                self.env.call_libcall(&mut self.b, Libcall::Throw, &[tag, values, count]);
+                self.env
+                    .call_libcall(&mut self.b, Libcall::Throw, &[tag, values, count]);
                 let target = self.throw_target();
                 self.b.ins().jump(target, &[]);
                 self.set_unreachable();
@@ -65,13 +77,24 @@ impl FuncTranslator<'_, '_> {
                 let exn = self.pop();
                 self.b.ins().trapz(exn, trap::NULL_EXCEPTION_REFERENCE);
                 let limits = self.limits();
-                self.b.ins().store(MemFlagsData::trusted(), exn, limits, off::LIMITS_PENDING_EXCEPTION);
+                self.b.ins().store(
+                    MemFlagsData::trusted(),
+                    exn,
+                    limits,
+                    off::LIMITS_PENDING_EXCEPTION,
+                );
                 let target = self.throw_target();
                 self.b.ins().jump(target, &[]);
                 self.set_unreachable();
             }
-            O::Try { .. } | O::Catch { .. } | O::CatchAll | O::Rethrow { .. } | O::Delegate { .. } => {
-                return Err(Error::Unsupported("legacy exception handling instructions".into()));
+            O::Try { .. }
+            | O::Catch { .. }
+            | O::CatchAll
+            | O::Rethrow { .. }
+            | O::Delegate { .. } => {
+                return Err(Error::Unsupported(
+                    "legacy exception handling instructions".into(),
+                ));
             }
             _ => return Ok(false),
         }
@@ -81,7 +104,9 @@ impl FuncTranslator<'_, '_> {
     /// The address of the store's runtime limits.
     fn limits(&mut self) -> Value {
         let vmctx = self.env.vmctx(&mut self.b);
-        self.b.ins().load(types::I64, readonly(), vmctx, off::VMCTX_LIMITS as i32)
+        self.b
+            .ins()
+            .load(types::I64, readonly(), vmctx, off::VMCTX_LIMITS as i32)
     }
 
     /// Where a thrown exception goes from here.
@@ -95,8 +120,12 @@ impl FuncTranslator<'_, '_> {
     /// After a call: unwind if the callee left an exception pending.
     pub(super) fn check_pending_exception(&mut self) {
         let limits = self.limits();
-        let pending =
-            self.b.ins().load(types::I64, MemFlagsData::trusted(), limits, off::LIMITS_PENDING_EXCEPTION);
+        let pending = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            limits,
+            off::LIMITS_PENDING_EXCEPTION,
+        );
         let target = self.throw_target();
         let next = self.b.create_block();
         self.b.ins().brif(pending, target, &[], next, &[]);
@@ -110,8 +139,14 @@ impl FuncTranslator<'_, '_> {
         self.b.switch_to_block(pad.block);
         let limits = self.limits();
         let flags = MemFlagsData::trusted();
-        let exn = self.b.ins().load(types::I64, flags, limits, off::LIMITS_PENDING_EXCEPTION);
-        let tag = self.b.ins().load(types::I32, flags, exn, off::EXCEPTION_TAG);
+        let exn = self
+            .b
+            .ins()
+            .load(types::I64, flags, limits, off::LIMITS_PENDING_EXCEPTION);
+        let tag = self
+            .b
+            .ins()
+            .load(types::I32, flags, exn, off::EXCEPTION_TAG);
         for catch in &pad.catches {
             let (label, tag_index, with_ref) = match *catch {
                 Catch::One { tag, label } => (label, Some(tag), false),
@@ -121,7 +156,12 @@ impl FuncTranslator<'_, '_> {
             };
             let next = tag_index.map(|t| {
                 let vmctx = self.env.vmctx(&mut self.b);
-                let expected = self.b.ins().load(types::I32, readonly(), vmctx, self.env.offsets.tag(t) as i32);
+                let expected = self.b.ins().load(
+                    types::I32,
+                    readonly(),
+                    vmctx,
+                    self.env.offsets.tag(t) as i32,
+                );
                 let matched = self.b.create_block();
                 let next = self.b.create_block();
                 let eq = self.b.ins().icmp(IntCC::Equal, tag, expected);
@@ -130,13 +170,26 @@ impl FuncTranslator<'_, '_> {
                 next
             });
             let zero = self.b.ins().iconst(types::I64, 0);
-            self.b.ins().store(flags, zero, limits, off::LIMITS_PENDING_EXCEPTION);
+            self.b
+                .ins()
+                .store(flags, zero, limits, off::LIMITS_PENDING_EXCEPTION);
             let mut args = Vec::new();
             if let Some(t) = tag_index {
-                let ty = self.env.info.type_as_func(self.env.info.tags[t as usize]).clone();
-                let payload = self.b.ins().load(types::I64, flags, exn, off::EXCEPTION_PAYLOAD);
+                let ty = self
+                    .env
+                    .info
+                    .type_as_func(self.env.info.tags[t as usize])
+                    .clone();
+                let payload = self
+                    .b
+                    .ins()
+                    .load(types::I64, flags, exn, off::EXCEPTION_PAYLOAD);
                 for (i, vt) in ty.params().iter().enumerate() {
-                    args.push(self.b.ins().load(ir_type(*vt), flags, payload, i as i32 * 16));
+                    args.push(
+                        self.b
+                            .ins()
+                            .load(ir_type(*vt), flags, payload, i as i32 * 16),
+                    );
                 }
             }
             if with_ref {

@@ -48,7 +48,9 @@ impl FuncTranslator<'_, '_> {
             | O::F32Store { memarg }
             | O::F64Store { memarg }
             | O::V128Store { memarg } => self.store(memarg, None),
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(memarg, Some(types::I8)),
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                self.store(memarg, Some(types::I8))
+            }
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
                 self.store(memarg, Some(types::I16))
             }
@@ -65,7 +67,10 @@ impl FuncTranslator<'_, '_> {
                 let delta = self.pop();
                 let delta = self.to_index64(heap.memory64, delta);
                 let m = self.b.ins().iconst(I32, mem as i64);
-                let old = self.env.call_libcall(&mut self.b, Libcall::MemoryGrow, &[m, delta]).unwrap();
+                let old = self
+                    .env
+                    .call_libcall(&mut self.b, Libcall::MemoryGrow, &[m, delta])
+                    .unwrap();
                 let v = self.from_index(heap, old);
                 self.push(v);
             }
@@ -75,7 +80,11 @@ impl FuncTranslator<'_, '_> {
                 let dst = self.to_index64(heap.memory64, dst);
                 let len = self.to_index64(heap.memory64, len);
                 let m = self.b.ins().iconst(I32, mem as i64);
-                self.checked_libcall(Libcall::MemoryFill, &[m, dst, val, len], trap::MEMORY_OUT_OF_BOUNDS);
+                self.checked_libcall(
+                    Libcall::MemoryFill,
+                    &[m, dst, val, len],
+                    trap::MEMORY_OUT_OF_BOUNDS,
+                );
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let dst64 = self.env.info.memories[dst_mem as usize].memory64;
@@ -86,7 +95,11 @@ impl FuncTranslator<'_, '_> {
                 let len = self.to_index64(dst64 && src64, len);
                 let d = self.b.ins().iconst(I32, dst_mem as i64);
                 let s = self.b.ins().iconst(I32, src_mem as i64);
-                self.checked_libcall(Libcall::MemoryCopy, &[d, s, dst, src, len], trap::MEMORY_OUT_OF_BOUNDS);
+                self.checked_libcall(
+                    Libcall::MemoryCopy,
+                    &[d, s, dst, src, len],
+                    trap::MEMORY_OUT_OF_BOUNDS,
+                );
             }
             O::MemoryInit { data_index, mem } => {
                 let mem64 = self.env.info.memories[mem as usize].memory64;
@@ -94,7 +107,11 @@ impl FuncTranslator<'_, '_> {
                 let dst = self.to_index64(mem64, dst);
                 let m = self.b.ins().iconst(I32, mem as i64);
                 let d = self.b.ins().iconst(I32, data_index as i64);
-                self.checked_libcall(Libcall::MemoryInit, &[m, d, dst, src, len], trap::MEMORY_OUT_OF_BOUNDS);
+                self.checked_libcall(
+                    Libcall::MemoryInit,
+                    &[m, d, dst, src, len],
+                    trap::MEMORY_OUT_OF_BOUNDS,
+                );
             }
             O::DataDrop { data_index } => {
                 let d = self.b.ins().iconst(I32, data_index as i64);
@@ -106,7 +123,12 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Calls a libcall that returns 0 on failure, trapping with `code` then.
-    pub(super) fn checked_libcall(&mut self, call: Libcall, args: &[Value], code: cranelift_codegen::ir::TrapCode) {
+    pub(super) fn checked_libcall(
+        &mut self,
+        call: Libcall,
+        args: &[Value],
+        code: cranelift_codegen::ir::TrapCode,
+    ) {
         let ok = self.env.call_libcall(&mut self.b, call, args).unwrap();
         self.b.ins().trapz(ok, code);
     }
@@ -143,7 +165,11 @@ impl FuncTranslator<'_, '_> {
         if heap.guarded {
             // index + offset < 2^33 lies in the reservation; pages past the length fault.
             let addr = self.b.ins().iadd(base, index);
-            let addr = if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_u(addr, memarg.offset as i64) };
+            let addr = if memarg.offset == 0 {
+                addr
+            } else {
+                self.b.ins().iadd_imm_u(addr, memarg.offset as i64)
+            };
             return (addr, flags);
         }
         let bound = self.env.heap_bound(&mut self.b, heap);
@@ -151,7 +177,9 @@ impl FuncTranslator<'_, '_> {
         let end = match end_offset {
             Some(n) if n <= i64::MAX as u64 => {
                 let n = self.b.ins().iconst(types::I64, n as i64);
-                self.b.ins().uadd_overflow_trap(index, n, trap::MEMORY_OUT_OF_BOUNDS)
+                self.b
+                    .ins()
+                    .uadd_overflow_trap(index, n, trap::MEMORY_OUT_OF_BOUNDS)
             }
             _ => {
                 self.b.ins().trap(trap::MEMORY_OUT_OF_BOUNDS);
@@ -165,7 +193,11 @@ impl FuncTranslator<'_, '_> {
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, bound);
         self.b.ins().trapnz(out, trap::MEMORY_OUT_OF_BOUNDS);
         let addr = self.b.ins().iadd(base, index);
-        let addr = if memarg.offset == 0 { addr } else { self.b.ins().iadd_imm_u(addr, memarg.offset as i64) };
+        let addr = if memarg.offset == 0 {
+            addr
+        } else {
+            self.b.ins().iadd_imm_u(addr, memarg.offset as i64)
+        };
         (addr, flags)
     }
 

@@ -123,7 +123,9 @@ pub fn translate_function(
         reachable_at_start: true,
         landing_pad: None,
     });
-    let mut reader = body.get_operators_reader().map_err(Error::from_wasmparser)?;
+    let mut reader = body
+        .get_operators_reader()
+        .map_err(Error::from_wasmparser)?;
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset().map_err(Error::from_wasmparser)?;
         t.b.set_srcloc(SourceLoc::new(offset as u32));
@@ -155,7 +157,9 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn pop(&mut self) -> Value {
-        self.stack.pop().expect("validated code never pops an empty stack")
+        self.stack
+            .pop()
+            .expect("validated code never pops an empty stack")
     }
     fn pop2(&mut self) -> (Value, Value) {
         let b = self.pop();
@@ -244,7 +248,8 @@ impl FuncTranslator<'_, '_> {
                 let args = self.stack.split_off(self.stack.len() - params.len());
                 self.b.ins().jump(header, &block_args(&args));
                 self.b.switch_to_block(header);
-                self.stack.extend_from_slice(&self.b.block_params(header).to_vec());
+                self.stack
+                    .extend_from_slice(&self.b.block_params(header).to_vec());
                 self.control.push(ControlFrame {
                     kind: FrameKind::Loop,
                     end,
@@ -266,7 +271,9 @@ impl FuncTranslator<'_, '_> {
                 let end = self.block_with_params(&results);
                 let args = self.stack.split_off(self.stack.len() - params.len());
                 let args = block_args(&args);
-                self.b.ins().brif(cond, then_block, &args, else_block, &args);
+                self.b
+                    .ins()
+                    .brif(cond, then_block, &args, else_block, &args);
                 self.b.seal_block(then_block);
                 self.b.seal_block(else_block);
                 self.b.switch_to_block(then_block);
@@ -299,7 +306,9 @@ impl FuncTranslator<'_, '_> {
                 let (target, arity) = self.branch_target(relative_depth);
                 let args = self.peekn(arity).to_vec();
                 let next = self.b.create_block();
-                self.b.ins().brif(cond, target, &block_args(&args), next, &[]);
+                self.b
+                    .ins()
+                    .brif(cond, target, &block_args(&args), next, &[]);
                 self.b.seal_block(next);
                 self.b.switch_to_block(next);
             }
@@ -343,12 +352,14 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::Call { function_index } => self.translate_call(function_index, false),
             Operator::ReturnCall { function_index } => self.translate_call(function_index, true),
-            Operator::CallIndirect { type_index, table_index } => {
-                self.translate_call_indirect(type_index, table_index, false)
-            }
-            Operator::ReturnCallIndirect { type_index, table_index } => {
-                self.translate_call_indirect(type_index, table_index, true)
-            }
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => self.translate_call_indirect(type_index, table_index, false),
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.translate_call_indirect(type_index, table_index, true),
             ref op => {
                 if !(self.numeric(op)
                     || self.memory(op)?
@@ -438,7 +449,8 @@ impl FuncTranslator<'_, '_> {
         if end_reached {
             self.b.switch_to_block(frame.end);
             self.b.seal_block(frame.end);
-            self.stack.extend_from_slice(&self.b.block_params(frame.end).to_vec());
+            self.stack
+                .extend_from_slice(&self.b.block_params(frame.end).to_vec());
             self.reachable = true;
         } else {
             self.reachable = false;
@@ -467,7 +479,9 @@ impl FuncTranslator<'_, '_> {
         };
         let default_call = block_call(self, default);
         let calls: Vec<_> = depths.iter().map(|d| block_call(self, *d)).collect();
-        let jt = self.b.create_jump_table(ir::JumpTableData::new(default_call, &calls));
+        let jt = self
+            .b
+            .create_jump_table(ir::JumpTableData::new(default_call, &calls));
         self.b.ins().br_table(index, jt);
         for (depth, edge) in edge_for {
             let (target, _) = self.branch_target(depth);
@@ -494,7 +508,9 @@ impl FuncTranslator<'_, '_> {
         let args = self.call_args(ty.params().len());
         let vmctx = self.env.vmctx(&mut self.b);
         if self.env.info.is_imported_func(index) {
-            let sig = self.env.make_indirect_sig(self.b.func, self.env.info.functions[index as usize]);
+            let sig = self
+                .env
+                .make_indirect_sig(self.b.func, self.env.info.functions[index as usize]);
             let (callee_vmctx, code) = self.env.imported_callee(&mut self.b, index);
             let mut all = vec![callee_vmctx, vmctx];
             all.extend(args);
@@ -529,15 +545,27 @@ impl FuncTranslator<'_, '_> {
     fn translate_call_indirect(&mut self, type_index: u32, table_index: u32, tail: bool) {
         let index = self.pop();
         let table64 = self.env.info.tables[table_index as usize].ty.table64;
-        let index = if table64 { index } else { self.b.ins().uextend(types::I64, index) };
+        let index = if table64 {
+            index
+        } else {
+            self.b.ins().uextend(types::I64, index)
+        };
         let funcref = self.table_entry(table_index, index, trap::UNDEFINED_ELEMENT);
         self.b.ins().trapz(funcref, trap::UNINITIALIZED_ELEMENT);
         let flags = env::readonly();
-        let actual = self.b.ins().load(types::I32, flags, funcref, crate::vmoffsets::FUNCREF_TYPE_ID);
+        let actual = self.b.ins().load(
+            types::I32,
+            flags,
+            funcref,
+            crate::vmoffsets::FUNCREF_TYPE_ID,
+        );
         let vmctx = self.env.vmctx(&mut self.b);
         let expected_offset = self.env.offsets.type_id(type_index) as i32;
         let expected = self.b.ins().load(types::I32, flags, vmctx, expected_offset);
-        let mismatch = self.b.ins().icmp(ir::condcodes::IntCC::NotEqual, actual, expected);
+        let mismatch = self
+            .b
+            .ins()
+            .icmp(ir::condcodes::IntCC::NotEqual, actual, expected);
         self.b.ins().trapnz(mismatch, trap::BAD_SIGNATURE);
         self.call_funcref(type_index, funcref, tail);
     }
@@ -547,8 +575,14 @@ impl FuncTranslator<'_, '_> {
         let ty = self.env.info.type_as_func(type_index).clone();
         let args = self.call_args(ty.params().len());
         let flags = env::readonly();
-        let code = self.b.ins().load(types::I64, flags, funcref, crate::vmoffsets::FUNCREF_CODE);
-        let callee_vmctx = self.b.ins().load(types::I64, flags, funcref, crate::vmoffsets::FUNCREF_VMCTX);
+        let code = self
+            .b
+            .ins()
+            .load(types::I64, flags, funcref, crate::vmoffsets::FUNCREF_CODE);
+        let callee_vmctx =
+            self.b
+                .ins()
+                .load(types::I64, flags, funcref, crate::vmoffsets::FUNCREF_VMCTX);
         let vmctx = self.env.vmctx(&mut self.b);
         let sig = self.env.make_indirect_sig(self.b.func, type_index);
         let mut all = vec![callee_vmctx, vmctx];
@@ -559,17 +593,28 @@ impl FuncTranslator<'_, '_> {
     /// Loads element `index` (i64) of a table, trapping with `oob` past its end.
     fn table_entry(&mut self, table: u32, index: Value, oob: ir::TrapCode) -> Value {
         let addr = self.table_entry_addr(table, index, oob);
-        self.b.ins().load(types::I64, ir::MemFlagsData::trusted(), addr, 0)
+        self.b
+            .ins()
+            .load(types::I64, ir::MemFlagsData::trusted(), addr, 0)
     }
 
     /// The address of element `index` (i64) of a table, trapping with `oob` past its end.
     fn table_entry_addr(&mut self, table: u32, index: Value, oob: ir::TrapCode) -> Value {
         let def = self.env.make_table(&mut self.b, table);
         let flags = ir::MemFlagsData::trusted();
-        let len = self.b.ins().load(types::I64, flags, def, crate::vmoffsets::TABLE_LENGTH);
-        let out = self.b.ins().icmp(ir::condcodes::IntCC::UnsignedGreaterThanOrEqual, index, len);
+        let len = self
+            .b
+            .ins()
+            .load(types::I64, flags, def, crate::vmoffsets::TABLE_LENGTH);
+        let out = self
+            .b
+            .ins()
+            .icmp(ir::condcodes::IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.b.ins().trapnz(out, oob);
-        let base = self.b.ins().load(types::I64, flags, def, crate::vmoffsets::TABLE_BASE);
+        let base = self
+            .b
+            .ins()
+            .load(types::I64, flags, def, crate::vmoffsets::TABLE_BASE);
         let scaled = self.b.ins().ishl_imm_u(index, 3);
         self.b.ins().iadd(base, scaled)
     }
@@ -583,6 +628,10 @@ pub(crate) fn block_args(values: &[Value]) -> Vec<ir::BlockArg> {
 /// The error for an operator this runtime does not translate.
 fn unsupported(op: &Operator<'_>) -> Error {
     let name = format!("{op:?}");
-    let name = name.split([' ', '{', '(']).next().unwrap_or("?").to_string();
+    let name = name
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or("?")
+        .to_string();
     Error::Unsupported(format!("operator `{name}`"))
 }

@@ -41,7 +41,9 @@ impl FuncTranslator<'_, '_> {
                 let (target, arity) = self.branch_target(relative_depth);
                 let args = self.peekn(arity).to_vec();
                 let next = self.b.create_block();
-                self.b.ins().brif(r, next, &[], target, &super::block_args(&args));
+                self.b
+                    .ins()
+                    .brif(r, next, &[], target, &super::block_args(&args));
                 self.b.seal_block(next);
                 self.b.switch_to_block(next);
                 self.push(r);
@@ -54,7 +56,9 @@ impl FuncTranslator<'_, '_> {
                 let args = self.peekn(arity).to_vec();
                 self.pop();
                 let next = self.b.create_block();
-                self.b.ins().brif(r, target, &super::block_args(&args), next, &[]);
+                self.b
+                    .ins()
+                    .brif(r, target, &super::block_args(&args), next, &[]);
                 self.b.seal_block(next);
                 self.b.switch_to_block(next);
             }
@@ -77,7 +81,12 @@ impl FuncTranslator<'_, '_> {
             }
             O::TableSize { table } => {
                 let def = self.env.make_table(&mut self.b, table);
-                let len = self.b.ins().load(I64, MemFlagsData::trusted(), def, crate::vmoffsets::TABLE_LENGTH);
+                let len = self.b.ins().load(
+                    I64,
+                    MemFlagsData::trusted(),
+                    def,
+                    crate::vmoffsets::TABLE_LENGTH,
+                );
                 let v = self.table_index_narrow(table, len);
                 self.push(v);
             }
@@ -85,7 +94,10 @@ impl FuncTranslator<'_, '_> {
                 let (init, delta) = self.pop2();
                 let delta = self.table_index64(table, delta);
                 let t = self.b.ins().iconst(I32, table as i64);
-                let old = self.env.call_libcall(&mut self.b, Libcall::TableGrow, &[t, init, delta]).unwrap();
+                let old = self
+                    .env
+                    .call_libcall(&mut self.b, Libcall::TableGrow, &[t, init, delta])
+                    .unwrap();
                 let v = self.table_index_narrow(table, old);
                 self.push(v);
             }
@@ -94,9 +106,16 @@ impl FuncTranslator<'_, '_> {
                 let dst = self.table_index64(table, dst);
                 let len = self.table_index64(table, len);
                 let t = self.b.ins().iconst(I32, table as i64);
-                self.checked_libcall(Libcall::TableFill, &[t, dst, val, len], trap::TABLE_OUT_OF_BOUNDS);
+                self.checked_libcall(
+                    Libcall::TableFill,
+                    &[t, dst, val, len],
+                    trap::TABLE_OUT_OF_BOUNDS,
+                );
             }
-            O::TableCopy { dst_table, src_table } => {
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
                 let (dst, src, len) = self.pop3();
                 let dst = self.table_index64(dst_table, dst);
                 let src = self.table_index64(src_table, src);
@@ -105,14 +124,22 @@ impl FuncTranslator<'_, '_> {
                 let len = self.to_index64(both64, len);
                 let d = self.b.ins().iconst(I32, dst_table as i64);
                 let s = self.b.ins().iconst(I32, src_table as i64);
-                self.checked_libcall(Libcall::TableCopy, &[d, s, dst, src, len], trap::TABLE_OUT_OF_BOUNDS);
+                self.checked_libcall(
+                    Libcall::TableCopy,
+                    &[d, s, dst, src, len],
+                    trap::TABLE_OUT_OF_BOUNDS,
+                );
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
                 let dst = self.table_index64(table, dst);
                 let t = self.b.ins().iconst(I32, table as i64);
                 let e = self.b.ins().iconst(I32, elem_index as i64);
-                self.checked_libcall(Libcall::TableInit, &[t, e, dst, src, len], trap::TABLE_OUT_OF_BOUNDS);
+                self.checked_libcall(
+                    Libcall::TableInit,
+                    &[t, e, dst, src, len],
+                    trap::TABLE_OUT_OF_BOUNDS,
+                );
             }
             O::ElemDrop { elem_index } => {
                 let e = self.b.ins().iconst(I32, elem_index as i64);
@@ -123,12 +150,20 @@ impl FuncTranslator<'_, '_> {
         Ok(true)
     }
 
-    fn table_index64(&mut self, table: u32, v: cranelift_codegen::ir::Value) -> cranelift_codegen::ir::Value {
+    fn table_index64(
+        &mut self,
+        table: u32,
+        v: cranelift_codegen::ir::Value,
+    ) -> cranelift_codegen::ir::Value {
         let is64 = self.env.info.tables[table as usize].ty.table64;
         self.to_index64(is64, v)
     }
 
-    fn table_index_narrow(&mut self, table: u32, v: cranelift_codegen::ir::Value) -> cranelift_codegen::ir::Value {
+    fn table_index_narrow(
+        &mut self,
+        table: u32,
+        v: cranelift_codegen::ir::Value,
+    ) -> cranelift_codegen::ir::Value {
         if self.env.info.tables[table as usize].ty.table64 {
             v
         } else {

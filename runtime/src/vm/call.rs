@@ -124,7 +124,14 @@ pub fn invoke(
     // and `values` has room for every argument and result.
     let trapped = unsafe {
         let f = &*funcref;
-        call_with_jmpbuf(&mut state.jmpbuf, trampoline, f.vmctx, f.vmctx, f.code, values.as_mut_ptr())
+        call_with_jmpbuf(
+            &mut state.jmpbuf,
+            trampoline,
+            f.vmctx,
+            f.vmctx,
+            f.code,
+            values.as_mut_ptr(),
+        )
     };
     CURRENT.with(|c| c.set(state.prev));
     // SAFETY: as above.
@@ -156,7 +163,11 @@ pub fn invoke(
 /// # Safety
 /// Only compiled host trampolines call this, with the host function's funcref, the calling
 /// wasm instance's vmctx, and a buffer of 16-byte values large enough for params and results.
-pub unsafe extern "C" fn host_shim(callee: *mut u8, caller_vmctx: *mut u8, values: *mut u128) -> u32 {
+pub unsafe extern "C" fn host_shim(
+    callee: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut u128,
+) -> u32 {
     // SAFETY: per the contract above; the store pointer in the caller's vmctx is the store
     // that entered wasm, whose `entry_store` is the `&mut Store` given to `invoke`.
     let (store, index, instance) = unsafe {
@@ -164,7 +175,10 @@ pub unsafe extern "C" fn host_shim(callee: *mut u8, caller_vmctx: *mut u8, value
         let inner = *(caller_vmctx.add(VMCTX_STORE as usize) as *const *mut StoreInner);
         let instance = *(caller_vmctx.add(VMCTX_INSTANCE_INDEX as usize) as *const u64);
         let store = &mut *(*inner).entry_store;
-        let instance = Instance { store: (*inner).id, index: instance as u32 };
+        let instance = Instance {
+            store: (*inner).id,
+            index: instance as u32,
+        };
         (store, index, instance)
     };
     let ty = store.inner.funcs[index].ty.clone();
@@ -172,21 +186,31 @@ pub unsafe extern "C" fn host_shim(callee: *mut u8, caller_vmctx: *mut u8, value
     let values = unsafe {
         std::slice::from_raw_parts_mut(values, ty.params().len().max(ty.results().len()).max(1))
     };
-    let params: Vec<Val> =
-        ty.params().iter().zip(values.iter()).map(|(t, v)| store.inner.raw_to_val(*v, *t)).collect();
+    let params: Vec<Val> = ty
+        .params()
+        .iter()
+        .zip(values.iter())
+        .map(|(t, v)| store.inner.raw_to_val(*v, *t))
+        .collect();
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::externals::call_host(store, index, Some(instance), &params, &mut results)
     }));
     let error = match outcome {
-        Ok(Ok(())) => match results.iter().zip(ty.results()).find(|(v, t)| !v.matches(**t)) {
+        Ok(Ok(())) => match results
+            .iter()
+            .zip(ty.results())
+            .find(|(v, t)| !v.matches(**t))
+        {
             None => {
                 for (slot, v) in values.iter_mut().zip(&results) {
                     *slot = store.inner.val_to_raw(v);
                 }
                 return 0;
             }
-            Some((v, t)) => Trap::host(format!("host function returned {v:?} where {t} was expected")),
+            Some((v, t)) => Trap::host(format!(
+                "host function returned {v:?} where {t} was expected"
+            )),
         },
         Ok(Err(trap)) => trap,
         Err(panic) => {

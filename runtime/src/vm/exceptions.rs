@@ -33,8 +33,14 @@ pub unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const u128, co
         (store, instance, payload)
     };
     let tag = store.instances[instance].tags[tag as usize].index;
-    let header = Box::new(VMException { tag, payload: payload.as_ptr() });
-    let exception = Exception { header, _payload: payload };
+    let header = Box::new(VMException {
+        tag,
+        payload: payload.as_ptr(),
+    });
+    let exception = Exception {
+        header,
+        _payload: payload,
+    };
     store.limits.pending_exception = exception.exnref();
     store.exceptions.push(exception);
 }

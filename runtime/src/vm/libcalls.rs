@@ -105,11 +105,24 @@ unsafe extern "C" fn memory_copy(
     };
     // SAFETY: both ranges were checked against their memories; `copy` allows overlap when
     // source and destination are the same memory.
-    unsafe { std::ptr::copy(src_ptr.add(sr.start), dst_data.as_mut_ptr().add(dr.start), sr.len()) };
+    unsafe {
+        std::ptr::copy(
+            src_ptr.add(sr.start),
+            dst_data.as_mut_ptr().add(dr.start),
+            sr.len(),
+        )
+    };
     1
 }
 
-unsafe extern "C" fn memory_init(vmctx: *mut u8, mem: u32, data: u32, dst: u64, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    mem: u32,
+    data: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let module = store.instances[instance].module.clone();
@@ -120,8 +133,10 @@ unsafe extern "C" fn memory_init(vmctx: *mut u8, mem: u32, data: u32, dst: u64, 
     };
     let m = memory_index(store, instance, mem);
     let mem_data = store.memories[m].data_mut();
-    let (Some(sr), Some(dr)) = (range(src as u64, len as u64, bytes.len()), range(dst, len as u64, mem_data.len()))
-    else {
+    let (Some(sr), Some(dr)) = (
+        range(src as u64, len as u64, bytes.len()),
+        range(dst, len as u64, mem_data.len()),
+    ) else {
         return 0;
     };
     mem_data[dr].copy_from_slice(&bytes[sr]);
@@ -164,16 +179,27 @@ unsafe extern "C" fn table_copy(
     if d == s {
         return store.tables[d].copy_within(dst, src, len).is_some() as u32;
     }
-    let Some(items) = store.tables[s].slice(src, len).map(|s| s.to_vec()) else { return 0 };
+    let Some(items) = store.tables[s].slice(src, len).map(|s| s.to_vec()) else {
+        return 0;
+    };
     store.tables[d].init(dst, &items).is_some() as u32
 }
 
-unsafe extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u64, src: u32, len: u32) -> u32 {
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    elem: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let t = table_index(store, instance, table);
     let items = &store.instances[instance].elements[elem as usize];
-    let Some(r) = range(src as u64, len as u64, items.len()) else { return 0 };
+    let Some(r) = range(src as u64, len as u64, items.len()) else {
+        return 0;
+    };
     let items = items[r].to_vec();
     store.tables[t].init(dst, &items).is_some() as u32
 }

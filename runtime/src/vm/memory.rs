@@ -46,15 +46,19 @@ impl LinearMemory {
             let alloc = if reserved == 0 {
                 None
             } else {
-                Some(region::alloc(reserved as usize, region::Protection::NONE).map_err(|e| {
-                    Error::Usage(format!("cannot reserve {reserved} bytes of memory: {e}"))
-                })?)
+                Some(
+                    region::alloc(reserved as usize, region::Protection::NONE).map_err(|e| {
+                        Error::Usage(format!("cannot reserve {reserved} bytes of memory: {e}"))
+                    })?,
+                )
             };
             (alloc, reserved, false)
         };
-        let base = alloc.as_ref().map_or(std::ptr::NonNull::<u8>::dangling().as_ptr(), |a| {
-            a.as_ptr::<u8>() as *mut u8
-        });
+        let base = alloc
+            .as_ref()
+            .map_or(std::ptr::NonNull::<u8>::dangling().as_ptr(), |a| {
+                a.as_ptr::<u8>() as *mut u8
+            });
         let mut memory = LinearMemory {
             def: Box::new(VMMemoryDefinition { base, length: 0 }),
             alloc,
@@ -83,7 +87,11 @@ impl LinearMemory {
             // `bytes <= reserved`), and making it read+write exposes only zeroed anonymous pages.
             unsafe {
                 let start = self.def.base.add(old as usize);
-                region::protect(start, (bytes - old) as usize, region::Protection::READ_WRITE)
+                region::protect(
+                    start,
+                    (bytes - old) as usize,
+                    region::Protection::READ_WRITE,
+                )
             }
             .map_err(|e| Error::Usage(format!("cannot commit memory: {e}")))?;
         }
@@ -112,7 +120,10 @@ impl LinearMemory {
     }
 
     pub fn ty(&self) -> MemoryType {
-        MemoryType { minimum: self.pages(), ..self.ty }
+        MemoryType {
+            minimum: self.pages(),
+            ..self.ty
+        }
     }
 
     /// Whether compiled code relies on guard pages (no explicit bounds checks).

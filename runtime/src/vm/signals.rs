@@ -81,8 +81,15 @@ pub fn ensure_alt_stack() {
             -1,
             0,
         );
-        assert!(ptr != libc::MAP_FAILED, "cannot map an alternate signal stack");
-        let stack = libc::stack_t { ss_sp: ptr, ss_flags: 0, ss_size: ALT_STACK_SIZE };
+        assert!(
+            ptr != libc::MAP_FAILED,
+            "cannot map an alternate signal stack"
+        );
+        let stack = libc::stack_t {
+            ss_sp: ptr,
+            ss_flags: 0,
+            ss_size: ALT_STACK_SIZE,
+        };
         libc::sigaltstack(&stack, std::ptr::null_mut());
         ALT_STACK.with(|s| s.set(ptr as usize));
     }
@@ -101,7 +108,10 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
             // frame-pointer chain from `fp` consists of compiled wasm frames that keep frame
             // pointers, ending at the entry frame.
             unsafe {
-                (*state).trap = Some(TrapRecord { code, pcs: crate::vm::call::backtrace(pc, fp) });
+                (*state).trap = Some(TrapRecord {
+                    code,
+                    pcs: crate::vm::call::backtrace(pc, fp),
+                });
                 gregs[libc::REG_RIP as usize] = resume_after_trap as *const () as usize as i64;
                 gregs[libc::REG_RDI as usize] = (*state).jmpbuf() as i64;
             }
@@ -113,7 +123,10 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
 
 /// Hands a signal that is not ours to the previously installed handler.
 fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
-    let i = SIGNALS.iter().position(|s| *s == sig).expect("only our signals reach the handler");
+    let i = SIGNALS
+        .iter()
+        .position(|s| *s == sig)
+        .expect("only our signals reach the handler");
     // SAFETY: PREVIOUS[i] was initialised by `install_handlers` before our handler was set.
     unsafe {
         let prev = (*(&raw const PREVIOUS[i])).assume_init_ref();

@@ -16,10 +16,16 @@ pub struct TableStorage {
 impl TableStorage {
     pub fn new(ty: TableType, init: u64) -> Result<TableStorage> {
         if ty.minimum > MAX_ELEMENTS {
-            return Err(Error::Usage(format!("table of {} elements is too large", ty.minimum)));
+            return Err(Error::Usage(format!(
+                "table of {} elements is too large",
+                ty.minimum
+            )));
         }
         let mut elements = vec![init; ty.minimum as usize];
-        let def = Box::new(VMTableDefinition { base: elements.as_mut_ptr(), length: ty.minimum });
+        let def = Box::new(VMTableDefinition {
+            base: elements.as_mut_ptr(),
+            length: ty.minimum,
+        });
         Ok(TableStorage { def, elements, ty })
     }
 
@@ -33,7 +39,10 @@ impl TableStorage {
     }
 
     pub fn ty(&self) -> TableType {
-        TableType { minimum: self.len(), ..self.ty }
+        TableType {
+            minimum: self.len(),
+            ..self.ty
+        }
     }
 
     pub fn len(&self) -> u64 {

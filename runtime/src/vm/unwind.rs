@@ -78,6 +78,8 @@ mod imp {
 }
 
 #[cfg(not(all(target_arch = "x86_64", unix)))]
-compile_error!("this runtime supports x86_64 Unix hosts only (trap unwinding is written in x86_64 assembly)");
+compile_error!(
+    "this runtime supports x86_64 Unix hosts only (trap unwinding is written in x86_64 assembly)"
+);
 
 pub use imp::{call_with_jmpbuf, resume_after_trap};
