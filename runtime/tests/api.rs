@@ -108,3 +108,31 @@ fn host_functions_are_called_and_can_trap() {
     let e = call(&mut store, inst, "g", &[]).unwrap_err();
     assert_eq!(e.as_trap().unwrap().message(), "nope");
 }
+
+#[test]
+fn traps_work_on_many_threads_at_once() {
+    let engine = Engine::default();
+    let wat = r#"(module (memory 1)
+        (func (export "oob") (param i32) (result i32) (i32.load (local.get 0)))
+        (func $r (export "recurse") (param i32) (result i32)
+          (i32.add (call $r (local.get 0)) (i32.const 1))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let module = module.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::new(module.engine());
+                let inst = Instance::new(&mut store, &module, &[]).unwrap();
+                for i in 0..50 {
+                    let e = call(&mut store, inst, "oob", &[Val::I32(70000 + i)]).unwrap_err();
+                    assert_eq!(e.as_trap().unwrap().code(), TrapCode::MemoryOutOfBounds);
+                    let e = call(&mut store, inst, "recurse", &[Val::I32(i)]).unwrap_err();
+                    assert_eq!(e.as_trap().unwrap().code(), TrapCode::StackOverflow);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}

@@ -236,6 +236,11 @@ impl Module {
         parse(&binary, engine.config().features()).map(|_| ())
     }
 
+    /// The engine the module was compiled for.
+    pub fn engine(&self) -> &crate::Engine {
+        &self.inner.engine
+    }
+
     /// The module's name from the name section.
     pub fn name(&self) -> Option<&str> {
         self.inner.info.names.module.as_deref()
