@@ -53,7 +53,8 @@ pub struct Engine {
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) isa: OwnedTargetIsa,
-    pub(crate) signatures: SignatureRegistry,
+    /// Canonical indices of every type (iso-recursive equivalence), used by type checks.
+    pub(crate) types: crate::registry::TypeRegistry,
     /// Trampolines per (signature, is-host), compiled on first use.
     trampolines: Mutex<HashMap<(FuncType, bool), crate::link::LinkedCode>>,
 }
@@ -68,7 +69,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config,
                 isa,
-                signatures: SignatureRegistry::default(),
+                types: crate::registry::TypeRegistry::default(),
                 trampolines: Mutex::new(HashMap::new()),
             }),
         })
@@ -79,8 +80,8 @@ impl Engine {
     pub(crate) fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
         &*self.inner.isa
     }
-    pub(crate) fn signatures(&self) -> &SignatureRegistry {
-        &self.inner.signatures
+    pub(crate) fn types(&self) -> &crate::registry::TypeRegistry {
+        &self.inner.types
     }
     /// The array-call trampoline for calling wasm functions of type `ty` from the host.
     pub(crate) fn array_trampoline(&self, ty: &FuncType) -> *const u8 {
@@ -160,19 +161,4 @@ fn host_isa() -> Result<OwnedTargetIsa> {
     builder
         .finish(settings::Flags::new(flags))
         .map_err(|e| Error::Unsupported(format!("host architecture: {e}")))
-}
-
-/// Gives every distinct function type an engine-wide id, used by `call_indirect` checks.
-#[derive(Default)]
-pub(crate) struct SignatureRegistry {
-    ids: Mutex<HashMap<FuncType, u32>>,
-}
-
-impl SignatureRegistry {
-    /// The id of `ty`, registering it on first sight.
-    pub(crate) fn register(&self, ty: &FuncType) -> u32 {
-        let mut ids = self.ids.lock().unwrap();
-        let next = ids.len() as u32;
-        *ids.entry(ty.clone()).or_insert(next)
-    }
 }

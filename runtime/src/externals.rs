@@ -89,7 +89,7 @@ impl Func {
     ) -> Func {
         let inner = &mut *store.inner;
         let index = inner.funcs.len();
-        let type_id = inner.engine.signatures().register(&ty);
+        let type_id = inner.engine.types().register_func(&ty);
         let code = inner.engine.host_trampoline(&ty);
         let mut funcref = Box::new(VMFuncRef {
             code,
@@ -119,7 +119,7 @@ impl Func {
     pub fn call(&self, store: &mut Store, params: &[Val], results: &mut [Val]) -> Result<()> {
         let index = self.checked(&store.inner);
         let ty = store.inner.funcs[index].ty.clone();
-        check_args(&ty, params, results.len())?;
+        check_args(&store.inner, &ty, params, results.len())?;
         if let FuncKind::Host { .. } = store.inner.funcs[index].kind {
             return call_host(store, index, None, params, results).map_err(Error::Trap);
         }
@@ -135,7 +135,7 @@ impl Func {
     }
 }
 
-fn check_args(ty: &FuncType, params: &[Val], results: usize) -> Result<()> {
+fn check_args(inner: &StoreInner, ty: &FuncType, params: &[Val], results: usize) -> Result<()> {
     if params.len() != ty.params().len() || results != ty.results().len() {
         return Err(Error::Usage(format!(
             "function {ty} called with {} arguments and room for {} results",
@@ -144,7 +144,7 @@ fn check_args(ty: &FuncType, params: &[Val], results: usize) -> Result<()> {
         )));
     }
     for (i, (v, t)) in params.iter().zip(ty.params()).enumerate() {
-        if !v.matches(*t) {
+        if !inner.val_matches(v, *t) {
             return Err(Error::Usage(format!(
                 "argument {i} is {v:?}, expected type {t}"
             )));
@@ -203,6 +203,7 @@ impl Memory {
 
 impl Table {
     pub fn new(store: &mut Store, ty: TableType, init: Val) -> Result<Table> {
+        check_element(&store.inner, ty, &init)?;
         let raw = store.inner.val_to_raw(&init) as u64;
         let table = vm::table::TableStorage::new(ty, raw)?;
         let inner = &mut *store.inner;
@@ -229,6 +230,7 @@ impl Table {
     }
     pub fn set(&self, store: &mut Store, index: u64, val: Val) -> Result<()> {
         let i = self.checked(&store.inner);
+        check_element(&store.inner, store.inner.tables[i].ty(), &val)?;
         let raw = store.inner.val_to_raw(&val) as u64;
         store.inner.tables[i]
             .set(index, raw)
@@ -237,6 +239,7 @@ impl Table {
     /// Grows by `delta` elements set to `init`; returns the old size.
     pub fn grow(&self, store: &mut Store, delta: u64, init: Val) -> Result<u64> {
         let i = self.checked(&store.inner);
+        check_element(&store.inner, store.inner.tables[i].ty(), &init)?;
         let raw = store.inner.val_to_raw(&init) as u64;
         store.inner.tables[i]
             .grow(delta, raw)
@@ -244,9 +247,21 @@ impl Table {
     }
 }
 
+/// Whether `val` may be stored in a table of type `ty`.
+fn check_element(inner: &StoreInner, ty: TableType, val: &Val) -> Result<()> {
+    if inner.val_matches(val, crate::types::ValType::Ref(ty.element)) {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "table of {} given {val:?}",
+            ty.element
+        )))
+    }
+}
+
 impl Global {
     pub fn new(store: &mut Store, ty: GlobalType, val: Val) -> Result<Global> {
-        if !val.matches(ty.content) {
+        if !store.inner.val_matches(&val, ty.content) {
             return Err(Error::Usage(format!(
                 "global of type {} given {val:?}",
                 ty.content
@@ -265,7 +280,7 @@ impl Global {
     pub fn set(&self, store: &mut Store, val: Val) -> Result<()> {
         let i = self.checked(&store.inner);
         let ty = store.inner.globals[i].ty;
-        if !ty.mutable || !val.matches(ty.content) {
+        if !ty.mutable || !store.inner.val_matches(&val, ty.content) {
             return Err(Error::Usage(format!(
                 "cannot set global of type {ty:?} to {val:?}"
             )));
@@ -280,14 +295,15 @@ impl Tag {
     /// A new exception tag whose payload has the parameter types of `ty`.
     pub fn new(store: &mut Store, ty: FuncType) -> Tag {
         let inner = &mut *store.inner;
-        inner.tags.push(ty);
+        let type_id = inner.engine.types().register_func(&ty);
+        inner.tags.push((ty, type_id));
         Tag {
             store: inner.id,
             index: inner.tags.len() as u32 - 1,
         }
     }
     pub fn ty(&self, store: &Store) -> FuncType {
-        store.inner.tags[self.checked(&store.inner)].clone()
+        store.inner.tags[self.checked(&store.inner)].0.clone()
     }
 }
 

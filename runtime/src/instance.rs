@@ -53,7 +53,7 @@ impl Instance {
                     import.module, import.name
                 ))
             })?;
-            check_import(store, &info.entity_type(import.index), ext).map_err(|why| {
+            check_import(store, info, import, ext).map_err(|why| {
                 Error::Link(format!(
                     "incompatible import type for `{}::{}`: {why}",
                     import.module, import.name
@@ -125,17 +125,42 @@ impl InstanceData {
     }
 }
 
+/// Whether `actual` can be imported as the module's entity `index` (function and global
+/// types by subtyping on canonical types, everything else as the spec's import matching).
 fn check_import(
     store: &Store,
-    expected: &ExternType,
+    info: &crate::module::ModuleInfo,
+    import: &crate::module::Import,
     actual: &Extern,
 ) -> std::result::Result<(), String> {
+    let index = import.index;
+    let expected = &info.entity_type(index);
     let actual_ty = actual.ty(store);
+    let registry = store.inner.engine.types();
+    let subtype = |a: ValType, b: ValType| registry.val_subtype(a, b);
     let ok = match (expected, &actual_ty) {
-        (ExternType::Func(e), ExternType::Func(a)) => e == a,
+        (ExternType::Func(_), ExternType::Func(_)) => {
+            let EntityIndex::Func(f) = index else {
+                unreachable!()
+            };
+            let Extern::Func(func) = actual else {
+                unreachable!()
+            };
+            let expected_id = info.type_ids[info.functions[f as usize] as usize];
+            let funcref = store.inner.funcs[func.checked(&store.inner)].funcref;
+            let actual_id = crate::vm::vmcontext::funcref_type_id(funcref);
+            actual_id == expected_id
+                || (!import.exact && registry.is_subtype(actual_id, expected_id))
+        }
         (ExternType::Table(e), ExternType::Table(a)) => table_matches(e, a),
         (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(e, a),
-        (ExternType::Tag(e), ExternType::Tag(a)) => e == a,
+        (ExternType::Tag(_), ExternType::Tag(_)) => {
+            let (EntityIndex::Tag(t), Extern::Tag(tag)) = (index, actual) else {
+                unreachable!()
+            };
+            let expected_id = info.type_ids[info.tags[t as usize] as usize];
+            store.inner.tags[tag.checked(&store.inner)].1 == expected_id
+        }
         (ExternType::Global(e), ExternType::Global(a)) => {
             e.mutable == a.mutable
                 && (e.content == a.content || (!e.mutable && subtype(a.content, e.content)))
@@ -160,16 +185,6 @@ fn check_guard(store: &Store, ext: &Extern) -> std::result::Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn subtype(a: ValType, b: ValType) -> bool {
-    match (a, b) {
-        (ValType::Ref(a), ValType::Ref(b)) => {
-            (b.nullable || !a.nullable)
-                && (a.heap == b.heap || a.heap.top() == b.heap && a.heap.top() == b.heap.top())
-        }
-        _ => a == b,
-    }
 }
 
 fn limits_match(emin: u64, emax: Option<u64>, amin: u64, amax: Option<u64>) -> bool {
@@ -232,7 +247,7 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
             VMFuncRef {
                 code: module.inner.code.func_ptr(i),
                 vmctx: vmctx_ptr,
-                type_id: module.inner.type_ids[info.functions[index] as usize],
+                type_id: info.type_ids[info.functions[index] as usize],
                 store_index: (first_func + i) as u32,
             }
         })
@@ -267,7 +282,9 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
         data.globals.push(new_global(inner, def.ty, 0));
     }
     for ty in &info.tags[info.num_imported_tags as usize..] {
-        inner.tags.push(info.type_as_func(*ty).clone());
+        inner
+            .tags
+            .push((info.type_as_func(*ty).clone(), info.type_ids[*ty as usize]));
         data.tags.push(Tag {
             store: inner.id,
             index: inner.tags.len() as u32 - 1,
@@ -295,7 +312,7 @@ fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: 
         crate::vmoffsets::VMCTX_INSTANCE_INDEX,
         instance_index as u64,
     );
-    for (i, id) in module.inner.type_ids.iter().enumerate() {
+    for (i, id) in module.info().type_ids.iter().enumerate() {
         w.u32(offsets.type_id(i as u32), *id);
     }
     for (i, m) in data.memories.iter().enumerate() {
@@ -327,14 +344,15 @@ fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: 
     }
 }
 
-/// Evaluates a constant expression in the context of instance `handle`.
+/// Evaluates a constant expression in the context of instance `instance` of the store.
 pub(crate) fn eval_const(
-    inner: &StoreInner,
-    data: &InstanceData,
+    inner: &mut StoreInner,
+    instance: usize,
     expr: &ConstExpr,
 ) -> Result<u128> {
     let mut stack: Vec<u128> = Vec::with_capacity(2);
     for op in expr {
+        let data = &inner.instances[instance];
         let v = match *op {
             ConstOp::I32(v) => v as u32 as u128,
             ConstOp::I64(v) => v as u64 as u128,
@@ -366,6 +384,14 @@ pub(crate) fn eval_const(
                     _ => a.wrapping_mul(b),
                 }) as u128
             }
+            ConstOp::RefI31 => vm::gc::i31_ref(stack.pop().unwrap() as u32) as u128,
+            ConstOp::StructNew(t)
+            | ConstOp::StructNewDefault(t)
+            | ConstOp::ArrayNew(t)
+            | ConstOp::ArrayNewDefault(t)
+            | ConstOp::ArrayNewFixed(t, _)
+            | ConstOp::StructNewDesc(t)
+            | ConstOp::StructNewDefaultDesc(t) => const_alloc(inner, instance, op, t, &mut stack)?,
             ConstOp::Unsupported(what) => return Err(Error::Unsupported(what.to_string())),
         };
         stack.push(v);
@@ -373,6 +399,79 @@ pub(crate) fn eval_const(
     stack
         .pop()
         .ok_or_else(|| Error::Unsupported("empty constant expression".into()))
+}
+
+/// A struct or array allocation of a constant expression, taking its operands from `stack`.
+fn const_alloc(
+    inner: &mut StoreInner,
+    instance: usize,
+    op: &ConstOp,
+    t: u32,
+    stack: &mut Vec<u128>,
+) -> Result<u128> {
+    use crate::types::CompositeType;
+    let module = inner.instances[instance].module.clone();
+    let composite = &module.info().types[t as usize].composite;
+    let too_large = || Error::Trap(Trap::new(TrapCode::AllocationTooLarge));
+    let descriptor = match op {
+        ConstOp::StructNewDesc(_) | ConstOp::StructNewDefaultDesc(_) => {
+            match stack.pop().unwrap() {
+                0 => return Err(Error::Trap(Trap::new(TrapCode::NullDescriptorReference))),
+                d => Some(d),
+            }
+        }
+        _ => None,
+    };
+    let (len, values): (u32, Vec<u128>) = match *op {
+        ConstOp::StructNew(_) | ConstOp::StructNewDesc(_) => {
+            let CompositeType::Struct(fields) = composite else {
+                unreachable!("validated")
+            };
+            (0, stack.split_off(stack.len() - fields.len()))
+        }
+        ConstOp::ArrayNew(_) => {
+            let len = stack.pop().unwrap() as u32;
+            let value = stack.pop().unwrap();
+            (len, vec![value; len as usize])
+        }
+        ConstOp::ArrayNewDefault(_) => (stack.pop().unwrap() as u32, Vec::new()),
+        ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize)),
+        _ => (0, Vec::new()),
+    };
+    let raw = vm::gc::alloc(inner, instance, t, len);
+    if raw == 0 {
+        return Err(too_large());
+    }
+    let slots: Vec<(u32, u32)> = match composite {
+        CompositeType::Struct(fields) => {
+            let (offsets, _) = vm::gc::struct_layout(fields);
+            offsets
+                .into_iter()
+                .zip(fields.iter())
+                .map(|(o, f)| (o, f.storage.size()))
+                .collect()
+        }
+        CompositeType::Array(f) => {
+            let size = f.storage.size();
+            (0..values.len() as u32)
+                .map(|i| (vm::gc::DATA_OFFSET + i * size, size))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let descriptor = descriptor.map(|d| (vm::gc::DESCRIPTOR_OFFSET as u32, 8, d));
+    for (offset, size, v) in slots
+        .into_iter()
+        .zip(values)
+        .map(|((o, s), v)| (o, s, v))
+        .chain(descriptor)
+    {
+        inner
+            .gc
+            .write(raw, offset, size, v)
+            .expect("inside the object just allocated");
+    }
+    Ok(raw as u128)
 }
 
 /// Globals, table initialisers, element and data segments, in the spec's order.
@@ -387,7 +486,7 @@ fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
         .enumerate()
         .skip(info.num_imported_globals as usize)
     {
-        let bits = eval_const(inner, &inner.instances[index], &def.init)?;
+        let bits = eval_const(inner, index, &def.init)?;
         let g = inner.instances[index].globals[i];
         inner.globals[g.index as usize].storage.bits = bits;
     }
@@ -398,7 +497,7 @@ fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
         .skip(info.num_imported_tables as usize)
     {
         if let Some(init) = &def.init {
-            let raw = eval_const(inner, &inner.instances[index], init)? as u64;
+            let raw = eval_const(inner, index, init)? as u64;
             let t = inner.instances[index].tables[i];
             inner.tables[t.index as usize].fill_all(raw);
         }
@@ -408,7 +507,7 @@ fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
         let items = seg
             .items
             .iter()
-            .map(|e| eval_const(inner, &inner.instances[index], e).map(|v| v as u64))
+            .map(|e| eval_const(inner, index, e).map(|v| v as u64))
             .collect::<Result<Vec<u64>>>()?;
         elements.push(items);
     }
@@ -417,7 +516,7 @@ fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
     for (i, seg) in info.elements.iter().enumerate() {
         match &seg.mode {
             ElementMode::Active { table, offset } => {
-                let offset = eval_const(inner, &inner.instances[index], offset)? as u64;
+                let offset = eval_const(inner, index, offset)? as u64;
                 let t = inner.instances[index].tables[*table as usize];
                 let items = std::mem::take(&mut inner.instances[index].elements[i]);
                 inner.tables[t.index as usize]
@@ -430,7 +529,7 @@ fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
     }
     for (i, seg) in info.data.iter().enumerate() {
         if let DataMode::Active { memory, offset } = &seg.mode {
-            let offset = eval_const(inner, &inner.instances[index], offset)? as u64;
+            let offset = eval_const(inner, index, offset)? as u64;
             let m = inner.instances[index].memories[*memory as usize];
             let bytes = info.data_bytes(i);
             let mem = inner.memories[m.index as usize].data_mut();

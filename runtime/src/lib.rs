@@ -5,8 +5,10 @@
 //! Only `vm` contains `unsafe` code.
 #![deny(unsafe_code)]
 
+pub mod emscripten;
 pub mod load;
 pub mod module;
+pub mod wasi;
 pub mod wast;
 
 mod compile;
@@ -16,6 +18,7 @@ mod externals;
 mod instance;
 mod link;
 mod linker;
+mod registry;
 mod store;
 mod translate;
 mod trap;
@@ -36,4 +39,4 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, RefType,
     TableType, ValType,
 };
-pub use values::Val;
+pub use values::{AnyRef, AnyRefKind, Val};

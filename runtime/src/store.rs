@@ -28,12 +28,15 @@ pub(crate) struct StoreInner {
     pub(crate) tables: Vec<TableStorage>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
-    /// Signatures of the exception tags; a tag's identity is its index.
-    pub(crate) tags: Vec<FuncType>,
+    /// Signatures of the exception tags with their canonical type index (for import
+    /// checks); a tag's identity is its index.
+    pub(crate) tags: Vec<(FuncType, u32)>,
     /// Every exception thrown in this store (exnrefs point into it; freed with the store).
     pub(crate) exceptions: Vec<crate::vm::exceptions::Exception>,
     /// The `Store` that entered wasm most recently, for host functions' `Caller`.
     pub(crate) entry_store: *mut Store,
+    /// Structs and arrays (GC proposal); freed with the store, never collected.
+    pub(crate) gc: crate::vm::gc::GcHeap,
 }
 
 pub(crate) struct FuncData {
@@ -74,6 +77,7 @@ impl Store {
                 tags: Vec::new(),
                 exceptions: Vec::new(),
                 entry_store: std::ptr::null_mut(),
+                gc: Default::default(),
             }),
         }
     }
@@ -145,7 +149,62 @@ impl StoreInner {
             Val::V128(v) => v,
             Val::FuncRef(None) | Val::ExternRef(None) | Val::NullRef(_) => 0,
             Val::FuncRef(Some(f)) => self.funcs[f.checked(self)].funcref as usize as u128,
-            Val::ExternRef(Some(n)) => n as u128 + 1,
+            Val::ExternRef(Some(n)) => crate::vm::gc::host_ref(n) as u128,
+            Val::AnyRef(a) | Val::ExternAny(a) => {
+                assert!(
+                    a.store == 0 || a.store == self.id,
+                    "a struct or array used with a store it does not belong to"
+                );
+                a.raw as u128
+            }
+        }
+    }
+
+    /// The non-null `any` reference `raw` (in compiled code's encoding, see `vm::gc`).
+    pub(crate) fn any_ref(&self, raw: u64) -> crate::values::AnyRef {
+        use crate::values::{AnyRef, AnyRefKind};
+        let (store, kind) = if crate::vm::gc::is_i31(raw) {
+            (0, AnyRefKind::I31)
+        } else if crate::vm::gc::is_host(raw) {
+            (0, AnyRefKind::Host)
+        } else {
+            let id = self
+                .gc
+                .type_id(raw)
+                .expect("a reference to a GC object of this store");
+            match crate::types::CanonicalKind::of(id) {
+                crate::types::CanonicalKind::Array => (self.id, AnyRefKind::Array),
+                _ => (self.id, AnyRefKind::Struct),
+            }
+        };
+        AnyRef { store, raw, kind }
+    }
+
+    /// Whether `val` is a value of type `ty`, concrete reference types included.
+    pub(crate) fn val_matches(&self, val: &Val, ty: crate::types::ValType) -> bool {
+        use crate::types::{HeapType, ValType};
+        if !val.matches(ty) {
+            return false;
+        }
+        let ValType::Ref(crate::types::RefType {
+            heap: HeapType::Concrete(want),
+            ..
+        }) = ty
+        else {
+            return true;
+        };
+        let types = self.engine.types();
+        match val {
+            Val::FuncRef(Some(f)) => {
+                let funcref = self.funcs[f.checked(self)].funcref;
+                types.is_subtype(crate::vm::vmcontext::funcref_type_id(funcref), want)
+            }
+            Val::AnyRef(a) if a.store == self.id => self
+                .gc
+                .type_id(a.raw)
+                .is_some_and(|id| types.is_subtype(id, want)),
+            Val::AnyRef(_) => false,
+            _ => true,
         }
     }
 
@@ -160,7 +219,15 @@ impl StoreInner {
             ValType::V128 => Val::V128(raw),
             ValType::Ref(r) => match r.heap.top() {
                 HeapType::Func => Val::FuncRef(self.funcref_to_func(raw as u64)),
-                HeapType::Extern => Val::ExternRef((raw as u64).checked_sub(1).map(|n| n as u32)),
+                HeapType::Extern => match raw as u64 {
+                    0 => Val::ExternRef(None),
+                    raw if crate::vm::gc::is_host(raw) => Val::ExternRef(Some((raw >> 2) as u32)),
+                    raw => Val::ExternAny(self.any_ref(raw)),
+                },
+                HeapType::Any => match raw as u64 {
+                    0 => Val::NullRef(HeapType::Any),
+                    raw => Val::AnyRef(self.any_ref(raw)),
+                },
                 other => Val::NullRef(other),
             },
         }

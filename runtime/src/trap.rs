@@ -21,10 +21,31 @@ pub enum TrapCode {
     /// `call_ref` on a null reference.
     NullFunctionReference,
     CastFailure,
+    /// `struct.get`/`struct.set` on a null reference.
+    NullStructReference,
+    /// An array operation on a null reference.
+    NullArrayReference,
+    /// `i31.get_s`/`i31.get_u` on a null reference.
+    NullI31Reference,
+    /// An array access past the array's end.
+    ArrayOutOfBounds,
+    /// A struct or array allocation beyond what the store's GC heap may hold.
+    AllocationTooLarge,
+    /// A null descriptor given to `struct.new_desc` or a descriptor cast (custom descriptors).
+    NullDescriptorReference,
+    /// `ref.cast_desc_eq` on a reference without the given descriptor.
+    DescriptorCastFailure,
     /// A wasm exception was thrown and not caught before reaching the host.
     UncaughtException,
     /// `throw_ref` on a null reference.
     NullExceptionReference,
+    /// An atomic access whose effective address is not a multiple of its size.
+    UnalignedAtomic,
+    /// `memory.atomic.wait32/64` on a memory that is not shared.
+    ExpectedSharedMemory,
+    /// `memory.atomic.wait32/64` with a matching value and an infinite timeout: with one
+    /// agent per store nothing could ever notify it, so it traps instead of hanging.
+    AtomicWaitDeadlock,
     /// A host function returned an error (see the trap's message).
     Host,
     /// The program asked to exit (WASI `proc_exit`, Emscripten `exit`).
@@ -48,8 +69,18 @@ impl TrapCode {
             TrapCode::NullReference => "null reference",
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::CastFailure => "cast failure",
+            TrapCode::NullStructReference => "null structure reference",
+            TrapCode::NullArrayReference => "null array reference",
+            TrapCode::NullI31Reference => "null i31 reference",
+            TrapCode::ArrayOutOfBounds => "out of bounds array access",
+            TrapCode::AllocationTooLarge => "allocation size too large",
+            TrapCode::NullDescriptorReference => "null descriptor reference",
+            TrapCode::DescriptorCastFailure => "descriptor cast failure",
             TrapCode::UncaughtException => "uncaught exception",
             TrapCode::NullExceptionReference => "null exception reference",
+            TrapCode::UnalignedAtomic => "unaligned atomic",
+            TrapCode::ExpectedSharedMemory => "expected shared memory",
+            TrapCode::AtomicWaitDeadlock => "atomic wait would block forever (no other thread can notify)",
             TrapCode::Host => "host function error",
             TrapCode::Exit => "exit",
         }

@@ -51,7 +51,10 @@ pub enum HeapType {
     None,
     Exn,
     NoExn,
-    /// A concrete type, by its engine-wide canonical index.
+    /// A concrete type, by its engine-wide canonical index (see [`CanonicalKind`]).
+    ///
+    /// Inside `ModuleInfo` straight out of `parse` the index is module-local; `Module` rewrites
+    /// every one to its canonical index when it registers the module's types.
     Concrete(u32),
 }
 
@@ -59,10 +62,168 @@ impl HeapType {
     /// The top of this heap type's hierarchy (`func`, `extern`, `any` or `exn`).
     pub fn top(&self) -> HeapType {
         match self {
-            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => HeapType::Func,
+            HeapType::Func | HeapType::NoFunc => HeapType::Func,
+            HeapType::Concrete(id) => match CanonicalKind::of(*id) {
+                CanonicalKind::Struct | CanonicalKind::Array => HeapType::Any,
+                CanonicalKind::Func | CanonicalKind::Cont => HeapType::Func,
+            },
             HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
             HeapType::Exn | HeapType::NoExn => HeapType::Exn,
             _ => HeapType::Any,
+        }
+    }
+
+    /// The bottom of this heap type's hierarchy (`nofunc`, `noextern`, `none` or `noexn`).
+    pub fn bottom(&self) -> HeapType {
+        match self.top() {
+            HeapType::Func => HeapType::NoFunc,
+            HeapType::Extern => HeapType::NoExtern,
+            HeapType::Exn => HeapType::NoExn,
+            _ => HeapType::None,
+        }
+    }
+}
+
+/// What kind of composite type a canonical type index names. Canonical indices keep it in
+/// their low two bits, so a heap type's hierarchy is known without asking the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CanonicalKind {
+    Func = 0,
+    Struct = 1,
+    Array = 2,
+    Cont = 3,
+}
+
+impl CanonicalKind {
+    /// The kind of canonical type index `id`.
+    pub fn of(id: u32) -> CanonicalKind {
+        match id & 3 {
+            0 => CanonicalKind::Func,
+            1 => CanonicalKind::Struct,
+            2 => CanonicalKind::Array,
+            _ => CanonicalKind::Cont,
+        }
+    }
+}
+
+/// How a struct field or array element is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StorageType {
+    I8,
+    I16,
+    Val(ValType),
+}
+
+impl StorageType {
+    /// The type of the field's value on the operand stack.
+    pub fn unpack(&self) -> ValType {
+        match self {
+            StorageType::I8 | StorageType::I16 => ValType::I32,
+            StorageType::Val(v) => *v,
+        }
+    }
+    /// Size in bytes of the stored value.
+    pub fn size(&self) -> u32 {
+        match self {
+            StorageType::I8 => 1,
+            StorageType::I16 => 2,
+            StorageType::Val(ValType::I32 | ValType::F32) => 4,
+            StorageType::Val(ValType::V128) => 16,
+            StorageType::Val(_) => 8,
+        }
+    }
+}
+
+/// A struct field or array element type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FieldType {
+    pub storage: StorageType,
+    pub mutable: bool,
+}
+
+/// The body of a type definition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CompositeType {
+    Func(FuncType),
+    Struct(Box<[FieldType]>),
+    Array(FieldType),
+    /// A continuation of the function type with this index (stack switching; not executable).
+    Cont(u32),
+}
+
+/// A type definition (GC proposal): its body, whether it is final, its declared supertype
+/// and its descriptor links (custom descriptors). Type indices in it are module-local, or
+/// canonical once the engine registered the module (see [`HeapType::Concrete`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SubType {
+    pub is_final: bool,
+    pub supertype: Option<u32>,
+    pub composite: CompositeType,
+    pub shared: bool,
+    pub descriptor: Option<u32>,
+    pub describes: Option<u32>,
+}
+
+impl SubType {
+    /// The kind of this definition.
+    pub fn kind(&self) -> CanonicalKind {
+        match self.composite {
+            CompositeType::Func(_) => CanonicalKind::Func,
+            CompositeType::Struct(_) => CanonicalKind::Struct,
+            CompositeType::Array(_) => CanonicalKind::Array,
+            CompositeType::Cont(_) => CanonicalKind::Cont,
+        }
+    }
+
+    /// Applies `f` to every type index the definition mentions.
+    pub fn map_indices(&self, f: &mut dyn FnMut(u32) -> u32) -> SubType {
+        let field = |t: &FieldType, f: &mut dyn FnMut(u32) -> u32| FieldType {
+            storage: match t.storage {
+                StorageType::Val(v) => StorageType::Val(v.map_indices(f)),
+                s => s,
+            },
+            mutable: t.mutable,
+        };
+        SubType {
+            is_final: self.is_final,
+            supertype: self.supertype.map(&mut *f),
+            composite: match &self.composite {
+                CompositeType::Func(ft) => CompositeType::Func(ft.map_indices(f)),
+                CompositeType::Struct(fields) => {
+                    CompositeType::Struct(fields.iter().map(|t| field(t, f)).collect())
+                }
+                CompositeType::Array(t) => CompositeType::Array(field(t, f)),
+                CompositeType::Cont(i) => CompositeType::Cont(f(*i)),
+            },
+            shared: self.shared,
+            descriptor: self.descriptor.map(&mut *f),
+            describes: self.describes.map(&mut *f),
+        }
+    }
+}
+
+impl ValType {
+    /// This type with every concrete type index replaced by `f(index)`.
+    pub fn map_indices(&self, f: &mut dyn FnMut(u32) -> u32) -> ValType {
+        match *self {
+            ValType::Ref(RefType {
+                nullable,
+                heap: HeapType::Concrete(i),
+            }) => ValType::Ref(RefType {
+                nullable,
+                heap: HeapType::Concrete(f(i)),
+            }),
+            other => other,
+        }
+    }
+}
+
+impl FuncType {
+    /// This type with every concrete type index replaced by `f(index)`.
+    pub fn map_indices(&self, f: &mut dyn FnMut(u32) -> u32) -> FuncType {
+        FuncType {
+            params: self.params.iter().map(|t| t.map_indices(f)).collect(),
+            results: self.results.iter().map(|t| t.map_indices(f)).collect(),
         }
     }
 }

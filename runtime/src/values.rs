@@ -19,6 +19,70 @@ pub enum Val {
     ExternRef(Option<u32>),
     /// A null reference of another hierarchy (`any`, `exn`, ...).
     NullRef(HeapType),
+    /// A non-null reference of the `any` hierarchy: an i31 value, a struct, an array, or a
+    /// host reference converted with `any.convert_extern` (`(ref.host N)`).
+    AnyRef(AnyRef),
+    /// An i31 value, struct or array converted to `extern` with `extern.convert_any`.
+    /// (Converted host references are plain [`Val::ExternRef`]s.)
+    ExternAny(AnyRef),
+}
+
+/// A non-null reference of the `any` hierarchy; compares equal exactly when `ref.eq` would.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AnyRef {
+    /// The store structs and arrays belong to (0 for i31 values and host references).
+    pub(crate) store: u64,
+    /// The reference in compiled code's encoding (see `vm::gc`).
+    pub(crate) raw: u64,
+    pub(crate) kind: AnyRefKind,
+}
+
+/// What an [`AnyRef`] refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnyRefKind {
+    I31,
+    Struct,
+    Array,
+    /// A host reference (`(ref.host N)`).
+    Host,
+}
+
+impl AnyRef {
+    /// The i31 reference of the low 31 bits of `v` (`ref.i31`).
+    pub fn i31(v: i32) -> AnyRef {
+        AnyRef {
+            store: 0,
+            raw: crate::vm::gc::i31_ref(v as u32),
+            kind: AnyRefKind::I31,
+        }
+    }
+    /// Host reference `n` in the `any` hierarchy (`(ref.host n)`).
+    pub fn host(n: u32) -> AnyRef {
+        AnyRef {
+            store: 0,
+            raw: crate::vm::gc::host_ref(n),
+            kind: AnyRefKind::Host,
+        }
+    }
+    pub fn kind(&self) -> AnyRefKind {
+        self.kind
+    }
+    /// The value of an i31 reference, sign-extended (`i31.get_s`).
+    pub fn i31_get_s(&self) -> Option<i32> {
+        (self.kind == AnyRefKind::I31).then_some((self.raw as u32 as i32) >> 1)
+    }
+    /// The value of an i31 reference, zero-extended (`i31.get_u`).
+    pub fn i31_get_u(&self) -> Option<u32> {
+        (self.kind == AnyRefKind::I31).then_some(self.raw as u32 >> 1)
+    }
+    /// The number of a host reference.
+    pub fn host_index(&self) -> Option<u32> {
+        (self.kind == AnyRefKind::Host).then_some((self.raw >> 2) as u32)
+    }
+    /// Whether the reference belongs to the `eq` type (i31, struct or array).
+    pub fn is_eq(&self) -> bool {
+        self.kind != AnyRefKind::Host
+    }
 }
 
 impl Val {
@@ -43,7 +107,8 @@ impl Val {
         }
     }
 
-    /// Whether this value can be stored where `ty` is expected (ignoring concrete function types).
+    /// Whether this value can be stored where `ty` is expected (ignoring which concrete
+    /// function, struct or array type a reference has: checking that needs the store).
     pub fn matches(&self, ty: ValType) -> bool {
         match (self, ty) {
             (Val::I32(_), ValType::I32)
@@ -58,6 +123,20 @@ impl Val {
                 r.heap.top() == HeapType::Extern && (e.is_some() || r.nullable)
             }
             (Val::NullRef(h), ValType::Ref(r)) => r.heap.top() == h.top() && r.nullable,
+            (Val::AnyRef(a), ValType::Ref(r)) => match r.heap {
+                HeapType::Any => true,
+                HeapType::Eq => a.is_eq(),
+                HeapType::I31 => a.kind == AnyRefKind::I31,
+                HeapType::Struct => a.kind == AnyRefKind::Struct,
+                HeapType::Array => a.kind == AnyRefKind::Array,
+                HeapType::Concrete(id) => match crate::types::CanonicalKind::of(id) {
+                    crate::types::CanonicalKind::Struct => a.kind == AnyRefKind::Struct,
+                    crate::types::CanonicalKind::Array => a.kind == AnyRefKind::Array,
+                    _ => false,
+                },
+                _ => false,
+            },
+            (Val::ExternAny(_), ValType::Ref(r)) => r.heap == HeapType::Extern,
             _ => false,
         }
     }
@@ -124,6 +203,19 @@ impl std::fmt::Display for Val {
             Val::FuncRef(None) | Val::ExternRef(None) | Val::NullRef(_) => f.write_str("null"),
             Val::FuncRef(Some(_)) => f.write_str("funcref"),
             Val::ExternRef(Some(n)) => write!(f, "externref {n}"),
+            Val::AnyRef(a) => write!(f, "anyref {a}"),
+            Val::ExternAny(a) => write!(f, "externref ({a})"),
+        }
+    }
+}
+
+impl std::fmt::Display for AnyRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            AnyRefKind::I31 => write!(f, "i31 {}", self.i31_get_s().unwrap_or_default()),
+            AnyRefKind::Struct => f.write_str("struct"),
+            AnyRefKind::Array => f.write_str("array"),
+            AnyRefKind::Host => write!(f, "host {}", self.host_index().unwrap_or_default()),
         }
     }
 }

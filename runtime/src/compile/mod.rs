@@ -201,6 +201,17 @@ fn trap_code(code: ir::TrapCode) -> TrapCode {
         c if c == t::HOST => TrapCode::Host,
         c if c == t::NULL_FUNCTION_REFERENCE => TrapCode::NullFunctionReference,
         c if c == t::NULL_EXCEPTION_REFERENCE => TrapCode::NullExceptionReference,
+        c if c == t::CAST_FAILURE => TrapCode::CastFailure,
+        c if c == t::NULL_STRUCT_REFERENCE => TrapCode::NullStructReference,
+        c if c == t::NULL_ARRAY_REFERENCE => TrapCode::NullArrayReference,
+        c if c == t::NULL_I31_REFERENCE => TrapCode::NullI31Reference,
+        c if c == t::ARRAY_OUT_OF_BOUNDS => TrapCode::ArrayOutOfBounds,
+        c if c == t::ALLOCATION_TOO_LARGE => TrapCode::AllocationTooLarge,
+        c if c == t::NULL_DESCRIPTOR_REFERENCE => TrapCode::NullDescriptorReference,
+        c if c == t::DESCRIPTOR_CAST_FAILURE => TrapCode::DescriptorCastFailure,
+        c if c == t::UNALIGNED_ATOMIC => TrapCode::UnalignedAtomic,
+        c if c == t::EXPECTED_SHARED_MEMORY => TrapCode::ExpectedSharedMemory,
+        c if c == t::ATOMIC_WAIT_DEADLOCK => TrapCode::AtomicWaitDeadlock,
         _ => TrapCode::UnreachableCodeReached,
     }
 }

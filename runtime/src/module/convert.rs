@@ -1,7 +1,9 @@
 //! Phase 2, parse: conversion of wasmparser's types to the runtime's.
 
 use crate::error::{Error, Result};
-use crate::types::{FuncType, HeapType, RefType, ValType};
+use crate::types::{
+    CompositeType, FieldType, FuncType, HeapType, RefType, StorageType, SubType, ValType,
+};
 use wasmparser as wp;
 
 pub(crate) fn val_type(t: wp::ValType) -> ValType {
@@ -50,6 +52,35 @@ pub(crate) fn func_type(f: &wp::FuncType) -> FuncType {
         f.params().iter().copied().map(val_type),
         f.results().iter().copied().map(val_type),
     )
+}
+
+/// A type definition with module-local type indices.
+pub(crate) fn sub_type(t: &wp::SubType) -> SubType {
+    let index = |p: &wp::PackedIndex| p.as_module_index().unwrap_or(u32::MAX);
+    let field = |f: &wp::FieldType| FieldType {
+        storage: match f.element_type {
+            wp::StorageType::I8 => StorageType::I8,
+            wp::StorageType::I16 => StorageType::I16,
+            wp::StorageType::Val(v) => StorageType::Val(val_type(v)),
+        },
+        mutable: f.mutable,
+    };
+    let c = &t.composite_type;
+    SubType {
+        is_final: t.is_final,
+        supertype: t.supertype_idxs.first().map(index),
+        composite: match &c.inner {
+            wp::CompositeInnerType::Func(f) => CompositeType::Func(func_type(f)),
+            wp::CompositeInnerType::Struct(s) => {
+                CompositeType::Struct(s.fields.iter().map(field).collect())
+            }
+            wp::CompositeInnerType::Array(a) => CompositeType::Array(field(&a.0)),
+            wp::CompositeInnerType::Cont(k) => CompositeType::Cont(index(&k.0)),
+        },
+        shared: c.shared,
+        descriptor: c.descriptor_idx.as_ref().map(index),
+        describes: c.describes_idx.as_ref().map(index),
+    }
 }
 
 pub(crate) fn wp_err(e: wp::BinaryReaderError) -> Error {

@@ -6,7 +6,7 @@ mod parse;
 pub(crate) use convert::val_type;
 pub(crate) use parse::parse;
 
-use crate::types::{FuncType, GlobalType, MemoryType, RefType, TableType};
+use crate::types::{CompositeType, FuncType, GlobalType, MemoryType, RefType, SubType, TableType};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
@@ -22,12 +22,7 @@ pub enum EntityIndex {
 }
 
 /// One entry of the type section.
-#[derive(Clone, Debug)]
-pub enum TypeDef {
-    Func(FuncType),
-    /// A struct or array type (GC proposal); not executable yet.
-    Gc,
-}
+pub type TypeDef = SubType;
 
 /// One import: where it comes from and which index it fills.
 #[derive(Clone, Debug)]
@@ -35,6 +30,8 @@ pub struct Import {
     pub module: String,
     pub name: String,
     pub index: EntityIndex,
+    /// A function import of an exact type (custom descriptors): no subtype matches.
+    pub exact: bool,
 }
 
 /// An operator of a constant expression.
@@ -54,7 +51,18 @@ pub enum ConstOp {
     I64Add,
     I64Sub,
     I64Mul,
-    /// Anything else (GC allocation, ...): evaluating it is unsupported.
+    /// `ref.i31`.
+    RefI31,
+    /// GC allocations; the type index is module-local.
+    StructNew(u32),
+    StructNewDefault(u32),
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    ArrayNewFixed(u32, u32),
+    /// `struct.new_desc` and `struct.new_default_desc` (custom descriptors).
+    StructNewDesc(u32),
+    StructNewDefaultDesc(u32),
+    /// Anything else: evaluating it is unsupported.
     Unsupported(&'static str),
 }
 
@@ -117,6 +125,10 @@ pub struct ModuleInfo {
     /// The binary the ranges below point into.
     pub binary: Arc<[u8]>,
     pub types: Vec<TypeDef>,
+    /// The recursion groups of the type section, as ranges of type indices.
+    pub rec_groups: Vec<Range<u32>>,
+    /// Engine-wide canonical index of every type index (set by `Module`, empty before).
+    pub type_ids: Vec<u32>,
     pub imports: Vec<Import>,
     /// Type index of every function, imported ones first.
     pub functions: Vec<u32>,
@@ -147,6 +159,47 @@ pub struct Names {
 }
 
 impl ModuleInfo {
+    /// Rewrites the concrete heap types of every type this module declares or uses from
+    /// module-local to canonical indices (`type_ids` must be set). Type immediates of
+    /// operators, including those of constant expressions, stay module-local.
+    fn canonicalize_types(&mut self) {
+        let ids = std::mem::take(&mut self.type_ids);
+        let mut f = |i: u32| ids[i as usize];
+        let rt = |r: RefType, f: &mut dyn FnMut(u32) -> u32| match crate::types::ValType::Ref(r)
+            .map_indices(f)
+        {
+            crate::types::ValType::Ref(r) => r,
+            _ => unreachable!(),
+        };
+        for t in &mut self.types {
+            *t = t.map_indices(&mut f);
+        }
+        let expr = |e: &mut ConstExpr, f: &mut dyn FnMut(u32) -> u32| {
+            for op in e {
+                if let ConstOp::RefNull(r) = op {
+                    *r = rt(*r, f);
+                }
+            }
+        };
+        for g in &mut self.globals {
+            g.ty.content = g.ty.content.map_indices(&mut f);
+            expr(&mut g.init, &mut f);
+        }
+        for t in &mut self.tables {
+            t.ty.element = rt(t.ty.element, &mut f);
+            if let Some(init) = &mut t.init {
+                expr(init, &mut f);
+            }
+        }
+        for e in &mut self.elements {
+            e.ty = rt(e.ty, &mut f);
+            for item in &mut e.items {
+                expr(item, &mut f);
+            }
+        }
+        self.type_ids = ids;
+    }
+
     /// The signature of function `index`.
     pub fn func_type(&self, index: u32) -> &FuncType {
         self.type_as_func(self.functions[index as usize])
@@ -155,9 +208,9 @@ impl ModuleInfo {
     /// The function type at type index `index` (GC types have none).
     pub fn type_as_func(&self, index: u32) -> &FuncType {
         static EMPTY: std::sync::OnceLock<FuncType> = std::sync::OnceLock::new();
-        match &self.types[index as usize] {
-            TypeDef::Func(f) => f,
-            TypeDef::Gc => EMPTY.get_or_init(FuncType::default),
+        match &self.types[index as usize].composite {
+            CompositeType::Func(f) => f,
+            _ => EMPTY.get_or_init(FuncType::default),
         }
     }
 
@@ -185,8 +238,6 @@ pub(crate) struct ModuleInner {
     pub(crate) engine: crate::Engine,
     pub(crate) info: ModuleInfo,
     pub(crate) offsets: crate::vmoffsets::VMOffsets,
-    /// Engine-wide signature id of every type index (`u32::MAX` for GC types).
-    pub(crate) type_ids: Vec<u32>,
     pub(crate) code: crate::link::LinkedCode,
 }
 
@@ -199,23 +250,18 @@ impl Module {
 
     /// Validates and compiles a binary module.
     pub fn from_binary(engine: &crate::Engine, binary: &[u8]) -> crate::Result<Module> {
-        let info = parse(binary, engine.config().features())?;
+        let mut info = parse(binary, engine.config().features())?;
+        info.type_ids = engine
+            .types()
+            .register_module(&info.types, &info.rec_groups);
+        info.canonicalize_types();
         let offsets = crate::vmoffsets::VMOffsets::new(&info);
-        let type_ids = info
-            .types
-            .iter()
-            .map(|t| match t {
-                TypeDef::Func(f) => engine.signatures().register(f),
-                TypeDef::Gc => u32::MAX,
-            })
-            .collect();
         let code = crate::compile::compile_module(engine, &info, &offsets)?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 info,
                 offsets,
-                type_ids,
                 code,
             }),
         })

@@ -1,6 +1,6 @@
 //! Phase 2, parse: validate the binary with wasmparser, then read each section into [`ModuleInfo`].
 
-use super::convert::{func_type, ref_type, val_type, wp_err, ParseResult};
+use super::convert::{ref_type, sub_type, val_type, wp_err, ParseResult};
 use super::*;
 use crate::error::Error;
 use crate::types::{GlobalType, MemoryType, TableType};
@@ -25,12 +25,11 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> ParseResult<()> 
     match payload {
         Payload::TypeSection(reader) => {
             for group in reader {
+                let start = info.types.len() as u32;
                 for sub in group.map_err(wp_err)?.into_types() {
-                    info.types.push(match &sub.composite_type.inner {
-                        wp::CompositeInnerType::Func(f) => TypeDef::Func(func_type(f)),
-                        _ => TypeDef::Gc,
-                    });
+                    info.types.push(sub_type(&sub));
                 }
+                info.rec_groups.push(start..info.types.len() as u32);
             }
         }
         Payload::ImportSection(reader) => {
@@ -172,6 +171,7 @@ fn read_import(info: &mut ModuleInfo, import: wp::Import<'_>) {
         module: import.module.to_string(),
         name: import.name.to_string(),
         index,
+        exact: matches!(import.ty, wp::TypeRef::FuncExact(_)),
     });
 }
 
@@ -237,6 +237,27 @@ pub(crate) fn const_expr(expr: &wp::ConstExpr<'_>) -> ParseResult<ConstExpr> {
             wp::Operator::I64Add => ConstOp::I64Add,
             wp::Operator::I64Sub => ConstOp::I64Sub,
             wp::Operator::I64Mul => ConstOp::I64Mul,
+            wp::Operator::RefI31 => ConstOp::RefI31,
+            wp::Operator::StructNew { struct_type_index } => ConstOp::StructNew(struct_type_index),
+            wp::Operator::StructNewDefault { struct_type_index } => {
+                ConstOp::StructNewDefault(struct_type_index)
+            }
+            wp::Operator::ArrayNew { array_type_index } => ConstOp::ArrayNew(array_type_index),
+            wp::Operator::ArrayNewDefault { array_type_index } => {
+                ConstOp::ArrayNewDefault(array_type_index)
+            }
+            wp::Operator::ArrayNewFixed {
+                array_type_index,
+                array_size,
+            } => ConstOp::ArrayNewFixed(array_type_index, array_size),
+            wp::Operator::StructNewDesc { struct_type_index } => {
+                ConstOp::StructNewDesc(struct_type_index)
+            }
+            wp::Operator::StructNewDefaultDesc { struct_type_index } => {
+                ConstOp::StructNewDefaultDesc(struct_type_index)
+            }
+            // `any` and `extern` references share one encoding (see `vm::gc`).
+            wp::Operator::AnyConvertExtern | wp::Operator::ExternConvertAny => continue,
             wp::Operator::End => continue,
             _ => ConstOp::Unsupported("GC allocation in a constant expression"),
         });

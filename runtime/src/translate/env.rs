@@ -31,6 +31,18 @@ pub mod trap {
     pub const HOST: TrapCode = TrapCode::unwrap_user(7);
     pub const NULL_FUNCTION_REFERENCE: TrapCode = TrapCode::unwrap_user(8);
     pub const NULL_EXCEPTION_REFERENCE: TrapCode = TrapCode::unwrap_user(9);
+    pub const CAST_FAILURE: TrapCode = TrapCode::unwrap_user(30);
+    pub const NULL_STRUCT_REFERENCE: TrapCode = TrapCode::unwrap_user(31);
+    pub const NULL_ARRAY_REFERENCE: TrapCode = TrapCode::unwrap_user(32);
+    pub const NULL_I31_REFERENCE: TrapCode = TrapCode::unwrap_user(33);
+    pub const ARRAY_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(34);
+    pub const ALLOCATION_TOO_LARGE: TrapCode = TrapCode::unwrap_user(35);
+    pub const NULL_DESCRIPTOR_REFERENCE: TrapCode = TrapCode::unwrap_user(36);
+    pub const DESCRIPTOR_CAST_FAILURE: TrapCode = TrapCode::unwrap_user(37);
+    // Threads proposal.
+    pub const UNALIGNED_ATOMIC: TrapCode = TrapCode::unwrap_user(20);
+    pub const EXPECTED_SHARED_MEMORY: TrapCode = TrapCode::unwrap_user(21);
+    pub const ATOMIC_WAIT_DEADLOCK: TrapCode = TrapCode::unwrap_user(22);
     pub const MEMORY_OUT_OF_BOUNDS: TrapCode = TrapCode::HEAP_OUT_OF_BOUNDS;
 }
 
@@ -236,6 +248,46 @@ impl<'m> FuncEnv<'m> {
                 Some(types::I32),
             ),
             Libcall::Throw => (&[types::I32, types::I64, types::I32], None),
+            Libcall::AtomicWait => (&[types::I32, types::I64], Some(types::I32)),
+            Libcall::GcIsSubtype => (&[types::I32, types::I32], Some(types::I32)),
+            Libcall::GcAlloc => (&[types::I32, types::I32], Some(types::I64)),
+            Libcall::GcArrayFill => (
+                &[
+                    types::I64,
+                    types::I32,
+                    types::I32,
+                    types::I64,
+                    types::I64,
+                    types::I32,
+                ],
+                Some(types::I32),
+            ),
+            Libcall::GcArrayCopy => (
+                &[
+                    types::I64,
+                    types::I32,
+                    types::I64,
+                    types::I32,
+                    types::I32,
+                    types::I32,
+                ],
+                Some(types::I32),
+            ),
+            Libcall::GcArrayNewData | Libcall::GcArrayNewElem => (
+                &[types::I32, types::I32, types::I32, types::I32],
+                Some(types::I64),
+            ),
+            Libcall::GcArrayInitData | Libcall::GcArrayInitElem => (
+                &[
+                    types::I64,
+                    types::I32,
+                    types::I32,
+                    types::I32,
+                    types::I32,
+                    types::I32,
+                ],
+                Some(types::I32),
+            ),
         };
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.push(AbiParam::new(types::I64));
@@ -286,7 +338,7 @@ impl<'m> FuncEnv<'m> {
 
 impl Libcall {
     /// All libcalls, indexed by their `as u32` value.
-    pub const ALL: [Libcall; 11] = [
+    pub const ALL: [Libcall; 20] = [
         Libcall::MemoryGrow,
         Libcall::MemoryFill,
         Libcall::MemoryCopy,
@@ -298,5 +350,14 @@ impl Libcall {
         Libcall::TableInit,
         Libcall::ElemDrop,
         Libcall::Throw,
+        Libcall::AtomicWait,
+        Libcall::GcIsSubtype,
+        Libcall::GcAlloc,
+        Libcall::GcArrayFill,
+        Libcall::GcArrayCopy,
+        Libcall::GcArrayNewData,
+        Libcall::GcArrayNewElem,
+        Libcall::GcArrayInitData,
+        Libcall::GcArrayInitElem,
     ];
 }

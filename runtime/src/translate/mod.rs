@@ -3,8 +3,10 @@
 //! Structured control flow becomes blocks with parameters (multi-value), locals become
 //! `Variable`s, and every runtime detail is asked of the [`env::FuncEnv`].
 
+mod atomics;
 pub mod env;
 mod exceptions;
+mod gc;
 mod memory;
 mod numeric;
 mod reference;
@@ -365,7 +367,9 @@ impl FuncTranslator<'_, '_> {
                     || self.memory(op)?
                     || self.reference(op)?
                     || self.simd(op)?
-                    || self.exceptions(op)?)
+                    || self.exceptions(op)?
+                    || self.atomics(op)?
+                    || self.gc(op)?)
                 {
                     return Err(unsupported(op));
                 }
@@ -562,11 +566,8 @@ impl FuncTranslator<'_, '_> {
         let vmctx = self.env.vmctx(&mut self.b);
         let expected_offset = self.env.offsets.type_id(type_index) as i32;
         let expected = self.b.ins().load(types::I32, flags, vmctx, expected_offset);
-        let mismatch = self
-            .b
-            .ins()
-            .icmp(ir::condcodes::IntCC::NotEqual, actual, expected);
-        self.b.ins().trapnz(mismatch, trap::BAD_SIGNATURE);
+        // The callee's type must be a subtype of the expected one (see `gc.rs`).
+        self.trap_unless_subtype(actual, expected, type_index, trap::BAD_SIGNATURE);
         self.call_funcref(type_index, funcref, tail);
     }
 

@@ -200,7 +200,7 @@ pub unsafe extern "C" fn host_shim(
         Ok(Ok(())) => match results
             .iter()
             .zip(ty.results())
-            .find(|(v, t)| !v.matches(**t))
+            .find(|(v, t)| !store.inner.val_matches(v, **t))
         {
             None => {
                 for (slot, v) in values.iter_mut().zip(&results) {

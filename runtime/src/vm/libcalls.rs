@@ -19,6 +19,15 @@ pub enum Libcall {
     TableInit,
     ElemDrop,
     Throw,
+    AtomicWait,
+    GcIsSubtype,
+    GcAlloc,
+    GcArrayFill,
+    GcArrayCopy,
+    GcArrayNewData,
+    GcArrayNewElem,
+    GcArrayInitData,
+    GcArrayInitElem,
 }
 
 impl Libcall {
@@ -36,6 +45,15 @@ impl Libcall {
             Libcall::TableInit => table_init as *const () as usize,
             Libcall::ElemDrop => elem_drop as *const () as usize,
             Libcall::Throw => crate::vm::exceptions::throw as *const () as usize,
+            Libcall::AtomicWait => atomic_wait as *const () as usize,
+            Libcall::GcIsSubtype => crate::vm::gc::gc_is_subtype as *const () as usize,
+            Libcall::GcAlloc => crate::vm::gc::gc_alloc as *const () as usize,
+            Libcall::GcArrayFill => crate::vm::gc::gc_array_fill as *const () as usize,
+            Libcall::GcArrayCopy => crate::vm::gc::gc_array_copy as *const () as usize,
+            Libcall::GcArrayNewData => crate::vm::gc::gc_array_new_data as *const () as usize,
+            Libcall::GcArrayNewElem => crate::vm::gc::gc_array_new_elem as *const () as usize,
+            Libcall::GcArrayInitData => crate::vm::gc::gc_array_init_data as *const () as usize,
+            Libcall::GcArrayInitElem => crate::vm::gc::gc_array_init_elem as *const () as usize,
         }
     }
 }
@@ -44,7 +62,7 @@ impl Libcall {
 ///
 /// # Safety
 /// `vmctx` must be the vmctx of a live instance whose store is not otherwise borrowed.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreInner, usize) {
+pub(super) unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreInner, usize) {
     // SAFETY: per the contract, the header fields hold the store pointer and instance index.
     unsafe {
         let store = *(vmctx.add(VMCTX_STORE as usize) as *const *mut StoreInner);
@@ -208,6 +226,25 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     store.instances[instance].elements[elem as usize] = Vec::new();
+}
+
+/// `memory.atomic.wait32/64` on a shared memory, after compiled code compared the value
+/// (`matched` is 1 if it equals the expected one). This runtime runs one agent per store and
+/// nothing else can reach its memories, so no `notify` can ever arrive: a matching wait sleeps
+/// for `timeout` nanoseconds and returns 2 ("timed-out"); a negative (infinite) timeout would
+/// never end and returns 0, on which the caller traps ("atomic wait would block forever").
+/// Returns 1 ("not-equal") if the value did not match.
+extern "C" fn atomic_wait(_vmctx: *mut u8, matched: u32, timeout: i64) -> u32 {
+    if matched == 0 {
+        return 1;
+    }
+    if timeout < 0 {
+        return 0;
+    }
+    if timeout > 0 {
+        std::thread::sleep(std::time::Duration::from_nanos(timeout as u64));
+    }
+    2
 }
 
 fn range(start: u64, len: u64, size: usize) -> Option<std::ops::Range<usize>> {

@@ -5,8 +5,10 @@
 pub mod call;
 pub mod code_memory;
 pub mod exceptions;
+pub mod gc;
 pub mod libcalls;
 pub mod memory;
+pub mod os;
 pub mod signals;
 pub mod table;
 pub mod unwind;

@@ -3,7 +3,7 @@
 //! Field offsets are pinned in `vmoffsets.rs`; the tests there keep both in step.
 
 /// A function as compiled code sees it: entry point (wasm calling convention), the callee's
-/// vmctx, and the engine-wide signature id checked by `call_indirect`.
+/// vmctx, and the canonical type index of its signature (checked by `call_indirect`).
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMFuncRef {
@@ -68,4 +68,11 @@ pub(crate) fn funcref_store_index(raw: u64) -> u32 {
     debug_assert!(raw != 0);
     // SAFETY: see above: `raw` points to a live `VMFuncRef` of the calling store.
     unsafe { (*(raw as usize as *const VMFuncRef)).store_index }
+}
+
+/// The canonical type index of the function a store's `VMFuncRef` describes.
+pub(crate) fn funcref_type_id(funcref: *const VMFuncRef) -> u32 {
+    debug_assert!(!funcref.is_null());
+    // SAFETY: `FuncData::funcref` points to a `VMFuncRef` its store owns (see above).
+    unsafe { (*funcref).type_id }
 }

@@ -1,0 +1,387 @@
+//! Phase 6, vm: GC objects (structs and arrays of the GC proposal) and the libcalls compiled
+//! code uses for the larger GC operations.
+//!
+//! # References
+//!
+//! References of the `any` and `extern` hierarchies share one 64-bit encoding, so that
+//! `any.convert_extern` and `extern.convert_any` are no-ops:
+//!
+//! ```text
+//! 0                 null
+//! v << 1 | 1        i31 value v (31 bits)
+//! n << 2 | 2        host reference n (`(ref.extern n)`, `(ref.host n)`)
+//! 16-aligned ptr    struct or array object
+//! ```
+//!
+//! # Objects
+//!
+//! ```text
+//! 0   u32   canonical type index (its low bits say struct or array, see `CanonicalKind`)
+//! 4   u32   number of elements (arrays)
+//! 8   u64   descriptor (custom descriptors: structs whose type has one; else 0)
+//! 16  ...   fields (naturally aligned, in order) or elements
+//! ```
+//!
+//! # Collection
+//!
+//! There is none: every object lives in its store's [`GcHeap`], an arena freed as a whole
+//! when the store drops. A store's objects may take [`MAX_HEAP_BYTES`] together; allocating
+//! beyond that traps.
+
+use crate::store::StoreInner;
+use crate::types::{FieldType, StorageType};
+use std::alloc::Layout;
+use std::collections::BTreeMap;
+
+pub const TYPE_OFFSET: i32 = 0;
+pub const LENGTH_OFFSET: i32 = 4;
+pub const DESCRIPTOR_OFFSET: i32 = 8;
+pub const DATA_OFFSET: u32 = 16;
+const ALIGN: usize = 16;
+/// Most bytes the GC objects of one store may take together.
+pub const MAX_HEAP_BYTES: u64 = 1 << 30;
+
+/// Whether a raw non-null `any`/`extern` reference is an i31 value.
+pub fn is_i31(raw: u64) -> bool {
+    raw & 1 == 1
+}
+
+/// Whether a raw non-null `any`/`extern` reference is a host reference.
+pub fn is_host(raw: u64) -> bool {
+    raw & 3 == 2
+}
+
+/// The raw form of host reference `n`.
+pub fn host_ref(n: u32) -> u64 {
+    (n as u64) << 2 | 2
+}
+
+/// The raw form of the i31 reference of (the low 31 bits of) `v`.
+pub fn i31_ref(v: u32) -> u64 {
+    ((v << 1) | 1) as u64
+}
+
+/// Offsets of the fields of a struct (from the object start) and the size of its data.
+pub fn struct_layout(fields: &[FieldType]) -> (Vec<u32>, u32) {
+    let mut end = DATA_OFFSET;
+    let offsets = fields
+        .iter()
+        .map(|f| {
+            let size = f.storage.size();
+            let at = end.next_multiple_of(size);
+            end = at + size;
+            at
+        })
+        .collect();
+    (offsets, end - DATA_OFFSET)
+}
+
+/// The arena of one store's GC objects.
+#[derive(Default)]
+pub struct GcHeap {
+    /// Every live object: address to size in bytes (header included).
+    objects: BTreeMap<usize, usize>,
+    bytes: u64,
+}
+
+impl GcHeap {
+    /// A zeroed object of `data_bytes` bytes after the header; `None` when the store's GC
+    /// memory would exceed its limit.
+    pub fn alloc(&mut self, type_id: u32, length: u32, data_bytes: u64) -> Option<u64> {
+        let size = (DATA_OFFSET as u64).checked_add(data_bytes)?;
+        if self.bytes + size > MAX_HEAP_BYTES {
+            return None;
+        }
+        let layout = Layout::from_size_align(size as usize, ALIGN).ok()?;
+        // SAFETY: the layout's size is at least the header's, so not zero.
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        if ptr.is_null() {
+            return None;
+        }
+        // SAFETY: `ptr` is a fresh, 16-aligned allocation of at least 16 bytes.
+        unsafe {
+            (ptr.add(TYPE_OFFSET as usize) as *mut u32).write(type_id);
+            (ptr.add(LENGTH_OFFSET as usize) as *mut u32).write(length);
+        }
+        self.objects.insert(ptr as usize, size as usize);
+        self.bytes += size;
+        Some(ptr as u64)
+    }
+
+    /// The whole object `raw` as bytes, if `raw` is an object of this heap.
+    pub fn object(&self, raw: u64) -> Option<&[u8]> {
+        let size = *self.objects.get(&(raw as usize))?;
+        // SAFETY: `raw` is the start of a live allocation of `size` bytes owned by this heap;
+        // the borrow of `self` keeps it alive.
+        Some(unsafe { std::slice::from_raw_parts(raw as usize as *const u8, size) })
+    }
+
+    /// The whole object `raw` as mutable bytes, if `raw` is an object of this heap.
+    pub fn object_mut(&mut self, raw: u64) -> Option<&mut [u8]> {
+        let size = *self.objects.get(&(raw as usize))?;
+        // SAFETY: as in `object`; the mutable borrow of `self` makes the access exclusive on
+        // the host side (compiled code does not run while the host holds it).
+        Some(unsafe { std::slice::from_raw_parts_mut(raw as usize as *mut u8, size) })
+    }
+
+    /// The canonical type index of object `raw`.
+    pub fn type_id(&self, raw: u64) -> Option<u32> {
+        let o = self.object(raw)?;
+        Some(u32::from_le_bytes(o[0..4].try_into().unwrap()))
+    }
+
+    /// The number of elements of array `raw`.
+    pub fn array_len(&self, raw: u64) -> Option<u32> {
+        let o = self.object(raw)?;
+        Some(u32::from_le_bytes(o[4..8].try_into().unwrap()))
+    }
+
+    /// Writes the low `size` bytes of `bits` at `offset` of object `raw`.
+    pub fn write(&mut self, raw: u64, offset: u32, size: u32, bits: u128) -> Option<()> {
+        let o = self.object_mut(raw)?;
+        let bytes = o.get_mut(offset as usize..(offset + size) as usize)?;
+        bytes.copy_from_slice(&bits.to_le_bytes()[..size as usize]);
+        Some(())
+    }
+
+    /// The bytes of elements `[start, start + len)` of array `raw` with elements of `size`
+    /// bytes, if the array has them.
+    pub fn elements_mut(&mut self, raw: u64, start: u32, len: u32, size: u32) -> Option<&mut [u8]> {
+        let count = self.array_len(raw)?;
+        let end = start.checked_add(len).filter(|e| *e <= count)?;
+        let o = self.object_mut(raw)?;
+        let from = DATA_OFFSET as usize + start as usize * size as usize;
+        o.get_mut(from..DATA_OFFSET as usize + end as usize * size as usize)
+    }
+}
+
+impl Drop for GcHeap {
+    fn drop(&mut self) {
+        for (&addr, &size) in &self.objects {
+            let layout = Layout::from_size_align(size, ALIGN).expect("valid when allocated");
+            // SAFETY: every entry was allocated by `alloc` with this layout and is freed once.
+            unsafe { std::alloc::dealloc(addr as *mut u8, layout) };
+        }
+    }
+}
+
+/// The storage of the elements of array type `type_index` of an instance's module.
+fn array_storage(store: &StoreInner, instance: usize, type_index: u32) -> StorageType {
+    let info = store.instances[instance].module.info();
+    match &info.types[type_index as usize].composite {
+        crate::types::CompositeType::Array(f) => f.storage,
+        _ => unreachable!("validated: type {type_index} is an array type"),
+    }
+}
+
+/// Allocates an object of type `type_index` (module-local) of the instance: a struct, or an
+/// array of `len` elements. Returns 0 if the heap is exhausted.
+pub fn alloc(store: &mut StoreInner, instance: usize, type_index: u32, len: u32) -> u64 {
+    let info = store.instances[instance].module.clone();
+    let info = info.info();
+    let type_id = info.type_ids[type_index as usize];
+    let (length, bytes) = match &info.types[type_index as usize].composite {
+        crate::types::CompositeType::Struct(fields) => (0, struct_layout(fields).1 as u64),
+        crate::types::CompositeType::Array(f) => (len, len as u64 * f.storage.size() as u64),
+        _ => unreachable!("validated: type {type_index} is a struct or array type"),
+    };
+    store.gc.alloc(type_id, length, bytes).unwrap_or(0)
+}
+
+/// `vmctx` → (store, instance index); see `libcalls::context`.
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreInner, usize) {
+    // SAFETY: the caller passes its own vmctx.
+    unsafe { super::libcalls::context(vmctx) }
+}
+
+/// `ref.test` and friends: whether canonical type `a` is a subtype of `b`.
+pub unsafe extern "C" fn gc_is_subtype(vmctx: *mut u8, a: u32, b: u32) -> u32 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (store, _) = unsafe { context(vmctx) };
+    store.engine.types().is_subtype(a, b) as u32
+}
+
+/// `struct.new*` and `array.new*`: a zeroed object, or 0 when the heap is exhausted.
+pub unsafe extern "C" fn gc_alloc(vmctx: *mut u8, type_index: u32, len: u32) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    alloc(store, instance, type_index, len)
+}
+
+/// `array.fill` (and `array.new`): stores the low `size` bytes of `hi:lo` into elements
+/// `[start, start + len)`; 0 if out of bounds.
+pub unsafe extern "C" fn gc_array_fill(
+    vmctx: *mut u8,
+    array: u64,
+    start: u32,
+    len: u32,
+    lo: u64,
+    hi: u64,
+    size: u32,
+) -> u32 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (store, _) = unsafe { context(vmctx) };
+    let value = ((hi as u128) << 64 | lo as u128).to_le_bytes();
+    let Some(bytes) = store.gc.elements_mut(array, start, len, size) else {
+        return 0;
+    };
+    for chunk in bytes.chunks_exact_mut(size as usize) {
+        chunk.copy_from_slice(&value[..size as usize]);
+    }
+    1
+}
+
+/// `array.copy`; 0 if either range is out of bounds.
+pub unsafe extern "C" fn gc_array_copy(
+    vmctx: *mut u8,
+    dst: u64,
+    dst_index: u32,
+    src: u64,
+    src_index: u32,
+    len: u32,
+    size: u32,
+) -> u32 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (store, _) = unsafe { context(vmctx) };
+    let Some(from) = store
+        .gc
+        .elements_mut(src, src_index, len, size)
+        .map(|s| s.to_vec())
+    else {
+        return 0;
+    };
+    let Some(to) = store.gc.elements_mut(dst, dst_index, len, size) else {
+        return 0;
+    };
+    to.copy_from_slice(&from);
+    1
+}
+
+/// `array.new_data`: a new array from a data segment; 0 if the segment is too short (or
+/// the heap is exhausted).
+pub unsafe extern "C" fn gc_array_new_data(
+    vmctx: *mut u8,
+    type_index: u32,
+    data: u32,
+    offset: u32,
+    len: u32,
+) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let size = array_storage(store, instance, type_index).size();
+    let module = store.instances[instance].module.clone();
+    let bytes = data_segment(store, instance, &module, data);
+    let Some(source) = byte_range(offset, len as u64 * size as u64, bytes.len()).map(|r| &bytes[r])
+    else {
+        return 0;
+    };
+    let array = alloc(store, instance, type_index, len);
+    if let Some(to) = store.gc.elements_mut(array, 0, len, size) {
+        to.copy_from_slice(source);
+    }
+    array
+}
+
+/// `array.new_elem`: a new array from an element segment; 0 if the segment is too short.
+pub unsafe extern "C" fn gc_array_new_elem(
+    vmctx: *mut u8,
+    type_index: u32,
+    elem: u32,
+    offset: u32,
+    len: u32,
+) -> u64 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let items = &store.instances[instance].elements[elem as usize];
+    let Some(items) = byte_range(offset, len as u64, items.len()).map(|r| items[r].to_vec()) else {
+        return 0;
+    };
+    let array = alloc(store, instance, type_index, len);
+    if let Some(to) = store.gc.elements_mut(array, 0, len, 8) {
+        for (chunk, item) in to.chunks_exact_mut(8).zip(items) {
+            chunk.copy_from_slice(&item.to_le_bytes());
+        }
+    }
+    array
+}
+
+/// `array.init_data`: 1 on success, 0 if the array range is out of bounds, 2 if the data
+/// segment range is.
+pub unsafe extern "C" fn gc_array_init_data(
+    vmctx: *mut u8,
+    array: u64,
+    type_index: u32,
+    data: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    let size = array_storage(store, instance, type_index).size();
+    let module = store.instances[instance].module.clone();
+    let bytes = data_segment(store, instance, &module, data);
+    let Some(source) =
+        byte_range(src, len as u64 * size as u64, bytes.len()).map(|r| bytes[r].to_vec())
+    else {
+        return if store.gc.elements_mut(array, dst, len, size).is_none() {
+            0
+        } else {
+            2
+        };
+    };
+    let Some(to) = store.gc.elements_mut(array, dst, len, size) else {
+        return 0;
+    };
+    to.copy_from_slice(&source);
+    1
+}
+
+/// `array.init_elem`: 1 on success, 0 if the array range is out of bounds, 2 if the element
+/// segment range is.
+pub unsafe extern "C" fn gc_array_init_elem(
+    vmctx: *mut u8,
+    array: u64,
+    _type_index: u32,
+    elem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called from compiled code with its own vmctx.
+    let (store, instance) = unsafe { context(vmctx) };
+    if store.gc.elements_mut(array, dst, len, 8).is_none() {
+        return 0;
+    }
+    let items = &store.instances[instance].elements[elem as usize];
+    let Some(items) = byte_range(src, len as u64, items.len()).map(|r| items[r].to_vec()) else {
+        return 2;
+    };
+    let to = store
+        .gc
+        .elements_mut(array, dst, len, 8)
+        .expect("checked above");
+    for (chunk, item) in to.chunks_exact_mut(8).zip(items) {
+        chunk.copy_from_slice(&item.to_le_bytes());
+    }
+    1
+}
+
+/// The bytes of data segment `data` of an instance (empty once dropped).
+fn data_segment<'m>(
+    store: &StoreInner,
+    instance: usize,
+    module: &'m crate::Module,
+    data: u32,
+) -> &'m [u8] {
+    if store.instances[instance].data_dropped[data as usize] {
+        &[]
+    } else {
+        module.info().data_bytes(data as usize)
+    }
+}
+
+fn byte_range(start: u32, len: u64, size: usize) -> Option<std::ops::Range<usize>> {
+    let end = (start as u64).checked_add(len)?;
+    (end <= size as u64).then_some(start as usize..end as usize)
+}
