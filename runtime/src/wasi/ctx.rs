@@ -1,0 +1,214 @@
+//! The WASI context: arguments, environment, preopened directories and standard I/O,
+//! built with [`WasiCtxBuilder`].
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+/// Bytes a guest wrote to a captured standard output or error. Cheap to clone; all
+/// clones see the same buffer.
+#[derive(Clone, Debug, Default)]
+pub struct OutputBuffer(pub(crate) Rc<RefCell<Vec<u8>>>);
+
+impl OutputBuffer {
+    pub fn new() -> OutputBuffer {
+        OutputBuffer::default()
+    }
+    /// A copy of everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.0.borrow().clone()
+    }
+    /// Everything written so far, as (lossy) UTF-8.
+    pub fn to_string_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
+
+/// Where the guest's standard input comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum InputSource {
+    /// The host process's stdin.
+    Inherit,
+    /// Fixed bytes; end of file after them.
+    Bytes(Rc<Vec<u8>>),
+}
+
+/// Where the guest's standard output or error goes.
+#[derive(Clone, Debug)]
+pub(crate) enum OutputSink {
+    Inherit,
+    Capture(OutputBuffer),
+    /// Accepted and dropped.
+    Null,
+}
+
+/// Everything a WASI program sees of its host. Make one with [`WasiCtxBuilder`] and give
+/// it to [`super::add_to_linker`].
+#[derive(Clone, Debug)]
+pub struct WasiCtx {
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<(String, String)>,
+    /// (canonical host directory, guest name), in fd order starting at 3.
+    pub(crate) preopens: Vec<(PathBuf, String)>,
+    pub(crate) stdin: InputSource,
+    pub(crate) stdout: OutputSink,
+    pub(crate) stderr: OutputSink,
+}
+
+impl WasiCtx {
+    pub fn builder() -> WasiCtxBuilder {
+        WasiCtxBuilder::new()
+    }
+    /// The program's arguments (`argv`, program name first).
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+    /// The preopened directories as (host path, guest name).
+    pub fn preopens(&self) -> &[(PathBuf, String)] {
+        &self.preopens
+    }
+}
+
+/// Builds a [`WasiCtx`]. By default: no arguments, empty environment, no preopens,
+/// empty standard input, standard output and error discarded.
+#[derive(Clone, Debug)]
+pub struct WasiCtxBuilder {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    preopens: Vec<(PathBuf, String)>,
+    stdin: InputSource,
+    stdout: OutputSink,
+    stderr: OutputSink,
+}
+
+impl Default for WasiCtxBuilder {
+    fn default() -> Self {
+        WasiCtxBuilder::new()
+    }
+}
+
+impl WasiCtxBuilder {
+    pub fn new() -> WasiCtxBuilder {
+        WasiCtxBuilder {
+            args: Vec::new(),
+            env: Vec::new(),
+            preopens: Vec::new(),
+            stdin: InputSource::Bytes(Rc::new(Vec::new())),
+            stdout: OutputSink::Null,
+            stderr: OutputSink::Null,
+        }
+    }
+
+    /// Appends one argument (the first one is the program name, `argv[0]`).
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+    /// Appends arguments.
+    pub fn args<S: Into<String>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+    /// Sets one environment variable (replacing an earlier value of the same key).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        let key = key.into();
+        let value = value.into();
+        match self.env.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.env.push((key, value)),
+        }
+        self
+    }
+    /// Sets environment variables.
+    pub fn envs<K: Into<String>, V: Into<String>>(
+        mut self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        for (k, v) in vars {
+            self = self.env(k, v);
+        }
+        self
+    }
+    /// Copies the host process's environment (variables that are not UTF-8 are skipped).
+    pub fn inherit_env(self) -> Self {
+        let vars: Vec<(String, String)> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        self.envs(vars)
+    }
+    /// Preopens host directory `host` under the guest name `guest` (e.g. `/` or `.`).
+    /// The directory is checked and canonicalised by [`build`](Self::build).
+    pub fn preopened_dir(mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
+        self.preopens.push((host.into(), guest.into()));
+        self
+    }
+    /// Standard input, output and error are the host process's.
+    pub fn inherit_stdio(self) -> Self {
+        self.inherit_stdin().inherit_stdout().inherit_stderr()
+    }
+    pub fn inherit_stdin(mut self) -> Self {
+        self.stdin = InputSource::Inherit;
+        self
+    }
+    pub fn inherit_stdout(mut self) -> Self {
+        self.stdout = OutputSink::Inherit;
+        self
+    }
+    pub fn inherit_stderr(mut self) -> Self {
+        self.stderr = OutputSink::Inherit;
+        self
+    }
+    /// Standard input reads these bytes, then end of file.
+    pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = InputSource::Bytes(Rc::new(bytes.into()));
+        self
+    }
+    /// Standard output goes to `buffer`.
+    pub fn stdout_buffer(mut self, buffer: &OutputBuffer) -> Self {
+        self.stdout = OutputSink::Capture(buffer.clone());
+        self
+    }
+    /// Standard error goes to `buffer`.
+    pub fn stderr_buffer(mut self, buffer: &OutputBuffer) -> Self {
+        self.stderr = OutputSink::Capture(buffer.clone());
+        self
+    }
+    /// Captures standard output into a new buffer, returned alongside.
+    pub fn capture_stdout(self) -> (Self, OutputBuffer) {
+        let b = OutputBuffer::new();
+        (self.stdout_buffer(&b), b)
+    }
+    /// Captures standard error into a new buffer, returned alongside.
+    pub fn capture_stderr(self) -> (Self, OutputBuffer) {
+        let b = OutputBuffer::new();
+        (self.stderr_buffer(&b), b)
+    }
+
+    /// Checks the preopened directories and makes the context.
+    pub fn build(self) -> crate::Result<WasiCtx> {
+        let mut preopens = Vec::with_capacity(self.preopens.len());
+        for (host, guest) in self.preopens {
+            let canonical = std::fs::canonicalize(&host).map_err(|e| {
+                crate::Error::Usage(format!(
+                    "cannot preopen directory `{}`: {e}",
+                    host.display()
+                ))
+            })?;
+            if !canonical.is_dir() {
+                return Err(crate::Error::Usage(format!(
+                    "cannot preopen `{}`: not a directory",
+                    host.display()
+                )));
+            }
+            preopens.push((canonical, guest));
+        }
+        Ok(WasiCtx {
+            args: self.args,
+            env: self.env,
+            preopens,
+            stdin: self.stdin,
+            stdout: self.stdout,
+            stderr: self.stderr,
+        })
+    }
+}
