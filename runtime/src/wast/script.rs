@@ -1,0 +1,136 @@
+//! Script runner: parsing a `.wast` text into directives, and naming each directive by its
+//! keyword and line (the names the harness gives its trials).
+
+use wast::lexer::Lexer;
+use wast::parser::{self, ParseBuffer};
+use wast::{QuoteWat, Wast, WastDirective, WastExecute};
+
+/// Where a directive is and what it is, known without running anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectiveInfo {
+    /// 1-based line of the directive's keyword.
+    pub line: u32,
+    /// The keyword as written (`module`, `assert_return`, ...), except that
+    /// `(module definition ...)` and `(module instance ...)` are `module_definition` and
+    /// `module_instance`.
+    pub kind: &'static str,
+}
+
+/// A script that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptError {
+    /// 1-based line of the error.
+    pub line: u32,
+    pub message: String,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// Lists a script's top-level directives in order, without running them.
+pub fn list_directives(text: &str) -> Result<Vec<DirectiveInfo>, ScriptError> {
+    with_parsed(text, |wast| {
+        wast.directives
+            .iter()
+            .map(|d| DirectiveInfo {
+                line: line_of(text, d),
+                kind: kind(d),
+            })
+            .collect()
+    })
+}
+
+/// Parses `text` as a script and hands the directives to `f`.
+pub(crate) fn with_parsed<R>(text: &str, f: impl FnOnce(Wast<'_>) -> R) -> Result<R, ScriptError> {
+    let mut lexer = Lexer::new(text);
+    // The suite's own files use characters the lexer calls confusing (in names.wast, ...).
+    lexer.allow_confusing_unicode(true);
+    let error = |mut e: wast::Error| {
+        e.set_text(text);
+        ScriptError {
+            line: e.span().linecol_in(text).0 as u32 + 1,
+            message: e.message(),
+        }
+    };
+    let buffer = ParseBuffer::new_with_lexer(lexer).map_err(error)?;
+    let wast = parser::parse::<Wast>(&buffer).map_err(error)?;
+    Ok(f(wast))
+}
+
+/// The 1-based line of a directive.
+pub(crate) fn line_of(text: &str, directive: &WastDirective<'_>) -> u32 {
+    directive.span().linecol_in(text).0 as u32 + 1
+}
+
+/// The name of a directive's kind.
+pub(crate) fn kind(directive: &WastDirective<'_>) -> &'static str {
+    match directive {
+        WastDirective::Module(_) => "module",
+        WastDirective::ModuleDefinition(_) => "module_definition",
+        WastDirective::ModuleInstance { .. } => "module_instance",
+        WastDirective::AssertMalformed { .. } => "assert_malformed",
+        WastDirective::AssertInvalid { .. } => "assert_invalid",
+        WastDirective::AssertInvalidCustom { .. } => "assert_invalid_custom",
+        WastDirective::AssertMalformedCustom { .. } => "assert_malformed_custom",
+        WastDirective::Register { .. } => "register",
+        WastDirective::Invoke(_) => "invoke",
+        WastDirective::AssertTrap { .. } => "assert_trap",
+        WastDirective::AssertReturn { .. } => "assert_return",
+        WastDirective::AssertExhaustion { .. } => "assert_exhaustion",
+        WastDirective::AssertUnlinkable { .. } => "assert_unlinkable",
+        WastDirective::AssertException { .. } => "assert_exception",
+        WastDirective::AssertSuspension { .. } => "assert_suspension",
+        WastDirective::Thread(_) => "thread",
+        WastDirective::Wait { .. } => "wait",
+    }
+}
+
+/// A short description of what a directive executes, for failure messages.
+pub(crate) fn describe_exec(exec: &WastExecute<'_>) -> String {
+    match exec {
+        WastExecute::Invoke(i) => format!("invoke \"{}\"", i.name),
+        WastExecute::Get { global, .. } => format!("get \"{global}\""),
+        WastExecute::Wat(_) => "module".to_string(),
+    }
+}
+
+/// The module's `$name`, if it has one.
+pub(crate) fn module_name(module: &QuoteWat<'_>) -> Option<String> {
+    module.name().map(|id| id.name().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_are_listed_with_lines() {
+        let text = "(module $m (func (export \"f\")))\n\n(assert_return (invoke \"f\"))\n\
+                    (module definition $d) (module instance $i $d)\n(register \"m\" $m)";
+        let kinds: Vec<_> = list_directives(text)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.line, d.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (1, "module"),
+                (3, "assert_return"),
+                (4, "module_definition"),
+                (4, "module_instance"),
+                (5, "register")
+            ]
+        );
+    }
+
+    #[test]
+    fn parse_errors_name_the_line() {
+        let err =
+            list_directives("(module)\n(assert_return (invoke \"f\") (i32.const))").unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+    }
+}

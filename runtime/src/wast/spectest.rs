@@ -1,0 +1,121 @@
+//! Script runner: the `spectest` host module, as the spec's reference interpreter defines it.
+
+use crate::{
+    Extern, Func, FuncType, Global, GlobalType, Linker, Memory, MemoryType, RefType, Store, Table,
+    TableType, Val, ValType,
+};
+
+/// Defines `spectest` in `linker`. Items the runtime cannot create are left out (imports of them
+/// then fail to link); the returned list says which and why.
+pub(crate) fn define(store: &mut Store, linker: &mut Linker, print: bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut add = |linker: &mut Linker, name: &str, item: crate::Result<Extern>| match item {
+        Ok(item) => {
+            linker.define("spectest", name, item);
+        }
+        Err(e) => problems.push(format!("spectest.{name}: {e}")),
+    };
+
+    let global = |store: &mut Store, content: ValType, val: Val| {
+        Global::new(
+            store,
+            GlobalType {
+                content,
+                mutable: false,
+            },
+            val,
+        )
+        .map(Extern::Global)
+    };
+    add(
+        linker,
+        "global_i32",
+        global(store, ValType::I32, Val::I32(666)),
+    );
+    add(
+        linker,
+        "global_i64",
+        global(store, ValType::I64, Val::I64(666)),
+    );
+    add(
+        linker,
+        "global_f32",
+        global(store, ValType::F32, Val::from(666.6f32)),
+    );
+    add(
+        linker,
+        "global_f64",
+        global(store, ValType::F64, Val::from(666.6f64)),
+    );
+
+    let table = TableType::new(RefType::FUNCREF, 10, Some(20));
+    add(
+        linker,
+        "table",
+        Table::new(store, table, Val::FuncRef(None)).map(Extern::Table),
+    );
+    let table64 = TableType {
+        table64: true,
+        ..table
+    };
+    add(
+        linker,
+        "table64",
+        Table::new(store, table64, Val::FuncRef(None)).map(Extern::Table),
+    );
+
+    let memory = MemoryType::new(1, Some(2));
+    add(
+        linker,
+        "memory",
+        Memory::new(store, memory).map(Extern::Memory),
+    );
+    let shared = MemoryType {
+        shared: true,
+        ..memory
+    };
+    add(
+        linker,
+        "shared_memory",
+        Memory::new(store, shared).map(Extern::Memory),
+    );
+
+    use ValType::{F32, F64, I32, I64};
+    let prints: [(&str, &[ValType]); 7] = [
+        ("print", &[]),
+        ("print_i32", &[I32]),
+        ("print_i64", &[I64]),
+        ("print_f32", &[F32]),
+        ("print_f64", &[F64]),
+        ("print_i32_f32", &[I32, F32]),
+        ("print_f64_f64", &[F64, F64]),
+    ];
+    for (name, params) in prints {
+        let ty = FuncType::new(params.iter().copied(), []);
+        let func = Func::new(store, ty, move |_caller, args, _results| {
+            if print {
+                for arg in args {
+                    println!("{arg} : {}", type_name(arg));
+                }
+            }
+            Ok(())
+        });
+        add(linker, name, Ok(Extern::Func(func)));
+    }
+    problems
+}
+
+fn type_name(v: &Val) -> &'static str {
+    match v {
+        Val::I32(_) => "i32",
+        Val::I64(_) => "i64",
+        Val::F32(_) => "f32",
+        Val::F64(_) => "f64",
+        Val::V128(_) => "v128",
+        Val::FuncRef(_) => "funcref",
+        Val::ExternRef(_) => "externref",
+        Val::NullRef(_) => "ref",
+        Val::AnyRef(_) => "anyref",
+        Val::ExternAny(_) => "externref",
+    }
+}

@@ -1,0 +1,116 @@
+//! CLI tests: runs the `runtime` binary on the bundled examples and snapshots what a user sees
+//! (stored in the top-level `snapshots/` folder).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The `runtime` binary of this workspace, built if needed.
+fn runtime_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        // This test runs as target/<profile>/deps/cli-<hash>; the CLI is target/<profile>/runtime.
+        let exe = std::env::current_exe().expect("the test's own path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev",
+            Some(other) => other,
+        };
+        // A no-op when `cargo test --workspace` already built it; needed after `cargo test -p harness`.
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let built = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "--profile",
+                profile,
+                "-p",
+                "runtime",
+                "--bin",
+                "runtime",
+            ])
+            .current_dir(harness::workspace_root())
+            .status();
+        assert!(
+            built.is_ok_and(|s| s.success()),
+            "building the runtime CLI failed"
+        );
+        profile_dir.join(format!("runtime{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(runtime_bin())
+        .args(args)
+        .current_dir(harness::workspace_root())
+        .output()
+        .expect("the runtime CLI runs")
+}
+
+/// Exit code, stdout and stderr as one text, for snapshots.
+fn transcript(args: &[&str]) -> String {
+    let out = cli(args);
+    format!(
+        "$ runtime {}\nexit code: {:?}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn snapshot(name: &str, text: String) {
+    insta::with_settings!({
+        snapshot_path => harness::workspace_root().join("snapshots"),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+#[test]
+fn validate_accepts_the_example() {
+    snapshot(
+        "cli_validate_ok",
+        transcript(&["validate", "tests/data/fib.wat"]),
+    );
+}
+
+#[test]
+fn validate_rejects_an_invalid_module() {
+    snapshot(
+        "cli_validate_invalid",
+        transcript(&["validate", "tests/data/invalid.wat"]),
+    );
+}
+
+#[test]
+fn missing_files_and_bad_arguments_are_usage_errors() {
+    for args in [
+        &["validate", "tests/data/no-such-file.wat"][..],
+        &["--bogus"],
+        &[],
+    ] {
+        let out = cli(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("usage:"),
+            "{args:?}"
+        );
+    }
+    snapshot(
+        "cli_missing_file",
+        transcript(&["validate", "tests/data/no-such-file.wat"]),
+    );
+}
+
+#[test]
+fn help_exits_successfully() {
+    let out = cli(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("runtime validate FILE"));
+}

@@ -1,0 +1,209 @@
+//! Project automation, run as `cargo xtask <command>`: fetch the pinned suites, run the spec
+//! suite and write conformance reports.
+#![forbid(unsafe_code)]
+
+mod spectest;
+
+use harness::fetch::{fetch, Suite, SUITES};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  fetch [--mirror DIR] [SUITE...]
+      Populate <suite>/data/ for the given suites (spec, wasi, emscripten; default: all) from
+      --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites, or a git fetch of the pinned commit,
+      and verify the file count and checksum recorded in <suite>/manifest.json.
+  spectest [--mirror DIR] [-j N] [--filter TEXT] [--draft-expected-failures]
+      Run every directive of the spec suite (ignoring the expected-failure list), print a
+      table per group and per directive kind, and write target/conformance/spec.json.
+      --filter runs only files whose path contains TEXT; --draft-expected-failures also
+      writes target/conformance/spec-expected-failures.draft.txt for review.
+  conformance [--mirror DIR] [-j N]
+      Every conformance suite with a runner (for now: the spec suite, as `spectest`).
+  checksum DIR
+      Print the file count and checksum of DIR, as a manifest records them.
+  help
+      Show this text.";
+
+/// Options shared by the commands.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub mirror: Option<PathBuf>,
+    pub jobs: Option<usize>,
+    pub filter: Option<String>,
+    pub draft: bool,
+    pub positional: Vec<String>,
+}
+
+fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
+    let mut options = Options::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let flag = arg.split('=').next().unwrap_or(arg);
+        if arg.starts_with('-') && !allowed.contains(&flag) {
+            return Err(format!("unknown option `{arg}`"));
+        }
+        let mut value = |name: &str| -> Result<String, String> {
+            match arg.split_once('=') {
+                Some((_, v)) => Ok(v.to_string()),
+                None => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("`{name}` needs a value")),
+            }
+        };
+        match flag {
+            "--mirror" => options.mirror = Some(PathBuf::from(value("--mirror")?)),
+            "-j" | "--jobs" => {
+                let v = value("-j")?;
+                let n = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("`-j {v}`: expected a positive number"))?;
+                options.jobs = Some(n);
+            }
+            "--filter" => options.filter = Some(value("--filter")?),
+            "--draft-expected-failures" => options.draft = true,
+            _ => options.positional.push(arg.clone()),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    if let Some(code) = harness::isolate::child_main() {
+        return code;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Error(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Failure {
+    Usage(String),
+    Error(String),
+}
+
+fn run(args: &[String]) -> Result<(), Failure> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err(Failure::Usage("no command given".into()));
+    };
+    let usage = Failure::Usage;
+    match command.as_str() {
+        "fetch" => {
+            let options = parse_options(rest, &["--mirror"]).map_err(usage)?;
+            fetch_suites(&options).map_err(Failure::Error)
+        }
+        "spectest" => {
+            let allowed = [
+                "--mirror",
+                "-j",
+                "--jobs",
+                "--filter",
+                "--draft-expected-failures",
+            ];
+            let options = parse_options(rest, &allowed).map_err(usage)?;
+            no_positional(&options)?;
+            spectest::run(&options).map_err(Failure::Error)
+        }
+        "conformance" => {
+            let options = parse_options(rest, &["--mirror", "-j", "--jobs"]).map_err(usage)?;
+            no_positional(&options)?;
+            spectest::run(&options).map_err(Failure::Error)
+        }
+        "checksum" => {
+            let [dir] = rest else {
+                return Err(usage("`checksum` takes exactly one DIR".into()));
+            };
+            let (files, checksum) = harness::hash::tree_checksum(&PathBuf::from(dir))
+                .map_err(|e| Failure::Error(format!("{dir}: {e}")))?;
+            println!("\"files\": {files},\n\"checksum\": \"{checksum}\"");
+            Ok(())
+        }
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(usage(format!("unknown command `{other}`"))),
+    }
+}
+
+fn no_positional(options: &Options) -> Result<(), Failure> {
+    match options.positional.first() {
+        Some(arg) => Err(Failure::Usage(format!("unexpected argument `{arg}`"))),
+        None => Ok(()),
+    }
+}
+
+fn fetch_suites(options: &Options) -> Result<(), String> {
+    let suites: Vec<Suite> = if options.positional.is_empty() {
+        SUITES.to_vec()
+    } else {
+        options
+            .positional
+            .iter()
+            .map(|name| {
+                Suite::by_name(name)
+                    .ok_or_else(|| format!("unknown suite `{name}` (spec, wasi, emscripten)"))
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let root = harness::workspace_root();
+    for suite in suites {
+        let fetched = fetch(&root, suite, options.mirror.as_deref())?;
+        match fetched.source {
+            Some(source) => println!("{}: {} files from {source}", suite.name, fetched.files),
+            None => println!(
+                "{}: {} files already present and verified",
+                suite.name, fetched.files
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn options_parse_and_bad_ones_are_usage_errors() {
+        let o = parse_options(
+            &strings(&["--mirror", "/m", "-j", "3", "spec"]),
+            &["--mirror", "-j"],
+        )
+        .unwrap();
+        assert_eq!(o.mirror, Some(PathBuf::from("/m")));
+        assert_eq!(o.jobs, Some(3));
+        assert_eq!(o.positional, ["spec"]);
+        assert!(parse_options(&strings(&["--nope"]), &["--mirror"]).is_err());
+        assert!(parse_options(&strings(&["-j", "0"]), &["-j"]).is_err());
+        assert!(parse_options(&strings(&["--mirror"]), &["--mirror"]).is_err());
+        assert!(matches!(
+            run(&strings(&["frobnicate"])),
+            Err(Failure::Usage(_))
+        ));
+        assert!(matches!(run(&[]), Err(Failure::Usage(_))));
+        assert!(matches!(
+            run(&strings(&["fetch", "nosuchsuite"])),
+            Err(Failure::Error(_))
+        ));
+    }
+}
