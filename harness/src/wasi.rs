@@ -1,0 +1,378 @@
+//! WASI suite: every `wasm32-wasip1` program of the wasi-testsuite (`c/`, `rust/`,
+//! `assemblyscript/`) becomes one trial `wasi/<lang>/<name>`. A program runs on its own
+//! thread (32 MiB stack) with the arguments and environment of its `.json` spec, its
+//! `root` directory preopened as `/` from a fresh temporary copy (removed afterwards),
+//! and must end with the expected exit code, stdout and stderr.
+
+use crate::expectations::{Entry, Expectations};
+use libtest_mimic::{Failed, Trial};
+use runtime::wasi::{OutputBuffer, WasiCtx};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The suite's language folders, in trial order.
+pub const LANGUAGES: [&str; 3] = ["c", "rust", "assemblyscript"];
+
+/// Stack size of the thread each program runs on.
+pub const STACK_SIZE: usize = 32 << 20;
+
+/// How long one program may run (`HARNESS_TIMEOUT_SECS` overrides).
+fn time_limit() -> Duration {
+    let secs = std::env::var("HARNESS_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    Duration::from_secs(secs)
+}
+
+/// What a program's `.json` file asks for (defaults when there is none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Spec {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Directory (relative to the program's folder) preopened as `/`.
+    pub root: Option<String>,
+    pub exit_code: i32,
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+}
+
+impl Spec {
+    pub fn parse(text: &str) -> Result<Spec, String> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let obj = v.as_object().ok_or("the spec is not a JSON object")?;
+        let mut spec = Spec::default();
+        for (key, value) in obj {
+            let string = |what: &str| {
+                value
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or(format!("`{what}` is not a string"))
+            };
+            match key.as_str() {
+                "args" => {
+                    let list = value.as_array().ok_or("`args` is not a list")?;
+                    spec.args = list
+                        .iter()
+                        .map(|a| {
+                            a.as_str()
+                                .map(str::to_string)
+                                .ok_or("an argument is not a string".to_string())
+                        })
+                        .collect::<Result<_, _>>()?;
+                }
+                "env" => {
+                    let map = value.as_object().ok_or("`env` is not an object")?;
+                    for (k, v) in map {
+                        let v = v.as_str().ok_or(format!("env `{k}` is not a string"))?;
+                        spec.env.push((k.clone(), v.to_string()));
+                    }
+                }
+                "root" => spec.root = Some(string("root")?),
+                "exit_code" => {
+                    spec.exit_code = value
+                        .as_i64()
+                        .and_then(|c| i32::try_from(c).ok())
+                        .ok_or("`exit_code` is not an integer")?
+                }
+                "stdout" => spec.stdout = Some(string("stdout")?),
+                "stderr" => spec.stderr = Some(string("stderr")?),
+                other => return Err(format!("unknown key `{other}`")),
+            }
+        }
+        Ok(spec)
+    }
+}
+
+/// One program of the suite.
+#[derive(Clone, Debug)]
+pub struct WasiTest {
+    /// `wasi/<lang>/<name>`.
+    pub name: String,
+    pub wasm: PathBuf,
+    /// The `.json` spec, if the program has one.
+    pub spec_file: Option<PathBuf>,
+}
+
+/// Lists the programs under the suite's `data/` folder.
+pub fn discover(data: &Path) -> std::io::Result<Vec<WasiTest>> {
+    let mut tests = Vec::new();
+    for lang in LANGUAGES {
+        let dir = data.join(lang);
+        let mut wasms: Vec<PathBuf> = std::fs::read_dir(&dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<std::io::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+            .collect();
+        wasms.sort();
+        for wasm in wasms {
+            let stem = wasm
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let json = wasm.with_extension("json");
+            tests.push(WasiTest {
+                name: format!("wasi/{lang}/{stem}"),
+                spec_file: json.is_file().then_some(json),
+                wasm,
+            });
+        }
+    }
+    Ok(tests)
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> std::io::Result<TempDir> {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let label: String = label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let dir =
+            std::env::temp_dir().join(format!("runtime-wasi-{}-{n}-{label}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = make_writable(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Gives the owner write access to everything under `dir` (the fixtures are read-only).
+fn make_writable(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_symlink() {
+            continue;
+        }
+        let mut perms = entry
+            .metadata()
+            .map_err(std::io::Error::other)?
+            .permissions();
+        perms.set_mode(perms.mode() | 0o700);
+        std::fs::set_permissions(entry.path(), perms)?;
+    }
+    Ok(())
+}
+
+/// Copies `src` into `dest` (files, directories and symlinks), owner-writable.
+fn copy_fixture(src: &Path, dest: &Path) -> std::io::Result<()> {
+    for entry in walkdir::WalkDir::new(src).follow_links(false) {
+        let entry = entry.map_err(std::io::Error::other)?;
+        let target = dest.join(
+            entry
+                .path()
+                .strip_prefix(src)
+                .map_err(std::io::Error::other)?,
+        );
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    make_writable(dest)
+}
+
+fn show(bytes: &str) -> String {
+    format!("{bytes:?}")
+}
+
+/// Runs one program and compares what it did with its spec.
+pub fn run_test(test: &WasiTest) -> Result<(), String> {
+    let spec = match &test.spec_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Spec::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => Spec::default(),
+    };
+    let folder = test.wasm.parent().unwrap_or(Path::new("."));
+    let temp = match &spec.root {
+        Some(root) => {
+            let temp = TempDir::new(&test.name)
+                .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+            copy_fixture(&folder.join(root), &temp.0)
+                .map_err(|e| format!("cannot copy the fixture `{root}`: {e}"))?;
+            Some(temp)
+        }
+        None => None,
+    };
+    let program = test
+        .wasm
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut builder = WasiCtx::builder()
+        .arg(program)
+        .args(spec.args.clone())
+        .envs(spec.env.clone());
+    if let Some(temp) = &temp {
+        builder = builder.preopened_dir(&temp.0, "/");
+    }
+    let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
+    let ctx = builder
+        .stdout_buffer(&stdout)
+        .stderr_buffer(&stderr)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let engine = runtime::Engine::default();
+    let module = runtime::Module::from_file(&engine, &test.wasm).map_err(|e| e.to_string())?;
+    let result = runtime::wasi::run(&engine, &module, ctx);
+    let (out, err) = (stdout.to_string_lossy(), stderr.to_string_lossy());
+    let outputs = format!("stdout: {}\nstderr: {}", show(&out), show(&err));
+    let code = result.map_err(|e| format!("the program did not exit normally: {e}\n{outputs}"))?;
+    if code != spec.exit_code {
+        return Err(format!(
+            "exit code {code}, expected {}\n{outputs}",
+            spec.exit_code
+        ));
+    }
+    if let Some(expected) = &spec.stdout {
+        if *expected != out {
+            return Err(format!(
+                "stdout differs: expected {}\n{outputs}",
+                show(expected)
+            ));
+        }
+    }
+    if let Some(expected) = &spec.stderr {
+        if *expected != err {
+            return Err(format!(
+                "stderr differs: expected {}\n{outputs}",
+                show(expected)
+            ));
+        }
+    }
+    drop(temp);
+    Ok(())
+}
+
+/// Runs [`run_test`] on a thread with a [`STACK_SIZE`] stack, within the time limit.
+pub fn run_test_on_thread(test: &WasiTest) -> Result<(), String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = test.clone();
+    std::thread::Builder::new()
+        .name(test.name.clone())
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            let result = std::panic::catch_unwind(|| run_test(&owned))
+                .unwrap_or_else(|p| Err(format!("the runtime panicked: {}", panic_message(&*p))));
+            let _ = tx.send(result);
+        })
+        .map_err(|e| format!("cannot start the test thread: {e}"))?;
+    let limit = time_limit();
+    rx.recv_timeout(limit).unwrap_or_else(|e| match e {
+        std::sync::mpsc::RecvTimeoutError::Timeout => Err(format!("timed out after {limit:?}")),
+        std::sync::mpsc::RecvTimeoutError::Disconnected => Err("the test thread died".into()),
+    })
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// A trial's verdict: listed trials must fail, others must pass.
+fn judge(
+    result: Result<(), String>,
+    entry: Option<&Entry>,
+    expectations: &Expectations,
+) -> Result<(), Failed> {
+    match (result, entry) {
+        (Ok(()), None) | (Err(_), Some(_)) => Ok(()),
+        (Err(reason), None) => Err(reason.into()),
+        (Ok(()), Some(entry)) => Err(expectations.unexpected_pass(entry).into()),
+    }
+}
+
+/// One trial per program, plus one that fails if the expectation list has entries that
+/// match no program.
+pub fn trials(tests: &[WasiTest], expectations: &Arc<Expectations>) -> Vec<Trial> {
+    let mut trials = Vec::new();
+    for test in tests {
+        let entry = expectations.lookup(&test.name).cloned();
+        let listed = entry.is_some();
+        let (test, expectations) = (test.clone(), expectations.clone());
+        let trial = Trial::test(test.name.clone(), move || {
+            judge(run_test_on_thread(&test), entry.as_ref(), &expectations)
+        });
+        trials.push(if listed {
+            trial.with_kind("xfail")
+        } else {
+            trial
+        });
+    }
+    let names: Vec<String> = tests.iter().map(|t| t.name.clone()).collect();
+    let unused: Vec<String> = expectations
+        .unused(&names)
+        .iter()
+        .map(|e| format!("line {}: {}", e.line, e.pattern))
+        .collect();
+    let source = expectations.source.clone();
+    trials.push(Trial::test(
+        format!("wasi-testsuite/{source}:entries"),
+        move || {
+            if unused.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "entries in {source} that match no trial (remove them):\n  {}",
+                    unused.join("\n  ")
+                )
+                .into())
+            }
+        },
+    ));
+    trials
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_with_defaults() {
+        let s = Spec::parse(r#"{"args": ["a", "b\"c"], "env": {"K": "V"}, "root": "fs", "exit_code": 3, "stdout": "x"}"#)
+            .unwrap();
+        assert_eq!(s.args, ["a", "b\"c"]);
+        assert_eq!(s.env, [("K".to_string(), "V".to_string())]);
+        assert_eq!(
+            (
+                s.root.as_deref(),
+                s.exit_code,
+                s.stdout.as_deref(),
+                s.stderr
+            ),
+            (Some("fs"), 3, Some("x"), None)
+        );
+        assert_eq!(Spec::parse("{}").unwrap(), Spec::default());
+        assert!(Spec::parse(r#"{"dirs": []}"#).is_err());
+    }
+}
