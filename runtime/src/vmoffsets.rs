@@ -4,7 +4,7 @@
 //! 0   *mut StoreInner        the owning store
 //! 8   *const VMRuntimeLimits stack limit
 //! 16  u64                    index of the instance in its store
-//! 24  [u32; types]           engine-wide signature id of every type index (padded to 8)
+//! 24  [u32; types]           canonical type index of every type index (padded to 8)
 //!     [*mut VMMemoryDefinition; memories]
 //!     [*mut VMTableDefinition; tables]
 //!     [*mut VMGlobal; globals]
