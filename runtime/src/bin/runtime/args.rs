@@ -4,7 +4,11 @@ use crate::Exit;
 use runtime::{Val, ValType};
 
 /// Parses `args` for a function `name` with parameter types `params`.
-pub(crate) fn parse_args(name: &str, params: &[ValType], args: &[String]) -> Result<Vec<Val>, Exit> {
+pub(crate) fn parse_args(
+    name: &str,
+    params: &[ValType],
+    args: &[String],
+) -> Result<Vec<Val>, Exit> {
     if params.len() != args.len() {
         let types: Vec<String> = params.iter().map(|t| t.to_string()).collect();
         return Err(Exit::usage(format!(

@@ -228,7 +228,9 @@ mod tests {
             assert!(err.message.contains("usage:"), "{}", err.message);
         }
         assert_eq!(
-            args::parse_args("f", &[runtime::ValType::I32], &[]).err().map(|e| e.code),
+            args::parse_args("f", &[runtime::ValType::I32], &[])
+                .err()
+                .map(|e| e.code),
             Some(2)
         );
     }

@@ -37,7 +37,9 @@ fn parse(args: &[String]) -> Result<RunArgs, Exit> {
             return Ok(v.to_string());
         }
         *i += 1;
-        args.get(*i).cloned().ok_or_else(|| Exit::usage(format!("`{flag}` needs a value")))
+        args.get(*i)
+            .cloned()
+            .ok_or_else(|| Exit::usage(format!("`{flag}` needs a value")))
     };
     while i < args.len() {
         let arg = args[i].as_str();
@@ -50,7 +52,9 @@ fn parse(args: &[String]) -> Result<RunArgs, Exit> {
                     None => (v.clone(), v.clone()),
                 };
                 if !std::path::Path::new(&host).is_dir() {
-                    return Err(Exit::usage(format!("`--dir {v}`: no such directory `{host}`")));
+                    return Err(Exit::usage(format!(
+                        "`--dir {v}`: no such directory `{host}`"
+                    )));
                 }
                 run.dirs.push((PathBuf::from(host), guest));
             }
@@ -75,17 +79,23 @@ fn parse(args: &[String]) -> Result<RunArgs, Exit> {
                 i += 1;
                 break;
             }
-            _ if arg.starts_with('-') => return Err(Exit::usage(format!("unknown option `{arg}`"))),
+            _ if arg.starts_with('-') => {
+                return Err(Exit::usage(format!("unknown option `{arg}`")))
+            }
             _ => break,
         }
         i += 1;
     }
-    let Some(file) = args.get(i) else { return Err(Exit::usage("no FILE given")) };
+    let Some(file) = args.get(i) else {
+        return Err(Exit::usage("no FILE given"));
+    };
     run.file = file.clone();
     let mut rest = &args[i + 1..];
     // `runtime FILE --invoke NAME ARGS...` is accepted too.
     if run.invoke.is_none() && rest.first().map(String::as_str) == Some("--invoke") {
-        let name = rest.get(1).ok_or_else(|| Exit::usage("`--invoke` needs a NAME"))?;
+        let name = rest
+            .get(1)
+            .ok_or_else(|| Exit::usage("`--invoke` needs a NAME"))?;
         run.invoke = Some(name.clone());
         rest = &rest[2..];
     }
@@ -119,10 +129,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), Exit> {
     }
     for (name, file) in &run.preloads {
         let preload = Module::from_file(&engine, existing_file(file)?).map_err(Exit::error)?;
-        let instance = linker.instantiate(&mut store, &preload).map_err(program_exit)?;
+        let instance = linker
+            .instantiate(&mut store, &preload)
+            .map_err(program_exit)?;
         linker.instance(&store, name, instance);
     }
-    let instance = linker.instantiate(&mut store, &module).map_err(program_exit)?;
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(program_exit)?;
     if let Some(name) = &run.invoke {
         return invoke(&mut store, instance, name, &run.args);
     }
@@ -135,8 +149,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), Exit> {
     if imports != Imports::Wasi && !run.args.is_empty() {
         eprintln!("note: program arguments are only passed to WASI and Emscripten programs");
     }
-    let mut results: Vec<Val> =
-        entry.ty(&store).results().iter().map(|t| Val::default_for(*t)).collect();
+    let mut results: Vec<Val> = entry
+        .ty(&store)
+        .results()
+        .iter()
+        .map(|t| Val::default_for(*t))
+        .collect();
     let outcome = entry.call(&mut store, &[], &mut results);
     exit_with(wasi::exit_code(outcome).map_err(program_exit)?)
 }
@@ -159,7 +177,9 @@ fn detect(module: &Module) -> Imports {
 
 fn run_emscripten(store: &mut Store, module: &Module, run: &RunArgs) -> Result<(), Exit> {
     if run.invoke.is_some() || !run.preloads.is_empty() {
-        return Err(Exit::usage("--invoke and --preload are not supported for Emscripten programs"));
+        return Err(Exit::usage(
+            "--invoke and --preload are not supported for Emscripten programs",
+        ));
     }
     let options = emscripten::Options {
         program_name: run.file.clone(),
@@ -176,12 +196,17 @@ fn invoke(store: &mut Store, instance: Instance, name: &str, args: &[String]) ->
     let func = match instance.get_export(store, name) {
         Some(Extern::Func(f)) => f,
         Some(_) => return Err(Exit::usage(format!("export `{name}` is not a function"))),
-        None => return Err(Exit::usage(format!("the module has no export named `{name}`"))),
+        None => {
+            return Err(Exit::usage(format!(
+                "the module has no export named `{name}`"
+            )))
+        }
     };
     let ty = func.ty(store);
     let params = parse_args(name, ty.params(), args)?;
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    func.call(store, &params, &mut results).map_err(program_exit)?;
+    func.call(store, &params, &mut results)
+        .map_err(program_exit)?;
     for r in &results {
         println!("{r}");
     }
@@ -191,7 +216,9 @@ fn invoke(store: &mut Store, instance: Instance, name: &str, args: &[String]) ->
 /// `_start`, or a `main` without parameters.
 fn entry_point(store: &Store, instance: &Instance) -> Option<Func> {
     instance.get_func(store, "_start").or_else(|| {
-        instance.get_func(store, "main").filter(|f| f.ty(store).params().is_empty())
+        instance
+            .get_func(store, "main")
+            .filter(|f| f.ty(store).params().is_empty())
     })
 }
 
@@ -200,14 +227,20 @@ fn exit_with(status: i32) -> Result<(), Exit> {
     if status == 0 {
         Ok(())
     } else {
-        Err(Exit { code: status, message: String::new() })
+        Err(Exit {
+            code: status,
+            message: String::new(),
+        })
     }
 }
 
 /// An error of the program: an exit request becomes its status, anything else exits with 1.
 fn program_exit(e: Error) -> Exit {
     match e.as_trap().and_then(|t| t.exit_status()) {
-        Some(status) => Exit { code: status, message: String::new() },
+        Some(status) => Exit {
+            code: status,
+            message: String::new(),
+        },
         None => Exit::error(e),
     }
 }
@@ -223,8 +256,16 @@ mod tests {
     #[test]
     fn options_come_before_the_file_and_arguments_after() {
         let r = parse(&strings(&[
-            "--dir", ".::/data", "--env", "A=1", "--preload=bench=b.wat", "--invoke", "f", "m.wasm",
-            "--dir", "x",
+            "--dir",
+            ".::/data",
+            "--env",
+            "A=1",
+            "--preload=bench=b.wat",
+            "--invoke",
+            "f",
+            "m.wasm",
+            "--dir",
+            "x",
         ]))
         .unwrap_or_else(|e| panic!("{}", e.message));
         assert_eq!(r.dirs, vec![(PathBuf::from("."), "/data".to_string())]);
@@ -237,8 +278,16 @@ mod tests {
 
     #[test]
     fn bad_options_are_usage_errors() {
-        for args in [&["--env", "NOEQUALS", "f"][..], &["--dir"], &["--dir", "/no/such/dir", "f"], &["--preload", "x", "f"], &["--frob", "f"]] {
-            let err = parse(&strings(args)).err().unwrap_or_else(|| panic!("{args:?} should fail"));
+        for args in [
+            &["--env", "NOEQUALS", "f"][..],
+            &["--dir"],
+            &["--dir", "/no/such/dir", "f"],
+            &["--preload", "x", "f"],
+            &["--frob", "f"],
+        ] {
+            let err = parse(&strings(args))
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} should fail"));
             assert_eq!(err.code, 2, "{args:?}");
         }
     }
