@@ -52,6 +52,13 @@ pub fn compile_module(
     info: &ModuleInfo,
     offsets: &VMOffsets,
 ) -> Result<LinkedCode> {
+    let may_throw = crate::translate::exceptions::may_throw(info)?;
+    let unit = Unit {
+        engine,
+        info,
+        offsets,
+        may_throw: &may_throw,
+    };
     let n = info.num_defined_funcs();
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
@@ -59,7 +66,7 @@ pub fn compile_module(
     let results: Vec<Result<CompiledFunction>> = if threads <= 1 || n < 8 {
         let mut fctx = FunctionBuilderContext::new();
         (0..n)
-            .map(|i| compile_function(engine, info, offsets, i, &mut fctx))
+            .map(|i| compile_function(&unit, i, &mut fctx))
             .collect()
     } else {
         let mut slots: Vec<Option<Result<CompiledFunction>>> = (0..n).map(|_| None).collect();
@@ -74,7 +81,7 @@ pub fn compile_module(
                         if i >= n {
                             break;
                         }
-                        let r = compile_function(engine, info, offsets, i, &mut fctx);
+                        let r = compile_function(&unit, i, &mut fctx);
                         chunks.lock().unwrap()[i] = Some(r);
                     }
                 });
@@ -96,14 +103,26 @@ pub fn compile_module(
     )
 }
 
+/// What every function of one module is compiled against.
+struct Unit<'a> {
+    engine: &'a Engine,
+    info: &'a ModuleInfo,
+    offsets: &'a VMOffsets,
+    may_throw: &'a [bool],
+}
+
 /// Translates and compiles the `defined`th defined function.
 fn compile_function(
-    engine: &Engine,
-    info: &ModuleInfo,
-    offsets: &VMOffsets,
+    unit: &Unit<'_>,
     defined: usize,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<CompiledFunction> {
+    let Unit {
+        engine,
+        info,
+        offsets,
+        may_throw,
+    } = *unit;
     let index = info.num_imported_funcs + defined as u32;
     let range = info.bodies[defined].range.clone();
     let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
@@ -112,7 +131,7 @@ fn compile_function(
     ));
     let sig = env::wasm_signature(info.func_type(index));
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
-    let fenv = FuncEnv::new(info, offsets, engine.config().virtual_memory);
+    let fenv = FuncEnv::new(info, offsets, engine.config().virtual_memory, may_throw);
     let config = engine.isa().frontend_config();
     if let Err(e) =
         crate::translate::translate_function(fenv, index, &body, &mut func, fctx, config)

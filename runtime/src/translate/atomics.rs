@@ -59,8 +59,12 @@ impl FuncTranslator<'_, '_> {
 
             O::I32AtomicStore { memarg } => self.atomic_store(memarg, I32),
             O::I64AtomicStore { memarg } => self.atomic_store(memarg, I64),
-            O::I32AtomicStore8 { memarg } | O::I64AtomicStore8 { memarg } => self.atomic_store(memarg, I8),
-            O::I32AtomicStore16 { memarg } | O::I64AtomicStore16 { memarg } => self.atomic_store(memarg, I16),
+            O::I32AtomicStore8 { memarg } | O::I64AtomicStore8 { memarg } => {
+                self.atomic_store(memarg, I8)
+            }
+            O::I32AtomicStore16 { memarg } | O::I64AtomicStore16 { memarg } => {
+                self.atomic_store(memarg, I16)
+            }
             O::I64AtomicStore32 { memarg } => self.atomic_store(memarg, I32),
 
             O::I32AtomicRmwAdd { memarg } => self.atomic_rmw(memarg, I32, I32, R::Add),
@@ -134,16 +138,27 @@ impl FuncTranslator<'_, '_> {
             wasmparser::MemArgTarget::Array(_) => 0,
         };
         let memory64 = self.env.info.memories[memory as usize].memory64;
-        let index = *self.stack.last().expect("validated code has an index operand");
+        let index = *self
+            .stack
+            .last()
+            .expect("validated code has an index operand");
         let index = self.to_index64(memory64, index);
         // Wrapping in 64 bits keeps the low bits, which are all the check needs.
-        let ea = if memarg.offset == 0 { index } else { self.b.ins().iadd_imm_u(index, memarg.offset as i64) };
+        let ea = if memarg.offset == 0 {
+            index
+        } else {
+            self.b.ins().iadd_imm_u(index, memarg.offset as i64)
+        };
         let misaligned = self.b.ins().band_imm_u(ea, (size - 1) as i64);
         self.b.ins().trapnz(misaligned, trap::UNALIGNED_ATOMIC);
     }
 
     /// The native address of an atomic access of type `access`, index on top of the stack.
-    fn atomic_address(&mut self, memarg: MemArg, access: Type) -> (Value, cranelift_codegen::ir::MemFlagsData) {
+    fn atomic_address(
+        &mut self,
+        memarg: MemArg,
+        access: Type,
+    ) -> (Value, cranelift_codegen::ir::MemFlagsData) {
         self.check_atomic_alignment(memarg, access.bytes());
         let (addr, flags) = self.effective_address(memarg, access.bytes());
         (addr, flags.with_aligned())
@@ -218,7 +233,10 @@ impl FuncTranslator<'_, '_> {
         let current = self.b.ins().atomic_load(ty, flags.with_aligned(), addr);
         let matched = self.b.ins().icmp(IntCC::Equal, current, expected);
         let matched = self.b.ins().uextend(types::I32, matched);
-        let result = self.env.call_libcall(&mut self.b, Libcall::AtomicWait, &[matched, timeout]).unwrap();
+        let result = self
+            .env
+            .call_libcall(&mut self.b, Libcall::AtomicWait, &[matched, timeout])
+            .unwrap();
         self.b.ins().trapz(result, trap::ATOMIC_WAIT_DEADLOCK);
         self.push(result);
     }

@@ -91,6 +91,8 @@ pub struct FuncEnv<'m> {
     pub info: &'m ModuleInfo,
     pub offsets: &'m VMOffsets,
     pub virtual_memory: bool,
+    /// Per function index: whether a call to it may leave an exception pending.
+    pub may_throw: &'m [bool],
     vmctx: Option<Value>,
     sigs: HashMap<u32, ir::SigRef>,
     funcs: HashMap<u32, ir::FuncRef>,
@@ -98,11 +100,17 @@ pub struct FuncEnv<'m> {
 }
 
 impl<'m> FuncEnv<'m> {
-    pub fn new(info: &'m ModuleInfo, offsets: &'m VMOffsets, virtual_memory: bool) -> Self {
+    pub fn new(
+        info: &'m ModuleInfo,
+        offsets: &'m VMOffsets,
+        virtual_memory: bool,
+        may_throw: &'m [bool],
+    ) -> Self {
         FuncEnv {
             info,
             offsets,
             virtual_memory,
+            may_throw,
             vmctx: None,
             sigs: HashMap::new(),
             funcs: HashMap::new(),

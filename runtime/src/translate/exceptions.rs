@@ -117,7 +117,9 @@ impl FuncTranslator<'_, '_> {
         *self.propagate.get_or_insert_with(|| self.b.create_block())
     }
 
-    /// After a call: unwind if the callee left an exception pending.
+    /// After a call: unwind if the callee left an exception pending. Outside any `try_table`
+    /// each check returns through its own cold block: one shared return block with thousands
+    /// of predecessors makes Cranelift's compile time grow several-fold.
     pub(super) fn check_pending_exception(&mut self) {
         let limits = self.limits();
         let pending = self.b.ins().load(
@@ -126,9 +128,20 @@ impl FuncTranslator<'_, '_> {
             limits,
             off::LIMITS_PENDING_EXCEPTION,
         );
-        let target = self.throw_target();
         let next = self.b.create_block();
-        self.b.ins().brif(pending, target, &[], next, &[]);
+        if self.throw_targets.is_empty() {
+            let cold = self.b.create_block();
+            self.b.set_cold_block(cold);
+            self.b.ins().brif(pending, cold, &[], next, &[]);
+            self.b.seal_block(cold);
+            self.b.switch_to_block(cold);
+            let results = self.results.clone();
+            let zeros: Vec<Value> = results.iter().map(|t| self.zero(*t)).collect();
+            self.b.ins().return_(&zeros);
+        } else {
+            let target = self.throw_target();
+            self.b.ins().brif(pending, target, &[], next, &[]);
+        }
         self.b.seal_block(next);
         self.b.switch_to_block(next);
     }
@@ -215,4 +228,53 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().return_(&zeros);
         }
     }
+}
+
+/// Which functions may return with an exception pending, indexed by function index: imported
+/// functions, functions that throw or call indirectly, and direct callers of those. Calls to
+/// the others need no check afterwards.
+pub fn may_throw(info: &crate::module::ModuleInfo) -> Result<Vec<bool>> {
+    let imported = info.num_imported_funcs as usize;
+    let mut may = vec![true; info.functions.len()];
+    let mut callees: Vec<Vec<u32>> = Vec::with_capacity(info.bodies.len());
+    for (i, body) in info.bodies.iter().enumerate() {
+        let reader = wasmparser::BinaryReader::new(
+            &info.binary[body.range.clone()],
+            body.range.start as u64,
+        );
+        let body = wasmparser::FunctionBody::new(reader);
+        let mut ops = body
+            .get_operators_reader()
+            .map_err(Error::from_wasmparser)?;
+        let (mut direct, mut throws) = (Vec::new(), false);
+        while !ops.eof() {
+            match ops.read().map_err(Error::from_wasmparser)? {
+                O::Call { function_index } | O::ReturnCall { function_index } => {
+                    direct.push(function_index)
+                }
+                O::Throw { .. }
+                | O::ThrowRef
+                | O::CallIndirect { .. }
+                | O::ReturnCallIndirect { .. }
+                | O::CallRef { .. }
+                | O::ReturnCallRef { .. }
+                | O::Rethrow { .. } => throws = true,
+                _ => {}
+            }
+        }
+        may[imported + i] = throws;
+        callees.push(direct);
+    }
+    // Propagate to callers until nothing changes.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (i, direct) in callees.iter().enumerate() {
+            if !may[imported + i] && direct.iter().any(|f| may[*f as usize]) {
+                may[imported + i] = true;
+                changed = true;
+            }
+        }
+    }
+    Ok(may)
 }

@@ -5,7 +5,7 @@
 
 mod atomics;
 pub mod env;
-mod exceptions;
+pub mod exceptions;
 mod gc;
 mod memory;
 mod numeric;
@@ -63,6 +63,8 @@ pub struct FuncTranslator<'a, 'm> {
     throw_targets: Vec<Block>,
     /// The block that returns with an exception pending, if used.
     propagate: Option<Block>,
+    /// The function's result types.
+    results: Vec<ValType>,
 }
 
 /// Translates defined function `index` (in the function index space) into `func`.
@@ -84,6 +86,7 @@ pub fn translate_function(
         locals: Vec::new(),
         throw_targets: Vec::new(),
         propagate: None,
+        results: ty.results().to_vec(),
     };
     t.env.install_stack_limit(t.b.func);
     let entry = t.b.create_block();
@@ -529,7 +532,9 @@ impl FuncTranslator<'_, '_> {
             } else {
                 let inst = self.b.ins().call(f, &all);
                 self.push_call_results(inst);
-                self.check_pending_exception();
+                if self.env.may_throw[index as usize] {
+                    self.check_pending_exception();
+                }
             }
         }
     }
