@@ -2,6 +2,7 @@
 //! suite and write conformance reports.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod spectest;
 
 use harness::fetch::{fetch, Suite, SUITES};
@@ -23,6 +24,10 @@ commands:
       writes target/conformance/spec-expected-failures.draft.txt for review.
   conformance [--mirror DIR] [-j N]
       Every conformance suite with a runner (for now: the spec suite, as `spectest`).
+  bench [--dir DIR] [--repeat N] [--filter TEXT]
+      Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
+      and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
+      (default 5); print median times and ratios, write target/bench/bench.json.
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help
@@ -35,6 +40,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     pub filter: Option<String>,
     pub draft: bool,
+    pub dir: Option<PathBuf>,
+    pub repeat: Option<usize>,
     pub positional: Vec<String>,
 }
 
@@ -67,6 +74,16 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
                 options.jobs = Some(n);
             }
             "--filter" => options.filter = Some(value("--filter")?),
+            "--dir" => options.dir = Some(PathBuf::from(value("--dir")?)),
+            "--repeat" => {
+                let v = value("--repeat")?;
+                let n = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("`--repeat {v}`: expected a positive number"))?;
+                options.repeat = Some(n);
+            }
             "--draft-expected-failures" => options.draft = true,
             _ => options.positional.push(arg.clone()),
         }
@@ -123,6 +140,16 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let options = parse_options(rest, &["--mirror", "-j", "--jobs"]).map_err(usage)?;
             no_positional(&options)?;
             spectest::run(&options).map_err(Failure::Error)
+        }
+        "bench" => {
+            let options = parse_options(rest, &["--dir", "--repeat", "--filter"]).map_err(usage)?;
+            no_positional(&options)?;
+            bench::run(
+                options.dir.clone(),
+                options.repeat.unwrap_or(5),
+                options.filter.as_deref(),
+            )
+            .map_err(Failure::Error)
         }
         "checksum" => {
             let [dir] = rest else {
