@@ -80,7 +80,9 @@ impl TrapCode {
             TrapCode::NullExceptionReference => "null exception reference",
             TrapCode::UnalignedAtomic => "unaligned atomic",
             TrapCode::ExpectedSharedMemory => "expected shared memory",
-            TrapCode::AtomicWaitDeadlock => "atomic wait would block forever (no other thread can notify)",
+            TrapCode::AtomicWaitDeadlock => {
+                "atomic wait would block forever (no other thread can notify)"
+            }
             TrapCode::Host => "host function error",
             TrapCode::Exit => "exit",
         }

@@ -353,7 +353,10 @@ fn symlinks_cannot_point_outside() {
         );
         assert_eq!(g.stat(p, FOLLOW, path), Errno::PERM, "{path}");
         let with_slash = g.open(p, FOLLOW, &format!("{path}/"), 0, DIR_RIGHTS);
-        assert!(matches!(with_slash, Err(Errno::PERM | Errno::NOTDIR)), "{path}/: {with_slash:?}");
+        assert!(
+            matches!(with_slash, Err(Errno::PERM | Errno::NOTDIR)),
+            "{path}/: {with_slash:?}"
+        );
     }
     // Intermediate components are always followed, and checked.
     assert_eq!(
@@ -449,7 +452,13 @@ fn replaced_directories_do_not_leak() {
     // Nor can its listing show the outside.
     let buf = g.alloc(256);
     let out = g.alloc(4);
-    let args = [Val::I32(sub as i32), Val::I32(buf), Val::I32(256), Val::I64(0), Val::I32(out)];
+    let args = [
+        Val::I32(sub as i32),
+        Val::I32(buf),
+        Val::I32(256),
+        Val::I64(0),
+        Val::I32(out),
+    ];
     assert_ne!(g.call("fd_readdir", &args), Errno::SUCCESS);
     assert!(!String::from_utf8_lossy(&g.bytes(buf, 256)).contains("secret"));
 }
@@ -822,8 +831,13 @@ fn unstable_names_capture_and_exit_codes() {
     let engine = Engine::default();
     let module = Module::new(&engine, HELLO_UNSTABLE).unwrap();
     let run = |args: &[&str]| {
-        let (builder, out) = WasiCtx::builder().args(args.iter().copied()).capture_stdout();
-        (wasi::run(&engine, &module, builder.build().unwrap()), out.contents())
+        let (builder, out) = WasiCtx::builder()
+            .args(args.iter().copied())
+            .capture_stdout();
+        (
+            wasi::run(&engine, &module, builder.build().unwrap()),
+            out.contents(),
+        )
     };
     let (code, out) = run(&["hello"]);
     assert_eq!((code.unwrap(), out.as_slice()), (0, &b"hi\n"[..]));
@@ -832,5 +846,8 @@ fn unstable_names_capture_and_exit_codes() {
     // Statuses from 126 on are refused, as in Wasmtime: a trap, not an exit code.
     let (code, _) = run(&["hello", &"x".repeat(130)]);
     let err = code.unwrap_err();
-    assert!(err.as_trap().is_some_and(|t| t.exit_status().is_none()), "{err}");
+    assert!(
+        err.as_trap().is_some_and(|t| t.exit_status().is_none()),
+        "{err}"
+    );
 }
