@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod programs;
 mod spectest;
 
 use harness::fetch::{fetch, Suite, SUITES};
@@ -23,7 +24,8 @@ commands:
       --filter runs only files whose path contains TEXT; --draft-expected-failures also
       writes target/conformance/spec-expected-failures.draft.txt for review.
   conformance [--mirror DIR] [-j N]
-      Every conformance suite with a runner (for now: the spec suite, as `spectest`).
+      Every conformance suite: the spec suite (as `spectest`), then the WASI and Emscripten
+      programs; writes target/conformance/{spec,wasi,emscripten}.json.
   bench [--dir DIR] [--repeat N] [--filter TEXT]
       Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
       and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
@@ -139,7 +141,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "conformance" => {
             let options = parse_options(rest, &["--mirror", "-j", "--jobs"]).map_err(usage)?;
             no_positional(&options)?;
-            spectest::run(&options).map_err(Failure::Error)
+            spectest::run(&options).map_err(Failure::Error)?;
+            programs::wasi(&options).map_err(Failure::Error)?;
+            programs::emscripten(&options).map_err(Failure::Error)
         }
         "bench" => {
             let options = parse_options(rest, &["--dir", "--repeat", "--filter"]).map_err(usage)?;
