@@ -114,3 +114,17 @@ fn help_exits_successfully() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("runtime validate FILE"));
 }
+
+#[test]
+fn a_trap_prints_its_message_and_backtrace_and_exits_with_1() {
+    let args = ["tests/data/trap.wat", "--invoke", "divide", "1", "0"];
+    assert_eq!(cli(&args).status.code(), Some(1));
+    snapshot("cli_trap", transcript(&args));
+}
+
+#[test]
+fn invoke_prints_results() {
+    let out = cli(&["tests/data/fib.wat", "--invoke", "fib", "20"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n");
+}

@@ -47,3 +47,23 @@ pub fn rejections(path: &Path, rel: &str) -> Result<Vec<String>, String> {
     }
     Ok(lines)
 }
+
+/// `L<line> "<expected message>": <the trap as users read it>` for each passing `assert_trap`
+/// and `assert_exhaustion` of the script at `path` (failing ones say so).
+pub fn traps(path: &Path, rel: &str) -> Result<Vec<String>, String> {
+    let options = runtime::wast::WastOptions {
+        features: features_for_path(Path::new(rel)),
+        ..Default::default()
+    };
+    let results = runtime::wast::run_file(path, &options)?;
+    Ok(results
+        .iter()
+        .filter(|r| r.kind == "assert_trap" || r.kind == "assert_exhaustion")
+        .map(|r| match (&r.outcome, &r.detail) {
+            (runtime::wast::Outcome::Pass, Some(detail)) => {
+                format!("L{} {}: {}", r.line, r.kind, detail.replace('\n', "\n    "))
+            }
+            (outcome, _) => format!("L{} {}: NOT AS EXPECTED: {outcome:?}", r.line, r.kind),
+        })
+        .collect())
+}

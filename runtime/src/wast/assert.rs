@@ -137,7 +137,8 @@ fn check_trap(what: &str, trap: &Trap, message: &str) -> Step {
         .strip_prefix(trap.message())
         .is_some_and(|rest| rest.starts_with(' '));
     if trap.message().contains(message) || detail_added {
-        Ok(Some(trap.message().to_string()))
+        // The detail is what users read: the message and the wasm backtrace.
+        Ok(Some(trap.to_string()))
     } else {
         Err(format!(
             "{what}: expected trap \"{message}\", got trap \"{}\"",
