@@ -128,3 +128,60 @@ fn invoke_prints_results() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n");
 }
+
+/// The sightglass programs beside the repository (`$RUNTIME_BENCH_DIR` overrides).
+fn sightglass_dir() -> PathBuf {
+    std::env::var_os("RUNTIME_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| harness::workspace_root().join("../shared/bench/sightglass"))
+}
+
+/// WASI programs through the CLI with `--dir` and `--preload`: the SIMD ones (BLAKE3 and
+/// intgemm) and a few scalar ones must print exactly their expected output.
+#[test]
+fn sightglass_programs_print_their_expected_output() {
+    let dir = sightglass_dir();
+    assert!(
+        dir.is_dir(),
+        "the sightglass benchmarks are expected at {} (set RUNTIME_BENCH_DIR)",
+        dir.display()
+    );
+    let preload = format!(
+        "bench={}",
+        harness::workspace_root()
+            .join("xtask/bench/bench.wat")
+            .display()
+    );
+    for name in [
+        "blake3-simd",
+        "intgemm-simd",
+        "blake3-scalar",
+        "richards",
+        "quicksort",
+    ] {
+        let folder = dir.join(name);
+        let out = Command::new(runtime_bin())
+            .args(["run", "--dir", ".", "--preload", &preload, "benchmark.wasm"])
+            .current_dir(&folder)
+            .output()
+            .expect("the runtime CLI runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for (file, got) in [
+            ("benchmark.stdout.expected", &out.stdout),
+            ("benchmark.stderr.expected", &out.stderr),
+        ] {
+            if let Ok(expected) = std::fs::read(folder.join(file)) {
+                assert!(
+                    expected == *got,
+                    "{name}: output differs from {file}:\n{}",
+                    String::from_utf8_lossy(got)
+                );
+            }
+        }
+    }
+}
