@@ -213,6 +213,7 @@ mod tests {
         })
     }
 
+    #[allow(clippy::single_range_in_vec_init)] // rec groups are lists of index ranges
     #[test]
     fn groups_are_equal_by_structure_and_position() {
         let reg = TypeRegistry::default();

@@ -136,3 +136,30 @@ fn traps_work_on_many_threads_at_once() {
         t.join().unwrap();
     }
 }
+
+/// A fault outside wasm is not ours: with our handlers installed (after a wasm call), the
+/// process still dies of the signal, as without them. Runs itself as a child process.
+#[test]
+fn faults_outside_wasm_reach_the_previous_handler() {
+    if std::env::var_os("RUNTIME_TEST_SEGFAULT").is_some() {
+        let mut store = Store::new(&Engine::default());
+        let inst = instance(&mut store, r#"(module (func (export "f")))"#, &[]);
+        call(&mut store, inst, "f", &[]).unwrap();
+        // SAFETY: none; this child process is meant to crash here.
+        unsafe { std::ptr::null::<u8>().read_volatile() };
+        unreachable!("the null read must fault");
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "faults_outside_wasm_reach_the_previous_handler",
+            "--exact",
+            "--nocapture",
+        ])
+        .env("RUNTIME_TEST_SEGFAULT", "1")
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    const SIGSEGV: i32 = 11;
+    assert_eq!(out.status.signal(), Some(SIGSEGV), "{out:?}");
+}

@@ -4,9 +4,12 @@ use proptest::prelude::*;
 use runtime::*;
 use std::cell::RefCell;
 
+/// A reference implementation of a binary operator (`None`: the instruction traps).
+type Reference<T> = fn(T, T) -> Option<T>;
+
 /// Every binary i32/i64 operator under test, with Rust's reference semantics
 /// (`None` means the instruction traps).
-const I32_OPS: &[(&str, fn(i32, i32) -> Option<i32>)] = &[
+const I32_OPS: &[(&str, Reference<i32>)] = &[
     ("add", |a, b| Some(a.wrapping_add(b))),
     ("sub", |a, b| Some(a.wrapping_sub(b))),
     ("mul", |a, b| Some(a.wrapping_mul(b))),
@@ -39,7 +42,7 @@ const I32_OPS: &[(&str, fn(i32, i32) -> Option<i32>)] = &[
     ("ge_u", |a, b| Some(((a as u32) >= (b as u32)) as i32)),
 ];
 
-const I64_OPS: &[(&str, fn(i64, i64) -> Option<i64>)] = &[
+const I64_OPS: &[(&str, Reference<i64>)] = &[
     ("add", |a, b| Some(a.wrapping_add(b))),
     ("sub", |a, b| Some(a.wrapping_sub(b))),
     ("mul", |a, b| Some(a.wrapping_mul(b))),

@@ -9,13 +9,16 @@ use harness::report::{FileResults, Report};
 use runtime::wast::Outcome;
 use std::sync::Mutex;
 
+/// A program's path in the report and how to run it.
+type Program<'a> = (String, Box<dyn Fn() -> Result<(), String> + Sync + 'a>);
+
 /// Runs the WASI suite; groups are the source languages.
 pub fn wasi(options: &Options) -> Result<(), String> {
     let root = harness::workspace_root();
     let fetched = fetch(&root, WASI, options.mirror.as_deref())?;
     let tests = harness::wasi::discover(&fetched.data_dir)
         .map_err(|e| format!("cannot list the WASI suite: {e}"))?;
-    let named: Vec<(String, Box<dyn Fn() -> Result<(), String> + Sync + '_>)> = tests
+    let named: Vec<Program<'_>> = tests
         .iter()
         .map(|t| {
             let rel = t.name.trim_start_matches("wasi/").to_string();
@@ -35,7 +38,7 @@ pub fn emscripten(options: &Options) -> Result<(), String> {
     let fetched = fetch(&root, EMSCRIPTEN, options.mirror.as_deref())?;
     let tests = harness::emscripten::discover(&fetched.data_dir, &EMSCRIPTEN.path(&root))
         .map_err(|e| format!("cannot list the Emscripten suite: {e}"))?;
-    let named: Vec<(String, Box<dyn Fn() -> Result<(), String> + Sync + '_>)> = tests
+    let named: Vec<Program<'_>> = tests
         .iter()
         .map(|t| {
             let base = t.name.rsplit('/').next().unwrap_or_default();
@@ -54,11 +57,10 @@ pub fn emscripten(options: &Options) -> Result<(), String> {
 }
 
 /// Runs the programs on a few threads, prints the table and writes `<suite>.json`.
-#[allow(clippy::type_complexity)]
 fn report(
     suite: &str,
     groups: &str,
-    programs: &[(String, Box<dyn Fn() -> Result<(), String> + Sync + '_>)],
+    programs: &[Program<'_>],
     options: &Options,
 ) -> Result<(), String> {
     let groups = Groups::parse(groups)?;

@@ -142,7 +142,7 @@ impl FuncTranslator<'_, '_> {
             .stack
             .last()
             .expect("validated code has an index operand");
-        let index = self.to_index64(memory64, index);
+        let index = self.index_to_i64(memory64, index);
         // Wrapping in 64 bits keeps the low bits, which are all the check needs.
         let ea = if memarg.offset == 0 {
             index

@@ -59,26 +59,26 @@ impl FuncTranslator<'_, '_> {
                 let heap = self.env.make_heap(mem);
                 let len = self.env.heap_bound(&mut self.b, heap);
                 let pages = self.b.ins().ushr_imm_u(len, heap.page_size_log2 as i64);
-                let v = self.from_index(heap, pages);
+                let v = self.index_from_i64(heap, pages);
                 self.push(v);
             }
             O::MemoryGrow { mem } => {
                 let heap = self.env.make_heap(mem);
                 let delta = self.pop();
-                let delta = self.to_index64(heap.memory64, delta);
+                let delta = self.index_to_i64(heap.memory64, delta);
                 let m = self.b.ins().iconst(I32, mem as i64);
                 let old = self
                     .env
                     .call_libcall(&mut self.b, Libcall::MemoryGrow, &[m, delta])
                     .unwrap();
-                let v = self.from_index(heap, old);
+                let v = self.index_from_i64(heap, old);
                 self.push(v);
             }
             O::MemoryFill { mem } => {
                 let heap = self.env.make_heap(mem);
                 let (dst, val, len) = self.pop3();
-                let dst = self.to_index64(heap.memory64, dst);
-                let len = self.to_index64(heap.memory64, len);
+                let dst = self.index_to_i64(heap.memory64, dst);
+                let len = self.index_to_i64(heap.memory64, len);
                 let m = self.b.ins().iconst(I32, mem as i64);
                 self.checked_libcall(
                     Libcall::MemoryFill,
@@ -90,9 +90,9 @@ impl FuncTranslator<'_, '_> {
                 let dst64 = self.env.info.memories[dst_mem as usize].memory64;
                 let src64 = self.env.info.memories[src_mem as usize].memory64;
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_index64(dst64, dst);
-                let src = self.to_index64(src64, src);
-                let len = self.to_index64(dst64 && src64, len);
+                let dst = self.index_to_i64(dst64, dst);
+                let src = self.index_to_i64(src64, src);
+                let len = self.index_to_i64(dst64 && src64, len);
                 let d = self.b.ins().iconst(I32, dst_mem as i64);
                 let s = self.b.ins().iconst(I32, src_mem as i64);
                 self.checked_libcall(
@@ -104,7 +104,7 @@ impl FuncTranslator<'_, '_> {
             O::MemoryInit { data_index, mem } => {
                 let mem64 = self.env.info.memories[mem as usize].memory64;
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_index64(mem64, dst);
+                let dst = self.index_to_i64(mem64, dst);
                 let m = self.b.ins().iconst(I32, mem as i64);
                 let d = self.b.ins().iconst(I32, data_index as i64);
                 self.checked_libcall(
@@ -134,7 +134,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Widens a 32-bit index or length to 64 bits.
-    pub(super) fn to_index64(&mut self, is64: bool, v: Value) -> Value {
+    pub(super) fn index_to_i64(&mut self, is64: bool, v: Value) -> Value {
         if is64 {
             v
         } else {
@@ -143,7 +143,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Narrows a 64-bit size back to the memory's index type.
-    fn from_index(&mut self, heap: Heap, v: Value) -> Value {
+    fn index_from_i64(&mut self, heap: Heap, v: Value) -> Value {
         if heap.memory64 {
             v
         } else {
@@ -159,7 +159,7 @@ impl FuncTranslator<'_, '_> {
         };
         let heap = self.env.make_heap(memory);
         let index = self.pop();
-        let index = self.to_index64(heap.memory64, index);
+        let index = self.index_to_i64(heap.memory64, index);
         let base = self.env.heap_base(&mut self.b, heap);
         let flags = MemFlagsData::new().with_trap_code(Some(trap::MEMORY_OUT_OF_BOUNDS));
         if heap.guarded {

@@ -253,8 +253,7 @@ impl FuncTranslator<'_, '_> {
                 let args = self.stack.split_off(self.stack.len() - params.len());
                 self.b.ins().jump(header, &block_args(&args));
                 self.b.switch_to_block(header);
-                self.stack
-                    .extend_from_slice(&self.b.block_params(header).to_vec());
+                self.stack.extend_from_slice(self.b.block_params(header));
                 self.control.push(ControlFrame {
                     kind: FrameKind::Loop,
                     end,
@@ -456,8 +455,7 @@ impl FuncTranslator<'_, '_> {
         if end_reached {
             self.b.switch_to_block(frame.end);
             self.b.seal_block(frame.end);
-            self.stack
-                .extend_from_slice(&self.b.block_params(frame.end).to_vec());
+            self.stack.extend_from_slice(self.b.block_params(frame.end));
             self.reachable = true;
         } else {
             self.reachable = false;

@@ -121,7 +121,7 @@ impl FuncTranslator<'_, '_> {
                 let src = self.table_index64(src_table, src);
                 let both64 = self.env.info.tables[dst_table as usize].ty.table64
                     && self.env.info.tables[src_table as usize].ty.table64;
-                let len = self.to_index64(both64, len);
+                let len = self.index_to_i64(both64, len);
                 let d = self.b.ins().iconst(I32, dst_table as i64);
                 let s = self.b.ins().iconst(I32, src_table as i64);
                 self.checked_libcall(
@@ -156,7 +156,7 @@ impl FuncTranslator<'_, '_> {
         v: cranelift_codegen::ir::Value,
     ) -> cranelift_codegen::ir::Value {
         let is64 = self.env.info.tables[table as usize].ty.table64;
-        self.to_index64(is64, v)
+        self.index_to_i64(is64, v)
     }
 
     fn table_index_narrow(

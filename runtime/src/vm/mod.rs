@@ -27,7 +27,7 @@ impl<'a> VmctxWriter<'a> {
         self.u64(offset, p as usize as u64);
     }
     pub fn u64(&mut self, offset: u32, v: u64) {
-        debug_assert!(offset % 8 == 0);
+        debug_assert!(offset.is_multiple_of(8));
         self.words[offset as usize / 8] = v;
     }
     pub fn u32(&mut self, offset: u32, v: u32) {

@@ -7,32 +7,32 @@
 use crate::vm::call::{current_state, TrapRecord};
 use crate::vm::unwind::resume_after_trap;
 use std::cell::Cell;
-use std::mem::MaybeUninit;
-use std::sync::Once;
+use std::sync::OnceLock;
 
 const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
-static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 4] = [MaybeUninit::uninit(); 4];
-static INSTALL: Once = Once::new();
+/// The handlers installed before ours, in `SIGNALS` order.
+static PREVIOUS: OnceLock<[libc::sigaction; 4]> = OnceLock::new();
 /// Size of the alternate signal stack we install on threads that run wasm.
 const ALT_STACK_SIZE: usize = 256 * 1024;
 
 /// Installs the handlers once per process.
 pub fn install_handlers() {
-    INSTALL.call_once(|| {
-        for (i, sig) in SIGNALS.iter().enumerate() {
-            // SAFETY: plain sigaction(2) calls; PREVIOUS is written only here, once, before any
-            // handler of ours can run, and only read by the handler afterwards.
+    PREVIOUS.get_or_init(|| {
+        // SAFETY: an all-zero sigaction is a valid value (SIG_DFL, no flags, empty mask).
+        let mut previous: [libc::sigaction; 4] = unsafe { std::mem::zeroed() };
+        for (prev, sig) in previous.iter_mut().zip(SIGNALS) {
+            // SAFETY: plain sigaction(2) calls with valid pointers to local structures.
             unsafe {
                 let mut action: libc::sigaction = std::mem::zeroed();
                 action.sa_sigaction = handler as *const () as usize;
                 action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER;
                 libc::sigemptyset(&mut action.sa_mask);
-                let prev = &raw mut PREVIOUS[i];
-                if libc::sigaction(*sig, &action, (*prev).as_mut_ptr()) != 0 {
+                if libc::sigaction(sig, &action, prev) != 0 {
                     panic!("cannot install the handler for signal {sig}");
                 }
             }
         }
+        previous
     });
 }
 
@@ -127,9 +127,14 @@ fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void)
         .iter()
         .position(|s| *s == sig)
         .expect("only our signals reach the handler");
-    // SAFETY: PREVIOUS[i] was initialised by `install_handlers` before our handler was set.
+    // Only while `install_handlers` is still installing can ours run without PREVIOUS set:
+    // fall back to the default action then.
+    // SAFETY: an all-zero sigaction is SIG_DFL.
+    let default: libc::sigaction = unsafe { std::mem::zeroed() };
+    let prev = PREVIOUS.get().map_or(&default, |p| &p[i]);
+    // SAFETY: `prev` is a handler the process installed before ours; calling it with the
+    // arguments the kernel gave us is what it expects.
     unsafe {
-        let prev = (*(&raw const PREVIOUS[i])).assume_init_ref();
         if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
             // Restore the default and return: the faulting instruction runs again and the
             // default action (terminate, dump core) takes place.
