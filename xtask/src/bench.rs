@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: runs the sightglass programs with our CLI (release build) and, side by
-//! side in the same run, with the peers found on this machine (Node's V8, Wasmtime). Reports
-//! median wall-clock times of whole runs (compilation included) and ratios to each peer;
-//! checks our output against the expected one. Writes target/bench/bench.json.
+//! side in the same run, with the peers found on this machine (Node's V8, Wasmtime with its
+//! compilation cache off). Reports median wall-clock times of whole runs (compilation
+//! included) and ratios to each peer; checks our output against the expected one. Writes
+//! target/bench/bench.json.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -145,9 +146,12 @@ fn peers(root: &Path, bench_wat: &Path) -> Vec<Runner> {
     if works(&wasmtime, &["--version"]) {
         peers.push(Runner {
             name: "wasmtime",
+            // No compilation cache: every runner compiles the program in every run.
             command: vec![
                 wasmtime,
                 "run".into(),
+                "-C".into(),
+                "cache=n".into(),
                 "--dir".into(),
                 ".".into(),
                 "--preload".into(),
