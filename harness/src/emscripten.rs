@@ -11,12 +11,11 @@
 //! completion (or to its documented trap, see [`DOCUMENTED_TRAPS`]). Modern programs must
 //! print exactly their `X.out` and exit with 0 (or the code in `X.exit`).
 
-use crate::expectations::{Entry, Expectations};
-use libtest_mimic::{Failed, Trial};
+use crate::expectations::Expectations;
+use libtest_mimic::Trial;
 use runtime::emscripten::{self, Capture, Options};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Stack size of the thread each program runs on.
 pub const STACK_SIZE: usize = 256 << 20;
@@ -38,15 +37,6 @@ pub const REPLACE: &[(&str, &str, &str)] = &[
 
 /// Programs without recorded output that stop on purpose, with text their trap contains.
 pub const DOCUMENTED_TRAPS: &[(&str, &str)] = &[("test_intentional_fault", "abort(")];
-
-/// How long one program may run (`HARNESS_TIMEOUT_SECS` overrides).
-fn time_limit() -> Duration {
-    let secs = std::env::var("HARNESS_TIMEOUT_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(120);
-    Duration::from_secs(secs)
-}
 
 /// One program.
 #[derive(Clone, Debug)]
@@ -327,82 +317,21 @@ pub fn run_test(test: &EmTest) -> Result<(), String> {
 /// Runs [`run_test`] on a thread with a [`STACK_SIZE`] stack, within the time limit; a
 /// program that hangs fails its trial (its thread is left behind).
 pub fn run_test_on_thread(test: &EmTest) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::channel();
     let owned = test.clone();
-    std::thread::Builder::new()
-        .name(test.name.clone())
-        .stack_size(STACK_SIZE)
-        .spawn(move || {
-            let result = std::panic::catch_unwind(|| run_test(&owned)).unwrap_or_else(|p| {
-                let msg = p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "(no message)".into());
-                Err(format!("the runtime panicked: {msg}"))
-            });
-            let _ = tx.send(result);
-        })
-        .map_err(|e| format!("cannot start the test thread: {e}"))?;
-    let limit = time_limit();
-    rx.recv_timeout(limit).unwrap_or_else(|e| match e {
-        std::sync::mpsc::RecvTimeoutError::Timeout => Err(format!("timed out after {limit:?}")),
-        std::sync::mpsc::RecvTimeoutError::Disconnected => Err("the test thread died".into()),
-    })
-}
-
-/// A trial's verdict: listed trials must fail, others must pass.
-fn judge(
-    result: Result<(), String>,
-    entry: Option<&Entry>,
-    expectations: &Expectations,
-) -> Result<(), Failed> {
-    match (result, entry) {
-        (Ok(()), None) | (Err(_), Some(_)) => Ok(()),
-        (Err(reason), None) => Err(reason.into()),
-        (Ok(()), Some(entry)) => Err(expectations.unexpected_pass(entry).into()),
-    }
+    let limit = crate::programs::time_limit(120);
+    crate::programs::run_on_thread(&test.name, STACK_SIZE, limit, move || run_test(&owned))
 }
 
 /// One trial per program, plus one that fails if the expectation list has entries that
 /// match no program.
 pub fn trials(tests: &[EmTest], expectations: &Arc<Expectations>) -> Vec<Trial> {
-    let mut trials = Vec::new();
-    for test in tests {
-        let entry = expectations.lookup(&test.name).cloned();
-        let listed = entry.is_some();
-        let (test, expectations) = (test.clone(), expectations.clone());
-        let trial = Trial::test(test.name.clone(), move || {
-            judge(run_test_on_thread(&test), entry.as_ref(), &expectations)
-        });
-        trials.push(if listed {
-            trial.with_kind("xfail")
-        } else {
-            trial
-        });
-    }
-    let names: Vec<String> = tests.iter().map(|t| t.name.clone()).collect();
-    let unused: Vec<String> = expectations
-        .unused(&names)
-        .iter()
-        .map(|e| format!("line {}: {}", e.line, e.pattern))
-        .collect();
-    let source = expectations.source.clone();
-    trials.push(Trial::test(
-        format!("emscripten-tests/{source}:entries"),
-        move || {
-            if unused.is_empty() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "entries in {source} that match no trial (remove them):\n  {}",
-                    unused.join("\n  ")
-                )
-                .into())
-            }
-        },
-    ));
-    trials
+    crate::programs::trials(
+        tests,
+        |t| t.name.clone(),
+        run_test_on_thread,
+        expectations,
+        "emscripten-tests",
+    )
 }
 
 #[cfg(test)]

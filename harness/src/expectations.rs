@@ -12,6 +12,7 @@
 //! run until its entry is removed or narrowed.
 
 use crate::glob;
+use libtest_mimic::{Failed, Trial};
 use std::path::Path;
 
 /// One line of the list.
@@ -150,6 +151,36 @@ impl Expectations {
             .collect()
     }
 
+    /// A trial's verdict: listed trials must fail, others must pass.
+    pub fn judge(&self, result: Result<(), String>, entry: Option<&Entry>) -> Result<(), Failed> {
+        match (result, entry) {
+            (Ok(()), None) | (Err(_), Some(_)) => Ok(()),
+            (Err(reason), None) => Err(reason.into()),
+            (Ok(()), Some(entry)) => Err(self.unexpected_pass(entry).into()),
+        }
+    }
+
+    /// A trial `<suite_dir>/<list>:entries` that fails if entries cover none of `names`.
+    pub fn unused_entries_trial(&self, suite_dir: &str, names: &[String]) -> Trial {
+        let unused: Vec<String> = self
+            .unused(names)
+            .iter()
+            .map(|e| format!("line {}: {}", e.line, e.pattern))
+            .collect();
+        let source = self.source.clone();
+        Trial::test(format!("{suite_dir}/{source}:entries"), move || {
+            if unused.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "entries in {source} that match no trial (remove them):\n  {}",
+                    unused.join("\n  ")
+                )
+                .into())
+            }
+        })
+    }
+
     /// The message for a listed trial that passed.
     pub fn unexpected_pass(&self, entry: &Entry) -> String {
         format!(
@@ -197,5 +228,16 @@ spec/i64.wast:L7:assert_return#2 # one trial
         assert!(err.contains("x.txt:1") && err.contains("reason"), "{err}");
         assert!(Expectations::parse("x.txt", "spec/a.wast #  \n").is_err());
         assert!(Expectations::parse("x.txt", "spec/a.wast:a:b:c # r\n").is_err());
+    }
+
+    #[test]
+    fn listed_trials_invert() {
+        let list = Expectations::parse("x.txt", "spec/a.wast # known\n").unwrap();
+        let entry = list.lookup("spec/a.wast:L1:module");
+        assert!(list.judge(Err("x".into()), entry).is_ok());
+        let err = list.judge(Ok(()), entry).unwrap_err();
+        assert!(format!("{err:?}").contains("remove that entry"));
+        assert!(list.judge(Ok(()), None).is_ok());
+        assert!(list.judge(Err("x".into()), None).is_err());
     }
 }

@@ -12,6 +12,7 @@ pub mod groups;
 pub mod hash;
 pub mod isolate;
 pub mod manifest;
+pub mod programs;
 pub mod report;
 pub mod spec;
 pub mod strip;

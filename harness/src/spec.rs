@@ -4,9 +4,9 @@
 //! Listing only parses; a file runs (once, in a child process) the first time one of its
 //! trials, or [`prefetch`], asks for its outcomes.
 
-use crate::expectations::{Entry, Expectations};
+use crate::expectations::Expectations;
 use crate::isolate::{run_isolated, RunOptions, Slots};
-use libtest_mimic::{Failed, Trial};
+use libtest_mimic::Trial;
 use runtime::wast::{list_directives, Outcome};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -169,7 +169,11 @@ pub fn trials(
             let (file, runner, expectations) = (file.clone(), runner.clone(), expectations.clone());
             let trial = Trial::test(name.clone(), move || {
                 let outcome = &file.outcomes(&runner.options, &runner.slots)[i];
-                judge(outcome, entry.as_ref(), &expectations)
+                let result = match outcome {
+                    Outcome::Pass => Ok(()),
+                    Outcome::Fail(reason) => Err(reason.clone()),
+                };
+                expectations.judge(result, entry.as_ref())
             });
             trials.push((
                 if listed {
@@ -181,38 +185,9 @@ pub fn trials(
             ));
         }
     }
-    let unused: Vec<String> = expectations
-        .unused(&suite.names())
-        .iter()
-        .map(|e| format!("line {}: {}", e.line, e.pattern))
-        .collect();
-    let source = expectations.source.clone();
-    let check = Trial::test(format!("spec-suite/{source}:entries"), move || {
-        if unused.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "entries in {source} that match no trial (remove them):\n  {}",
-                unused.join("\n  ")
-            )
-            .into())
-        }
-    });
+    let check = expectations.unused_entries_trial("spec-suite", &suite.names());
     trials.push((check, None));
     trials
-}
-
-/// A trial's verdict: listed trials must fail, others must pass.
-fn judge(
-    outcome: &Outcome,
-    entry: Option<&Entry>,
-    expectations: &Expectations,
-) -> Result<(), Failed> {
-    match (outcome, entry) {
-        (Outcome::Pass, None) | (Outcome::Fail(_), Some(_)) => Ok(()),
-        (Outcome::Fail(reason), None) => Err(reason.as_str().into()),
-        (Outcome::Pass, Some(entry)) => Err(expectations.unexpected_pass(entry).into()),
-    }
 }
 
 /// Starts `jobs` background threads that run `files` in order, so that trials (which run in
@@ -257,16 +232,5 @@ mod tests {
                 "spec/a.wast:L1:module#3"
             ]
         );
-    }
-
-    #[test]
-    fn listed_trials_invert() {
-        let list = Expectations::parse("x.txt", "spec/a.wast # known\n").unwrap();
-        let entry = list.lookup("spec/a.wast:L1:module");
-        assert!(judge(&Outcome::Fail("x".into()), entry, &list).is_ok());
-        let err = judge(&Outcome::Pass, entry, &list).unwrap_err();
-        assert!(format!("{err:?}").contains("remove that entry"));
-        assert!(judge(&Outcome::Pass, None, &list).is_ok());
-        assert!(judge(&Outcome::Fail("x".into()), None, &list).is_err());
     }
 }

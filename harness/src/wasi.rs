@@ -4,28 +4,18 @@
 //! `root` directory preopened as `/` from a fresh temporary copy (removed afterwards),
 //! and must end with the expected exit code, stdout and stderr.
 
-use crate::expectations::{Entry, Expectations};
-use libtest_mimic::{Failed, Trial};
+use crate::expectations::Expectations;
+use libtest_mimic::Trial;
 use runtime::wasi::{OutputBuffer, WasiCtx};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The suite's language folders, in trial order.
 pub const LANGUAGES: [&str; 3] = ["c", "rust", "assemblyscript"];
 
 /// Stack size of the thread each program runs on.
 pub const STACK_SIZE: usize = 32 << 20;
-
-/// How long one program may run (`HARNESS_TIMEOUT_SECS` overrides).
-fn time_limit() -> Duration {
-    let secs = std::env::var("HARNESS_TIMEOUT_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
-    Duration::from_secs(secs)
-}
 
 /// What a program's `.json` file asks for (defaults when there is none).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -274,83 +264,21 @@ pub fn run_test(test: &WasiTest) -> Result<(), String> {
 
 /// Runs [`run_test`] on a thread with a [`STACK_SIZE`] stack, within the time limit.
 pub fn run_test_on_thread(test: &WasiTest) -> Result<(), String> {
-    let (tx, rx) = std::sync::mpsc::channel();
     let owned = test.clone();
-    std::thread::Builder::new()
-        .name(test.name.clone())
-        .stack_size(STACK_SIZE)
-        .spawn(move || {
-            let result = std::panic::catch_unwind(|| run_test(&owned))
-                .unwrap_or_else(|p| Err(format!("the runtime panicked: {}", panic_message(&*p))));
-            let _ = tx.send(result);
-        })
-        .map_err(|e| format!("cannot start the test thread: {e}"))?;
-    let limit = time_limit();
-    rx.recv_timeout(limit).unwrap_or_else(|e| match e {
-        std::sync::mpsc::RecvTimeoutError::Timeout => Err(format!("timed out after {limit:?}")),
-        std::sync::mpsc::RecvTimeoutError::Disconnected => Err("the test thread died".into()),
-    })
-}
-
-fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into())
-}
-
-/// A trial's verdict: listed trials must fail, others must pass.
-fn judge(
-    result: Result<(), String>,
-    entry: Option<&Entry>,
-    expectations: &Expectations,
-) -> Result<(), Failed> {
-    match (result, entry) {
-        (Ok(()), None) | (Err(_), Some(_)) => Ok(()),
-        (Err(reason), None) => Err(reason.into()),
-        (Ok(()), Some(entry)) => Err(expectations.unexpected_pass(entry).into()),
-    }
+    let limit = crate::programs::time_limit(300);
+    crate::programs::run_on_thread(&test.name, STACK_SIZE, limit, move || run_test(&owned))
 }
 
 /// One trial per program, plus one that fails if the expectation list has entries that
 /// match no program.
 pub fn trials(tests: &[WasiTest], expectations: &Arc<Expectations>) -> Vec<Trial> {
-    let mut trials = Vec::new();
-    for test in tests {
-        let entry = expectations.lookup(&test.name).cloned();
-        let listed = entry.is_some();
-        let (test, expectations) = (test.clone(), expectations.clone());
-        let trial = Trial::test(test.name.clone(), move || {
-            judge(run_test_on_thread(&test), entry.as_ref(), &expectations)
-        });
-        trials.push(if listed {
-            trial.with_kind("xfail")
-        } else {
-            trial
-        });
-    }
-    let names: Vec<String> = tests.iter().map(|t| t.name.clone()).collect();
-    let unused: Vec<String> = expectations
-        .unused(&names)
-        .iter()
-        .map(|e| format!("line {}: {}", e.line, e.pattern))
-        .collect();
-    let source = expectations.source.clone();
-    trials.push(Trial::test(
-        format!("wasi-testsuite/{source}:entries"),
-        move || {
-            if unused.is_empty() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "entries in {source} that match no trial (remove them):\n  {}",
-                    unused.join("\n  ")
-                )
-                .into())
-            }
-        },
-    ));
-    trials
+    crate::programs::trials(
+        tests,
+        |t| t.name.clone(),
+        run_test_on_thread,
+        expectations,
+        "wasi-testsuite",
+    )
 }
 
 #[cfg(test)]

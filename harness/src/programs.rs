@@ -1,0 +1,77 @@
+//! Program suites (WASI, Emscripten): one trial per program, each run on its own thread with a
+//! large stack and a time limit, judged against the suite's expected-failure list.
+
+use crate::expectations::Expectations;
+use libtest_mimic::Trial;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one program may run: `HARNESS_TIMEOUT_SECS`, else `default_secs`.
+pub fn time_limit(default_secs: u64) -> Duration {
+    let secs = std::env::var("HARNESS_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_secs);
+    Duration::from_secs(secs)
+}
+
+/// Runs `f` on a thread named `name` with `stack` bytes of stack, within `limit`; a panic or
+/// a hang fails it (a hung thread is left behind).
+pub fn run_on_thread(
+    name: &str,
+    stack: usize,
+    limit: Duration,
+    f: impl FnOnce() -> Result<(), String> + Send + 'static,
+) -> Result<(), String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .stack_size(stack)
+        .spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+                .unwrap_or_else(|p| Err(format!("the runtime panicked: {}", panic_message(&*p))));
+            let _ = tx.send(result);
+        })
+        .map_err(|e| format!("cannot start the test thread: {e}"))?;
+    rx.recv_timeout(limit).unwrap_or_else(|e| match e {
+        std::sync::mpsc::RecvTimeoutError::Timeout => Err(format!("timed out after {limit:?}")),
+        std::sync::mpsc::RecvTimeoutError::Disconnected => Err("the test thread died".into()),
+    })
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// One trial per test (named by `name`, run by `run`), plus the check that every entry of the
+/// expected-failure list matches some trial. `suite_dir` names the list's folder.
+pub fn trials<T: Clone + Send + Sync + 'static>(
+    tests: &[T],
+    name: impl Fn(&T) -> String,
+    run: fn(&T) -> Result<(), String>,
+    expectations: &Arc<Expectations>,
+    suite_dir: &str,
+) -> Vec<Trial> {
+    let mut trials = Vec::new();
+    let mut names = Vec::new();
+    for test in tests {
+        let trial_name = name(test);
+        let entry = expectations.lookup(&trial_name).cloned();
+        let listed = entry.is_some();
+        let (test, expectations) = (test.clone(), expectations.clone());
+        let trial = Trial::test(trial_name.clone(), move || {
+            expectations.judge(run(&test), entry.as_ref())
+        });
+        trials.push(if listed {
+            trial.with_kind("xfail")
+        } else {
+            trial
+        });
+        names.push(trial_name);
+    }
+    trials.push(expectations.unused_entries_trial(suite_dir, &names));
+    trials
+}
