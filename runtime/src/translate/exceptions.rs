@@ -6,7 +6,7 @@
 //! checks in turn. A landing pad compares the exception's tag with each catch clause in order.
 
 use super::env::{ir_type, readonly, trap};
-use super::{block_args, ControlFrame, FrameKind, FuncTranslator};
+use super::{block_args, ControlFrame, FuncTranslator};
 use crate::error::{Error, Result};
 use crate::vm::libcalls::Libcall;
 use crate::vmoffsets as off;
@@ -31,20 +31,13 @@ impl FuncTranslator<'_, '_> {
                 let end = self.block_with_params(&results);
                 let pad = self.b.create_block();
                 self.throw_targets.push(pad);
+                let height = self.stack.len() - params.len();
                 self.control.push(ControlFrame {
-                    kind: FrameKind::Block,
-                    end,
-                    br_target: end,
-                    br_arity: results.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    end_reached: false,
-                    pending_else: None,
-                    reachable_at_start: true,
                     landing_pad: Some(LandingPad {
                         block: pad,
                         catches: try_table.catches.clone(),
                     }),
+                    ..ControlFrame::block(end, results.len(), height)
                 });
             }
             O::Throw { tag_index } => {

@@ -51,6 +51,25 @@ pub(super) struct ControlFrame {
     landing_pad: Option<exceptions::LandingPad>,
 }
 
+impl ControlFrame {
+    /// A frame for a reachable `block` (or the function body) ending at `end`, whose
+    /// parameters sit at `height`.
+    fn block(end: Block, num_results: usize, height: usize) -> ControlFrame {
+        ControlFrame {
+            kind: FrameKind::Block,
+            end,
+            br_target: end,
+            br_arity: num_results,
+            num_results,
+            height,
+            end_reached: false,
+            pending_else: None,
+            reachable_at_start: true,
+            landing_pad: None,
+        }
+    }
+}
+
 /// Translation state of one function.
 pub struct FuncTranslator<'a, 'm> {
     b: FunctionBuilder<'a>,
@@ -116,18 +135,8 @@ pub fn translate_function(
     for r in ty.results() {
         t.b.append_block_param(ret, ir_type(*r));
     }
-    t.control.push(ControlFrame {
-        kind: FrameKind::Block,
-        end: ret,
-        br_target: ret,
-        br_arity: ty.results().len(),
-        num_results: ty.results().len(),
-        height: 0,
-        end_reached: false,
-        pending_else: None,
-        reachable_at_start: true,
-        landing_pad: None,
-    });
+    t.control
+        .push(ControlFrame::block(ret, ty.results().len(), 0));
     let mut reader = body
         .get_operators_reader()
         .map_err(Error::from_wasmparser)?;
@@ -233,18 +242,9 @@ impl FuncTranslator<'_, '_> {
             Operator::Block { blockty } => {
                 let (params, results) = self.block_sig(blockty);
                 let end = self.block_with_params(&results);
-                self.control.push(ControlFrame {
-                    kind: FrameKind::Block,
-                    end,
-                    br_target: end,
-                    br_arity: results.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    end_reached: false,
-                    pending_else: None,
-                    reachable_at_start: true,
-                    landing_pad: None,
-                });
+                let height = self.stack.len() - params.len();
+                self.control
+                    .push(ControlFrame::block(end, results.len(), height));
             }
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_sig(blockty);
@@ -254,17 +254,12 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().jump(header, &block_args(&args));
                 self.b.switch_to_block(header);
                 self.stack.extend_from_slice(self.b.block_params(header));
+                let height = self.stack.len() - params.len();
                 self.control.push(ControlFrame {
                     kind: FrameKind::Loop,
-                    end,
                     br_target: header,
                     br_arity: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    end_reached: false,
-                    pending_else: None,
-                    reachable_at_start: true,
-                    landing_pad: None,
+                    ..ControlFrame::block(end, results.len(), height)
                 });
             }
             Operator::If { blockty } => {
@@ -284,17 +279,11 @@ impl FuncTranslator<'_, '_> {
                 let then_params = self.b.block_params(then_block).to_vec();
                 let else_params = self.b.block_params(else_block).to_vec();
                 self.stack.extend_from_slice(&then_params);
+                let height = self.stack.len() - params.len();
                 self.control.push(ControlFrame {
                     kind: FrameKind::If,
-                    end,
-                    br_target: end,
-                    br_arity: results.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    end_reached: false,
                     pending_else: Some((else_block, else_params)),
-                    reachable_at_start: true,
-                    landing_pad: None,
+                    ..ControlFrame::block(end, results.len(), height)
                 });
             }
             Operator::Else => self.translate_else(),
@@ -391,15 +380,8 @@ impl FuncTranslator<'_, '_> {
                 let dummy = self.control.last().unwrap().end;
                 self.control.push(ControlFrame {
                     kind: FrameKind::Dead,
-                    end: dummy,
-                    br_target: dummy,
-                    br_arity: 0,
-                    num_results: 0,
-                    height: self.stack.len(),
-                    end_reached: false,
-                    pending_else: None,
                     reachable_at_start: false,
-                    landing_pad: None,
+                    ..ControlFrame::block(dummy, 0, self.stack.len())
                 });
             }
             Operator::Else => self.translate_else(),
