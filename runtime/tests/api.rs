@@ -163,3 +163,47 @@ fn faults_outside_wasm_reach_the_previous_handler() {
     const SIGSEGV: i32 = 11;
     assert_eq!(out.status.signal(), Some(SIGSEGV), "{out:?}");
 }
+
+#[test]
+fn explicit_bounds_checks_trap_at_the_end_and_follow_growth() {
+    for explicit in [false, true] {
+        let mut config = Config::new();
+        config.explicit_bounds_checks(explicit);
+        let mut store = Store::new(&Engine::new(&config).unwrap());
+        let inst = instance(
+            &mut store,
+            r#"(module (memory 1 3)
+                (func (export "load") (param i32) (result i32) (i32.load offset=4 (local.get 0)))
+                (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
+            &[],
+        );
+        assert_eq!(
+            call(&mut store, inst, "load", &[Val::I32(65528)]).unwrap(),
+            [Val::I32(0)]
+        );
+        let e = call(&mut store, inst, "load", &[Val::I32(65529)]).unwrap_err();
+        assert_eq!(
+            e.as_trap().unwrap().code(),
+            TrapCode::MemoryOutOfBounds,
+            "explicit={explicit}"
+        );
+        let e = call(&mut store, inst, "load", &[Val::I32(-1)]).unwrap_err();
+        assert_eq!(
+            e.as_trap().unwrap().code(),
+            TrapCode::MemoryOutOfBounds,
+            "explicit={explicit}"
+        );
+        assert_eq!(
+            call(&mut store, inst, "grow", &[Val::I32(1)]).unwrap(),
+            [Val::I32(1)]
+        );
+        assert_eq!(
+            call(&mut store, inst, "load", &[Val::I32(65529)]).unwrap(),
+            [Val::I32(0)]
+        );
+        assert_eq!(
+            call(&mut store, inst, "grow", &[Val::I32(2)]).unwrap(),
+            [Val::I32(-1)]
+        );
+    }
+}
