@@ -107,6 +107,7 @@ impl Func {
                 funcref,
                 body: std::rc::Rc::new(body),
             },
+            array_trampoline: std::cell::Cell::new(std::ptr::null()),
         });
         inner.func_handle(index)
     }
@@ -123,11 +124,26 @@ impl Func {
         if let FuncKind::Host { .. } = store.inner.funcs[index].kind {
             return call_host(store, index, None, params, results).map_err(Error::Trap);
         }
-        let mut raw: Vec<u128> = params.iter().map(|v| store.inner.val_to_raw(v)).collect();
-        raw.resize(params.len().max(results.len()).max(1), 0);
-        let funcref = store.inner.funcs[index].funcref;
-        let trampoline = store.inner.engine.array_trampoline(&ty);
-        vm::call::invoke(store, trampoline, funcref, &mut raw).map_err(Error::Trap)?;
+        // Arguments and results travel in 16-byte slots; most signatures fit on the stack.
+        let count = params.len().max(results.len()).max(1);
+        let (mut small, mut large) = ([0u128; 8], Vec::new());
+        let raw: &mut [u128] = if count <= small.len() {
+            &mut small[..count]
+        } else {
+            large.resize(count, 0);
+            &mut large
+        };
+        for (slot, v) in raw.iter_mut().zip(params) {
+            *slot = store.inner.val_to_raw(v);
+        }
+        let data = &store.inner.funcs[index];
+        let funcref = data.funcref;
+        let mut trampoline = data.array_trampoline.get();
+        if trampoline.is_null() {
+            trampoline = store.inner.engine.array_trampoline(&ty);
+            data.array_trampoline.set(trampoline);
+        }
+        vm::call::invoke(store, trampoline, funcref, raw).map_err(Error::Trap)?;
         for (slot, (r, t)) in results.iter_mut().zip(raw.iter().zip(ty.results())) {
             *slot = store.inner.raw_to_val(*r, *t);
         }

@@ -258,6 +258,7 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
             ty: info.func_type(index as u32).clone(),
             funcref,
             kind: FuncKind::Wasm,
+            array_trampoline: std::cell::Cell::new(std::ptr::null()),
         });
         data.funcs.push(inner.func_handle(first_func + i));
     }

@@ -43,6 +43,8 @@ pub(crate) struct FuncData {
     pub(crate) ty: FuncType,
     pub(crate) funcref: *const VMFuncRef,
     pub(crate) kind: FuncKind,
+    /// The host-to-wasm trampoline for `ty`, looked up on the first call.
+    pub(crate) array_trampoline: std::cell::Cell<*const u8>,
 }
 
 pub(crate) enum FuncKind {

@@ -256,8 +256,9 @@ impl fmt::Display for RefType {
 /// A function signature.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct FuncType {
-    params: Box<[ValType]>,
-    results: Box<[ValType]>,
+    /// Shared, so cloning a signature on every call costs two reference counts.
+    params: std::sync::Arc<[ValType]>,
+    results: std::sync::Arc<[ValType]>,
 }
 
 impl FuncType {

@@ -186,15 +186,20 @@ pub unsafe extern "C" fn host_shim(
     let values = unsafe {
         std::slice::from_raw_parts_mut(values, ty.params().len().max(ty.results().len()).max(1))
     };
-    let params: Vec<Val> = ty
-        .params()
-        .iter()
-        .zip(values.iter())
-        .map(|(t, v)| store.inner.raw_to_val(*v, *t))
-        .collect();
-    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    // Most signatures fit in small buffers on the stack.
+    let (mut small_params, mut large_params) = ([Val::I32(0); 8], Vec::new());
+    let params = small_or_large(&mut small_params, &mut large_params, ty.params().len());
+    for ((slot, t), v) in params.iter_mut().zip(ty.params()).zip(values.iter()) {
+        *slot = store.inner.raw_to_val(*v, *t);
+    }
+    let (mut small_results, mut large_results) = ([Val::I32(0); 8], Vec::new());
+    let results = small_or_large(&mut small_results, &mut large_results, ty.results().len());
+    for (slot, t) in results.iter_mut().zip(ty.results()) {
+        *slot = Val::default_for(*t);
+    }
+    let params = &*params;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::externals::call_host(store, index, Some(instance), &params, &mut results)
+        crate::externals::call_host(store, index, Some(instance), params, results)
     }));
     let error = match outcome {
         Ok(Ok(())) => match results
@@ -203,7 +208,7 @@ pub unsafe extern "C" fn host_shim(
             .find(|(v, t)| !store.inner.val_matches(v, **t))
         {
             None => {
-                for (slot, v) in values.iter_mut().zip(&results) {
+                for (slot, v) in values.iter_mut().zip(results.iter()) {
                     *slot = store.inner.val_to_raw(v);
                 }
                 return 0;
@@ -226,4 +231,14 @@ pub unsafe extern "C" fn host_shim(
     // SAFETY: host functions are only reached from wasm inside `invoke`, so `state` is live.
     unsafe { (*state).host_trap = Some(error) };
     1
+}
+
+/// The first `n` slots of `small`, or `large` grown to `n` when `small` is too short.
+fn small_or_large<'a>(small: &'a mut [Val; 8], large: &'a mut Vec<Val>, n: usize) -> &'a mut [Val] {
+    if n <= small.len() {
+        &mut small[..n]
+    } else {
+        large.resize(n, Val::I32(0));
+        large
+    }
 }
