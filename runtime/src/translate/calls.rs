@@ -1,0 +1,133 @@
+//! Phase 3, translate: calls (direct, imported, indirect through tables and references, tail
+//! calls) and the table accesses `call_indirect` shares with `table.get`/`table.set`.
+
+use super::env::{self, trap};
+use super::FuncTranslator;
+use cranelift_codegen::ir::{self, types, InstBuilder, Value};
+
+impl FuncTranslator<'_, '_> {
+    /// The arguments of a call: the top `n` operands.
+    pub(super) fn call_args(&mut self, n: usize) -> Vec<Value> {
+        self.stack.split_off(self.stack.len() - n)
+    }
+
+    pub(super) fn push_call_results(&mut self, inst: ir::Inst) {
+        let results = self.b.inst_results(inst).to_vec();
+        self.stack.extend(results);
+    }
+
+    pub(super) fn translate_call(&mut self, index: u32, tail: bool) {
+        let ty = self.env.info.func_type(index).clone();
+        let args = self.call_args(ty.params().len());
+        let vmctx = self.env.vmctx(&mut self.b);
+        if self.env.info.is_imported_func(index) {
+            let sig = self
+                .env
+                .make_indirect_sig(self.b.func, self.env.info.functions[index as usize]);
+            let (callee_vmctx, code) = self.env.imported_callee(&mut self.b, index);
+            let mut all = vec![callee_vmctx, vmctx];
+            all.extend(args);
+            self.indirect_call(sig, code, &all, tail);
+        } else {
+            let f = self.env.make_direct_func(self.b.func, index);
+            let mut all = vec![vmctx, vmctx];
+            all.extend(args);
+            if tail {
+                self.b.ins().return_call(f, &all);
+                self.set_unreachable();
+            } else {
+                let inst = self.b.ins().call(f, &all);
+                self.push_call_results(inst);
+                if self.env.may_throw[index as usize] {
+                    self.check_pending_exception();
+                }
+            }
+        }
+    }
+
+    /// Emits a call (or tail call) through a code pointer.
+    pub(super) fn indirect_call(&mut self, sig: ir::SigRef, code: Value, args: &[Value], tail: bool) {
+        if tail {
+            self.b.ins().return_call_indirect(sig, code, args);
+            self.set_unreachable();
+        } else {
+            let inst = self.b.ins().call_indirect(sig, code, args);
+            self.push_call_results(inst);
+            self.check_pending_exception();
+        }
+    }
+
+    pub(super) fn translate_call_indirect(&mut self, type_index: u32, table_index: u32, tail: bool) {
+        let index = self.pop();
+        let table64 = self.env.info.tables[table_index as usize].ty.table64;
+        let index = if table64 {
+            index
+        } else {
+            self.b.ins().uextend(types::I64, index)
+        };
+        let funcref = self.table_entry(table_index, index, trap::UNDEFINED_ELEMENT);
+        self.b.ins().trapz(funcref, trap::UNINITIALIZED_ELEMENT);
+        let flags = env::readonly();
+        let actual = self.b.ins().load(
+            types::I32,
+            flags,
+            funcref,
+            crate::vmoffsets::FUNCREF_TYPE_ID,
+        );
+        let vmctx = self.env.vmctx(&mut self.b);
+        let expected_offset = self.env.offsets.type_id(type_index) as i32;
+        let expected = self.b.ins().load(types::I32, flags, vmctx, expected_offset);
+        // The callee's type must be a subtype of the expected one (see `gc.rs`).
+        self.trap_unless_subtype(actual, expected, type_index, trap::BAD_SIGNATURE);
+        self.call_funcref(type_index, funcref, tail);
+    }
+
+    /// Calls the non-null funcref `funcref` of type `type_index`.
+    pub(super) fn call_funcref(&mut self, type_index: u32, funcref: Value, tail: bool) {
+        let ty = self.env.info.type_as_func(type_index).clone();
+        let args = self.call_args(ty.params().len());
+        let flags = env::readonly();
+        let code = self
+            .b
+            .ins()
+            .load(types::I64, flags, funcref, crate::vmoffsets::FUNCREF_CODE);
+        let callee_vmctx =
+            self.b
+                .ins()
+                .load(types::I64, flags, funcref, crate::vmoffsets::FUNCREF_VMCTX);
+        let vmctx = self.env.vmctx(&mut self.b);
+        let sig = self.env.make_indirect_sig(self.b.func, type_index);
+        let mut all = vec![callee_vmctx, vmctx];
+        all.extend(args);
+        self.indirect_call(sig, code, &all, tail);
+    }
+
+    /// Loads element `index` (i64) of a table, trapping with `oob` past its end.
+    pub(super) fn table_entry(&mut self, table: u32, index: Value, oob: ir::TrapCode) -> Value {
+        let addr = self.table_entry_addr(table, index, oob);
+        self.b
+            .ins()
+            .load(types::I64, ir::MemFlagsData::trusted(), addr, 0)
+    }
+
+    /// The address of element `index` (i64) of a table, trapping with `oob` past its end.
+    pub(super) fn table_entry_addr(&mut self, table: u32, index: Value, oob: ir::TrapCode) -> Value {
+        let def = self.env.make_table(&mut self.b, table);
+        let flags = ir::MemFlagsData::trusted();
+        let len = self
+            .b
+            .ins()
+            .load(types::I64, flags, def, crate::vmoffsets::TABLE_LENGTH);
+        let out = self
+            .b
+            .ins()
+            .icmp(ir::condcodes::IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.b.ins().trapnz(out, oob);
+        let base = self
+            .b
+            .ins()
+            .load(types::I64, flags, def, crate::vmoffsets::TABLE_BASE);
+        let scaled = self.b.ins().ishl_imm_u(index, 3);
+        self.b.ins().iadd(base, scaled)
+    }
+}
