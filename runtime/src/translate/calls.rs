@@ -46,7 +46,13 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Emits a call (or tail call) through a code pointer.
-    pub(super) fn indirect_call(&mut self, sig: ir::SigRef, code: Value, args: &[Value], tail: bool) {
+    pub(super) fn indirect_call(
+        &mut self,
+        sig: ir::SigRef,
+        code: Value,
+        args: &[Value],
+        tail: bool,
+    ) {
         if tail {
             self.b.ins().return_call_indirect(sig, code, args);
             self.set_unreachable();
@@ -57,7 +63,12 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    pub(super) fn translate_call_indirect(&mut self, type_index: u32, table_index: u32, tail: bool) {
+    pub(super) fn translate_call_indirect(
+        &mut self,
+        type_index: u32,
+        table_index: u32,
+        tail: bool,
+    ) {
         let index = self.pop();
         let table64 = self.env.info.tables[table_index as usize].ty.table64;
         let index = if table64 {
@@ -111,7 +122,12 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The address of element `index` (i64) of a table, trapping with `oob` past its end.
-    pub(super) fn table_entry_addr(&mut self, table: u32, index: Value, oob: ir::TrapCode) -> Value {
+    pub(super) fn table_entry_addr(
+        &mut self,
+        table: u32,
+        index: Value,
+        oob: ir::TrapCode,
+    ) -> Value {
         let def = self.env.make_table(&mut self.b, table);
         let flags = ir::MemFlagsData::trusted();
         let len = self

@@ -1,13 +1,18 @@
 //! Phase 6, instantiate: resolve imports, build the vmctx, initialise globals, tables and
 //! memories in the spec's order, then run `start`.
 
+mod const_expr;
+mod imports;
+
+pub(crate) use const_expr::eval_const;
+use imports::{check_guard, check_import};
+
 use crate::error::{Error, Result};
 use crate::externals::{new_global, Extern};
-use crate::module::{ConstExpr, ConstOp, DataMode, ElementMode, EntityIndex, Module};
+use crate::module::{DataMode, ElementMode, EntityIndex, Module};
 use crate::store::{
     Func, FuncData, FuncKind, Global, Instance, Memory, Store, StoreInner, Table, Tag,
 };
-use crate::types::{ExternType, MemoryType, TableType, ValType};
 use crate::vm;
 use crate::vm::vmcontext::VMFuncRef;
 use crate::{Trap, TrapCode};
@@ -123,90 +128,6 @@ impl InstanceData {
             EntityIndex::Tag(i) => Extern::Tag(self.tags[i as usize]),
         }
     }
-}
-
-/// Whether `actual` can be imported as the module's entity `index` (function and global
-/// types by subtyping on canonical types, everything else as the spec's import matching).
-fn check_import(
-    store: &Store,
-    info: &crate::module::ModuleInfo,
-    import: &crate::module::Import,
-    actual: &Extern,
-) -> std::result::Result<(), String> {
-    let index = import.index;
-    let expected = &info.entity_type(index);
-    let actual_ty = actual.ty(store);
-    let registry = store.inner.engine.types();
-    let subtype = |a: ValType, b: ValType| registry.val_subtype(a, b);
-    let ok = match (expected, &actual_ty) {
-        (ExternType::Func(_), ExternType::Func(_)) => {
-            let EntityIndex::Func(f) = index else {
-                unreachable!()
-            };
-            let Extern::Func(func) = actual else {
-                unreachable!()
-            };
-            let expected_id = info.type_ids[info.functions[f as usize] as usize];
-            let funcref = store.inner.funcs[func.checked(&store.inner)].funcref;
-            let actual_id = crate::vm::vmcontext::funcref_type_id(funcref);
-            actual_id == expected_id
-                || (!import.exact && registry.is_subtype(actual_id, expected_id))
-        }
-        (ExternType::Table(e), ExternType::Table(a)) => table_matches(e, a),
-        (ExternType::Memory(e), ExternType::Memory(a)) => memory_matches(e, a),
-        (ExternType::Tag(_), ExternType::Tag(_)) => {
-            let (EntityIndex::Tag(t), Extern::Tag(tag)) = (index, actual) else {
-                unreachable!()
-            };
-            let expected_id = info.type_ids[info.tags[t as usize] as usize];
-            store.inner.tags[tag.checked(&store.inner)].1 == expected_id
-        }
-        (ExternType::Global(e), ExternType::Global(a)) => {
-            e.mutable == a.mutable
-                && (e.content == a.content || (!e.mutable && subtype(a.content, e.content)))
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("expected {expected:?}, found {actual_ty:?}"))
-    }
-}
-
-/// Compiled code of this engine relies on guard pages exactly when the memory has them.
-fn check_guard(store: &Store, ext: &Extern) -> std::result::Result<(), String> {
-    if let Extern::Memory(m) = ext {
-        let memory = &store.inner.memories[m.checked(&store.inner)];
-        let expects = store.inner.engine.config().virtual_memory
-            && vm::memory::LinearMemory::can_be_guarded(&memory.ty());
-        if expects != memory.is_guarded() {
-            return Err("memory was created with a different bounds-check strategy".into());
-        }
-    }
-    Ok(())
-}
-
-fn limits_match(emin: u64, emax: Option<u64>, amin: u64, amax: Option<u64>) -> bool {
-    amin >= emin
-        && match (emax, amax) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(e), Some(a)) => a <= e,
-        }
-}
-
-fn table_matches(e: &TableType, a: &TableType) -> bool {
-    e.element == a.element
-        && e.table64 == a.table64
-        && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
-}
-
-fn memory_matches(e: &MemoryType, a: &MemoryType) -> bool {
-    e.memory64 == a.memory64
-        && e.shared == a.shared
-        && e.page_size_log2 == a.page_size_log2
-        && limits_match(e.minimum, e.maximum, a.minimum, a.maximum)
 }
 
 /// Creates the instance's entities and vmctx and registers it in the store.
@@ -343,136 +264,6 @@ fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: 
     for (i, t) in data.tags.iter().enumerate() {
         w.u32(offsets.tag(i as u32), t.index);
     }
-}
-
-/// Evaluates a constant expression in the context of instance `instance` of the store.
-pub(crate) fn eval_const(
-    inner: &mut StoreInner,
-    instance: usize,
-    expr: &ConstExpr,
-) -> Result<u128> {
-    let mut stack: Vec<u128> = Vec::with_capacity(2);
-    for op in expr {
-        let data = &inner.instances[instance];
-        let v = match *op {
-            ConstOp::I32(v) => v as u32 as u128,
-            ConstOp::I64(v) => v as u64 as u128,
-            ConstOp::F32(v) => v as u128,
-            ConstOp::F64(v) => v as u128,
-            ConstOp::V128(v) => v,
-            ConstOp::RefNull(_) => 0,
-            ConstOp::RefFunc(f) => {
-                inner.funcs[data.funcs[f as usize].index as usize].funcref as usize as u128
-            }
-            ConstOp::GlobalGet(g) => {
-                inner.globals[data.globals[g as usize].index as usize]
-                    .storage
-                    .bits
-            }
-            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
-                let (b, a) = (stack.pop().unwrap() as u32, stack.pop().unwrap() as u32);
-                (match op {
-                    ConstOp::I32Add => a.wrapping_add(b),
-                    ConstOp::I32Sub => a.wrapping_sub(b),
-                    _ => a.wrapping_mul(b),
-                }) as u128
-            }
-            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                let (b, a) = (stack.pop().unwrap() as u64, stack.pop().unwrap() as u64);
-                (match op {
-                    ConstOp::I64Add => a.wrapping_add(b),
-                    ConstOp::I64Sub => a.wrapping_sub(b),
-                    _ => a.wrapping_mul(b),
-                }) as u128
-            }
-            ConstOp::RefI31 => vm::gc::i31_ref(stack.pop().unwrap() as u32) as u128,
-            ConstOp::StructNew(t)
-            | ConstOp::StructNewDefault(t)
-            | ConstOp::ArrayNew(t)
-            | ConstOp::ArrayNewDefault(t)
-            | ConstOp::ArrayNewFixed(t, _)
-            | ConstOp::StructNewDesc(t)
-            | ConstOp::StructNewDefaultDesc(t) => const_alloc(inner, instance, op, t, &mut stack)?,
-            ConstOp::Unsupported(what) => return Err(Error::Unsupported(what.to_string())),
-        };
-        stack.push(v);
-    }
-    stack
-        .pop()
-        .ok_or_else(|| Error::Unsupported("empty constant expression".into()))
-}
-
-/// A struct or array allocation of a constant expression, taking its operands from `stack`.
-fn const_alloc(
-    inner: &mut StoreInner,
-    instance: usize,
-    op: &ConstOp,
-    t: u32,
-    stack: &mut Vec<u128>,
-) -> Result<u128> {
-    use crate::types::CompositeType;
-    let module = inner.instances[instance].module.clone();
-    let composite = &module.info().types[t as usize].composite;
-    let too_large = || Error::Trap(Trap::new(TrapCode::AllocationTooLarge));
-    let descriptor = match op {
-        ConstOp::StructNewDesc(_) | ConstOp::StructNewDefaultDesc(_) => {
-            match stack.pop().unwrap() {
-                0 => return Err(Error::Trap(Trap::new(TrapCode::NullDescriptorReference))),
-                d => Some(d),
-            }
-        }
-        _ => None,
-    };
-    let (len, values): (u32, Vec<u128>) = match *op {
-        ConstOp::StructNew(_) | ConstOp::StructNewDesc(_) => {
-            let CompositeType::Struct(fields) = composite else {
-                unreachable!("validated")
-            };
-            (0, stack.split_off(stack.len() - fields.len()))
-        }
-        ConstOp::ArrayNew(_) => {
-            let len = stack.pop().unwrap() as u32;
-            let value = stack.pop().unwrap();
-            (len, vec![value; len as usize])
-        }
-        ConstOp::ArrayNewDefault(_) => (stack.pop().unwrap() as u32, Vec::new()),
-        ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize)),
-        _ => (0, Vec::new()),
-    };
-    let raw = vm::gc::alloc(inner, instance, t, len);
-    if raw == 0 {
-        return Err(too_large());
-    }
-    let slots: Vec<(u32, u32)> = match composite {
-        CompositeType::Struct(fields) => {
-            let (offsets, _) = vm::gc::struct_layout(fields);
-            offsets
-                .into_iter()
-                .zip(fields.iter())
-                .map(|(o, f)| (o, f.storage.size()))
-                .collect()
-        }
-        CompositeType::Array(f) => {
-            let size = f.storage.size();
-            (0..values.len() as u32)
-                .map(|i| (vm::gc::DATA_OFFSET + i * size, size))
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    let descriptor = descriptor.map(|d| (vm::gc::DESCRIPTOR_OFFSET as u32, 8, d));
-    for (offset, size, v) in slots
-        .into_iter()
-        .zip(values)
-        .map(|((o, s), v)| (o, s, v))
-        .chain(descriptor)
-    {
-        inner
-            .gc
-            .write(raw, offset, size, v)
-            .expect("inside the object just allocated");
-    }
-    Ok(raw as u128)
 }
 
 /// Globals, table initialisers, element and data segments, in the spec's order.

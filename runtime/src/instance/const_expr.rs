@@ -1,0 +1,137 @@
+//! Phase 6, instantiate: evaluation of constant expressions (globals, offsets, elements).
+
+use crate::error::{Error, Result};
+use crate::module::{ConstExpr, ConstOp};
+use crate::store::StoreInner;
+use crate::vm;
+use crate::{Trap, TrapCode};
+
+/// Evaluates a constant expression in the context of instance `instance` of the store.
+pub(crate) fn eval_const(
+    inner: &mut StoreInner,
+    instance: usize,
+    expr: &ConstExpr,
+) -> Result<u128> {
+    let mut stack: Vec<u128> = Vec::with_capacity(2);
+    for op in expr {
+        let data = &inner.instances[instance];
+        let v = match *op {
+            ConstOp::I32(v) => v as u32 as u128,
+            ConstOp::I64(v) => v as u64 as u128,
+            ConstOp::F32(v) => v as u128,
+            ConstOp::F64(v) => v as u128,
+            ConstOp::V128(v) => v,
+            ConstOp::RefNull(_) => 0,
+            ConstOp::RefFunc(f) => {
+                inner.funcs[data.funcs[f as usize].index as usize].funcref as usize as u128
+            }
+            ConstOp::GlobalGet(g) => {
+                inner.globals[data.globals[g as usize].index as usize]
+                    .storage
+                    .bits
+            }
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let (b, a) = (stack.pop().unwrap() as u32, stack.pop().unwrap() as u32);
+                (match op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }) as u128
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let (b, a) = (stack.pop().unwrap() as u64, stack.pop().unwrap() as u64);
+                (match op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }) as u128
+            }
+            ConstOp::RefI31 => vm::gc::i31_ref(stack.pop().unwrap() as u32) as u128,
+            ConstOp::StructNew(t)
+            | ConstOp::StructNewDefault(t)
+            | ConstOp::ArrayNew(t)
+            | ConstOp::ArrayNewDefault(t)
+            | ConstOp::ArrayNewFixed(t, _)
+            | ConstOp::StructNewDesc(t)
+            | ConstOp::StructNewDefaultDesc(t) => const_alloc(inner, instance, op, t, &mut stack)?,
+            ConstOp::Unsupported(what) => return Err(Error::Unsupported(what.to_string())),
+        };
+        stack.push(v);
+    }
+    stack
+        .pop()
+        .ok_or_else(|| Error::Unsupported("empty constant expression".into()))
+}
+
+/// A struct or array allocation of a constant expression, taking its operands from `stack`.
+fn const_alloc(
+    inner: &mut StoreInner,
+    instance: usize,
+    op: &ConstOp,
+    t: u32,
+    stack: &mut Vec<u128>,
+) -> Result<u128> {
+    use crate::types::CompositeType;
+    let module = inner.instances[instance].module.clone();
+    let composite = &module.info().types[t as usize].composite;
+    let too_large = || Error::Trap(Trap::new(TrapCode::AllocationTooLarge));
+    let descriptor = match op {
+        ConstOp::StructNewDesc(_) | ConstOp::StructNewDefaultDesc(_) => {
+            match stack.pop().unwrap() {
+                0 => return Err(Error::Trap(Trap::new(TrapCode::NullDescriptorReference))),
+                d => Some(d),
+            }
+        }
+        _ => None,
+    };
+    let (len, values): (u32, Vec<u128>) = match *op {
+        ConstOp::StructNew(_) | ConstOp::StructNewDesc(_) => {
+            let CompositeType::Struct(fields) = composite else {
+                unreachable!("validated")
+            };
+            (0, stack.split_off(stack.len() - fields.len()))
+        }
+        ConstOp::ArrayNew(_) => {
+            let len = stack.pop().unwrap() as u32;
+            let value = stack.pop().unwrap();
+            (len, vec![value; len as usize])
+        }
+        ConstOp::ArrayNewDefault(_) => (stack.pop().unwrap() as u32, Vec::new()),
+        ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize)),
+        _ => (0, Vec::new()),
+    };
+    let raw = vm::gc::alloc(inner, instance, t, len);
+    if raw == 0 {
+        return Err(too_large());
+    }
+    let slots: Vec<(u32, u32)> = match composite {
+        CompositeType::Struct(fields) => {
+            let (offsets, _) = vm::gc::struct_layout(fields);
+            offsets
+                .into_iter()
+                .zip(fields.iter())
+                .map(|(o, f)| (o, f.storage.size()))
+                .collect()
+        }
+        CompositeType::Array(f) => {
+            let size = f.storage.size();
+            (0..values.len() as u32)
+                .map(|i| (vm::gc::DATA_OFFSET + i * size, size))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let descriptor = descriptor.map(|d| (vm::gc::DESCRIPTOR_OFFSET as u32, 8, d));
+    for (offset, size, v) in slots
+        .into_iter()
+        .zip(values)
+        .map(|((o, s), v)| (o, s, v))
+        .chain(descriptor)
+    {
+        inner
+            .gc
+            .write(raw, offset, size, v)
+            .expect("inside the object just allocated");
+    }
+    Ok(raw as u128)
+}
