@@ -17,7 +17,29 @@ pub fn to_binary(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
     let text = std::str::from_utf8(bytes).map_err(|_| {
         Error::Load("not a wasm binary (no `\\0asm` header) and not UTF-8 wasm text".into())
     })?;
+    if !looks_like_wat(text) {
+        return Err(Error::Load(
+            "not a wasm module: no `\\0asm` header, and the text does not start like wasm text `(module ...)`".into(),
+        ));
+    }
     wat_to_binary(text).map(Cow::Owned)
+}
+
+/// Whether `text` starts (after white space and comments) with `(`, as wasm text does.
+fn looks_like_wat(text: &str) -> bool {
+    let mut rest = text.trim_start();
+    loop {
+        if let Some(line_comment) = rest.strip_prefix(";;") {
+            rest = line_comment
+                .split_once('\n')
+                .map_or("", |(_, r)| r)
+                .trim_start();
+        } else if let Some(block) = rest.strip_prefix("(;") {
+            rest = block.split_once(";)").map_or("", |(_, r)| r).trim_start();
+        } else {
+            return rest.starts_with('(') || rest.is_empty();
+        }
+    }
 }
 
 /// Reads a file and returns its wasm binary (see [`to_binary`]).
@@ -70,6 +92,9 @@ mod tests {
     fn garbage_is_rejected_clearly() {
         let err = to_binary(&[0xff, 0xfe, 0x00]).unwrap_err();
         assert!(err.to_string().contains("not a wasm binary"), "{err}");
+        let err = to_binary(b"root:x:0:0:root:/root:/bin/bash\n").unwrap_err();
+        assert!(err.to_string().contains("not a wasm module"), "{err}");
+        assert!(to_binary(b";; a comment\n(module)").is_ok());
         let err = to_binary(b"\0asm\x02\0\0\0").unwrap_err();
         assert!(err.to_string().contains("unknown binary version"), "{err}");
     }
