@@ -168,19 +168,87 @@ impl fmt::Display for Trap {
             return Ok(());
         }
         write!(f, "\nwasm backtrace:")?;
-        for (i, frame) in self.backtrace.iter().enumerate() {
-            write!(f, "\n  {i:>3}: ")?;
-            if let Some(offset) = frame.module_offset {
-                write!(f, "{offset:#8x} - ")?;
+        let frames = &self.backtrace;
+        let mut i = 0;
+        while i < frames.len() {
+            // Deep recursion: print a repeating cycle of frames once and say how often it repeats.
+            let (period, repeats) = repetition(&frames[i..]);
+            for (k, frame) in frames[i..i + period].iter().enumerate() {
+                write!(f, "\n  {:>3}: {frame}", i + k)?;
             }
-            let module = frame.module_name.as_deref().unwrap_or("<unknown>");
-            match &frame.func_name {
-                Some(name) => write!(f, "{module}!{name}")?,
-                None => write!(f, "{module}!<wasm function {}>", frame.func_index)?,
+            if repeats > 0 {
+                let what = if period == 1 {
+                    "frame".to_string()
+                } else {
+                    format!("{period} frames")
+                };
+                write!(f, "\n       ... the {what} above {repeats} more times")?;
             }
+            i += period * (repeats + 1);
         }
         Ok(())
     }
 }
 
+/// The shortest cycle (up to 4 frames) that `frames` starts with and that repeats at least
+/// twice more, with its number of further repetitions; else `(1, 0)`.
+fn repetition(frames: &[FrameInfo]) -> (usize, usize) {
+    for period in 1..=4.min(frames.len()) {
+        let cycle = &frames[..period];
+        let repeats = frames[period..]
+            .chunks_exact(period)
+            .take_while(|c| *c == cycle)
+            .count();
+        if repeats >= 2 {
+            return (period, repeats);
+        }
+    }
+    (1, 0)
+}
+
+impl fmt::Display for FrameInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(offset) = self.module_offset {
+            write!(f, "{offset:#8x} - ")?;
+        }
+        let module = self.module_name.as_deref().unwrap_or("<unknown>");
+        match &self.func_name {
+            Some(name) => write!(f, "{module}!{name}"),
+            None => write!(f, "{module}!<wasm function {}>", self.func_index),
+        }
+    }
+}
+
 impl std::error::Error for Trap {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(func_index: u32) -> FrameInfo {
+        FrameInfo {
+            module_name: None,
+            func_index,
+            func_name: None,
+            module_offset: Some(16),
+        }
+    }
+
+    #[test]
+    fn repeating_frames_are_folded() {
+        let mut backtrace = vec![frame(9)];
+        backtrace.extend((0..6).flat_map(|_| [frame(1), frame(2)]));
+        backtrace.push(frame(0));
+        let text = Trap::new(TrapCode::StackOverflow)
+            .with_backtrace(backtrace)
+            .to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 7, "{text}");
+        assert!(lines[2].ends_with("<wasm function 9>"), "{text}");
+        assert!(
+            lines[5].ends_with("the 2 frames above 5 more times"),
+            "{text}"
+        );
+        assert!(lines[6].trim_start().starts_with("13:"), "{text}");
+    }
+}
