@@ -65,6 +65,48 @@ const I64_OPS: &[(&str, Reference<i64>)] = &[
     ("rotr", |a, b| Some(a.rotate_right((b as u64 % 64) as u32))),
 ];
 
+/// Float operators with their Rust reference; results compare by bits, except that any NaN
+/// matches any NaN (the spec leaves NaN payloads of arithmetic open).
+const F64_OPS: &[(&str, fn(f64, f64) -> f64)] = &[
+    ("add", |a, b| a + b),
+    ("sub", |a, b| a - b),
+    ("mul", |a, b| a * b),
+    ("div", |a, b| a / b),
+    ("min", wasm_min),
+    ("max", wasm_max),
+    ("copysign", f64::copysign),
+];
+
+/// wasm's `min`: NaN if either operand is NaN, and -0 below +0.
+fn wasm_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == b {
+        if a.is_sign_negative() {
+            a
+        } else {
+            b
+        }
+    } else {
+        a.min(b)
+    }
+}
+
+/// wasm's `max`: NaN if either operand is NaN, and +0 above -0.
+fn wasm_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == b {
+        if a.is_sign_positive() {
+            a
+        } else {
+            b
+        }
+    } else {
+        a.max(b)
+    }
+}
+
 struct Fixture {
     store: Store,
     instance: Instance,
@@ -80,6 +122,11 @@ fn fixture() -> Fixture {
     for (op, _) in I64_OPS {
         wat += &format!(
             "(func (export \"i64.{op}\") (param i64 i64) (result i64) (i64.{op} (local.get 0) (local.get 1)))\n"
+        );
+    }
+    for (op, _) in F64_OPS {
+        wat += &format!(
+            "(func (export \"f64.{op}\") (param f64 f64) (result f64) (f64.{op} (local.get 0) (local.get 1)))\n"
         );
     }
     wat += ")";
@@ -120,6 +167,19 @@ fn interesting_i32() -> impl Strategy<Value = i32> {
     ]
 }
 
+fn interesting_f64() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<f64>(),
+        Just(0.0),
+        Just(-0.0),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        Just(f64::NAN),
+        Just(f64::MIN_POSITIVE),
+        Just(-1.5),
+    ]
+}
+
 fn interesting_i64() -> impl Strategy<Value = i64> {
     prop_oneof![
         any::<i64>(),
@@ -148,6 +208,20 @@ proptest! {
         for (op, reference) in I64_OPS {
             let got = run(&format!("i64.{op}"), Val::I64(a), Val::I64(b));
             prop_assert_eq!(got, reference(a, b).map(Val::I64), "i64.{} {} {}", op, a, b);
+        }
+    }
+
+    #[test]
+    fn f64_binary_ops_match_rust(a in interesting_f64(), b in interesting_f64()) {
+        for (op, reference) in F64_OPS {
+            let got = run(&format!("f64.{op}"), Val::from(a), Val::from(b)).and_then(|v| v.f64());
+            let want = reference(a, b);
+            let same = match got {
+                Some(g) if g.is_nan() && want.is_nan() => true,
+                Some(g) => g.to_bits() == want.to_bits(),
+                None => false,
+            };
+            prop_assert!(same, "f64.{} {:?} {:?}: got {:?}, want {:?}", op, a, b, got, want);
         }
     }
 }
