@@ -65,9 +65,12 @@ const I64_OPS: &[(&str, Reference<i64>)] = &[
     ("rotr", |a, b| Some(a.rotate_right((b as u64 % 64) as u32))),
 ];
 
+/// A reference implementation of a float operator.
+type FloatReference = fn(f64, f64) -> f64;
+
 /// Float operators with their Rust reference; results compare by bits, except that any NaN
 /// matches any NaN (the spec leaves NaN payloads of arithmetic open).
-const F64_OPS: &[(&str, fn(f64, f64) -> f64)] = &[
+const F64_OPS: &[(&str, FloatReference)] = &[
     ("add", |a, b| a + b),
     ("sub", |a, b| a - b),
     ("mul", |a, b| a * b),
