@@ -12,6 +12,7 @@
 //! print exactly their `X.out` and exit with 0 (or the code in `X.exit`).
 
 use crate::expectations::Expectations;
+use crate::programs::{copy_fixture, TempDir};
 use libtest_mimic::Trial;
 use runtime::emscripten::{self, Capture, Options};
 use std::path::{Path, PathBuf};
@@ -170,33 +171,6 @@ pub fn output_matches(expected: &str, stdout: &str, stderr: &str) -> bool {
     normalize(&format!("{stdout}{stderr}")).contains(&want)
 }
 
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(src).follow_links(false) {
-        let entry = entry.map_err(std::io::Error::other)?;
-        let target = dest.join(
-            entry
-                .path()
-                .strip_prefix(src)
-                .map_err(std::io::Error::other)?,
-        );
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
-
 fn short(s: &str) -> String {
     const MAX: usize = 2000;
     if s.len() <= MAX {
@@ -215,16 +189,11 @@ pub fn run_test(test: &EmTest) -> Result<(), String> {
     let base = test.name.rsplit('/').next().unwrap_or_default().to_string();
     let temp = match &test.fixture {
         Some(dir) => {
-            static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let root = std::env::temp_dir().join(format!(
-                "runtime-emscripten-{}-{n}-{base}",
-                std::process::id()
-            ));
-            let _ = std::fs::remove_dir_all(&root);
-            copy_tree(dir, &root)
+            let root = TempDir::new("emscripten", &base)
+                .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+            copy_fixture(dir, root.path())
                 .map_err(|e| format!("cannot copy the fixture {}: {e}", dir.display()))?;
-            Some(TempDir(root))
+            Some(root)
         }
         None => None,
     };
@@ -242,7 +211,7 @@ pub fn run_test(test: &EmTest) -> Result<(), String> {
     let (stdout, stderr) = (Capture::new(), Capture::new());
     let options = Options {
         args,
-        root: temp.as_ref().map(|t| t.0.clone()),
+        root: temp.as_ref().map(|t| t.path().to_path_buf()),
         stdout: stdout.sink(),
         stderr: stderr.sink(),
         ..Options::default()

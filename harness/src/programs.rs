@@ -3,6 +3,8 @@
 
 use crate::expectations::Expectations;
 use libtest_mimic::Trial;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,4 +76,83 @@ pub fn trials<T: Clone + Send + Sync + 'static>(
     }
     trials.push(expectations.unused_entries_trial(suite_dir, &names));
     trials
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A fresh directory `runtime-<suite>-<pid>-<n>-<label>` in the system's temporary folder.
+    pub fn new(suite: &str, label: &str) -> std::io::Result<TempDir> {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let label: String = label
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let dir = std::env::temp_dir().join(format!(
+            "runtime-{suite}-{}-{n}-{label}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(TempDir(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = make_writable(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Gives the owner write access to everything under `dir` (the fixtures are read-only).
+fn make_writable(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_symlink() {
+            continue;
+        }
+        let mut perms = entry
+            .metadata()
+            .map_err(std::io::Error::other)?
+            .permissions();
+        perms.set_mode(perms.mode() | 0o700);
+        std::fs::set_permissions(entry.path(), perms)?;
+    }
+    Ok(())
+}
+
+/// Copies `src` into `dest` (files, directories and symlinks), owner-writable.
+pub fn copy_fixture(src: &Path, dest: &Path) -> std::io::Result<()> {
+    for entry in walkdir::WalkDir::new(src).follow_links(false) {
+        let entry = entry.map_err(std::io::Error::other)?;
+        let target = dest.join(
+            entry
+                .path()
+                .strip_prefix(src)
+                .map_err(std::io::Error::other)?,
+        );
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    make_writable(dest)
 }

@@ -8,7 +8,6 @@ use crate::expectations::Expectations;
 use libtest_mimic::Trial;
 use runtime::wasi::{OutputBuffer, WasiCtx};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The suite's language folders, in trial order.
@@ -115,78 +114,6 @@ pub fn discover(data: &Path) -> std::io::Result<Vec<WasiTest>> {
     Ok(tests)
 }
 
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> std::io::Result<TempDir> {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let label: String = label
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let dir =
-            std::env::temp_dir().join(format!("runtime-wasi-{}-{n}-{label}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        Ok(TempDir(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = make_writable(&self.0);
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Gives the owner write access to everything under `dir` (the fixtures are read-only).
-fn make_writable(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
-        let entry = entry.map_err(std::io::Error::other)?;
-        if entry.file_type().is_symlink() {
-            continue;
-        }
-        let mut perms = entry
-            .metadata()
-            .map_err(std::io::Error::other)?
-            .permissions();
-        perms.set_mode(perms.mode() | 0o700);
-        std::fs::set_permissions(entry.path(), perms)?;
-    }
-    Ok(())
-}
-
-/// Copies `src` into `dest` (files, directories and symlinks), owner-writable.
-fn copy_fixture(src: &Path, dest: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(src).follow_links(false) {
-        let entry = entry.map_err(std::io::Error::other)?;
-        let target = dest.join(
-            entry
-                .path()
-                .strip_prefix(src)
-                .map_err(std::io::Error::other)?,
-        );
-        let kind = entry.file_type();
-        if kind.is_dir() {
-            std::fs::create_dir_all(&target)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    make_writable(dest)
-}
-
 fn show(bytes: &str) -> String {
     format!("{bytes:?}")
 }
@@ -204,9 +131,9 @@ pub fn run_test(test: &WasiTest) -> Result<(), String> {
     let folder = test.wasm.parent().unwrap_or(Path::new("."));
     let temp = match &spec.root {
         Some(root) => {
-            let temp = TempDir::new(&test.name)
+            let temp = crate::programs::TempDir::new("wasi", &test.name)
                 .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-            copy_fixture(&folder.join(root), &temp.0)
+            crate::programs::copy_fixture(&folder.join(root), temp.path())
                 .map_err(|e| format!("cannot copy the fixture `{root}`: {e}"))?;
             Some(temp)
         }
@@ -222,7 +149,7 @@ pub fn run_test(test: &WasiTest) -> Result<(), String> {
         .args(spec.args.clone())
         .envs(spec.env.clone());
     if let Some(temp) = &temp {
-        builder = builder.preopened_dir(&temp.0, "/");
+        builder = builder.preopened_dir(temp.path(), "/");
     }
     let (stdout, stderr) = (OutputBuffer::new(), OutputBuffer::new());
     let ctx = builder
