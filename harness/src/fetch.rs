@@ -253,9 +253,9 @@ pub fn copy_upstream(checkout: &Path, manifest: &Manifest, staging: &Path) -> st
     Ok(())
 }
 
-/// Copies every regular file under `src` to the same place under `dest`.
-fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(src) {
+/// Copies the tree under `src` (directories, files, symlinks as links) to `dest`.
+pub(crate) fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
+    for entry in walkdir::WalkDir::new(src).follow_links(false) {
         let entry = entry.map_err(std::io::Error::other)?;
         let target = dest.join(
             entry
@@ -263,9 +263,12 @@ fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
                 .strip_prefix(src)
                 .map_err(std::io::Error::other)?,
         );
-        if entry.file_type().is_dir() {
+        let kind = entry.file_type();
+        if kind.is_dir() {
             std::fs::create_dir_all(&target)?;
-        } else if entry.file_type().is_file() {
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
+        } else {
             std::fs::copy(entry.path(), &target)?;
         }
     }

@@ -137,22 +137,6 @@ fn make_writable(dir: &Path) -> std::io::Result<()> {
 
 /// Copies `src` into `dest` (files, directories and symlinks), owner-writable.
 pub fn copy_fixture(src: &Path, dest: &Path) -> std::io::Result<()> {
-    for entry in walkdir::WalkDir::new(src).follow_links(false) {
-        let entry = entry.map_err(std::io::Error::other)?;
-        let target = dest.join(
-            entry
-                .path()
-                .strip_prefix(src)
-                .map_err(std::io::Error::other)?,
-        );
-        let kind = entry.file_type();
-        if kind.is_dir() {
-            std::fs::create_dir_all(&target)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
+    crate::fetch::copy_tree(src, dest)?;
     make_writable(dest)
 }

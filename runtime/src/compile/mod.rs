@@ -156,8 +156,8 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
     let traps = buffer
         .traps()
         .iter()
-        .map(|t| (t.offset, trap_code(t.code)))
-        .collect();
+        .map(|t| Ok((t.offset, trap_code(t.code)?)))
+        .collect::<Result<_>>()?;
     let srclocs = buffer
         .get_srclocs_sorted()
         .iter()
@@ -203,34 +203,10 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
 }
 
 /// Maps Cranelift's trap codes (and ours, see `translate::env::trap`) to [`TrapCode`].
-fn trap_code(code: ir::TrapCode) -> TrapCode {
-    use crate::translate::env::trap as t;
-    match code {
-        ir::TrapCode::STACK_OVERFLOW => TrapCode::StackOverflow,
-        ir::TrapCode::HEAP_OUT_OF_BOUNDS => TrapCode::MemoryOutOfBounds,
-        ir::TrapCode::INTEGER_OVERFLOW => TrapCode::IntegerOverflow,
-        ir::TrapCode::INTEGER_DIVISION_BY_ZERO => TrapCode::IntegerDivisionByZero,
-        ir::TrapCode::BAD_CONVERSION_TO_INTEGER => TrapCode::BadConversionToInteger,
-        c if c == t::UNREACHABLE => TrapCode::UnreachableCodeReached,
-        c if c == t::TABLE_OUT_OF_BOUNDS => TrapCode::TableOutOfBounds,
-        c if c == t::UNDEFINED_ELEMENT => TrapCode::UndefinedElement,
-        c if c == t::UNINITIALIZED_ELEMENT => TrapCode::UninitializedElement,
-        c if c == t::BAD_SIGNATURE => TrapCode::BadSignature,
-        c if c == t::NULL_REFERENCE => TrapCode::NullReference,
-        c if c == t::HOST => TrapCode::Host,
-        c if c == t::NULL_FUNCTION_REFERENCE => TrapCode::NullFunctionReference,
-        c if c == t::NULL_EXCEPTION_REFERENCE => TrapCode::NullExceptionReference,
-        c if c == t::CAST_FAILURE => TrapCode::CastFailure,
-        c if c == t::NULL_STRUCT_REFERENCE => TrapCode::NullStructReference,
-        c if c == t::NULL_ARRAY_REFERENCE => TrapCode::NullArrayReference,
-        c if c == t::NULL_I31_REFERENCE => TrapCode::NullI31Reference,
-        c if c == t::ARRAY_OUT_OF_BOUNDS => TrapCode::ArrayOutOfBounds,
-        c if c == t::ALLOCATION_TOO_LARGE => TrapCode::AllocationTooLarge,
-        c if c == t::NULL_DESCRIPTOR_REFERENCE => TrapCode::NullDescriptorReference,
-        c if c == t::DESCRIPTOR_CAST_FAILURE => TrapCode::DescriptorCastFailure,
-        c if c == t::UNALIGNED_ATOMIC => TrapCode::UnalignedAtomic,
-        c if c == t::EXPECTED_SHARED_MEMORY => TrapCode::ExpectedSharedMemory,
-        c if c == t::ATOMIC_WAIT_DEADLOCK => TrapCode::AtomicWaitDeadlock,
-        _ => TrapCode::UnreachableCodeReached,
-    }
+fn trap_code(code: ir::TrapCode) -> Result<TrapCode> {
+    crate::translate::env::trap::MEANINGS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, meaning)| *meaning)
+        .ok_or_else(|| Error::Compile(format!("trap code {code} has no meaning")))
 }

@@ -34,6 +34,13 @@ pub(crate) struct State {
     pub stack_max: u32,
 }
 
+impl State {
+    /// The environment as `KEY=VALUE` strings, as `environ` lays them out.
+    pub fn env_lines(&self) -> Vec<String> {
+        self.env.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+}
+
 /// Addresses of the small host-allocated areas of guest memory.
 #[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct Statics {

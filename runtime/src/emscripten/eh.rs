@@ -164,15 +164,7 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
             let Some(ptr) = e.caught.pop() else {
                 return Err(abort_trap("no exception to throw"));
             };
-            let ptr = deadjust(&e, ptr);
-            if let Some(info) = e.infos.get_mut(&ptr) {
-                if !info.rethrown {
-                    info.rethrown = true;
-                    e.caught.push(ptr);
-                }
-            }
-            e.last = ptr;
-            Err(throw(&format!("C++ exception {ptr}")))
+            Err(rethrow(&mut e, ptr))
         },
         (Abi::Legacy, "cxa_begin_catch") => |ctx, a| {
             let ptr = a.u32(0);
@@ -235,21 +227,10 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
                 return Ok(Ret::Void);
             }
             let mut e = ex(ctx);
-            e.caught.push(ptr);
             if let Some(info) = e.infos.get_mut(&ptr) {
                 info.rethrown = true;
             }
-            // ___cxa_rethrow
-            let ptr = e.caught.pop().unwrap();
-            let ptr = deadjust(&e, ptr);
-            if let Some(info) = e.infos.get_mut(&ptr) {
-                if !info.rethrown {
-                    info.rethrown = true;
-                    e.caught.push(ptr);
-                }
-            }
-            e.last = ptr;
-            Err(throw(&format!("C++ exception {ptr}")))
+            Err(rethrow(&mut e, ptr))
         },
         (Abi::Legacy, "resumeException") => |ctx, a| {
             let ptr = a.u32(0);
@@ -372,6 +353,20 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
 }
 
 /// The thrown pointer a (possibly base-adjusted) pointer belongs to.
+/// `___cxa_rethrow` of the caught exception `ptr`: keeps it on the caught stack the first
+/// time it is rethrown, makes it the last thrown one, and unwinds.
+fn rethrow(e: &mut Exceptions, ptr: u32) -> Trap {
+    let ptr = deadjust(e, ptr);
+    if let Some(info) = e.infos.get_mut(&ptr) {
+        if !info.rethrown {
+            info.rethrown = true;
+            e.caught.push(ptr);
+        }
+    }
+    e.last = ptr;
+    throw(&format!("C++ exception {ptr}"))
+}
+
 fn deadjust(e: &Exceptions, adjusted: u32) -> u32 {
     if e.infos.contains_key(&adjusted) {
         return adjusted;

@@ -506,13 +506,7 @@ fn build_environment(ctx: &mut Ctx<'_>, environ: u32) -> Result<(), Trap> {
         let envp = ctx.u32(environ)?;
         (ctx.u32(envp)?, envp)
     };
-    let lines: Vec<String> = ctx
-        .st
-        .borrow()
-        .env
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let lines = ctx.st.borrow().env_lines();
     let total: usize = lines.iter().map(|l| l.len() + 1).sum();
     if total > TOTAL_SIZE as usize || lines.len() >= MAX_VALUES as usize {
         return Err(Trap::host(

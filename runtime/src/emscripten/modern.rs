@@ -236,13 +236,7 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
             Ok(Ret::I32(0))
         }),
         "environ_get" => Rc::new(|ctx, a| {
-            let lines: Vec<String> = ctx
-                .st
-                .borrow()
-                .env
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
+            let lines = ctx.st.borrow().env_lines();
             write_strings(ctx, a.u32(0), a.u32(1), &lines)?;
             Ok(Ret::I32(0))
         }),

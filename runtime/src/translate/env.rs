@@ -44,6 +44,52 @@ pub mod trap {
     pub const EXPECTED_SHARED_MEMORY: TrapCode = TrapCode::unwrap_user(21);
     pub const ATOMIC_WAIT_DEADLOCK: TrapCode = TrapCode::unwrap_user(22);
     pub const MEMORY_OUT_OF_BOUNDS: TrapCode = TrapCode::HEAP_OUT_OF_BOUNDS;
+
+    /// What each trap code compiled code may raise means: the one mapping to [`crate::TrapCode`].
+    pub const MEANINGS: &[(TrapCode, crate::TrapCode)] = {
+        use crate::TrapCode as T;
+        &[
+            (TrapCode::STACK_OVERFLOW, T::StackOverflow),
+            (TrapCode::HEAP_OUT_OF_BOUNDS, T::MemoryOutOfBounds),
+            (TrapCode::INTEGER_OVERFLOW, T::IntegerOverflow),
+            (TrapCode::INTEGER_DIVISION_BY_ZERO, T::IntegerDivisionByZero),
+            (
+                TrapCode::BAD_CONVERSION_TO_INTEGER,
+                T::BadConversionToInteger,
+            ),
+            (UNREACHABLE, T::UnreachableCodeReached),
+            (TABLE_OUT_OF_BOUNDS, T::TableOutOfBounds),
+            (UNDEFINED_ELEMENT, T::UndefinedElement),
+            (UNINITIALIZED_ELEMENT, T::UninitializedElement),
+            (BAD_SIGNATURE, T::BadSignature),
+            (NULL_REFERENCE, T::NullReference),
+            (HOST, T::Host),
+            (NULL_FUNCTION_REFERENCE, T::NullFunctionReference),
+            (NULL_EXCEPTION_REFERENCE, T::NullExceptionReference),
+            (CAST_FAILURE, T::CastFailure),
+            (NULL_STRUCT_REFERENCE, T::NullStructReference),
+            (NULL_ARRAY_REFERENCE, T::NullArrayReference),
+            (NULL_I31_REFERENCE, T::NullI31Reference),
+            (ARRAY_OUT_OF_BOUNDS, T::ArrayOutOfBounds),
+            (ALLOCATION_TOO_LARGE, T::AllocationTooLarge),
+            (NULL_DESCRIPTOR_REFERENCE, T::NullDescriptorReference),
+            (DESCRIPTOR_CAST_FAILURE, T::DescriptorCastFailure),
+            (UNALIGNED_ATOMIC, T::UnalignedAtomic),
+            (EXPECTED_SHARED_MEMORY, T::ExpectedSharedMemory),
+            (ATOMIC_WAIT_DEADLOCK, T::AtomicWaitDeadlock),
+        ]
+    };
+
+    #[cfg(test)]
+    #[test]
+    fn every_code_has_one_meaning() {
+        for (i, (code, _)) in MEANINGS.iter().enumerate() {
+            assert!(
+                MEANINGS[..i].iter().all(|(c, _)| c != code),
+                "{code} listed twice"
+            );
+        }
+    }
 }
 
 /// The Cranelift type of a wasm value type (references are 64-bit pointers or ids).
