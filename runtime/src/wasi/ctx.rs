@@ -1,26 +1,34 @@
 //! The WASI context: arguments, environment, preopened directories and standard I/O,
-//! built with [`WasiCtxBuilder`].
+//! built with [`WasiCtxBuilder`]; and [`WasiP1Ctx`], the live state a store keeps.
 
-use std::cell::RefCell;
+use super::state::WasiState;
 use std::path::PathBuf;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Bytes a guest wrote to a captured standard output or error. Cheap to clone; all
-/// clones see the same buffer.
+/// clones see the same buffer, and it may be read on another thread.
 #[derive(Clone, Debug, Default)]
-pub struct OutputBuffer(pub(crate) Rc<RefCell<Vec<u8>>>);
+pub struct OutputBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl OutputBuffer {
+    /// An empty buffer.
     pub fn new() -> OutputBuffer {
         OutputBuffer::default()
     }
+    fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Appends `bytes`.
+    pub(crate) fn append(&self, bytes: &[u8]) {
+        self.lock().extend_from_slice(bytes);
+    }
     /// A copy of everything written so far.
     pub fn contents(&self) -> Vec<u8> {
-        self.0.borrow().clone()
+        self.lock().clone()
     }
     /// Everything written so far, as (lossy) UTF-8.
     pub fn to_string_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        String::from_utf8_lossy(&self.lock()).into_owned()
     }
 }
 
@@ -30,7 +38,7 @@ pub(crate) enum InputSource {
     /// The host process's stdin.
     Inherit,
     /// Fixed bytes; end of file after them.
-    Bytes(Rc<Vec<u8>>),
+    Bytes(Arc<Vec<u8>>),
 }
 
 /// Where the guest's standard output or error goes.
@@ -42,8 +50,8 @@ pub(crate) enum OutputSink {
     Null,
 }
 
-/// Everything a WASI program sees of its host. Make one with [`WasiCtxBuilder`] and give
-/// it to [`super::add_to_linker`].
+/// Everything a WASI program sees of its host, as configured. Make one with
+/// [`WasiCtxBuilder`]; a store keeps the live state made from it, a [`WasiP1Ctx`].
 #[derive(Clone, Debug)]
 pub struct WasiCtx {
     pub(crate) args: Vec<String>,
@@ -56,6 +64,7 @@ pub struct WasiCtx {
 }
 
 impl WasiCtx {
+    /// A builder with the defaults (see [`WasiCtxBuilder`]).
     pub fn builder() -> WasiCtxBuilder {
         WasiCtxBuilder::new()
     }
@@ -88,12 +97,14 @@ impl Default for WasiCtxBuilder {
 }
 
 impl WasiCtxBuilder {
+    /// A builder with the defaults: no arguments, empty environment, no preopens, empty
+    /// standard input, standard output and error discarded.
     pub fn new() -> WasiCtxBuilder {
         WasiCtxBuilder {
             args: Vec::new(),
             env: Vec::new(),
             preopens: Vec::new(),
-            stdin: InputSource::Bytes(Rc::new(Vec::new())),
+            stdin: InputSource::Bytes(Arc::new(Vec::new())),
             stdout: OutputSink::Null,
             stderr: OutputSink::Null,
         }
@@ -146,21 +157,24 @@ impl WasiCtxBuilder {
     pub fn inherit_stdio(self) -> Self {
         self.inherit_stdin().inherit_stdout().inherit_stderr()
     }
+    /// Standard input is the host process's.
     pub fn inherit_stdin(mut self) -> Self {
         self.stdin = InputSource::Inherit;
         self
     }
+    /// Standard output is the host process's.
     pub fn inherit_stdout(mut self) -> Self {
         self.stdout = OutputSink::Inherit;
         self
     }
+    /// Standard error is the host process's.
     pub fn inherit_stderr(mut self) -> Self {
         self.stderr = OutputSink::Inherit;
         self
     }
     /// Standard input reads these bytes, then end of file.
     pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.stdin = InputSource::Bytes(Rc::new(bytes.into()));
+        self.stdin = InputSource::Bytes(Arc::new(bytes.into()));
         self
     }
     /// Standard output goes to `buffer`.
@@ -210,5 +224,36 @@ impl WasiCtxBuilder {
             stdout: self.stdout,
             stderr: self.stderr,
         })
+    }
+}
+
+impl WasiCtxBuilder {
+    /// Checks the preopened directories, opens them and makes the state a store keeps.
+    pub fn build_p1(self) -> crate::Result<WasiP1Ctx> {
+        WasiP1Ctx::new(self.build()?)
+    }
+}
+
+/// The WASI preview1 state of one store: descriptor table, arguments, environment, clocks.
+/// Keep it in the store's host data and give [`add_to_linker`](super::add_to_linker) a
+/// function that finds it there.
+pub struct WasiP1Ctx {
+    pub(crate) state: WasiState,
+}
+
+impl WasiP1Ctx {
+    /// Opens the preopened directories of `ctx` and makes its state.
+    pub fn new(ctx: WasiCtx) -> crate::Result<WasiP1Ctx> {
+        Ok(WasiP1Ctx {
+            state: WasiState::new(ctx)?,
+        })
+    }
+}
+
+impl std::fmt::Debug for WasiP1Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasiP1Ctx")
+            .field("args", &self.state.args)
+            .finish_non_exhaustive()
     }
 }

@@ -25,7 +25,7 @@ const MAX_SYMLINKS: u32 = 40;
 /// (real directories, no `.`/`..`) leading to it.
 #[derive(Clone, Debug)]
 pub(crate) struct DirPath {
-    pub(crate) root: std::rc::Rc<PathBuf>,
+    pub(crate) root: std::sync::Arc<PathBuf>,
     pub(crate) rel: Vec<OsString>,
 }
 
@@ -38,7 +38,7 @@ pub(crate) struct Resolved {
     pub(crate) name: OsString,
     /// Whether the guest path ended with a slash (so the entry must be a directory).
     pub(crate) trailing_slash: bool,
-    root: std::rc::Rc<PathBuf>,
+    root: std::sync::Arc<PathBuf>,
 }
 
 /// What to do with a symlink in the final position.

@@ -8,7 +8,7 @@ use super::types::{rights, Errno};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// One entry of a directory listing, as `fd_readdir` reports it.
 #[derive(Clone, Debug)]
@@ -85,7 +85,7 @@ pub(crate) fn write_sink(sink: &OutputSink, is_stderr: bool, buf: &[u8]) -> std:
             o.flush()
         }
         OutputSink::Capture(b) => {
-            b.0.borrow_mut().extend_from_slice(buf);
+            b.append(buf);
             Ok(())
         }
         OutputSink::Null => Ok(()),
@@ -156,7 +156,7 @@ impl WasiState {
             st.push(Desc::Dir(DirDesc {
                 file,
                 path: DirPath {
-                    root: Rc::new(host),
+                    root: Arc::new(host),
                     rel: Vec::new(),
                 },
                 preopen: Some(guest),
