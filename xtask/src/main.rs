@@ -30,6 +30,9 @@ commands:
       Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
       and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
       (default 5); print median times and ratios, write target/bench/bench.json.
+  bench --calls
+      Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
+      against typed (TypedFunc::call, Func::wrap), in one optimised run.
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help
@@ -44,6 +47,7 @@ pub struct Options {
     pub draft: bool,
     pub dir: Option<PathBuf>,
     pub repeat: Option<usize>,
+    pub calls: bool,
     pub positional: Vec<String>,
 }
 
@@ -87,6 +91,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
                 options.repeat = Some(n);
             }
             "--draft-expected-failures" => options.draft = true,
+            "--calls" => options.calls = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -146,8 +151,12 @@ fn run(args: &[String]) -> Result<(), Failure> {
             programs::emscripten(&options).map_err(Failure::Error)
         }
         "bench" => {
-            let options = parse_options(rest, &["--dir", "--repeat", "--filter"]).map_err(usage)?;
+            let allowed = ["--dir", "--repeat", "--filter", "--calls"];
+            let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
+            if options.calls {
+                return bench::calls().map_err(Failure::Error);
+            }
             bench::run(
                 options.dir.clone(),
                 options.repeat.unwrap_or(5),
