@@ -167,6 +167,17 @@ impl Memory {
     }
     /// The memory's bytes and the store's host data at once (host functions that copy
     /// between guest memory and their own state need both).
+    ///
+    /// ```
+    /// use runtime::{Engine, Memory, MemoryType, Store};
+    /// let mut store = Store::new(&Engine::default(), Vec::<u8>::new());
+    /// let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
+    /// memory.data_mut(&mut store)[..3].copy_from_slice(b"abc");
+    /// let (bytes, saved) = memory.data_and_store_mut(&mut store);
+    /// saved.extend_from_slice(&bytes[..3]);
+    /// assert_eq!(store.data(), b"abc");
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
     pub fn data_and_store_mut<'a, T: 'static>(
         &self,
         store: impl Into<StoreContextMut<'a, T>>,

@@ -159,6 +159,26 @@ impl<T: 'static> Linker<T> {
 
     /// Defines `module::name` as a host function of type `ty` over [`Val`]s (see
     /// [`Func::new`](crate::Func::new)), usable in every store.
+    ///
+    /// ```
+    /// use runtime::{Engine, FuncType, Linker, Module, Store, Val, ValType};
+    /// let engine = Engine::default();
+    /// let mut linker = Linker::<()>::new(&engine);
+    /// let ty = FuncType::new([ValType::I64], [ValType::I64]);
+    /// linker.func_new("math", "square", ty, |_caller, args, results| {
+    ///     let x = args[0].unwrap_i64();
+    ///     results[0] = Val::I64(x * x);
+    ///     Ok(())
+    /// })?;
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "math" "square" (func $sq (param i64) (result i64)))
+    ///     (func (export "run") (result i64) (call $sq (i64.const 12))))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let instance = linker.instantiate(&mut store, &module)?;
+    /// let run = instance.get_typed_func::<(), i64>(&store, "run")?;
+    /// assert_eq!(run.call(&mut store, ())?, 144);
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
     pub fn func_new(
         &mut self,
         module: &str,
@@ -183,6 +203,21 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines every export of `instance` (of `store`) under the module name `module`.
+    ///
+    /// ```
+    /// use runtime::{Engine, Linker, Module, Store};
+    /// let engine = Engine::default();
+    /// let lib = Module::new(&engine, r#"(module (func (export "seven") (result i32) (i32.const 7)))"#)?;
+    /// let app = Module::new(&engine, r#"(module (import "lib" "seven" (func $seven (result i32)))
+    ///     (func (export "run") (result i32) (i32.mul (call $seven) (i32.const 6))))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let mut linker = Linker::new(&engine);
+    /// let lib = linker.instantiate(&mut store, &lib)?;
+    /// linker.instance(&mut store, "lib", lib)?;
+    /// let app = linker.instantiate(&mut store, &app)?;
+    /// assert_eq!(app.get_typed_func::<(), i32>(&store, "run")?.call(&mut store, ())?, 42);
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
     pub fn instance(
         &mut self,
         mut store: impl AsContextMut<Data = T>,
@@ -225,6 +260,22 @@ impl<T: 'static> Linker<T> {
 
     /// Defines every function import of `module` that has no definition yet as a host
     /// function that traps ("unknown import ...") when called.
+    ///
+    /// ```
+    /// use runtime::{Engine, Linker, Module, Store};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module (import "env" "rarely_used" (func $r))
+    ///     (func (export "ok") (result i32) (i32.const 1))
+    ///     (func (export "bad") (call $r)))"#)?;
+    /// let mut linker = Linker::new(&engine);
+    /// linker.define_unknown_imports_as_traps(&module)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let instance = linker.instantiate(&mut store, &module)?;
+    /// assert_eq!(instance.get_typed_func::<(), i32>(&store, "ok")?.call(&mut store, ())?, 1);
+    /// let err = instance.get_typed_func::<(), ()>(&store, "bad")?.call(&mut store, ()).unwrap_err();
+    /// assert!(err.to_string().contains("unknown import: `env::rarely_used`"));
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
     pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
         for import in module.imports() {
             let ExternType::Func(ty) = &import.ty else {
@@ -249,6 +300,18 @@ impl<T: 'static> Linker<T> {
 
     /// The definition of `module::name` as an item of `store` (making a host function there
     /// if needed); `None` if there is none, or it is an item of another store.
+    ///
+    /// ```
+    /// use runtime::{Engine, Linker, Store};
+    /// let engine = Engine::default();
+    /// let mut linker = Linker::<()>::new(&engine);
+    /// linker.func_wrap("env", "one", || 1i32)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let one = linker.get(&mut store, "env", "one").and_then(|e| e.into_func()).unwrap();
+    /// assert_eq!(one.typed::<(), i32>(&store)?.call(&mut store, ())?, 1);
+    /// assert!(linker.get(&mut store, "env", "two").is_none());
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
     pub fn get(
         &self,
         mut store: impl AsContextMut<Data = T>,

@@ -82,6 +82,21 @@ impl From<V128> for u128 {
 
 /// A non-null `externref`: host reference number `n` (what the spec's `(ref.extern n)` is), or
 /// an `any` reference converted with `extern.convert_any`.
+///
+/// ```
+/// use runtime::{Engine, ExternRef, Instance, Module, Store};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module
+///     (func (export "pick") (param externref externref i32) (result externref)
+///       (select (result externref) (local.get 0) (local.get 1) (local.get 2))))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let pick = instance
+///     .get_typed_func::<(Option<ExternRef>, Option<ExternRef>, i32), Option<ExternRef>>(&store, "pick")?;
+/// let chosen = pick.call(&mut store, (Some(ExternRef::new(1)), None, 1))?;
+/// assert_eq!(chosen.and_then(|e| e.host_index()), Some(1));
+/// # Ok::<(), runtime::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExternRef(ExternRepr);
 

@@ -17,7 +17,22 @@ impl<T> Clone for StoreContext<'_, T> {
 
 impl<T> Copy for StoreContext<'_, T> {}
 
-/// An exclusive borrow of a store with host data `T` (what [`AsContextMut`] gives).
+/// An exclusive borrow of a store with host data `T` (what [`AsContextMut`] gives). Helpers
+/// that take `impl AsContextMut` work the same from the host and from a host function:
+///
+/// ```
+/// use runtime::{AsContextMut, Caller, Engine, Func, Store};
+/// fn count(mut store: impl AsContextMut<Data = u32>) -> u32 {
+///     let mut ctx = store.as_context_mut();
+///     *ctx.data_mut() += 1;
+///     *ctx.data()
+/// }
+/// let mut store = Store::new(&Engine::default(), 0u32);
+/// assert_eq!(count(&mut store), 1);
+/// let f = Func::wrap(&mut store, |mut caller: Caller<'_, u32>| count(&mut caller));
+/// assert_eq!(f.typed::<(), u32>(&store)?.call(&mut store, ())?, 2);
+/// # Ok::<(), runtime::Error>(())
+/// ```
 pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
 
 /// Anything that can be read as a store: [`Store`], [`StoreContext`], [`StoreContextMut`],

@@ -220,6 +220,24 @@ fn define<T: 'static>(
 /// Defines every WASI preview1 function under `wasi_snapshot_preview1` and
 /// `wasi_unstable` in `linker`. Each call finds the calling store's [`WasiP1Ctx`] with
 /// `get` and the guest's memory as its `memory` export.
+///
+/// ```
+/// use runtime::{wasi, Engine, Linker, Module, Store};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module
+///     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+///     (memory (export "memory") 1)
+///     (func (export "_start") (call $exit (i32.const 3))))"#)?;
+/// let mut linker = Linker::new(&engine);
+/// wasi::add_to_linker(&mut linker, |ctx: &mut wasi::WasiP1Ctx| ctx)?;
+/// // The same linker runs the command in as many stores as needed.
+/// for _ in 0..2 {
+///     let ctx = wasi::WasiCtx::builder().arg("exit3").build_p1()?;
+///     let mut store = Store::new(&engine, ctx);
+///     assert_eq!(wasi::run_command(&mut store, &linker, &module)?, 3);
+/// }
+/// # Ok::<(), runtime::Error>(())
+/// ```
 pub fn add_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     get: impl Fn(&mut T) -> &mut WasiP1Ctx + Send + Sync + Copy + 'static,
