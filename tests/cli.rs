@@ -1,6 +1,7 @@
 //! CLI tests: runs the `runtime` binary on the bundled examples and snapshots what a user sees
 //! (stored in the top-level `snapshots/` folder).
 
+use harness::fetch::SIGHTGLASS;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -403,11 +404,17 @@ fn wasi_programs_get_arguments_and_environment() {
     assert_eq!(code, Some(1), "without WASI its imports are unknown");
 }
 
-/// The sightglass programs beside the repository (`$RUNTIME_BENCH_DIR` overrides).
+/// The sightglass programs, fetched like the other suites (see
+/// `xtask/bench/sightglass/manifest.json`).
 fn sightglass_dir() -> PathBuf {
-    std::env::var_os("RUNTIME_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| harness::workspace_root().join("../shared/bench/sightglass"))
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let fetched = DIR.get_or_init(|| {
+        harness::fetch::fetch(&harness::workspace_root(), SIGHTGLASS, None).map(|f| f.data_dir)
+    });
+    match fetched {
+        Ok(dir) => dir.clone(),
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// WASI programs through the CLI with `--dir` and `--preload`: the SIMD ones (BLAKE3 and
@@ -415,11 +422,6 @@ fn sightglass_dir() -> PathBuf {
 #[test]
 fn sightglass_programs_print_their_expected_output() {
     let dir = sightglass_dir();
-    assert!(
-        dir.is_dir(),
-        "the sightglass benchmarks are expected at {} (set RUNTIME_BENCH_DIR)",
-        dir.display()
-    );
     let preload = format!(
         "bench={}",
         harness::workspace_root()

@@ -32,7 +32,10 @@ pub fn calls() -> Result<(), String> {
 
 pub fn run(dir: Option<PathBuf>, repeat: usize, filter: Option<&str>) -> Result<(), String> {
     let root = harness::workspace_root();
-    let dir = dir.unwrap_or_else(|| root.join("../shared/bench/sightglass"));
+    let dir = match dir {
+        Some(dir) => dir,
+        None => harness::fetch::fetch(&root, harness::fetch::SIGHTGLASS, None)?.data_dir,
+    };
     if !dir.is_dir() {
         return Err(format!("no benchmark folder at {}", dir.display()));
     }

@@ -15,9 +15,10 @@ usage: cargo xtask <command> [options]
 
 commands:
   fetch [--mirror DIR] [SUITE...]
-      Populate <suite>/data/ for the given suites (spec, wasi, emscripten; default: all) from
-      --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites, or a git fetch of the pinned commit,
-      and verify the file count and checksum recorded in <suite>/manifest.json.
+      Populate <suite>/data/ for the given suites (spec, wasi, emscripten, sightglass;
+      default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
+      for sightglass), or a git fetch of the pinned commit, and verify the file count and
+      checksum recorded in <suite>/manifest.json.
   spectest [--mirror DIR] [-j N] [--filter TEXT] [--draft-expected-failures]
       Run every directive of the spec suite (ignoring the expected-failure list), print a
       table per group and per directive kind, and write target/conformance/spec.json.
@@ -27,9 +28,9 @@ commands:
       Every conformance suite: the spec suite (as `spectest`), then the WASI and Emscripten
       programs; writes target/conformance/{spec,wasi,emscripten}.json.
   bench [--dir DIR] [--repeat N] [--filter TEXT]
-      Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
-      and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
-      (default 5); print median times and ratios, write target/bench/bench.json.
+      Run the sightglass programs (default: fetched into xtask/bench/sightglass/data) with
+      our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
+      times each (default 5); print median times and ratios, write target/bench/bench.json.
   bench --calls
       Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
       against typed (TypedFunc::call, Func::wrap), in one optimised run.
