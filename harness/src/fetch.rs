@@ -145,6 +145,8 @@ fn populate(
                 manifest.mirror
             ));
         }
+        // The suite's folder may be a link into another mirror: copy what it points to.
+        let src = src.canonicalize().unwrap_or(src);
         copy_tree(&src, staging).map_err(|e| format!("copying {} failed: {e}", src.display()))?;
         Ok(format!("mirror {}", src.display()))
     };
@@ -419,6 +421,23 @@ mod tests {
         );
         let _ = std::fs::remove_dir_all(up);
         let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn a_mirror_folder_may_be_a_link() {
+        let real = temp("link-real");
+        std::fs::write(real.join("a.wast"), "(module)").unwrap();
+        let mirror = temp("link-mirror");
+        std::os::unix::fs::symlink(&real, mirror.join("demo")).unwrap();
+        let root = temp("link-root");
+        let staging = root.join("staging");
+        let source = populate(&root, &manifest(0, ""), Some(&mirror), &staging).unwrap();
+        assert!(source.contains("link-real"), "{source}");
+        let copied = std::fs::symlink_metadata(staging.join("a.wast")).unwrap();
+        assert!(copied.is_file());
+        for dir in [real, mirror, root] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 
     #[test]
