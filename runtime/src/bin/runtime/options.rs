@@ -350,6 +350,10 @@ impl Settings {
     }
 
     fn get(&self, name: &str) -> Option<Value> {
+        debug_assert!(
+            WASM.find(name).or(WASI.find(name)).is_some(),
+            "`{name}` is in no table"
+        );
         self.0
             .iter()
             .rev()
