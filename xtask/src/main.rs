@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod fuzz;
 mod programs;
 mod spectest;
 
@@ -97,6 +98,9 @@ fn main() -> ExitCode {
     if let Some(code) = harness::isolate::child_main() {
         return code;
     }
+    if let Some(code) = fuzz::worker_main() {
+        return code;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -154,6 +158,10 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 options.filter.as_deref(),
             )
             .map_err(Failure::Error)
+        }
+        "fuzz" => {
+            let options = fuzz::parse_args(rest).map_err(usage)?;
+            fuzz::run(&options).map_err(Failure::Error)
         }
         "checksum" => {
             let [dir] = rest else {
