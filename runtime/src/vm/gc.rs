@@ -226,7 +226,8 @@ pub unsafe extern "C" fn gc_array_fill(
 }
 
 /// Stores the low `size` bytes of `value` into elements `[start, start + len)` of array
-/// `raw`; `None` if out of bounds.
+/// `raw`; `None` if out of bounds. Runs at memset/memcpy speed: guests may fill arrays of
+/// up to the heap limit (1 GiB).
 pub fn fill_elements(
     heap: &mut GcHeap,
     raw: u64,
@@ -236,10 +237,20 @@ pub fn fill_elements(
     value: u128,
 ) -> Option<()> {
     let bytes = heap.elements_mut(raw, start, len, size)?;
+    let size = size as usize;
     let value = value.to_le_bytes();
-    let value = &value[..size as usize];
-    for chunk in bytes.chunks_exact_mut(size as usize) {
-        chunk.copy_from_slice(value);
+    let value = &value[..size];
+    if value.iter().all(|b| *b == value[0]) {
+        bytes.fill(value[0]);
+    } else if !bytes.is_empty() {
+        // One element, then doubling copies: memcpy speed for arrays of any length.
+        bytes[..size].copy_from_slice(value);
+        let mut done = size;
+        while done < bytes.len() {
+            let n = done.min(bytes.len() - done);
+            bytes.copy_within(..n, done);
+            done += n;
+        }
     }
     Some(())
 }
