@@ -261,10 +261,12 @@ fn worker(job: &Job) -> Result<(), String> {
         .map(|f| Features::parse(f))
         .collect::<Result<Vec<_>, _>>()?;
     let stdout = std::io::stdout();
+    // A worker whose parent is gone (its pipe closed) stops.
     let say = |line: String| {
         let mut out = stdout.lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("the fuzzer is gone ({e})"))
     };
     if let Some(how) = &job.describe {
         let case = case(job, &sets, job.first)?;
@@ -280,7 +282,7 @@ fn worker(job: &Job) -> Result<(), String> {
     };
     let mut index = job.first;
     while index < job.end {
-        say(format!("@@start {index}"));
+        say(format!("@@start {index}"))?;
         let case = case(job, &sets, index)?;
         let mut stats = Stats::default();
         let finding = match job.target {
@@ -295,7 +297,7 @@ fn worker(job: &Job) -> Result<(), String> {
         };
         if let Some((why, steps, globals)) = finding {
             let (wasm_path, _) = save_case(job, &case, &why, &steps, &globals)?;
-            say(format!("@@found {index} {}", wasm_path.display()));
+            say(format!("@@found {index} {}", wasm_path.display()))?;
         }
         say(format!(
             "@@done {index} {} {} {} {} {} {} {}",
@@ -306,7 +308,7 @@ fn worker(job: &Job) -> Result<(), String> {
             stats.calls,
             stats.comparisons,
             stats.exhausted
-        ));
+        ))?;
         index += job.stride;
     }
     Ok(())
@@ -467,7 +469,7 @@ pub fn run(options: &FuzzOptions) -> Result<(), String> {
     let secs = started.elapsed().as_secs_f64();
     println!(
         "{} modules in {secs:.0} s ({:.1}/s): {} skipped (unsupported or atomic waits), {} \
-         instantiations, {} calls, {} comparisons, {} rounds cut short by stack exhaustion, \
+         instantiations, {} calls, {} comparisons, {} rounds cut short by resource exhaustion, \
          {} oracle compile failures",
         s.modules,
         s.modules as f64 / secs.max(0.001),

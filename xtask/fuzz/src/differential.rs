@@ -21,7 +21,8 @@ pub struct Stats {
     /// Outcome comparisons between our runtime and an oracle (an instantiation or a call,
     /// with the exported state afterwards).
     pub comparisons: u64,
-    /// Rounds cut short because a backend ran out of stack (allowed anywhere by the spec).
+    /// Rounds cut short because one backend ran out of stack or GC memory and the other did
+    /// not (allowed anywhere by the spec).
     pub exhausted: u64,
 }
 
@@ -278,7 +279,7 @@ fn run_round(
     stats.instantiations += 2;
     stats.comparisons += 1;
     steps.push(Step::Instantiate(theirs.clone()));
-    if mine.is_exhaustion() || theirs.is_exhaustion() {
+    if inconclusive(&mine, &theirs, exact) {
         stats.exhausted += 1;
         return Ok(RoundEnd::Exhausted);
     }
@@ -299,7 +300,7 @@ fn run_round(
             args: args.clone(),
             outcome: theirs.clone(),
         });
-        if mine.is_exhaustion() || theirs.is_exhaustion() {
+        if inconclusive(&mine, &theirs, exact) {
             stats.exhausted += 1;
             return Ok(RoundEnd::Exhausted);
         }
@@ -307,6 +308,25 @@ fn run_round(
         compare(ours, oracle, &mine, &theirs, exact, &what, &steps)?;
     }
     Ok(RoundEnd::Completed)
+}
+
+/// Whether a step ran into resource exhaustion so that nothing more can be compared: a
+/// stack overflow on either side (where it happens depends on frame sizes, and so does the
+/// state it leaves), or an allocation that failed on one side only.
+fn inconclusive(mine: &Outcome, theirs: &Outcome, exact: bool) -> bool {
+    use crate::value::TrapKind;
+    let overflow = |o: &Outcome| {
+        matches!(
+            o,
+            Outcome::Trap {
+                kind: TrapKind::StackOverflow,
+                ..
+            }
+        )
+    };
+    overflow(mine)
+        || overflow(theirs)
+        || ((mine.is_exhaustion() || theirs.is_exhaustion()) && !mine.agrees(theirs, exact))
 }
 
 /// Compares two outcomes and then the exported state.
@@ -363,5 +383,124 @@ mod tests {
         m.extend([7, 5, 1, 1, b'f', 0, 0]); // exports
         m.extend([10, 4, 1, 2, 0, 0x0b]); // code
         m
+    }
+}
+
+#[cfg(test)]
+mod agreement_tests {
+    use super::*;
+    use crate::features::Features;
+    use crate::targets;
+    use crate::value::Snapshot;
+
+    /// Our runtime, but every `i32` result off by one: the fuzzer must notice.
+    struct OffByOne(crate::backend::Ours);
+
+    impl Backend for OffByOne {
+        fn name(&self) -> String {
+            "off-by-one".into()
+        }
+        fn is_ours(&self) -> bool {
+            true
+        }
+        fn compile(&mut self, wasm: &[u8]) -> Result<(), String> {
+            self.0.compile(wasm)
+        }
+        fn instantiate(&mut self) -> Outcome {
+            self.0.instantiate()
+        }
+        fn call(&mut self, name: &str, args: &[Value]) -> Outcome {
+            match self.0.call(name, args) {
+                Outcome::Values(v) => Outcome::Values(
+                    v.into_iter()
+                        .map(|x| match x {
+                            Value::I32(n) => Value::I32(n.wrapping_add(1)),
+                            other => other,
+                        })
+                        .collect(),
+                ),
+                other => other,
+            }
+        }
+        fn snapshot(&mut self) -> Snapshot {
+            self.0.snapshot()
+        }
+    }
+
+    const ADD: &str = r#"(module (global (export "g") (mut i32) (i32.const 0))
+        (func (export "add") (param i32 i32) (result i32)
+          (global.set 0 (i32.add (global.get 0) (i32.const 1)))
+          (i32.add (local.get 0) (local.get 1))))"#;
+
+    #[test]
+    fn generated_modules_agree_with_the_oracles() {
+        for set in ["wasmi", "gc"] {
+            let features = Features::parse(set).unwrap();
+            let mut stats = Stats::default();
+            for index in 0..15 {
+                let wasm = crate::generate::generate(&features, 42, index).unwrap();
+                let mut ours = targets::ours(&features).unwrap();
+                let mut oracles = targets::oracles(&features).unwrap();
+                let mut rng = Rng::new(index);
+                if let Err(d) = run_module(&wasm, &mut ours, &mut oracles, 2, &mut rng, &mut stats)
+                {
+                    panic!("{set} module {index}: {}", d.summary);
+                }
+            }
+            assert_eq!(stats.modules, 15);
+            assert!(stats.comparisons > 15, "{stats:?}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_result_is_a_disagreement_with_a_reproducer() {
+        let wasm = runtime::load::to_binary(ADD.as_bytes()).unwrap();
+        let features = Features::parse("base").unwrap();
+        let mut ours = targets::ours(&features).unwrap();
+        let wrong = OffByOne(targets::ours(&features).unwrap());
+        let mut oracles: Vec<Box<dyn Backend>> = vec![Box::new(wrong)];
+        let mut stats = Stats::default();
+        let d = run_module(
+            &wasm,
+            &mut ours,
+            &mut oracles,
+            2,
+            &mut Rng::new(1),
+            &mut stats,
+        )
+        .unwrap_err();
+        assert!(d.summary.contains("call \"add\""), "{}", d.summary);
+        let script =
+            crate::repro::script(&wasm, &crate::repro::header_of(&d), &[d.steps], &d.globals);
+        assert!(script.contains("(assert_return (invoke \"\\61\\64\\64\" (i32.const 0) (i32.const 0)) (i32.const 1))"), "{script}");
+        assert!(script.contains("(get \"\\67\" ) (i32.const 1)"), "{script}");
+        // The script runs, and fails exactly where the (wrong) oracle disagreed.
+        let results = runtime::wast::run_script(&script, &Default::default(), &mut |_| {});
+        let failed: Vec<&str> = results
+            .iter()
+            .filter(|r| !r.outcome.is_pass())
+            .map(|r| r.kind)
+            .collect();
+        assert_eq!(failed, ["assert_return"], "{results:?}");
+    }
+
+    #[test]
+    fn oracles_agree_on_a_known_module() {
+        let wasm = runtime::load::to_binary(ADD.as_bytes()).unwrap();
+        let features = Features::parse("wasmi").unwrap();
+        let mut ours = targets::ours(&features).unwrap();
+        let mut oracles = targets::oracles(&features).unwrap();
+        assert_eq!(oracles.len(), 2, "wasmi and our other configuration");
+        let mut stats = Stats::default();
+        run_module(
+            &wasm,
+            &mut ours,
+            &mut oracles,
+            3,
+            &mut Rng::new(1),
+            &mut stats,
+        )
+        .unwrap();
+        assert_eq!(stats.comparisons, 3 * 2 * 2, "{stats:?}");
     }
 }

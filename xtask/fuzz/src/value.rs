@@ -80,9 +80,10 @@ pub enum TrapKind {
 
 impl TrapKind {
     /// Whether the spec allows this trap wherever resources run out, so that one engine may
-    /// hit it where another does not.
+    /// hit it where another does not: the stack, and a GC allocation (which our runtime
+    /// also fails when the host has no memory left for it).
     pub fn is_resource_exhaustion(self) -> bool {
-        matches!(self, TrapKind::StackOverflow)
+        matches!(self, TrapKind::StackOverflow | TrapKind::AllocationTooLarge)
     }
 }
 
@@ -118,7 +119,8 @@ impl Outcome {
         }
     }
 
-    /// Whether this is a resource-exhaustion trap (comparisons stop there).
+    /// Whether this is a resource-exhaustion trap (a round stops there unless both sides
+    /// agree on it).
     pub fn is_exhaustion(&self) -> bool {
         matches!(self, Outcome::Trap { kind, .. } if kind.is_resource_exhaustion())
     }
