@@ -22,8 +22,8 @@ fn features() -> WasmFeatures {
 }
 
 fn run_file(path: &PathBuf) -> Result<(), String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let directives = list_directives(&text).map_err(|e| format!("does not parse: {e}"))?;
     let lines: Vec<u32> = directives.iter().map(|d| d.line).collect();
     let outcomes = run_child_with_features(path, features(), &lines, Duration::from_secs(300));

@@ -30,6 +30,11 @@ pub struct FuzzOptions {
     pub timeout: Duration,
     /// `.wasm` files (or folders of them) to replay instead of generating modules.
     pub replay: Vec<PathBuf>,
+    /// The first module index (with `--modules`, the run covers `first..first + modules`).
+    pub first: u64,
+    /// Save every module with its reproducer, not only the cases that went wrong (to add
+    /// modules to the corpus).
+    pub save_all: bool,
 }
 
 /// Which fuzz target runs.
@@ -53,6 +58,7 @@ struct Job {
     target: Target,
     out: PathBuf,
     replay: Vec<PathBuf>,
+    save_all: bool,
     /// Only run the oracles of module `first` and write its reproducer (after a crash).
     describe: Option<String>,
 }
@@ -74,6 +80,7 @@ impl Job {
             format!("{:?}", self.target),
             self.out.display().to_string(),
             replay.join(";"),
+            self.save_all.to_string(),
             self.describe.clone().unwrap_or_default(),
         ]
         .join("\n")
@@ -81,14 +88,15 @@ impl Job {
 
     fn decode(text: &str) -> Option<Job> {
         // The last field (a crash description) may itself hold newlines.
-        let parts: Vec<&str> = text.splitn(10, '\n').collect();
+        let parts: Vec<&str> = text.splitn(11, '\n').collect();
         let list = |s: &str| -> Vec<String> {
             s.split(';')
                 .filter(|x| !x.is_empty())
                 .map(str::to_string)
                 .collect()
         };
-        let [seed, features, first, stride, end, rounds, target, out, replay, describe] = parts[..]
+        let [seed, features, first, stride, end, rounds, target, out, replay, save_all, describe] =
+            parts[..]
         else {
             return None;
         };
@@ -106,6 +114,7 @@ impl Job {
             },
             out: PathBuf::from(out),
             replay: list(replay).into_iter().map(PathBuf::from).collect(),
+            save_all: save_all == "true",
             describe: (!describe.is_empty()).then(|| describe.to_string()),
         })
     }
@@ -179,8 +188,10 @@ pub fn parse_args(args: &[String]) -> Result<FuzzOptions, String> {
         out: harness::workspace_root().join("target/fuzz"),
         target: Target::Differential,
         rounds: 4,
-        timeout: Duration::from_secs(30),
+        timeout: Duration::from_secs(90),
         replay: Vec::new(),
+        first: 0,
+        save_all: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -208,6 +219,8 @@ pub fn parse_args(args: &[String]) -> Result<FuzzOptions, String> {
             "--rounds" => o.rounds = number(value()?)?.max(1) as usize,
             "--timeout" => o.timeout = Duration::from_secs(number(value()?)?.max(1)),
             "--replay" => o.replay.push(PathBuf::from(value()?)),
+            "--first" => o.first = number(value()?)?,
+            "--save" => o.save_all = true,
             "--target" => {
                 o.target = match value()?.as_str() {
                     "differential" => Target::Differential,
@@ -298,20 +311,49 @@ fn worker(job: &Job) -> Result<(), String> {
         if let Some((why, steps, globals)) = finding {
             let (wasm_path, _) = save_case(job, &case, &why, &steps, &globals)?;
             say(format!("@@found {index} {}", wasm_path.display()))?;
+        } else if job.save_all && job.target == Target::Differential {
+            let mut rng = generate::module_rng(job.seed.rotate_left(17), index);
+            let steps = oracle_steps(&case, job.rounds, &mut rng)?;
+            save_case(
+                job,
+                &case,
+                "saved with --save: the backends agreed",
+                &steps,
+                &[],
+            )?;
         }
         say(format!(
-            "@@done {index} {} {} {} {} {} {} {}",
+            "@@done {index} {} {} {} {} {} {} {} {}",
             stats.modules,
             stats.skipped,
             stats.oracle_skipped,
             stats.instantiations,
             stats.calls,
             stats.comparisons,
-            stats.exhausted
+            stats.exhausted,
+            cpu_millis()
         ))?;
         index += job.stride;
     }
     Ok(())
+}
+
+/// CPU time this process has used (all threads, user and system), in milliseconds, from
+/// `/proc/self/stat` (clock ticks of 10 ms); 0 where that is not available.
+fn cpu_millis() -> u64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    // Fields after the command name (which is in parentheses): utime and stime are the
+    // 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    fields.iter().sum::<u64>() * 10
 }
 
 type Finding = (String, Vec<Vec<Step>>, Vec<(String, fuzz::value::Value)>);
@@ -412,6 +454,10 @@ fn save_case(
 #[derive(Default)]
 struct Totals {
     stats: Stats,
+    /// Per feature set (by name).
+    per_set: Vec<(String, Stats)>,
+    /// CPU time of the workers, in milliseconds.
+    cpu_ms: u64,
     disagreements: Vec<String>,
     crashes: Vec<String>,
     hangs: Vec<String>,
@@ -421,11 +467,17 @@ struct Totals {
 pub fn run(options: &FuzzOptions) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find xtask itself: {e}"))?;
     let replay = expand_replay(&options.replay)?;
-    let count = if replay.is_empty() {
-        options.modules.unwrap_or(u64::MAX)
+    if !options.replay.is_empty() && replay.is_empty() {
+        println!("nothing to replay: no .wasm files");
+        return Ok(());
+    }
+    let (first, end) = if replay.is_empty() {
+        let count = options.modules.unwrap_or(u64::MAX);
+        (options.first, options.first.saturating_add(count))
     } else {
-        replay.len() as u64
+        (0, replay.len() as u64)
     };
+    let count = end - first;
     let deadline = options
         .seconds
         .filter(|_| replay.is_empty())
@@ -451,13 +503,14 @@ pub fn run(options: &FuzzOptions) -> Result<(), String> {
             let job = Job {
                 seed: options.seed,
                 features: names.clone(),
-                first: j,
+                first: first + j,
                 stride: jobs,
-                end: count,
+                end,
                 rounds: options.rounds,
                 target: options.target,
                 out: options.out.clone(),
                 replay: replay.clone(),
+                save_all: options.save_all,
                 describe: None,
             };
             let (exe, totals) = (&exe, &totals);
@@ -480,6 +533,18 @@ pub fn run(options: &FuzzOptions) -> Result<(), String> {
         s.exhausted,
         s.oracle_skipped
     );
+    if totals.per_set.len() > 1 {
+        for (name, s) in &totals.per_set {
+            println!(
+                "  {name}: {} modules, {} comparisons, {} calls, {} skipped",
+                s.modules, s.comparisons, s.calls, s.skipped
+            );
+        }
+    }
+    println!(
+        "CPU time in the workers: {:.0} s",
+        totals.cpu_ms as f64 / 1000.0
+    );
     let found = totals.disagreements.len() + totals.crashes.len() + totals.hangs.len();
     for (what, list) in [
         ("disagreement", &totals.disagreements),
@@ -495,6 +560,11 @@ pub fn run(options: &FuzzOptions) -> Result<(), String> {
         totals.disagreements.len(),
         totals.crashes.len(),
         totals.hangs.len()
+    );
+    // The plain closing line CI reads: modules without a finding, and findings.
+    println!(
+        "fuzz: {} passed, {found} failed",
+        s.modules.saturating_sub(found as u64)
     );
     if found > 0 {
         return Err(format!(
@@ -561,6 +631,7 @@ fn supervise(
         let err = child.stderr.take().expect("piped");
         let stderr = std::thread::spawn(move || tail(err, 3000));
         let mut running: Option<u64> = None;
+        let mut worker_cpu = 0;
         let mut last_progress = Instant::now();
         let ended = loop {
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -574,19 +645,32 @@ fn supervise(
                         Some("@@start") => running = words.next().and_then(|w| w.parse().ok()),
                         Some("@@done") => {
                             let n: Vec<u64> = words.filter_map(|w| w.parse().ok()).collect();
-                            if let [index, modules, skipped, oskip, inst, calls, comps, exh] = n[..]
+                            if let [index, modules, skipped, oskip, inst, calls, comps, exh, cpu] =
+                                n[..]
                             {
                                 job.first = index + job.stride;
                                 running = None;
+                                worker_cpu = cpu;
+                                let stats = Stats {
+                                    modules,
+                                    skipped,
+                                    oracle_skipped: oskip,
+                                    instantiations: inst,
+                                    calls,
+                                    comparisons: comps,
+                                    exhausted: exh,
+                                };
+                                let set = if job.replay.is_empty() {
+                                    job.features[(index % job.features.len() as u64) as usize]
+                                        .clone()
+                                } else {
+                                    "replay".to_string()
+                                };
                                 record(&|t| {
-                                    t.stats += Stats {
-                                        modules,
-                                        skipped,
-                                        oracle_skipped: oskip,
-                                        instantiations: inst,
-                                        calls,
-                                        comparisons: comps,
-                                        exhausted: exh,
+                                    t.stats += stats;
+                                    match t.per_set.iter_mut().find(|(n, _)| *n == set) {
+                                        Some((_, s)) => *s += stats,
+                                        None => t.per_set.push((set.clone(), stats)),
                                     }
                                 });
                             }
@@ -612,6 +696,7 @@ fn supervise(
             let _ = child.kill();
         }
         let status = child.wait().ok();
+        record(&|t| t.cpu_ms += worker_cpu);
         let stderr = stderr.join().unwrap_or_default();
         if ended == End::Deadline {
             return;
@@ -737,7 +822,8 @@ mod tests {
             target: Target::Compile,
             out: PathBuf::from("/tmp/x"),
             replay: vec![PathBuf::from("a.wasm")],
-            describe: Some("crash".into()),
+            save_all: true,
+            describe: Some("crash\nwith lines".into()),
         };
         let back = Job::decode(&job.encode()).unwrap();
         assert_eq!(format!("{back:?}"), format!("{job:?}"));

@@ -63,8 +63,8 @@ pub fn from_data(features: &Features, data: &[u8]) -> Result<Vec<u8>, String> {
     config.max_globals = pick(&mut u, 0, 20);
     config.max_types = pick(&mut u, 1, 30);
     // Unlimited constant arrays run to the 1 GiB GC heap limit, which costs seconds and
-    // gigabytes per instantiation: keep them to one module in eight.
-    config.limit_arrays_in_const_exprs = u.ratio(7, 8).unwrap_or(true);
+    // gigabytes per instantiation: keep them to one module in 32.
+    config.limit_arrays_in_const_exprs = u.ratio(31, 32).unwrap_or(true);
     let mut module = wasm_smith::Module::new(config, &mut u).map_err(|e| e.to_string())?;
     module
         .ensure_termination(FUEL)
