@@ -7,6 +7,7 @@ use fuzz::differential::{run_module, Stats, Step};
 use fuzz::features::Features;
 use fuzz::generate::{self, Rng};
 use fuzz::{repro, targets};
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -498,6 +499,7 @@ pub fn run(options: &FuzzOptions) -> Result<(), String> {
     let started = Instant::now();
     let jobs = options.jobs.max(1) as u64;
     let totals = std::sync::Mutex::new(Totals::default());
+    let running = std::sync::atomic::AtomicUsize::new(jobs as usize);
     std::thread::scope(|scope| {
         for j in 0..jobs {
             let job = Job {
@@ -514,13 +516,49 @@ pub fn run(options: &FuzzOptions) -> Result<(), String> {
                 describe: None,
             };
             let (exe, totals) = (&exe, &totals);
-            scope.spawn(move || supervise(exe, job, deadline, options.timeout, totals));
+            let running = &running;
+            scope.spawn(move || {
+                supervise(exe, job, deadline, options.timeout, totals);
+                running.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            });
         }
+        // The counts so far, every half minute, in case the run is stopped from outside.
+        let (totals, running) = (&totals, &running);
+        scope.spawn(move || {
+            let _ = std::fs::create_dir_all(&options.out);
+            while running.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                std::thread::sleep(Duration::from_millis(500));
+                if started.elapsed().as_secs() % 30 == 0 {
+                    let text = summary(
+                        &totals.lock().unwrap_or_else(|e| e.into_inner()),
+                        started.elapsed(),
+                    );
+                    let _ = std::fs::write(options.out.join("summary.txt"), text);
+                }
+            }
+        });
     });
     let totals = totals.into_inner().unwrap_or_else(|e| e.into_inner());
+    let text = summary(&totals, started.elapsed());
+    print!("{text}");
+    let _ = std::fs::write(options.out.join("summary.txt"), &text);
+    let found = totals.disagreements.len() + totals.crashes.len() + totals.hangs.len();
+    if found > 0 {
+        return Err(format!(
+            "the fuzzer found {found} case(s); reproducers are in {}",
+            options.out.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The counts and findings of a run so far, as printed at its end.
+fn summary(totals: &Totals, elapsed: Duration) -> String {
+    let mut out = String::new();
     let s = totals.stats;
-    let secs = started.elapsed().as_secs_f64();
-    println!(
+    let secs = elapsed.as_secs_f64();
+    let _ = writeln!(
+        out,
         "{} modules in {secs:.0} s ({:.1}/s): {} skipped (unsupported or atomic waits), {} \
          instantiations, {} calls, {} comparisons, {} rounds cut short by resource exhaustion, \
          {} oracle compile failures",
@@ -535,13 +573,15 @@ pub fn run(options: &FuzzOptions) -> Result<(), String> {
     );
     if totals.per_set.len() > 1 {
         for (name, s) in &totals.per_set {
-            println!(
+            let _ = writeln!(
+                out,
                 "  {name}: {} modules, {} comparisons, {} calls, {} skipped",
                 s.modules, s.comparisons, s.calls, s.skipped
             );
         }
     }
-    println!(
+    let _ = writeln!(
+        out,
         "CPU time in the workers: {:.0} s",
         totals.cpu_ms as f64 / 1000.0
     );
@@ -552,27 +592,23 @@ pub fn run(options: &FuzzOptions) -> Result<(), String> {
         ("hang", &totals.hangs),
     ] {
         for item in list {
-            println!("{what}: {item}");
+            let _ = writeln!(out, "{what}: {item}");
         }
     }
-    println!(
+    let _ = writeln!(
+        out,
         "{} disagreement(s), {} crash(es), {} hang(s)",
         totals.disagreements.len(),
         totals.crashes.len(),
         totals.hangs.len()
     );
     // The plain closing line CI reads: modules without a finding, and findings.
-    println!(
+    let _ = writeln!(
+        out,
         "fuzz: {} passed, {found} failed",
         s.modules.saturating_sub(found as u64)
     );
-    if found > 0 {
-        return Err(format!(
-            "the fuzzer found {found} case(s); reproducers are in {}",
-            options.out.display()
-        ));
-    }
-    Ok(())
+    out
 }
 
 fn expand_replay(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
