@@ -289,6 +289,22 @@ fn worker(job: &Job) -> Result<(), String> {
         save_case(job, &case, how, &steps, &[])?;
         return Ok(());
     }
+    // Heartbeat: a line whenever a step finished in the last second (the parent counts
+    // any line as progress).
+    std::thread::spawn(|| {
+        let mut seen = 0;
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let now = fuzz::differential::STEPS.load(std::sync::atomic::Ordering::Relaxed);
+            if now != seen {
+                seen = now;
+                let mut out = std::io::stdout().lock();
+                if writeln!(out, "@@alive").and_then(|()| out.flush()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
     let compile_engine = {
         let mut config = runtime::Config::new();
         config.wasm_features(Features::parse("all")?.wasm_features());
@@ -686,7 +702,9 @@ fn supervise(
                             {
                                 job.first = index + job.stride;
                                 running = None;
+                                let delta = cpu.saturating_sub(worker_cpu);
                                 worker_cpu = cpu;
+                                record(&|t| t.cpu_ms += delta);
                                 let stats = Stats {
                                     modules,
                                     skipped,
@@ -732,7 +750,6 @@ fn supervise(
             let _ = child.kill();
         }
         let status = child.wait().ok();
-        record(&|t| t.cpu_ms += worker_cpu);
         let stderr = stderr.join().unwrap_or_default();
         if ended == End::Deadline {
             return;
@@ -749,7 +766,10 @@ fn supervise(
             return;
         };
         let how = match ended {
-            End::Hang => format!("hang: no progress for {} s", timeout.as_secs()),
+            End::Hang => format!(
+                "hang: no instantiation or call finished for {} s",
+                timeout.as_secs()
+            ),
             _ => format!(
                 "crash: the worker died ({})\nlast output on stderr:\n{}",
                 status.map_or("unknown status".into(), |s| s.to_string()),

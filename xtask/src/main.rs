@@ -43,7 +43,7 @@ commands:
       opt_level none); results, traps and the exported state are compared after every call.
       SET is a preset (wasmi [default], gc, exceptions, threads, all) or a list such as
       simd,memory64; several --features alternate. --target compile fuzzes validation and
-      compilation of mutated modules instead. Crashes, hangs (no progress for --timeout
+      compilation of mutated modules instead. Crashes, hangs (no step done for --timeout
       SECS, default 90) and disagreements are saved to DIR (default target/fuzz) as
       NAME.wasm plus a NAME.wast reproducer, and fail the command. --replay runs saved .wasm
       files (or folders of them) instead; --first I starts at module I; --save saves every

@@ -5,6 +5,14 @@ use crate::backend::Backend;
 use crate::generate::Rng;
 use crate::value::{Outcome, ParamType, RefValue, Value};
 
+/// Steps (instantiations and calls) taken in this process so far: a worker's heartbeat, so
+/// that a slow module (one filling gigabyte arrays) is not taken for a hang.
+pub static STEPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn step() {
+    STEPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Counts over a run (added up across modules).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -275,7 +283,9 @@ fn run_round(
     let exact = oracle.is_ours();
     let mut steps = Vec::new();
     let mine = ours.instantiate();
+    step();
     let theirs = oracle.instantiate();
+    step();
     stats.instantiations += 2;
     stats.comparisons += 1;
     steps.push(Step::Instantiate(theirs.clone()));
@@ -292,7 +302,9 @@ fn run_round(
             continue;
         }
         let mine = ours.call(&f.name, args);
+        step();
         let theirs = oracle.call(&f.name, args);
+        step();
         stats.calls += 2;
         stats.comparisons += 1;
         steps.push(Step::Call {
