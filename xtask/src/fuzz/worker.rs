@@ -53,7 +53,7 @@ fn worker(job: &Job) -> Result<(), String> {
     if let Some(how) = &job.describe {
         let case = case(job, &sets, job.first)?;
         let mut rng = generate::module_rng(job.seed.rotate_left(17), job.first);
-        let steps = oracle_steps(&case, job.rounds, &mut rng)?;
+        let steps = oracle_steps(&case, 1, &mut rng)?;
         save_case(job, &case, how, &steps, &[])?;
         return Ok(());
     }
@@ -98,7 +98,7 @@ fn worker(job: &Job) -> Result<(), String> {
             say(format!("@@found {index} {}", wasm_path.display()))?;
         } else if job.save_all && job.target == Target::Differential {
             let mut rng = generate::module_rng(job.seed.rotate_left(17), index);
-            let steps = oracle_steps(&case, job.rounds, &mut rng)?;
+            let steps = oracle_steps(&case, 1, &mut rng)?;
             save_case(
                 job,
                 &case,
@@ -173,8 +173,10 @@ fn differential(
     }
 }
 
-/// Every round of a case as the oracles see it (our runtime's default configuration is left
-/// out: it is the one that crashed or hung).
+/// The first `rounds` rounds of a case as the oracles see it (our runtime's default
+/// configuration is left out: it may be the one that crashed or hung). Reproducers hold one
+/// round: a script runs in one store, where later instantiations would share the first
+/// one's GC heap.
 fn oracle_steps(case: &Case, rounds: usize, rng: &mut Rng) -> Result<Vec<Vec<Step>>, String> {
     use fuzz::backend::Backend;
     let mut oracles = targets::oracles(&case.features)?;
@@ -227,6 +229,10 @@ pub(super) fn save_case(
     let mut header = vec![
         format!("found by differential fuzzing: {}", case.origin),
         format!("features: {}", case.features.name),
+        format!(
+            "this script replays one round; `cargo xtask fuzz --replay {}.wasm` runs them all",
+            case.name
+        ),
     ];
     header.extend(why.lines().map(str::to_string));
     repro::save(&job.out, &case.name, &case.wasm, &header, steps, globals)
