@@ -8,7 +8,6 @@ pub mod exceptions;
 pub mod gc;
 pub mod libcalls;
 pub mod memory;
-pub mod os;
 pub mod signals;
 pub mod table;
 pub mod unwind;
