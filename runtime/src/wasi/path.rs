@@ -61,7 +61,15 @@ pub(crate) fn path_unlink_file(st: &mut WasiState, mem: &mut Mem, a: &Args) -> W
 fn stat_impl(st: &mut WasiState, mem: &mut Mem, a: &Args, unstable: bool) -> WasiResult<()> {
     let (fd, flags, path, len, out) = (a.u32(0), a.u32(1), a.u32(2), a.u32(3), a.u32(4));
     let (d, path) = dir_and_path(st, mem, fd, rights::PATH_FILESTAT_GET, path, len)?;
-    let m = match follow(flags) {
+    // A trailing slash resolves the final component as a directory, following a link
+    // (POSIX, and what the kernel does for every other call); cap-std's non-following
+    // stat would drop the slash and describe `file/` or `link/` itself.
+    let follow = if path.ends_with('/') {
+        Follow::Yes
+    } else {
+        follow(flags)
+    };
+    let m = match follow {
         Follow::Yes => d.dir.metadata(path)?,
         Follow::No => d.dir.symlink_metadata(path)?,
     };
