@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_wasi;
 mod programs;
 mod spectest;
 
@@ -29,7 +30,9 @@ commands:
   bench [--dir DIR] [--repeat N] [--filter TEXT]
       Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
       and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
-      (default 5); print median times and ratios, write target/bench/bench.json.
+      (default 5); print median times and ratios, write target/bench/bench.json. Then the
+      WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written to
+      target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only WASI).
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help

@@ -253,7 +253,7 @@ pub(crate) fn fd_fdstat_get(st: &mut WasiState, mem: &mut Mem, a: &Args) -> Wasi
             if f.nonblock {
                 flags |= FDFLAGS_NONBLOCK;
             }
-            (f.filetype, flags, f.base, f.inheriting)
+            (f.filetype()?, flags, f.base, f.inheriting)
         }
     };
     let mut b = [0u8; 24];

@@ -75,12 +75,17 @@ fn parse(st: &mut WasiState, mem: &Mem, s: u32, unstable: bool) -> WasiResult<Su
                 kind: tag,
                 fd,
             });
-            match (tag, st.desc(fd)?) {
+            let desc = st.desc(fd)?;
+            let regular = match desc {
+                Desc::File(f) => f.filetype()? == FILETYPE_REGULAR_FILE,
+                _ => false,
+            };
+            match (tag, desc) {
                 (EVENTTYPE_FD_READ, Desc::Stdin(s)) => match s.source {
                     InputSource::Inherit => stream,
                     InputSource::Bytes(_) => ready(1, 0),
                 },
-                (EVENTTYPE_FD_READ, Desc::File(f)) if f.filetype == FILETYPE_REGULAR_FILE => {
+                (EVENTTYPE_FD_READ, Desc::File(f)) if regular => {
                     let size = f.file.metadata()?.len();
                     let left = size.saturating_sub(f.pos);
                     let flags = if left == 0 {
@@ -90,9 +95,7 @@ fn parse(st: &mut WasiState, mem: &Mem, s: u32, unstable: bool) -> WasiResult<Su
                     };
                     ready(left.max(1), flags)
                 }
-                (EVENTTYPE_FD_WRITE, Desc::File(f)) if f.filetype == FILETYPE_REGULAR_FILE => {
-                    ready(1, 0)
-                }
+                (EVENTTYPE_FD_WRITE, Desc::File(_)) if regular => ready(1, 0),
                 (_, Desc::File(_)) => stream,
                 (EVENTTYPE_FD_WRITE, Desc::Stdout(o) | Desc::Stderr(o)) => match o {
                     OutputSink::Inherit => stream,

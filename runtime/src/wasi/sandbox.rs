@@ -61,8 +61,8 @@ pub(crate) struct OpenMode {
 /// What `path_open` opened.
 pub(crate) enum Opened {
     Dir(Dir),
-    /// A file that is not a directory, and its WASI file type.
-    File(File, u8),
+    /// A file that is not a directory, and its WASI file type if it was looked up.
+    File(File, Option<u8>),
 }
 
 /// Checks a guest path before any system call sees it: an interior NUL is `INVAL` (the
@@ -102,13 +102,18 @@ pub(crate) fn open(dir: &Dir, path: &str, mode: &OpenMode) -> io::Result<Opened>
         opts.custom_flags(rustix::fs::OFlags::DIRECTORY.bits() as i32);
     }
     let file = dir.open_with(path, &opts)?.into_std();
+    if mode.write {
+        // The kernel opens no directory for writing (EISDIR), so this is a file; its
+        // type is looked up when first needed, which saves an `fstat` per created file.
+        return Ok(Opened::File(file, None));
+    }
     let meta = cap_std::fs::Metadata::from_file(&file)?;
     if meta.is_dir() {
         Ok(Opened::Dir(Dir::from_std_file(file)))
     } else if mode.directory {
         Err(rustix::io::Errno::NOTDIR.into())
     } else {
-        Ok(Opened::File(file, filetype_of(&meta.file_type())))
+        Ok(Opened::File(file, Some(filetype_of(&meta.file_type()))))
     }
 }
 

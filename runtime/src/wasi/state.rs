@@ -26,7 +26,9 @@ pub(crate) struct FileDesc {
     pub(crate) pos: u64,
     pub(crate) append: bool,
     pub(crate) nonblock: bool,
-    pub(crate) filetype: u8,
+    /// The WASI file type, once known (looked up on first use: a file opened for
+    /// writing is known not to be a directory, so opening it needs no `fstat`).
+    pub(crate) filetype: Option<u8>,
     pub(crate) base: u64,
     pub(crate) inheriting: u64,
 }
@@ -118,6 +120,15 @@ pub(crate) fn sink_is_tty(sink: &OutputSink, is_stderr: bool) -> bool {
 }
 
 impl FileDesc {
+    pub(crate) fn filetype(&mut self) -> io::Result<u8> {
+        if let Some(t) = self.filetype {
+            return Ok(t);
+        }
+        let meta = cap_std::fs::Metadata::from_file(&self.file)?;
+        let t = super::types::filetype_of(&meta.file_type());
+        self.filetype = Some(t);
+        Ok(t)
+    }
     pub(crate) fn need(&self, right: u64) -> WasiResult<()> {
         if self.base & right == right {
             Ok(())
