@@ -2,7 +2,7 @@
 //! descriptors, rights, and a stdin → file round trip. Small `.wat` programs only; every
 //! test works in its own temporary directory and removes it.
 
-use runtime::wasi::{self, Errno, OutputBuffer, WasiCtx, WasiCtxBuilder};
+use runtime::wasi::{self, Errno, OutputBuffer, WasiCtx, WasiCtxBuilder, WasiP1Ctx};
 use runtime::*;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ impl Drop for TempDir {
 
 /// The proxy instance, its memory and a bump allocator for guest data.
 struct Guest {
-    store: Store,
+    store: Store<WasiP1Ctx>,
     instance: Instance,
     memory: Memory,
     next: u32,
@@ -105,9 +105,9 @@ impl Guest {
     fn new(ctx: WasiCtx) -> Guest {
         let engine = Engine::default();
         let module = Module::new(&engine, proxy_wat()).unwrap();
-        let mut store = Store::new(&engine);
-        let mut linker = Linker::new();
-        wasi::add_to_linker(&mut linker, &mut store, ctx).unwrap();
+        let mut store = Store::new(&engine, WasiP1Ctx::new(ctx).unwrap());
+        let mut linker = Linker::new(&engine);
+        wasi::add_to_linker(&mut linker, |wasi: &mut WasiP1Ctx| wasi).unwrap();
         let instance = linker.instantiate(&mut store, &module).unwrap();
         let memory = instance.get_memory(&store, "memory").unwrap();
         Guest {

@@ -14,6 +14,22 @@ struct Runner {
     command: Vec<String>,
 }
 
+/// `bench --calls`: the call-cost benchmark of the library (`runtime/benches/calls.rs`),
+/// built with optimisations.
+pub fn calls() -> Result<(), String> {
+    let root = harness::workspace_root();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["bench", "--quiet", "-p", "runtime", "--bench", "calls"])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the call benchmark failed".into())
+    }
+}
+
 pub fn run(dir: Option<PathBuf>, repeat: usize, filter: Option<&str>) -> Result<(), String> {
     let root = harness::workspace_root();
     let dir = dir.unwrap_or_else(|| root.join("../shared/bench/sightglass"));

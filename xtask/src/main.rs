@@ -33,6 +33,9 @@ commands:
       (default 5); print median times and ratios, write target/bench/bench.json. Then the
       WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written to
       target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only WASI).
+  bench --calls
+      Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
+      against typed (TypedFunc::call, Func::wrap), in one optimised run.
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help
@@ -47,6 +50,7 @@ pub struct Options {
     pub draft: bool,
     pub dir: Option<PathBuf>,
     pub repeat: Option<usize>,
+    pub calls: bool,
     pub positional: Vec<String>,
 }
 
@@ -90,6 +94,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
                 options.repeat = Some(n);
             }
             "--draft-expected-failures" => options.draft = true,
+            "--calls" => options.calls = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -149,8 +154,12 @@ fn run(args: &[String]) -> Result<(), Failure> {
             programs::emscripten(&options).map_err(Failure::Error)
         }
         "bench" => {
-            let options = parse_options(rest, &["--dir", "--repeat", "--filter"]).map_err(usage)?;
+            let allowed = ["--dir", "--repeat", "--filter", "--calls"];
+            let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
+            if options.calls {
+                return bench::calls().map_err(Failure::Error);
+            }
             bench::run(
                 options.dir.clone(),
                 options.repeat.unwrap_or(5),

@@ -1,17 +1,19 @@
 //! WASI phase, context: arguments, environment, preopened directories and standard I/O,
-//! built with [`WasiCtxBuilder`]. Everything here is `Send`: the store that owns it may
-//! move between threads.
+//! built with [`WasiCtxBuilder`]; and [`WasiP1Ctx`], the live state a store keeps.
+//! Everything here is `Send`: the store that owns it may move between threads.
 
+use super::state::WasiState;
 use cap_std::fs::Dir;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Bytes a guest wrote to a captured standard output or error. Cheap to clone; all
-/// clones see the same buffer.
+/// clones see the same buffer, and it may be read on another thread.
 #[derive(Clone, Debug, Default)]
 pub struct OutputBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl OutputBuffer {
+    /// An empty buffer.
     pub fn new() -> OutputBuffer {
         OutputBuffer::default()
     }
@@ -58,8 +60,8 @@ pub(crate) enum OutputSink {
     Null,
 }
 
-/// Everything a WASI program sees of its host. Make one with [`WasiCtxBuilder`] and give
-/// it to [`super::add_to_linker`].
+/// Everything a WASI program sees of its host, as configured. Make one with
+/// [`WasiCtxBuilder`]; a store keeps the live state made from it, a [`WasiP1Ctx`].
 #[derive(Clone, Debug)]
 pub struct WasiCtx {
     pub(crate) args: Vec<String>,
@@ -72,6 +74,7 @@ pub struct WasiCtx {
 }
 
 impl WasiCtx {
+    /// A builder with the defaults (see [`WasiCtxBuilder`]).
     pub fn builder() -> WasiCtxBuilder {
         WasiCtxBuilder::new()
     }
@@ -106,6 +109,8 @@ impl Default for WasiCtxBuilder {
 }
 
 impl WasiCtxBuilder {
+    /// A builder with the defaults: no arguments, empty environment, no preopens, empty
+    /// standard input, standard output and error discarded.
     pub fn new() -> WasiCtxBuilder {
         WasiCtxBuilder {
             args: Vec::new(),
@@ -165,14 +170,17 @@ impl WasiCtxBuilder {
     pub fn inherit_stdio(self) -> Self {
         self.inherit_stdin().inherit_stdout().inherit_stderr()
     }
+    /// Standard input is the host process's.
     pub fn inherit_stdin(mut self) -> Self {
         self.stdin = InputSource::Inherit;
         self
     }
+    /// Standard output is the host process's.
     pub fn inherit_stdout(mut self) -> Self {
         self.stdout = OutputSink::Inherit;
         self
     }
+    /// Standard error is the host process's.
     pub fn inherit_stderr(mut self) -> Self {
         self.stderr = OutputSink::Inherit;
         self
@@ -229,5 +237,36 @@ impl WasiCtxBuilder {
             stdout: self.stdout,
             stderr: self.stderr,
         })
+    }
+}
+
+impl WasiCtxBuilder {
+    /// Checks the preopened directories, opens them and makes the state a store keeps.
+    pub fn build_p1(self) -> crate::Result<WasiP1Ctx> {
+        WasiP1Ctx::new(self.build()?)
+    }
+}
+
+/// The WASI preview1 state of one store: descriptor table, arguments, environment, clocks.
+/// Keep it in the store's host data and give [`add_to_linker`](super::add_to_linker) a
+/// function that finds it there.
+pub struct WasiP1Ctx {
+    pub(crate) state: WasiState,
+}
+
+impl WasiP1Ctx {
+    /// Opens the preopened directories of `ctx` and makes its state.
+    pub fn new(ctx: WasiCtx) -> crate::Result<WasiP1Ctx> {
+        Ok(WasiP1Ctx {
+            state: WasiState::new(ctx)?,
+        })
+    }
+}
+
+impl std::fmt::Debug for WasiP1Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasiP1Ctx")
+            .field("args", &self.state.args)
+            .finish_non_exhaustive()
     }
 }

@@ -11,7 +11,7 @@ pub struct Errno(pub u16);
 
 macro_rules! errnos {
     ($($name:ident = $v:expr),* $(,)?) => {
-        impl Errno { $(pub const $name: Errno = Errno($v);)* }
+        impl Errno { $(#[doc = concat!("`", stringify!($name), "`")] pub const $name: Errno = Errno($v);)* }
         /// The errno's name as in the WASI spec (`NOENT`, `BADF`, ...).
         pub fn errno_name(e: Errno) -> &'static str {
             match e.0 { $($v => stringify!($name),)* _ => "?" }
