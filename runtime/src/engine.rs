@@ -40,6 +40,7 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The default configuration: Wasm 3.0, guard pages for 32-bit memories.
     pub fn new() -> Config {
         Config::default()
     }
@@ -59,12 +60,14 @@ impl Config {
         self.opt_level = level;
         self
     }
+    /// The proposals the validator accepts.
     pub fn features(&self) -> WasmFeatures {
         self.features
     }
 }
 
-/// Compiles modules for the host; cheap to clone.
+/// Compiles modules for the host; cheap to clone, `Send + Sync`, shared by every store and
+/// module made for it.
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) inner: Arc<EngineInner>,
@@ -80,6 +83,7 @@ pub(crate) struct EngineInner {
 }
 
 impl Engine {
+    /// An engine for the host with `config`; an error if Cranelift does not support the host.
     pub fn new(config: &Config) -> Result<Engine> {
         let isa = host_isa(config.opt_level)?;
         let mut config = config.clone();
@@ -94,6 +98,7 @@ impl Engine {
             }),
         })
     }
+    /// The engine's configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -127,7 +132,7 @@ impl Engine {
             trampolines::host_trampoline(
                 self.isa(),
                 ty,
-                crate::vm::call::host_shim as *const () as usize,
+                crate::vm::host::host_shim as *const () as usize,
             )
         } else {
             trampolines::array_trampoline(self.isa(), ty)

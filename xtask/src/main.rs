@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_wasi;
 mod bench_wast;
 mod fuzz;
 mod programs;
@@ -31,7 +32,12 @@ commands:
   bench [--dir DIR] [--repeat N] [--filter TEXT]
       Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
       and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
-      (default 5); print median times and ratios, write target/bench/bench.json.
+      (default 5); print median times and ratios, write target/bench/bench.json. Then the
+      WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written to
+      target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only WASI).
+  bench --calls
+      Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
+      against typed (TypedFunc::call, Func::wrap), in one optimised run.
   bench-wast [--modules N] [--repeat N]
       How the .wast runner scales: scripts of N and 4N trivial modules (default N = 2000;
       Wasmtime allows 10,000 instances per store) through our release CLI and `wasmtime
@@ -63,6 +69,7 @@ pub struct Options {
     pub draft: bool,
     pub dir: Option<PathBuf>,
     pub repeat: Option<usize>,
+    pub calls: bool,
     pub positional: Vec<String>,
 }
 
@@ -106,6 +113,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
                 options.repeat = Some(n);
             }
             "--draft-expected-failures" => options.draft = true,
+            "--calls" => options.calls = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -168,8 +176,12 @@ fn run(args: &[String]) -> Result<(), Failure> {
             programs::emscripten(&options).map_err(Failure::Error)
         }
         "bench" => {
-            let options = parse_options(rest, &["--dir", "--repeat", "--filter"]).map_err(usage)?;
+            let allowed = ["--dir", "--repeat", "--filter", "--calls"];
+            let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
+            if options.calls {
+                return bench::calls().map_err(Failure::Error);
+            }
             bench::run(
                 options.dir.clone(),
                 options.repeat.unwrap_or(5),

@@ -2,13 +2,13 @@
 
 use crate::error::{Error, Result};
 use crate::module::{ConstExpr, ConstOp};
-use crate::store::StoreInner;
+use crate::store::StoreOpaque;
 use crate::vm;
 use crate::{Trap, TrapCode};
 
 /// Evaluates a constant expression in the context of instance `instance` of the store.
 pub(crate) fn eval_const(
-    inner: &mut StoreInner,
+    inner: &mut StoreOpaque,
     instance: usize,
     expr: &ConstExpr,
 ) -> Result<u128> {
@@ -65,7 +65,7 @@ pub(crate) fn eval_const(
 
 /// A struct or array allocation of a constant expression, taking its operands from `stack`.
 fn const_alloc(
-    inner: &mut StoreInner,
+    inner: &mut StoreOpaque,
     instance: usize,
     op: &ConstOp,
     t: u32,

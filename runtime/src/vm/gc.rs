@@ -28,7 +28,7 @@
 //! when the store drops. A store's objects may take [`MAX_HEAP_BYTES`] together; allocating
 //! beyond that traps.
 
-use crate::store::StoreInner;
+use crate::store::StoreOpaque;
 use crate::types::{FieldType, StorageType};
 use std::alloc::Layout;
 use std::collections::BTreeMap;
@@ -166,7 +166,7 @@ impl Drop for GcHeap {
 }
 
 /// The storage of the elements of array type `type_index` of an instance's module.
-fn array_storage(store: &StoreInner, instance: usize, type_index: u32) -> StorageType {
+fn array_storage(store: &StoreOpaque, instance: usize, type_index: u32) -> StorageType {
     let info = store.instances[instance].module.info();
     match &info.types[type_index as usize].composite {
         crate::types::CompositeType::Array(f) => f.storage,
@@ -176,7 +176,7 @@ fn array_storage(store: &StoreInner, instance: usize, type_index: u32) -> Storag
 
 /// Allocates an object of type `type_index` (module-local) of the instance: a struct, or an
 /// array of `len` elements. Returns 0 if the heap is exhausted.
-pub fn alloc(store: &mut StoreInner, instance: usize, type_index: u32, len: u32) -> u64 {
+pub fn alloc(store: &mut StoreOpaque, instance: usize, type_index: u32, len: u32) -> u64 {
     let info = store.instances[instance].module.clone();
     let info = info.info();
     let type_id = info.type_ids[type_index as usize];
@@ -189,7 +189,7 @@ pub fn alloc(store: &mut StoreInner, instance: usize, type_index: u32, len: u32)
 }
 
 /// `vmctx` → (store, instance index); see `libcalls::context`.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreInner, usize) {
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
     // SAFETY: the caller passes its own vmctx.
     unsafe { super::libcalls::context(vmctx) }
 }
@@ -393,7 +393,7 @@ pub unsafe extern "C" fn gc_array_init_elem(
 
 /// The bytes of data segment `data` of an instance (empty once dropped).
 fn data_segment<'m>(
-    store: &StoreInner,
+    store: &StoreOpaque,
     instance: usize,
     module: &'m crate::Module,
     data: u32,

@@ -67,8 +67,8 @@ pub(super) enum ExecError {
 /// The engine and the store a script runs in.
 struct Backend {
     engine: Engine,
-    store: Store,
-    linker: Linker,
+    store: Store<()>,
+    linker: Linker<()>,
 }
 
 pub(super) struct Executor<'o> {
@@ -301,7 +301,10 @@ impl<'o> Executor<'o> {
         let instance = self.instance(module.as_ref())?;
         let backend = self.backend.as_mut().map_err(|e| e.clone())?;
         self.touching_store = true;
-        backend.linker.instance(&backend.store, name, instance);
+        backend
+            .linker
+            .instance(&mut backend.store, name, instance)
+            .map_err(|e| format!("cannot register the instance: {e}"))?;
         self.registered.insert(name.to_string(), self.generation);
         Ok(None)
     }
@@ -372,7 +375,7 @@ impl<'o> Executor<'o> {
             .map_err(|e| ExecError::Setup(e.clone()))?;
         self.touching_store = true;
         let store = &mut backend.store;
-        let func = match instance.get_export(store, invoke.name) {
+        let func = match instance.get_export(&*store, invoke.name) {
             Some(Extern::Func(f)) => f,
             Some(_) => {
                 return Err(ExecError::Setup(format!(
@@ -387,7 +390,7 @@ impl<'o> Executor<'o> {
                 )))
             }
         };
-        let ty = func.ty(store);
+        let ty = func.ty(&*store);
         if ty.params().len() != invoke.args.len() {
             return Err(ExecError::Setup(format!(
                 "\"{}\" takes {} arguments, the script passes {}",
@@ -404,7 +407,7 @@ impl<'o> Executor<'o> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(ExecError::Setup)?;
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-        func.call(store, &args, &mut results)
+        func.call(&mut *store, &args, &mut results)
             .map_err(ExecError::Runtime)?;
         Ok(results)
     }
@@ -475,9 +478,12 @@ impl<'o> Executor<'o> {
 }
 
 /// A new store with `spectest` defined in a new linker; a panic while defining it is caught.
-fn fresh_store(engine: &Engine, print: bool) -> (Store, Linker, Vec<String>) {
-    let mut store = Store::new(engine);
-    let mut linker = Linker::new();
+fn fresh_store(engine: &Engine, print: bool) -> (Store<()>, Linker<()>, Vec<String>) {
+    let mut store = Store::new(engine, ());
+    let mut linker = Linker::new(engine);
+    // `register` may reuse a name; the latest registration wins, as in the reference
+    // interpreter.
+    linker.allow_shadowing(true);
     let defined = catch_unwind(AssertUnwindSafe(|| {
         spectest::define(&mut store, &mut linker, print)
     }));

@@ -21,6 +21,7 @@ pub struct DirectiveInfo {
 pub struct ScriptError {
     /// 1-based line of the error.
     pub line: u32,
+    /// What is wrong.
     pub message: String,
 }
 

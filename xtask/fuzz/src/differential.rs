@@ -464,9 +464,16 @@ mod agreement_tests {
         }
     }
 
+    /// The binary of the module text `text`.
+    fn wat(text: &str) -> Vec<u8> {
+        let buf = wast::parser::ParseBuffer::new(text).unwrap();
+        let mut module: wast::Wat = wast::parser::parse(&buf).unwrap();
+        module.encode().unwrap()
+    }
+
     #[test]
     fn a_wrong_result_is_a_disagreement_with_a_reproducer() {
-        let wasm = runtime::load::to_binary(ADD.as_bytes()).unwrap();
+        let wasm = wat(ADD);
         let features = Features::parse("base").unwrap();
         let mut ours = targets::ours(&features).unwrap();
         let wrong = OffByOne(targets::ours(&features).unwrap());
@@ -498,7 +505,7 @@ mod agreement_tests {
 
     #[test]
     fn oracles_agree_on_a_known_module() {
-        let wasm = runtime::load::to_binary(ADD.as_bytes()).unwrap();
+        let wasm = wat(ADD);
         let features = Features::parse("wasmi").unwrap();
         let mut ours = targets::ours(&features).unwrap();
         let mut oracles = targets::oracles(&features).unwrap();

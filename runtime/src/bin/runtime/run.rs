@@ -3,9 +3,9 @@
 
 use crate::args::parse_args;
 use crate::{engine, existing_file, Exit};
-use runtime::emscripten::{self, Abi};
-use runtime::wasi::{self, WasiCtx};
-use runtime::{Error, Extern, Func, Instance, Linker, Module, Store, Val};
+use runtime::emscripten::{self, Abi, Emscripten};
+use runtime::wasi::{self, WasiCtx, WasiP1Ctx};
+use runtime::{Engine, Error, Extern, Func, Instance, Linker, Module, Store, Val};
 use std::path::PathBuf;
 
 /// Which import object a program gets.
@@ -110,32 +110,52 @@ pub(crate) fn run(args: &[String]) -> Result<(), Exit> {
     let engine = engine(None)?;
     let module = Module::from_file(&engine, &path).map_err(Exit::error)?;
     let imports = run.forced.unwrap_or_else(|| detect(&module));
-    let mut store = Store::new(&engine);
-    if imports == Imports::Emscripten {
-        return run_emscripten(&mut store, &module, &run);
-    }
-    let mut linker = Linker::new();
-    if imports == Imports::Wasi {
-        let mut ctx = WasiCtx::builder()
-            .arg(run.file.clone())
-            .args(run.args.iter().cloned())
-            .envs(run.envs.iter().cloned())
-            .inherit_stdio();
-        for (host, guest) in &run.dirs {
-            ctx = ctx.preopened_dir(host, guest);
+    match imports {
+        Imports::Emscripten => run_emscripten(&engine, &module, &run),
+        Imports::Wasi => {
+            let mut ctx = WasiCtx::builder()
+                .arg(run.file.clone())
+                .args(run.args.iter().cloned())
+                .envs(run.envs.iter().cloned())
+                .inherit_stdio();
+            for (host, guest) in &run.dirs {
+                ctx = ctx.preopened_dir(host, guest);
+            }
+            let ctx = ctx.build_p1().map_err(Exit::error)?;
+            let mut linker = Linker::new(&engine);
+            wasi::add_to_linker(&mut linker, |wasi: &mut WasiP1Ctx| wasi).map_err(Exit::error)?;
+            run_linked(Store::new(&engine, ctx), linker, &module, &run, imports)
         }
-        let ctx = ctx.build().map_err(Exit::error)?;
-        wasi::add_to_linker(&mut linker, &mut store, ctx).map_err(Exit::error)?;
+        Imports::None => run_linked(
+            Store::new(&engine, ()),
+            Linker::new(&engine),
+            &module,
+            &run,
+            imports,
+        ),
     }
+}
+
+/// Applies `--preload`, instantiates `module` with `linker` and runs or invokes it.
+fn run_linked<T: 'static>(
+    mut store: Store<T>,
+    mut linker: Linker<T>,
+    module: &Module,
+    run: &RunArgs,
+    imports: Imports,
+) -> Result<(), Exit> {
+    let engine = store.engine().clone();
     for (name, file) in &run.preloads {
         let preload = Module::from_file(&engine, existing_file(file)?).map_err(Exit::error)?;
         let instance = linker
             .instantiate(&mut store, &preload)
             .map_err(program_exit)?;
-        linker.instance(&store, name, instance);
+        linker
+            .instance(&mut store, name, instance)
+            .map_err(Exit::error)?;
     }
     let instance = linker
-        .instantiate(&mut store, &module)
+        .instantiate(&mut store, module)
         .map_err(program_exit)?;
     if let Some(name) = &run.invoke {
         return invoke(&mut store, instance, name, &run.args);
@@ -175,7 +195,7 @@ fn detect(module: &Module) -> Imports {
     }
 }
 
-fn run_emscripten(store: &mut Store, module: &Module, run: &RunArgs) -> Result<(), Exit> {
+fn run_emscripten(engine: &Engine, module: &Module, run: &RunArgs) -> Result<(), Exit> {
     if run.invoke.is_some() || !run.preloads.is_empty() {
         return Err(Exit::usage(
             "--invoke and --preload are not supported for Emscripten programs",
@@ -188,12 +208,18 @@ fn run_emscripten(store: &mut Store, module: &Module, run: &RunArgs) -> Result<(
         root: run.dirs.first().map(|(host, _)| host.clone()),
         ..emscripten::Options::default()
     };
-    let status = emscripten::run(store, module, &options).map_err(program_exit)?;
+    let mut store = Store::new(engine, Emscripten::default());
+    let status = emscripten::run(&mut store, module, &options).map_err(program_exit)?;
     exit_with(status)
 }
 
-fn invoke(store: &mut Store, instance: Instance, name: &str, args: &[String]) -> Result<(), Exit> {
-    let func = match instance.get_export(store, name) {
+fn invoke<T: 'static>(
+    store: &mut Store<T>,
+    instance: Instance,
+    name: &str,
+    args: &[String],
+) -> Result<(), Exit> {
+    let func = match instance.get_export(&*store, name) {
         Some(Extern::Func(f)) => f,
         Some(_) => return Err(Exit::usage(format!("export `{name}` is not a function"))),
         None => {
@@ -202,7 +228,7 @@ fn invoke(store: &mut Store, instance: Instance, name: &str, args: &[String]) ->
             )))
         }
     };
-    let ty = func.ty(store);
+    let ty = func.ty(&*store);
     let params = parse_args(name, ty.params(), args)?;
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
     func.call(store, &params, &mut results)
@@ -214,7 +240,7 @@ fn invoke(store: &mut Store, instance: Instance, name: &str, args: &[String]) ->
 }
 
 /// `_start`, or a `main` without parameters.
-fn entry_point(store: &Store, instance: &Instance) -> Option<Func> {
+fn entry_point<T: 'static>(store: &Store<T>, instance: &Instance) -> Option<Func> {
     instance.get_func(store, "_start").or_else(|| {
         instance
             .get_func(store, "main")

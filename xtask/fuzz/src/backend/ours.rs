@@ -8,7 +8,7 @@ pub struct Ours {
     label: String,
     engine: runtime::Engine,
     module: Option<runtime::Module>,
-    live: Option<(runtime::Store, runtime::Instance)>,
+    live: Option<(runtime::Store<()>, runtime::Instance)>,
 }
 
 impl Ours {
@@ -141,7 +141,7 @@ impl Backend for Ours {
         let Some(module) = &self.module else {
             return Outcome::Error("not compiled".into());
         };
-        let mut store = runtime::Store::new(&self.engine);
+        let mut store = runtime::Store::new(&self.engine, ());
         match runtime::Instance::new(&mut store, module, &[]) {
             Ok(instance) => {
                 self.live = Some((store, instance));
@@ -154,10 +154,10 @@ impl Backend for Ours {
         let Some((store, instance)) = &mut self.live else {
             return Outcome::Error("no instance".into());
         };
-        let Some(func) = instance.get_func(store, name) else {
+        let Some(func) = instance.get_func(&mut *store, name) else {
             return Outcome::Error(format!("no function export \"{name}\""));
         };
-        let ty = func.ty(store);
+        let ty = func.ty(&*store);
         let params: Vec<runtime::Val> = args
             .iter()
             .zip(ty.params())
