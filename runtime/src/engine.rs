@@ -8,12 +8,25 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 pub use wasmparser::WasmFeatures;
 
+/// How hard Cranelift optimises (as Wasmtime's `Config::cranelift_opt_level`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OptLevel {
+    /// No optimisation passes: fastest compilation.
+    None,
+    /// Optimise for speed (the default).
+    #[default]
+    Speed,
+    /// Optimise for speed and code size.
+    SpeedAndSize,
+}
+
 /// Engine configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
     features: WasmFeatures,
     /// Reserve 4 GiB plus guard pages for 32-bit memories so accesses need no bounds check.
     pub(crate) virtual_memory: bool,
+    opt_level: OptLevel,
 }
 
 impl Default for Config {
@@ -21,6 +34,7 @@ impl Default for Config {
         Config {
             features: WasmFeatures::WASM3,
             virtual_memory: true,
+            opt_level: OptLevel::Speed,
         }
     }
 }
@@ -38,6 +52,12 @@ impl Config {
     /// Uses explicit bounds checks instead of guard pages (for testing the fallback).
     pub fn explicit_bounds_checks(&mut self, on: bool) -> &mut Config {
         self.virtual_memory = !on;
+        self
+    }
+    /// Sets how hard Cranelift optimises (default: [`OptLevel::Speed`]); the differential
+    /// fuzzer compares levels.
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Config {
+        self.opt_level = level;
         self
     }
     /// The proposals the validator accepts.
@@ -65,7 +85,7 @@ pub(crate) struct EngineInner {
 impl Engine {
     /// An engine for the host with `config`; an error if Cranelift does not support the host.
     pub fn new(config: &Config) -> Result<Engine> {
-        let isa = host_isa()?;
+        let isa = host_isa(config.opt_level)?;
         let mut config = config.clone();
         // Without room for guard regions, fall back to explicit bounds checks.
         config.virtual_memory &= crate::vm::memory::LinearMemory::guard_reservation_works();
@@ -141,13 +161,18 @@ impl Default for Engine {
     }
 }
 
-fn host_isa() -> Result<OwnedTargetIsa> {
+fn host_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |b: &mut settings::Builder, k: &str, v: &str| {
         b.set(k, v)
             .map_err(|e| Error::Compile(format!("cranelift setting {k}={v}: {e}")))
     };
-    set(&mut flags, "opt_level", "speed")?;
+    let opt_level = match opt_level {
+        OptLevel::None => "none",
+        OptLevel::Speed => "speed",
+        OptLevel::SpeedAndSize => "speed_and_size",
+    };
+    set(&mut flags, "opt_level", opt_level)?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(
         &mut flags,

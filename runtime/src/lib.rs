@@ -55,7 +55,7 @@ mod values;
 mod vm;
 mod vmoffsets;
 
-pub use engine::{Config, Engine, WasmFeatures};
+pub use engine::{Config, Engine, OptLevel, WasmFeatures};
 pub use error::{Error, Result};
 pub use externals::Extern;
 pub use func::{

@@ -2,7 +2,7 @@
 //! side in the same run, with the peers found on this machine (Node's V8, Wasmtime with its
 //! compilation cache off). Reports median wall-clock times of whole runs (compilation
 //! included) and ratios to each peer; checks our output against the expected one. Writes
-//! target/bench/bench.json.
+//! target/bench/bench.json. Then the WASI system-call benchmarks (`bench_wasi.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -75,9 +75,16 @@ pub fn run(dir: Option<PathBuf>, repeat: usize, filter: Option<&str>) -> Result<
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("benchmark.wasm").is_file())
-        .filter(|p| filter.is_none_or(|f| p.to_string_lossy().contains(f)))
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            filter.is_none_or(|f| name.contains(f))
+        })
         .collect();
     benches.sort();
+    if benches.is_empty() {
+        // Only the WASI benchmarks match the filter (or none does).
+        return crate::bench_wasi::run(&ours, repeat, filter);
+    }
     print!("{:<22}", "benchmark");
     for r in &runners {
         print!("{:>12}", format!("{} ms", r.name));
@@ -144,7 +151,7 @@ pub fn run(dir: Option<PathBuf>, repeat: usize, filter: Option<&str>) -> Result<
     );
     std::fs::write(out.join("bench.json"), text).map_err(|e| e.to_string())?;
     println!("wrote {}", out.join("bench.json").display());
-    Ok(())
+    crate::bench_wasi::run(&ours, repeat, filter)
 }
 
 /// Peers installed on this machine: `node` (V8) and `wasmtime` (or `$WASMTIME`).

@@ -3,6 +3,9 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_wasi;
+mod bench_wast;
+mod fuzz;
 mod programs;
 mod spectest;
 
@@ -31,9 +34,29 @@ commands:
       Run the sightglass programs (default: fetched into xtask/bench/sightglass/data) with
       our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
       times each (default 5); print median times and ratios, write target/bench/bench.json.
+      Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
+      to target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only
+      WASI).
   bench --calls
       Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
       against typed (TypedFunc::call, Func::wrap), in one optimised run.
+  bench-wast [--modules N] [--repeat N]
+      How the .wast runner scales: scripts of N and 4N trivial modules (default N = 2000;
+      Wasmtime allows 10,000 instances per store) through our release CLI and `wasmtime
+      wast` in the same run; prints the time per module and its growth from N to 4N (1.0
+      is linear), best of --repeat runs (default 3).
+  fuzz [--seconds N | --modules N] [--seed S] [--features SET]... [-j N] [--target T]
+       [--first I] [--rounds N] [--timeout SECS] [--out DIR] [--save] [--replay PATH]...
+      Differential fuzzing: wasm-smith modules run under our runtime and its oracles (wasmi
+      where it implements SET, and always our runtime with explicit bounds checks and
+      opt_level none); results, traps and the exported state are compared after every call.
+      SET is a preset (wasmi [default], gc, exceptions, threads, all) or a list such as
+      simd,memory64; several --features alternate. --target compile fuzzes validation and
+      compilation of mutated modules instead. Crashes, hangs (no step done for --timeout
+      SECS, default 90) and disagreements are saved to DIR (default target/fuzz) as
+      NAME.wasm plus a NAME.wast reproducer, and fail the command. --replay runs saved .wasm
+      files (or folders of them) instead; --first I starts at module I; --save saves every
+      module with its reproducer (for the corpus). Default: 60 s, seed from the clock.
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help
@@ -103,6 +126,9 @@ fn main() -> ExitCode {
     if let Some(code) = harness::isolate::child_main() {
         return code;
     }
+    if let Some(code) = fuzz::worker_main() {
+        return code;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -164,6 +190,28 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 options.filter.as_deref(),
             )
             .map_err(Failure::Error)
+        }
+        "bench-wast" => {
+            let mut n = 2000;
+            let mut repeat = 3;
+            let mut it = rest.iter();
+            while let Some(arg) = it.next() {
+                let target = match arg.as_str() {
+                    "--modules" => &mut n,
+                    "--repeat" => &mut repeat,
+                    other => return Err(usage(format!("unknown option `{other}`"))),
+                };
+                *target = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|v| *v > 0)
+                    .ok_or_else(|| usage(format!("`{arg}` needs a positive number")))?;
+            }
+            bench_wast::run(n, repeat).map_err(Failure::Error)
+        }
+        "fuzz" => {
+            let options = fuzz::parse_args(rest).map_err(usage)?;
+            fuzz::run(&options).map_err(Failure::Error)
         }
         "checksum" => {
             let [dir] = rest else {

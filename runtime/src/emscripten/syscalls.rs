@@ -61,6 +61,8 @@ pub(crate) fn open_at(ctx: &mut Ctx<'_>, dirfd: i32, ptr: u32, flags: i32, mode:
 }
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, fd: i32, buf: u32, count: u32, offset: Option<u64>) -> Sys {
+    // The buffer first: `fs.read` allocates `count` bytes (and /dev/urandom fills them).
+    ctx.slice(buf, count)?;
     let data = ctx.st().fs.read(fd, count as usize, offset)?;
     ctx.write(buf, &data)?;
     Ok(data.len() as i32)

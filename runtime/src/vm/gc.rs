@@ -221,14 +221,38 @@ pub unsafe extern "C" fn gc_array_fill(
 ) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, _) = unsafe { context(vmctx) };
-    let value = ((hi as u128) << 64 | lo as u128).to_le_bytes();
-    let Some(bytes) = store.gc.elements_mut(array, start, len, size) else {
-        return 0;
-    };
-    for chunk in bytes.chunks_exact_mut(size as usize) {
-        chunk.copy_from_slice(&value[..size as usize]);
+    let value = (hi as u128) << 64 | lo as u128;
+    fill_elements(&mut store.gc, array, start, len, size, value).is_some() as u32
+}
+
+/// Stores the low `size` bytes of `value` into elements `[start, start + len)` of array
+/// `raw`; `None` if out of bounds. Runs at memset/memcpy speed: guests may fill arrays of
+/// up to the heap limit (1 GiB).
+pub fn fill_elements(
+    heap: &mut GcHeap,
+    raw: u64,
+    start: u32,
+    len: u32,
+    size: u32,
+    value: u128,
+) -> Option<()> {
+    let bytes = heap.elements_mut(raw, start, len, size)?;
+    let size = size as usize;
+    let value = value.to_le_bytes();
+    let value = &value[..size];
+    if value.iter().all(|b| *b == value[0]) {
+        bytes.fill(value[0]);
+    } else if !bytes.is_empty() {
+        // One element, then doubling copies: memcpy speed for arrays of any length.
+        bytes[..size].copy_from_slice(value);
+        let mut done = size;
+        while done < bytes.len() {
+            let n = done.min(bytes.len() - done);
+            bytes.copy_within(..n, done);
+            done += n;
+        }
     }
-    1
+    Some(())
 }
 
 /// `array.copy`; 0 if either range is out of bounds.

@@ -9,7 +9,6 @@ pub mod gc;
 pub mod host;
 pub mod libcalls;
 pub mod memory;
-pub mod os;
 pub mod signals;
 pub mod table;
 pub mod unwind;

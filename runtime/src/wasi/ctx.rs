@@ -1,8 +1,10 @@
-//! The WASI context: arguments, environment, preopened directories and standard I/O,
+//! WASI phase, context: arguments, environment, preopened directories and standard I/O,
 //! built with [`WasiCtxBuilder`]; and [`WasiP1Ctx`], the live state a store keeps.
+//! Everything here is `Send`: the store that owns it may move between threads.
 
 use super::state::WasiState;
-use std::path::PathBuf;
+use cap_std::fs::Dir;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Bytes a guest wrote to a captured standard output or error. Cheap to clone; all
@@ -15,12 +17,10 @@ impl OutputBuffer {
     pub fn new() -> OutputBuffer {
         OutputBuffer::default()
     }
-    fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
+    /// The buffer, locked. A writer that panicked while holding the lock left only
+    /// whole appended writes behind, so a poisoned lock is still usable.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-    /// Appends `bytes`.
-    pub(crate) fn append(&self, bytes: &[u8]) {
-        self.lock().extend_from_slice(bytes);
     }
     /// A copy of everything written so far.
     pub fn contents(&self) -> Vec<u8> {
@@ -35,10 +35,20 @@ impl OutputBuffer {
 /// Where the guest's standard input comes from.
 #[derive(Clone, Debug)]
 pub(crate) enum InputSource {
-    /// The host process's stdin.
+    /// The host process's stdin (read unbuffered, so `poll_oneoff` sees what is left).
     Inherit,
     /// Fixed bytes; end of file after them.
-    Bytes(Arc<Vec<u8>>),
+    Bytes(Arc<[u8]>),
+}
+
+/// A preopened directory: the open host directory (a capability: every guest path is
+/// resolved beneath it), the host path it was opened from (for messages only) and the
+/// name the guest sees.
+#[derive(Clone, Debug)]
+pub(crate) struct Preopen {
+    pub(crate) dir: Arc<Dir>,
+    pub(crate) host: PathBuf,
+    pub(crate) guest: String,
 }
 
 /// Where the guest's standard output or error goes.
@@ -56,8 +66,8 @@ pub(crate) enum OutputSink {
 pub struct WasiCtx {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
-    /// (canonical host directory, guest name), in fd order starting at 3.
-    pub(crate) preopens: Vec<(PathBuf, String)>,
+    /// The preopened directories, in fd order starting at 3.
+    pub(crate) preopens: Vec<Preopen>,
     pub(crate) stdin: InputSource,
     pub(crate) stdout: OutputSink,
     pub(crate) stderr: OutputSink,
@@ -72,9 +82,11 @@ impl WasiCtx {
     pub fn args(&self) -> &[String] {
         &self.args
     }
-    /// The preopened directories as (host path, guest name).
-    pub fn preopens(&self) -> &[(PathBuf, String)] {
-        &self.preopens
+    /// The preopened directories as (host path they were opened from, guest name).
+    pub fn preopens(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.preopens
+            .iter()
+            .map(|p| (p.host.as_path(), p.guest.as_str()))
     }
 }
 
@@ -104,7 +116,7 @@ impl WasiCtxBuilder {
             args: Vec::new(),
             env: Vec::new(),
             preopens: Vec::new(),
-            stdin: InputSource::Bytes(Arc::new(Vec::new())),
+            stdin: InputSource::Bytes(Arc::from(Vec::new())),
             stdout: OutputSink::Null,
             stderr: OutputSink::Null,
         }
@@ -148,7 +160,8 @@ impl WasiCtxBuilder {
         self.envs(vars)
     }
     /// Preopens host directory `host` under the guest name `guest` (e.g. `/` or `.`).
-    /// The directory is checked and canonicalised by [`build`](Self::build).
+    /// [`build`](Self::build) opens it; from then on the guest reaches it through that
+    /// open descriptor only, whatever later happens to the path.
     pub fn preopened_dir(mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
         self.preopens.push((host.into(), guest.into()));
         self
@@ -174,7 +187,7 @@ impl WasiCtxBuilder {
     }
     /// Standard input reads these bytes, then end of file.
     pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.stdin = InputSource::Bytes(Arc::new(bytes.into()));
+        self.stdin = InputSource::Bytes(Arc::from(bytes.into()));
         self
     }
     /// Standard output goes to `buffer`.
@@ -198,23 +211,23 @@ impl WasiCtxBuilder {
         (self.stderr_buffer(&b), b)
     }
 
-    /// Checks the preopened directories and makes the context.
+    /// Opens the preopened directories and makes the context.
     pub fn build(self) -> crate::Result<WasiCtx> {
         let mut preopens = Vec::with_capacity(self.preopens.len());
         for (host, guest) in self.preopens {
-            let canonical = std::fs::canonicalize(&host).map_err(|e| {
+            // Opening the host's own path is the one use of ambient authority: the user
+            // named this directory on the command line or in the embedding.
+            let dir = Dir::open_ambient_dir(&host, cap_std::ambient_authority()).map_err(|e| {
                 crate::Error::Usage(format!(
                     "cannot preopen directory `{}`: {e}",
                     host.display()
                 ))
             })?;
-            if !canonical.is_dir() {
-                return Err(crate::Error::Usage(format!(
-                    "cannot preopen `{}`: not a directory",
-                    host.display()
-                )));
-            }
-            preopens.push((canonical, guest));
+            preopens.push(Preopen {
+                dir: Arc::new(dir),
+                host,
+                guest,
+            });
         }
         Ok(WasiCtx {
             args: self.args,

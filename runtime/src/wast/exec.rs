@@ -25,9 +25,10 @@ pub(crate) fn run(
 ) -> Vec<DirectiveResult> {
     let parsed = script::with_parsed(text, |wast| {
         let mut exec = Executor::new(options);
+        let lines = script::LineIndex::new(text);
         let mut results = Vec::with_capacity(wast.directives.len());
         for (index, directive) in wast.directives.into_iter().enumerate() {
-            let line = script::line_of(text, &directive);
+            let line = lines.line_of(&directive);
             let kind = script::kind(&directive);
             let (outcome, detail) = exec.run_directive(directive, line);
             let result = DirectiveResult {

@@ -14,7 +14,7 @@ mod values;
 use crate::WasmFeatures;
 use std::path::Path;
 
-pub use script::{list_directives, DirectiveInfo, ScriptError};
+pub use script::{list_directives, DirectiveInfo, LineIndex, ScriptError};
 
 /// How a script is run.
 #[derive(Clone, Debug)]
