@@ -14,13 +14,19 @@ pub struct Config {
     features: WasmFeatures,
     /// Reserve 4 GiB plus guard pages for 32-bit memories so accesses need no bounds check.
     pub(crate) virtual_memory: bool,
+    /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
+    pub(crate) max_wasm_stack: usize,
 }
+
+/// Wasmtime's default for [`Config::max_wasm_stack`] (Wasmtime 49: 512 KiB).
+const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             features: WasmFeatures::WASM3,
             virtual_memory: true,
+            max_wasm_stack: DEFAULT_MAX_WASM_STACK,
         }
     }
 }
@@ -42,6 +48,15 @@ impl Config {
     pub fn features(&self) -> WasmFeatures {
         self.features
     }
+    /// The most stack, in bytes, wasm may use below the point where the host first called
+    /// into it (host functions called from wasm and the wasm they call count too); beyond it
+    /// calls trap with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow) ("call
+    /// stack exhausted"). The host thread's own stack, less a reserve for host calls, bounds
+    /// it as well. Default: 512 KiB, as Wasmtime's; zero is rejected by [`Engine::new`].
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
+        self.max_wasm_stack = bytes;
+        self
+    }
 }
 
 /// Compiles modules for the host; cheap to clone.
@@ -60,7 +75,11 @@ pub(crate) struct EngineInner {
 }
 
 impl Engine {
+    /// An engine for the host with `config`; fails on an invalid configuration.
     pub fn new(config: &Config) -> Result<Engine> {
+        if config.max_wasm_stack == 0 {
+            return Err(Error::Usage("max_wasm_stack size cannot be zero".into()));
+        }
         let isa = host_isa()?;
         let mut config = config.clone();
         // Without room for guard regions, fall back to explicit bounds checks.

@@ -90,6 +90,14 @@ fn thread_stack_limit() -> usize {
     limit
 }
 
+/// Lowest address wasm entered from here may use: `max_wasm_stack` bytes below this frame
+/// (the outermost entry's), and never past the thread's own limit.
+#[inline(never)]
+fn wasm_stack_limit(max_wasm_stack: usize) -> usize {
+    let here = &max_wasm_stack as *const usize as usize;
+    thread_stack_limit().max(here.saturating_sub(max_wasm_stack))
+}
+
 /// Calls `funcref` through an array-call `trampoline` with arguments and results in `values`.
 pub fn invoke(
     store: &mut Store,
@@ -108,7 +116,8 @@ pub fn invoke(
         (*inner).entry_store = store_ptr;
         let outermost = (*inner).limits.stack_limit == 0;
         if outermost {
-            (*inner).limits.stack_limit = thread_stack_limit();
+            let max_wasm_stack = (*inner).engine.config().max_wasm_stack;
+            (*inner).limits.stack_limit = wasm_stack_limit(max_wasm_stack);
             (*inner).limits.pending_exception = 0;
         }
         (prev, outermost)
