@@ -5,6 +5,7 @@ use crate::types::FuncType;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 pub use wasmparser::WasmFeatures;
 
@@ -14,6 +15,10 @@ pub struct Config {
     features: WasmFeatures,
     /// Reserve 4 GiB plus guard pages for 32-bit memories so accesses need no bounds check.
     pub(crate) virtual_memory: bool,
+    /// Compiled code charges fuel (see [`Config::consume_fuel`]).
+    pub(crate) consume_fuel: bool,
+    /// Compiled code checks the store's epoch deadline (see [`Config::epoch_interruption`]).
+    pub(crate) epoch_interruption: bool,
     /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
     pub(crate) max_wasm_stack: usize,
 }
@@ -26,6 +31,8 @@ impl Default for Config {
         Config {
             features: WasmFeatures::WASM3,
             virtual_memory: true,
+            consume_fuel: false,
+            epoch_interruption: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
         }
     }
@@ -47,6 +54,24 @@ impl Config {
     }
     pub fn features(&self) -> WasmFeatures {
         self.features
+    }
+    /// Makes compiled code consume fuel: every wasm operator costs one unit (`nop`, `drop`,
+    /// `block`, `loop`, `end`, `else`, `return` and `unreachable` are free), charged per
+    /// straight-line run and checked at every function entry and loop header. A store starts
+    /// with no fuel ([`Store::set_fuel`](crate::Store::set_fuel)); running out traps with
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel). Default: off.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
+        self.consume_fuel = enable;
+        self
+    }
+    /// Makes compiled code check, at every function entry and loop header, whether the
+    /// engine's epoch ([`Engine::increment_epoch`]) has reached the store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline), 0 until set, so code
+    /// traps at once unless a deadline is set); reaching it traps with
+    /// [`TrapCode::Interrupt`](crate::TrapCode::Interrupt). Default: off.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
+        self.epoch_interruption = enable;
+        self
     }
     /// The most stack, in bytes, wasm may use below the point where the host first called
     /// into it (host functions called from wasm and the wasm they call count too); beyond it
@@ -72,6 +97,8 @@ pub(crate) struct EngineInner {
     pub(crate) types: crate::registry::TypeRegistry,
     /// Trampolines per (signature, is-host), compiled on first use.
     trampolines: Mutex<HashMap<(FuncType, bool), crate::link::LinkedCode>>,
+    /// The epoch compiled code compares with each store's deadline; only ever increases.
+    pub(crate) epoch: AtomicU64,
 }
 
 impl Engine {
@@ -90,8 +117,22 @@ impl Engine {
                 isa,
                 types: crate::registry::TypeRegistry::default(),
                 trampolines: Mutex::new(HashMap::new()),
+                epoch: AtomicU64::new(0),
             }),
         })
+    }
+    /// Advances the epoch by one tick; stores whose deadline it reaches trap at their next
+    /// check (with [`Config::epoch_interruption`]). Cheap, callable from any thread.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+    /// The current epoch.
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+    /// Where compiled code reads the epoch (lives as long as the engine).
+    pub(crate) fn epoch_ptr(&self) -> *const u8 {
+        &self.inner.epoch as *const AtomicU64 as *const u8
     }
     pub fn config(&self) -> &Config {
         &self.inner.config

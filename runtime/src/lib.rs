@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod externals;
 mod instance;
+mod limits;
 mod link;
 mod linker;
 mod registry;
