@@ -26,10 +26,13 @@ commands:
   conformance [--mirror DIR] [-j N]
       Every conformance suite: the spec suite (as `spectest`), then the WASI and Emscripten
       programs; writes target/conformance/{spec,wasi,emscripten}.json.
-  bench [--dir DIR] [--repeat N] [--filter TEXT]
+  bench [--dir DIR] [--repeat N] [--filter TEXT] [--fuel | --epoch]
       Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
       and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
       (default 5); print median times and ratios, write target/bench/bench.json.
+      --fuel / --epoch instead run ours and wasmtime each without and with fuel / epoch
+      interruption and report the with/without ratios (target/bench/bench-fuel.json,
+      bench-epoch.json).
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help
@@ -42,6 +45,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     pub filter: Option<String>,
     pub draft: bool,
+    pub fuel: bool,
+    pub epoch: bool,
     pub dir: Option<PathBuf>,
     pub repeat: Option<usize>,
     pub positional: Vec<String>,
@@ -87,6 +92,8 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
                 options.repeat = Some(n);
             }
             "--draft-expected-failures" => options.draft = true,
+            "--fuel" => options.fuel = true,
+            "--epoch" => options.epoch = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -146,12 +153,22 @@ fn run(args: &[String]) -> Result<(), Failure> {
             programs::emscripten(&options).map_err(Failure::Error)
         }
         "bench" => {
-            let options = parse_options(rest, &["--dir", "--repeat", "--filter"]).map_err(usage)?;
+            let allowed = ["--dir", "--repeat", "--filter", "--fuel", "--epoch"];
+            let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
+            let mode = match (options.fuel, options.epoch) {
+                (false, false) => bench::Mode::Peers,
+                (true, false) => bench::Mode::Fuel,
+                (false, true) => bench::Mode::Epoch,
+                (true, true) => {
+                    return Err(usage("`--fuel` and `--epoch` are separate runs".into()))
+                }
+            };
             bench::run(
                 options.dir.clone(),
                 options.repeat.unwrap_or(5),
                 options.filter.as_deref(),
+                mode,
             )
             .map_err(Failure::Error)
         }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod budgets;
 mod run;
 
 use run::run;
@@ -88,10 +89,19 @@ fn dispatch(args: &[String]) -> Result<(), Exit> {
 }
 
 pub(crate) fn engine(features: Option<runtime::WasmFeatures>) -> Result<Engine, Exit> {
+    engine_with(features, budgets::Budgets::default())
+}
+
+/// An engine whose stores may be given `budgets`.
+pub(crate) fn engine_with(
+    features: Option<runtime::WasmFeatures>,
+    budgets: budgets::Budgets,
+) -> Result<Engine, Exit> {
     let mut config = runtime::Config::new();
     if let Some(features) = features {
         config.wasm_features(features);
     }
+    budgets.configure(&mut config);
     Engine::new(&config).map_err(Exit::error)
 }
 

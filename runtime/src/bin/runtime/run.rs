@@ -2,7 +2,8 @@
 //! (WASI, Emscripten or none), applies `--preload`, runs the program or `--invoke`s an export.
 
 use crate::args::parse_args;
-use crate::{engine, existing_file, Exit};
+use crate::budgets::Budgets;
+use crate::{engine_with, existing_file, Exit};
 use runtime::emscripten::{self, Abi};
 use runtime::wasi::{self, WasiCtx};
 use runtime::{Error, Extern, Func, Instance, Linker, Module, Store, Val};
@@ -107,10 +108,12 @@ fn parse(args: &[String]) -> Result<RunArgs, Exit> {
 pub(crate) fn run(args: &[String]) -> Result<(), Exit> {
     let run = parse(args)?;
     let path = existing_file(&run.file)?;
-    let engine = engine(None)?;
+    let budgets = Budgets::from_env()?;
+    let engine = engine_with(None, budgets)?;
     let module = Module::from_file(&engine, &path).map_err(Exit::error)?;
     let imports = run.forced.unwrap_or_else(|| detect(&module));
     let mut store = Store::new(&engine);
+    budgets.apply(&mut store)?;
     if imports == Imports::Emscripten {
         return run_emscripten(&mut store, &module, &run);
     }
