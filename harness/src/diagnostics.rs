@@ -21,9 +21,10 @@ pub fn rejections(path: &Path, rel: &str) -> Result<Vec<String>, String> {
     lexer.allow_confusing_unicode(true);
     let buffer = ParseBuffer::new_with_lexer(lexer).map_err(|e| e.to_string())?;
     let script = parser::parse::<Wast>(&buffer).map_err(|e| e.to_string())?;
+    let index = runtime::wast::LineIndex::new(&text);
     let mut lines = Vec::new();
     for directive in script.directives {
-        let line = directive.span().linecol_in(&text).0 + 1;
+        let line = index.line_of(&directive);
         let (kind, mut module, message) = match directive {
             WastDirective::AssertInvalid {
                 module, message, ..

@@ -217,8 +217,10 @@ pub fn run_test(test: &EmTest) -> Result<(), String> {
         ..Options::default()
     };
     let engine = runtime::Engine::default();
-    let result = runtime::Module::from_file(&engine, &test.wasm)
-        .and_then(|module| emscripten::run(&mut runtime::Store::new(&engine), &module, &options));
+    let result = runtime::Module::from_file(&engine, &test.wasm).and_then(|module| {
+        let mut store = runtime::Store::new(&engine, emscripten::Emscripten::default());
+        emscripten::run(&mut store, &module, &options)
+    });
     let out = String::from_utf8_lossy(&stdout.contents()).into_owned();
     let err = String::from_utf8_lossy(&stderr.contents()).into_owned();
     let outputs = format!("stdout: {}\nstderr: {}", short(&out), short(&err));

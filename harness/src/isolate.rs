@@ -6,6 +6,7 @@
 //! were running or still to come.
 
 use runtime::wast::{features_for_path, run_file, run_script_on_thread, Outcome, WastOptions};
+use runtime::WasmFeatures;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
@@ -16,6 +17,8 @@ use std::time::{Duration, Instant};
 const CHILD_VAR: &str = "HARNESS_INTERNAL_RUN_WAST";
 /// The script's path relative to the suite root, which decides its proposal features.
 const CHILD_REL_VAR: &str = "HARNESS_INTERNAL_WAST_REL";
+/// When set, the proposals to enable (`WasmFeatures` bits), instead of judging by `rel`.
+const CHILD_FEATURES_VAR: &str = "HARNESS_INTERNAL_WAST_FEATURES";
 const RESULT_PREFIX: &str = "@@harness-result ";
 const DONE_LINE: &str = "@@harness-done";
 
@@ -54,8 +57,15 @@ pub fn child_main() -> Option<ExitCode> {
             return Some(ExitCode::from(3));
         }
     };
+    let features = std::env::var(CHILD_FEATURES_VAR)
+        .ok()
+        .and_then(|bits| bits.parse().ok())
+        .map_or_else(
+            || features_for_path(Path::new(&rel)),
+            WasmFeatures::from_bits_retain,
+        );
     let options = WastOptions {
-        features: features_for_path(Path::new(&rel)),
+        features,
         ..WastOptions::default()
     };
     let stdout = std::io::stdout();
@@ -139,15 +149,39 @@ fn run_in_process(path: &Path, rel: &str, count: usize) -> Vec<Outcome> {
     outcomes
 }
 
+/// Runs the script at `path` in a child process with `features` enabled; `lines` are the
+/// lines of its directives. Always returns one outcome per directive.
+pub fn run_child_with_features(
+    path: &Path,
+    features: WasmFeatures,
+    lines: &[u32],
+    timeout: Duration,
+) -> Vec<Outcome> {
+    run_child_inner(path, "", Some(features), lines, timeout)
+}
+
 fn run_child(path: &Path, rel: &str, lines: &[u32], timeout: Duration) -> Vec<Outcome> {
+    run_child_inner(path, rel, None, lines, timeout)
+}
+
+fn run_child_inner(
+    path: &Path,
+    rel: &str,
+    features: Option<WasmFeatures>,
+    lines: &[u32],
+    timeout: Duration,
+) -> Vec<Outcome> {
     let fail_all = |why: String| vec![Outcome::Fail(why); lines.len()];
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(e) => return fail_all(format!("cannot find the test executable: {e}")),
     };
-    let child = Command::new(exe)
-        .env(CHILD_VAR, path)
-        .env(CHILD_REL_VAR, rel)
+    let mut command = Command::new(exe);
+    command.env(CHILD_VAR, path).env(CHILD_REL_VAR, rel);
+    if let Some(f) = features {
+        command.env(CHILD_FEATURES_VAR, f.bits().to_string());
+    }
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

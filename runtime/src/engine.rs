@@ -9,6 +9,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 pub use wasmparser::WasmFeatures;
 
+/// How hard Cranelift optimises (as Wasmtime's `Config::cranelift_opt_level`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OptLevel {
+    /// No optimisation passes: fastest compilation.
+    None,
+    /// Optimise for speed (the default).
+    #[default]
+    Speed,
+    /// Optimise for speed and code size.
+    SpeedAndSize,
+}
+
 /// Engine configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -21,6 +33,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
     pub(crate) max_wasm_stack: usize,
+    opt_level: OptLevel,
 }
 
 /// Wasmtime's default for [`Config::max_wasm_stack`] (Wasmtime 49: 512 KiB).
@@ -34,11 +47,13 @@ impl Default for Config {
             consume_fuel: false,
             epoch_interruption: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            opt_level: OptLevel::Speed,
         }
     }
 }
 
 impl Config {
+    /// The default configuration: Wasm 3.0, guard pages for 32-bit memories.
     pub fn new() -> Config {
         Config::default()
     }
@@ -52,6 +67,13 @@ impl Config {
         self.virtual_memory = !on;
         self
     }
+    /// Sets how hard Cranelift optimises (default: [`OptLevel::Speed`]); the differential
+    /// fuzzer compares levels.
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Config {
+        self.opt_level = level;
+        self
+    }
+    /// The proposals the validator accepts.
     pub fn features(&self) -> WasmFeatures {
         self.features
     }
@@ -84,7 +106,8 @@ impl Config {
     }
 }
 
-/// Compiles modules for the host; cheap to clone.
+/// Compiles modules for the host; cheap to clone, `Send + Sync`, shared by every store and
+/// module made for it.
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) inner: Arc<EngineInner>,
@@ -102,12 +125,12 @@ pub(crate) struct EngineInner {
 }
 
 impl Engine {
-    /// An engine for the host with `config`; fails on an invalid configuration.
+    /// An engine for the host with `config`; an error if Cranelift does not support the host.
     pub fn new(config: &Config) -> Result<Engine> {
         if config.max_wasm_stack == 0 {
             return Err(Error::Usage("max_wasm_stack size cannot be zero".into()));
         }
-        let isa = host_isa()?;
+        let isa = host_isa(config.opt_level)?;
         let mut config = config.clone();
         // Without room for guard regions, fall back to explicit bounds checks.
         config.virtual_memory &= crate::vm::memory::LinearMemory::guard_reservation_works();
@@ -134,6 +157,7 @@ impl Engine {
     pub(crate) fn epoch_ptr(&self) -> *const u8 {
         &self.inner.epoch as *const AtomicU64 as *const u8
     }
+    /// The engine's configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -167,7 +191,7 @@ impl Engine {
             trampolines::host_trampoline(
                 self.isa(),
                 ty,
-                crate::vm::call::host_shim as *const () as usize,
+                crate::vm::host::host_shim as *const () as usize,
             )
         } else {
             trampolines::array_trampoline(self.isa(), ty)
@@ -196,13 +220,18 @@ impl Default for Engine {
     }
 }
 
-fn host_isa() -> Result<OwnedTargetIsa> {
+fn host_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |b: &mut settings::Builder, k: &str, v: &str| {
         b.set(k, v)
             .map_err(|e| Error::Compile(format!("cranelift setting {k}={v}: {e}")))
     };
-    set(&mut flags, "opt_level", "speed")?;
+    let opt_level = match opt_level {
+        OptLevel::None => "none",
+        OptLevel::Speed => "speed",
+        OptLevel::SpeedAndSize => "speed_and_size",
+    };
+    set(&mut flags, "opt_level", opt_level)?;
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(
         &mut flags,

@@ -4,14 +4,48 @@ use crate::trap::Trap;
 use std::fmt;
 
 /// Anything that can go wrong between reading a file and returning from a call.
+///
+/// Host functions return it too: a [`Trap`] (`Error::Trap`, e.g. [`Trap::exit`]) or any error
+/// of the host's own ([`Error::new`], [`Error::msg`]). Such an error comes out of the
+/// outermost call unchanged, however many wasm and host frames lie between, so the host can
+/// get its type back with [`Error::downcast_ref`]:
+///
+/// ```
+/// use runtime::{Engine, Error, Func, Store};
+///
+/// #[derive(Debug)]
+/// struct Quota(u32);
+/// impl std::fmt::Display for Quota {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "quota of {} exceeded", self.0)
+///     }
+/// }
+/// impl std::error::Error for Quota {}
+///
+/// let mut store = Store::new(&Engine::default(), ());
+/// let f = Func::wrap(&mut store, || -> runtime::Result<()> { Err(Error::new(Quota(3))) });
+/// let err = f.call(&mut store, &[], &mut []).unwrap_err();
+/// assert_eq!(err.downcast_ref::<Quota>().unwrap().0, 3);
+/// assert_eq!(err.to_string(), "quota of 3 exceeded");
+/// ```
 #[derive(Debug)]
 pub enum Error {
     /// The input could not be read or is neither a wasm binary nor wasm text.
     Load(String),
     /// The binary is malformed (bad encoding).
-    Malformed { offset: usize, message: String },
+    Malformed {
+        /// Byte offset of the problem in the binary.
+        offset: usize,
+        /// What is wrong, in wasmparser's words.
+        message: String,
+    },
     /// The module is well-formed but does not validate.
-    Invalid { offset: usize, message: String },
+    Invalid {
+        /// Byte offset of the problem in the binary.
+        offset: usize,
+        /// What is wrong, in wasmparser's words.
+        message: String,
+    },
     /// The module uses something this runtime does not implement yet.
     Unsupported(String),
     /// Cranelift failed to compile a function (a bug in the translator).
@@ -22,9 +56,58 @@ pub enum Error {
     Trap(Trap),
     /// A wrong use of the API from the host (type mismatch of arguments, ...).
     Usage(String),
+    /// An error a host function returned (see [`Error::new`] and [`Error::msg`]).
+    Host(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+/// The error [`Error::msg`] makes: just a message.
+struct Message(String);
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Message {}
+
 impl Error {
+    /// A host error wrapping `error`; [`Error::downcast_ref`] gets it back.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::Host(Box::new(error))
+    }
+
+    /// A host error with just a message.
+    ///
+    /// ```
+    /// let e = runtime::Error::msg(format!("bad request {}", 7));
+    /// assert_eq!(e.to_string(), "bad request 7");
+    /// ```
+    pub fn msg(message: impl fmt::Display) -> Error {
+        Error::Host(Box::new(Message(message.to_string())))
+    }
+
+    /// The error of type `E` this error is or wraps: the host's own error given to
+    /// [`Error::new`], or the [`Trap`] of an `Error::Trap`.
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Error::Host(e) => e.downcast_ref::<E>(),
+            Error::Trap(t) => (t as &dyn std::error::Error).downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
+    /// The trap code, if this error is a trap.
+    pub fn trap_code(&self) -> Option<crate::TrapCode> {
+        self.as_trap().map(Trap::code)
+    }
+
     /// The trap, if this error is one.
     pub fn as_trap(&self) -> Option<&Trap> {
         match self {
@@ -94,11 +177,25 @@ impl fmt::Display for Error {
             Error::Link(m) => write!(f, "link error: {m}"),
             Error::Trap(t) => write!(f, "{t}"),
             Error::Usage(m) => write!(f, "{m}"),
+            Error::Host(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Host(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::new(e)
+    }
+}
 
 impl From<Trap> for Error {
     fn from(t: Trap) -> Error {

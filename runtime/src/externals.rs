@@ -1,35 +1,48 @@
-//! Phase 6, instantiate: functions, memories, tables and globals as the host sees them.
+//! Phase 6, instantiate: memories, tables, globals and tags as the host sees them, and
+//! [`Extern`], anything an instance imports or exports.
 
 use crate::error::{Error, Result};
-pub use crate::store::{Func, Global, Instance, Memory, Table, Tag};
-use crate::store::{FuncData, FuncKind, GlobalData, Store, StoreInner};
+use crate::store::{
+    AsContext, AsContextMut, GlobalData, StoreContext, StoreContextMut, StoreOpaque,
+};
+pub use crate::store::{Func, Global, Memory, Table, Tag};
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
 use crate::values::Val;
 use crate::vm;
-use crate::vm::vmcontext::{VMFuncRef, VMGlobal};
+use crate::vm::vmcontext::VMGlobal;
 use crate::Trap;
 
 /// Anything an instance can import or export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Extern {
+    /// A function.
     Func(Func),
+    /// A table.
     Table(Table),
+    /// A linear memory.
     Memory(Memory),
+    /// A global.
     Global(Global),
+    /// An exception tag.
     Tag(Tag),
 }
 
 impl Extern {
     /// The type of this item.
-    pub fn ty(&self, store: &Store) -> ExternType {
+    pub fn ty(&self, store: impl AsContext) -> ExternType {
+        self.ty_in(&store.as_context().0.opaque)
+    }
+    /// The type of this item of `store`.
+    pub(crate) fn ty_in(&self, store: &StoreOpaque) -> ExternType {
         match self {
-            Extern::Func(f) => ExternType::Func(f.ty(store)),
-            Extern::Table(t) => ExternType::Table(t.ty(store)),
-            Extern::Memory(m) => ExternType::Memory(m.ty(store)),
-            Extern::Global(g) => ExternType::Global(g.ty(store)),
-            Extern::Tag(t) => ExternType::Tag(t.ty(store)),
+            Extern::Func(f) => ExternType::Func(store.funcs[f.checked(store)].ty.clone()),
+            Extern::Table(t) => ExternType::Table(store.tables[t.checked(store)].ty()),
+            Extern::Memory(m) => ExternType::Memory(store.memories[m.checked(store)].ty()),
+            Extern::Global(g) => ExternType::Global(store.globals[g.checked(store)].ty),
+            Extern::Tag(t) => ExternType::Tag(store.tags[t.checked(store)].0.clone()),
         }
     }
+    /// The function, if this is one.
     pub fn into_func(self) -> Option<Func> {
         if let Extern::Func(f) = self {
             Some(f)
@@ -37,6 +50,7 @@ impl Extern {
             None
         }
     }
+    /// The memory, if this is one.
     pub fn into_memory(self) -> Option<Memory> {
         if let Extern::Memory(m) = self {
             Some(m)
@@ -44,6 +58,7 @@ impl Extern {
             None
         }
     }
+    /// The table, if this is one.
     pub fn into_table(self) -> Option<Table> {
         if let Extern::Table(t) = self {
             Some(t)
@@ -51,6 +66,7 @@ impl Extern {
             None
         }
     }
+    /// The global, if this is one.
     pub fn into_global(self) -> Option<Global> {
         if let Extern::Global(g) = self {
             Some(g)
@@ -58,214 +74,207 @@ impl Extern {
             None
         }
     }
-}
-
-/// What a host function sees of its caller: the store and the calling instance.
-pub struct Caller<'a> {
-    pub(crate) store: &'a mut Store,
-    pub(crate) instance: Option<Instance>,
-}
-
-impl Caller<'_> {
-    pub fn store(&mut self) -> &mut Store {
-        self.store
-    }
-    /// The calling instance, if a wasm function made the call.
-    pub fn instance(&self) -> Option<Instance> {
-        self.instance
-    }
-    /// An export of the calling instance (WASI finds `memory` this way).
-    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
-        self.instance?.get_export(self.store, name)
-    }
-}
-
-impl Func {
-    /// A host function of type `ty`.
-    pub fn new(
-        store: &mut Store,
-        ty: FuncType,
-        body: impl Fn(Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap> + 'static,
-    ) -> Func {
-        let inner = &mut *store.inner;
-        let index = inner.funcs.len();
-        let type_id = inner.engine.types().register_func(&ty);
-        let code = inner.engine.host_trampoline(&ty);
-        let mut funcref = Box::new(VMFuncRef {
-            code,
-            vmctx: std::ptr::null_mut(),
-            type_id,
-            store_index: index as u32,
-        });
-        // The host trampoline finds the function through its own funcref.
-        funcref.vmctx = &mut *funcref as *mut VMFuncRef as *mut u8;
-        let ptr = &*funcref as *const VMFuncRef;
-        inner.funcs.push(FuncData {
-            ty,
-            funcref: ptr,
-            kind: FuncKind::Host {
-                funcref,
-                body: std::rc::Rc::new(body),
-            },
-            array_trampoline: std::cell::Cell::new(std::ptr::null()),
-        });
-        inner.func_handle(index)
-    }
-
-    pub fn ty(&self, store: &Store) -> FuncType {
-        store.inner.funcs[self.checked(&store.inner)].ty.clone()
-    }
-
-    /// Calls the function; `results` must have room for exactly its results.
-    pub fn call(&self, store: &mut Store, params: &[Val], results: &mut [Val]) -> Result<()> {
-        let index = self.checked(&store.inner);
-        let ty = store.inner.funcs[index].ty.clone();
-        check_args(&store.inner, &ty, params, results.len())?;
-        if let FuncKind::Host { .. } = store.inner.funcs[index].kind {
-            return call_host(store, index, None, params, results).map_err(Error::Trap);
-        }
-        // Arguments and results travel in 16-byte slots; most signatures fit on the stack.
-        let count = params.len().max(results.len()).max(1);
-        let (mut small, mut large) = ([0u128; 8], Vec::new());
-        let raw: &mut [u128] = if count <= small.len() {
-            &mut small[..count]
+    /// The tag, if this is one.
+    pub fn into_tag(self) -> Option<Tag> {
+        if let Extern::Tag(t) = self {
+            Some(t)
         } else {
-            large.resize(count, 0);
-            &mut large
-        };
-        for (slot, v) in raw.iter_mut().zip(params) {
-            *slot = store.inner.val_to_raw(v);
+            None
         }
-        let data = &store.inner.funcs[index];
-        let funcref = data.funcref;
-        let mut trampoline = data.array_trampoline.get();
-        if trampoline.is_null() {
-            trampoline = store.inner.engine.array_trampoline(&ty);
-            data.array_trampoline.set(trampoline);
+    }
+    /// What kind of item this is, in words.
+    pub(crate) fn ty_kind(&self) -> &'static str {
+        match self {
+            Extern::Func(_) => "function",
+            Extern::Table(_) => "table",
+            Extern::Memory(_) => "memory",
+            Extern::Global(_) => "global",
+            Extern::Tag(_) => "tag",
         }
-        vm::call::invoke(store, trampoline, funcref, raw).map_err(Error::Trap)?;
-        for (slot, (r, t)) in results.iter_mut().zip(raw.iter().zip(ty.results())) {
-            *slot = store.inner.raw_to_val(*r, *t);
+    }
+    /// Whether the item belongs to `store`.
+    pub(crate) fn belongs_to(&self, store: &StoreOpaque) -> bool {
+        match self {
+            Extern::Func(f) => f.belongs_to(store),
+            Extern::Table(t) => t.belongs_to(store),
+            Extern::Memory(m) => m.belongs_to(store),
+            Extern::Global(g) => g.belongs_to(store),
+            Extern::Tag(t) => t.belongs_to(store),
         }
-        Ok(())
     }
 }
 
-fn check_args(inner: &StoreInner, ty: &FuncType, params: &[Val], results: usize) -> Result<()> {
-    if params.len() != ty.params().len() || results != ty.results().len() {
-        return Err(Error::Usage(format!(
-            "function {ty} called with {} arguments and room for {} results",
-            params.len(),
-            results
-        )));
-    }
-    for (i, (v, t)) in params.iter().zip(ty.params()).enumerate() {
-        if !inner.val_matches(v, *t) {
-            return Err(Error::Usage(format!(
-                "argument {i} is {v:?}, expected type {t}"
-            )));
+macro_rules! into_extern {
+    ($($name:ident)*) => {$(
+        impl From<$name> for Extern {
+            fn from(item: $name) -> Extern {
+                Extern::$name(item)
+            }
         }
-    }
-    Ok(())
+    )*};
 }
-
-/// Runs host function `index` with a `Caller` for `instance`.
-pub(crate) fn call_host(
-    store: &mut Store,
-    index: usize,
-    instance: Option<Instance>,
-    params: &[Val],
-    results: &mut [Val],
-) -> std::result::Result<(), Trap> {
-    let body = match &store.inner.funcs[index].kind {
-        FuncKind::Host { body, .. } => body.clone(),
-        FuncKind::Wasm => unreachable!("call_host on a wasm function"),
-    };
-    body(Caller { store, instance }, params, results)
-}
+into_extern!(Func Table Memory Global Tag);
 
 impl Memory {
-    pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory> {
-        let memory = vm::memory::LinearMemory::new(ty, store.inner.engine.config().virtual_memory)?;
-        let inner = &mut *store.inner;
-        inner.memories.push(memory);
+    /// A new memory of type `ty` in `store`.
+    ///
+    /// ```
+    /// use runtime::{Engine, Memory, MemoryType, Store};
+    /// let mut store = Store::new(&Engine::default(), ());
+    /// let memory = Memory::new(&mut store, MemoryType::new(1, Some(2)))?;
+    /// memory.data_mut(&mut store)[..5].copy_from_slice(b"hello");
+    /// assert_eq!(memory.grow(&mut store, 1)?, 1);
+    /// assert_eq!(memory.size(&store), 2);
+    /// assert_eq!(&memory.data(&store)[..5], b"hello");
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let memory = vm::memory::LinearMemory::new(ty, store.engine.config().virtual_memory)?;
+        store.memories.push(memory);
         Ok(Memory {
-            store: inner.id,
-            index: inner.memories.len() as u32 - 1,
+            store: store.id,
+            index: store.memories.len() as u32 - 1,
         })
     }
-    pub fn ty(&self, store: &Store) -> MemoryType {
-        store.inner.memories[self.checked(&store.inner)].ty()
+    /// The memory's type (with its current size as the minimum).
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        let store = &store.as_context().0.opaque;
+        store.memories[self.checked(store)].ty()
     }
     /// Current size in pages.
-    pub fn size(&self, store: &Store) -> u64 {
-        store.inner.memories[self.checked(&store.inner)].pages()
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        let store = &store.as_context().0.opaque;
+        store.memories[self.checked(store)].pages()
     }
-    pub fn data<'a>(&self, store: &'a Store) -> &'a [u8] {
-        store.inner.memories[self.checked(&store.inner)].data()
+    /// Current size in bytes.
+    pub fn data_size(&self, store: impl AsContext) -> usize {
+        self.data(store.as_context()).len()
     }
-    pub fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut [u8] {
-        let index = self.checked(&store.inner);
-        store.inner.memories[index].data_mut()
+    /// The memory's bytes.
+    pub fn data<'a, T: 'static>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
+        let store = &store.into().0.opaque;
+        store.memories[self.checked(store)].data()
+    }
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'a, T: 'static>(
+        &self,
+        store: impl Into<StoreContextMut<'a, T>>,
+    ) -> &'a mut [u8] {
+        let store = &mut store.into().0.opaque;
+        let index = self.checked(store);
+        store.memories[index].data_mut()
+    }
+    /// The memory's bytes and the store's host data at once (host functions that copy
+    /// between guest memory and their own state need both).
+    ///
+    /// ```
+    /// use runtime::{Engine, Memory, MemoryType, Store};
+    /// let mut store = Store::new(&Engine::default(), Vec::<u8>::new());
+    /// let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
+    /// memory.data_mut(&mut store)[..3].copy_from_slice(b"abc");
+    /// let (bytes, saved) = memory.data_and_store_mut(&mut store);
+    /// saved.extend_from_slice(&bytes[..3]);
+    /// assert_eq!(store.data(), b"abc");
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
+    pub fn data_and_store_mut<'a, T: 'static>(
+        &self,
+        store: impl Into<StoreContextMut<'a, T>>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let inner = store.into().0;
+        let index = self.checked(&inner.opaque);
+        (inner.opaque.memories[index].data_mut(), &mut inner.data)
+    }
+    /// Copies `buffer.len()` bytes at `offset` into `buffer`; an error if out of bounds.
+    pub fn read(&self, store: impl AsContext, offset: usize, buffer: &mut [u8]) -> Result<()> {
+        let data = self.data(store.as_context());
+        let src = offset
+            .checked_add(buffer.len())
+            .and_then(|end| data.get(offset..end))
+            .ok_or_else(|| Error::Trap(Trap::new(crate::TrapCode::MemoryOutOfBounds)))?;
+        buffer.copy_from_slice(src);
+        Ok(())
+    }
+    /// Copies `buffer` to `offset`; an error if out of bounds.
+    pub fn write(&self, mut store: impl AsContextMut, offset: usize, buffer: &[u8]) -> Result<()> {
+        let data = self.data_mut(store.as_context_mut());
+        let dst = offset
+            .checked_add(buffer.len())
+            .and_then(|end| data.get_mut(offset..end))
+            .ok_or_else(|| Error::Trap(Trap::new(crate::TrapCode::MemoryOutOfBounds)))?;
+        dst.copy_from_slice(buffer);
+        Ok(())
     }
     /// Grows by `delta` pages and returns the old size in pages.
-    pub fn grow(&self, store: &mut Store, delta: u64) -> Result<u64> {
-        let index = self.checked(&store.inner);
-        store.inner.memories[index]
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let index = self.checked(store);
+        store.memories[index]
             .grow(delta)
             .ok_or_else(|| Error::Usage(format!("memory cannot grow by {delta} pages")))
     }
 }
 
 impl Table {
-    pub fn new(store: &mut Store, ty: TableType, init: Val) -> Result<Table> {
-        check_element(&store.inner, ty, &init)?;
-        let raw = store.inner.val_to_raw(&init) as u64;
+    /// A new table of type `ty` in `store`, every element set to `init`.
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        let store = &mut store.as_context_mut().0.opaque;
+        check_element(store, ty, &init)?;
+        let raw = store.val_to_raw(&init) as u64;
         let table = vm::table::TableStorage::new(ty, raw)?;
-        let inner = &mut *store.inner;
-        inner.tables.push(table);
+        store.tables.push(table);
         Ok(Table {
-            store: inner.id,
-            index: inner.tables.len() as u32 - 1,
+            store: store.id,
+            index: store.tables.len() as u32 - 1,
         })
     }
-    pub fn ty(&self, store: &Store) -> TableType {
-        store.inner.tables[self.checked(&store.inner)].ty()
+    /// The table's type (with its current size as the minimum).
+    pub fn ty(&self, store: impl AsContext) -> TableType {
+        let store = &store.as_context().0.opaque;
+        store.tables[self.checked(store)].ty()
     }
-    pub fn size(&self, store: &Store) -> u64 {
-        store.inner.tables[self.checked(&store.inner)].len()
+    /// Current size in elements.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        let store = &store.as_context().0.opaque;
+        store.tables[self.checked(store)].len()
     }
-    pub fn get(&self, store: &Store, index: u64) -> Option<Val> {
-        let table = &store.inner.tables[self.checked(&store.inner)];
+    /// Element `index`, if it exists.
+    pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
+        let store = &store.as_context().0.opaque;
+        let table = &store.tables[self.checked(store)];
         let raw = table.get(index)?;
-        Some(
-            store
-                .inner
-                .raw_to_val(raw as u128, crate::types::ValType::Ref(table.ty().element)),
-        )
+        Some(store.raw_to_val(raw as u128, crate::types::ValType::Ref(table.ty().element)))
     }
-    pub fn set(&self, store: &mut Store, index: u64, val: Val) -> Result<()> {
-        let i = self.checked(&store.inner);
-        check_element(&store.inner, store.inner.tables[i].ty(), &val)?;
-        let raw = store.inner.val_to_raw(&val) as u64;
-        store.inner.tables[i]
+    /// Sets element `index`; an error if it does not exist or `val` has the wrong type.
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let i = self.checked(store);
+        check_element(store, store.tables[i].ty(), &val)?;
+        let raw = store.val_to_raw(&val) as u64;
+        store.tables[i]
             .set(index, raw)
             .ok_or_else(|| Error::Trap(Trap::new(crate::TrapCode::TableOutOfBounds)))
     }
     /// Grows by `delta` elements set to `init`; returns the old size.
-    pub fn grow(&self, store: &mut Store, delta: u64, init: Val) -> Result<u64> {
-        let i = self.checked(&store.inner);
-        check_element(&store.inner, store.inner.tables[i].ty(), &init)?;
-        let raw = store.inner.val_to_raw(&init) as u64;
-        store.inner.tables[i]
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let i = self.checked(store);
+        check_element(store, store.tables[i].ty(), &init)?;
+        let raw = store.val_to_raw(&init) as u64;
+        store.tables[i]
             .grow(delta, raw)
             .ok_or_else(|| Error::Usage(format!("table cannot grow by {delta} elements")))
     }
 }
 
-/// Whether `val` may be stored in a table of type `ty`.
-fn check_element(inner: &StoreInner, ty: TableType, val: &Val) -> Result<()> {
-    if inner.val_matches(val, crate::types::ValType::Ref(ty.element)) {
+/// Whether `val` may be stored in a table of type `ty` of `store`.
+fn check_element(store: &StoreOpaque, ty: TableType, val: &Val) -> Result<()> {
+    if !store.owns_val(val) {
+        Err(Error::Usage(format!(
+            "{val:?} belongs to another store than the table"
+        )))
+    } else if store.val_matches(val, crate::types::ValType::Ref(ty.element)) {
         Ok(())
     } else {
         Err(Error::Usage(format!(
@@ -276,60 +285,80 @@ fn check_element(inner: &StoreInner, ty: TableType, val: &Val) -> Result<()> {
 }
 
 impl Global {
-    pub fn new(store: &mut Store, ty: GlobalType, val: Val) -> Result<Global> {
-        if !store.inner.val_matches(&val, ty.content) {
+    /// A new global of type `ty` holding `val`.
+    ///
+    /// ```
+    /// use runtime::{Engine, Global, GlobalType, Store, Val, ValType};
+    /// let mut store = Store::new(&Engine::default(), ());
+    /// let ty = GlobalType { content: ValType::I64, mutable: true };
+    /// let counter = Global::new(&mut store, ty, Val::I64(1))?;
+    /// counter.set(&mut store, Val::I64(2))?;
+    /// assert_eq!(counter.get(&store).unwrap_i64(), 2);
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
+        let store = &mut store.as_context_mut().0.opaque;
+        if !store.val_matches(&val, ty.content) {
             return Err(Error::Usage(format!(
                 "global of type {} given {val:?}",
                 ty.content
             )));
         }
-        let bits = store.inner.val_to_raw(&val);
-        Ok(new_global(&mut store.inner, ty, bits))
+        let bits = store.val_to_raw(&val);
+        Ok(new_global(store, ty, bits))
     }
-    pub fn ty(&self, store: &Store) -> GlobalType {
-        store.inner.globals[self.checked(&store.inner)].ty
+    /// The global's type.
+    pub fn ty(&self, store: impl AsContext) -> GlobalType {
+        let store = &store.as_context().0.opaque;
+        store.globals[self.checked(store)].ty
     }
-    pub fn get(&self, store: &Store) -> Val {
-        let g = &store.inner.globals[self.checked(&store.inner)];
-        store.inner.raw_to_val(g.storage.bits, g.ty.content)
+    /// The current value.
+    pub fn get(&self, store: impl AsContext) -> Val {
+        let store = &store.as_context().0.opaque;
+        let g = &store.globals[self.checked(store)];
+        store.raw_to_val(g.storage.bits, g.ty.content)
     }
-    pub fn set(&self, store: &mut Store, val: Val) -> Result<()> {
-        let i = self.checked(&store.inner);
-        let ty = store.inner.globals[i].ty;
-        if !ty.mutable || !store.inner.val_matches(&val, ty.content) {
+    /// Sets a mutable global; an error if it is immutable or `val` has the wrong type.
+    pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let i = self.checked(store);
+        let ty = store.globals[i].ty;
+        if !ty.mutable || !store.val_matches(&val, ty.content) {
             return Err(Error::Usage(format!(
                 "cannot set global of type {ty:?} to {val:?}"
             )));
         }
-        let bits = store.inner.val_to_raw(&val);
-        store.inner.globals[i].storage.bits = bits;
+        let bits = store.val_to_raw(&val);
+        store.globals[i].storage.bits = bits;
         Ok(())
     }
 }
 
 impl Tag {
     /// A new exception tag whose payload has the parameter types of `ty`.
-    pub fn new(store: &mut Store, ty: FuncType) -> Tag {
-        let inner = &mut *store.inner;
-        let type_id = inner.engine.types().register_func(&ty);
-        inner.tags.push((ty, type_id));
+    pub fn new(mut store: impl AsContextMut, ty: FuncType) -> Tag {
+        let store = &mut store.as_context_mut().0.opaque;
+        let type_id = store.engine.types().register_func(&ty);
+        store.tags.push((ty, type_id));
         Tag {
-            store: inner.id,
-            index: inner.tags.len() as u32 - 1,
+            store: store.id,
+            index: store.tags.len() as u32 - 1,
         }
     }
-    pub fn ty(&self, store: &Store) -> FuncType {
-        store.inner.tags[self.checked(&store.inner)].0.clone()
+    /// The tag's type (its payload as parameters).
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let store = &store.as_context().0.opaque;
+        store.tags[self.checked(store)].0.clone()
     }
 }
 
-pub(crate) fn new_global(inner: &mut StoreInner, ty: GlobalType, bits: u128) -> Global {
-    inner.globals.push(GlobalData {
+pub(crate) fn new_global(store: &mut StoreOpaque, ty: GlobalType, bits: u128) -> Global {
+    store.globals.push(GlobalData {
         ty,
         storage: Box::new(VMGlobal { bits }),
     });
     Global {
-        store: inner.id,
-        index: inner.globals.len() as u32 - 1,
+        store: store.id,
+        index: store.globals.len() as u32 - 1,
     }
 }

@@ -1,13 +1,39 @@
 //! A WebAssembly runtime: `wasmparser` validates and parses, Cranelift compiles, signal
 //! handlers turn faults into traps. The phases, in data-flow order:
-//! [`load`] → [`module`] (parse) → `translate` → `compile` → `link` → `instance` → call.
+//! `load` → `module` (parse) → `translate` → `compile` → `link` → `instance` → call.
 //!
-//! Only `vm` contains `unsafe` code.
+//! The embedding API follows Wasmtime's: an [`Engine`] compiles [`Module`]s; a [`Store<T>`]
+//! owns instances and the host's data `T`; host functions are Rust closures
+//! ([`Func::wrap`], [`Linker::func_wrap`]) that see their [`Caller`]; a [`Linker<T>`] resolves
+//! imports by name for any number of stores; [`TypedFunc`] calls wasm without boxing values.
+//!
+//! ```
+//! use runtime::{Caller, Engine, Linker, Module, Store};
+//!
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, r#"(module
+//!     (import "host" "add_to_total" (func $add (param i64)))
+//!     (func (export "run") (param i64) (call $add (i64.mul (local.get 0) (i64.const 2)))))"#)?;
+//! let mut linker = Linker::<i64>::new(&engine);
+//! linker.func_wrap("host", "add_to_total", |mut caller: Caller<'_, i64>, x: i64| {
+//!     *caller.data_mut() += x;
+//! })?;
+//! let mut store = Store::new(&engine, 0i64);
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! let run = instance.get_typed_func::<i64, ()>(&mut store, "run")?;
+//! run.call(&mut store, 21)?;
+//! assert_eq!(*store.data(), 42);
+//! # Ok::<(), runtime::Error>(())
+//! ```
+//!
+//! [`wasi`] and [`emscripten`] provide import objects over this API; [`wast`] runs spec
+//! scripts. Only `vm` contains `unsafe` code.
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod emscripten;
-pub mod load;
-pub mod module;
+mod load;
+mod module;
 pub mod wasi;
 pub mod wast;
 
@@ -15,6 +41,7 @@ mod compile;
 mod engine;
 mod error;
 mod externals;
+mod func;
 mod instance;
 mod limits;
 mod link;
@@ -29,12 +56,18 @@ mod values;
 mod vm;
 mod vmoffsets;
 
-pub use engine::{Config, Engine, WasmFeatures};
+pub use engine::{Config, Engine, OptLevel, WasmFeatures};
 pub use error::{Error, Result};
-pub use externals::{Caller, Extern};
+pub use externals::Extern;
+pub use func::{
+    Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
+};
 pub use linker::Linker;
 pub use module::Module;
-pub use store::{Func, Global, Instance, Memory, Store, Table, Tag};
+pub use store::{
+    AsContext, AsContextMut, Func, Global, Instance, Memory, Store, StoreContext, StoreContextMut,
+    Table, Tag,
+};
 pub use trap::{FrameInfo, Trap, TrapCode};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, RefType,

@@ -5,21 +5,31 @@ use std::fmt;
 /// The kind of a trap. `message()` gives the spec's wording.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TrapCode {
+    /// The wasm stack reached its limit.
     StackOverflow,
+    /// A memory access outside the memory.
     MemoryOutOfBounds,
+    /// A table access outside the table.
     TableOutOfBounds,
     /// `call_indirect` on an index past the table's end.
     UndefinedElement,
     /// `call_indirect` on a null entry.
     UninitializedElement,
+    /// `call_indirect` on a function of another type.
     BadSignature,
+    /// Signed division overflow (`i32.div_s` of the minimum by -1).
     IntegerOverflow,
+    /// Integer division or remainder by zero.
     IntegerDivisionByZero,
+    /// A float-to-integer conversion of NaN or out of range.
     BadConversionToInteger,
+    /// `unreachable` was executed.
     UnreachableCodeReached,
+    /// A null reference where a non-null one was needed (`ref.as_non_null`, ...).
     NullReference,
     /// `call_ref` on a null reference.
     NullFunctionReference,
+    /// `ref.cast` of a reference of another type.
     CastFailure,
     /// `struct.get`/`struct.set` on a null reference.
     NullStructReference,
@@ -149,9 +159,11 @@ impl Trap {
         }
     }
 
+    /// The kind of trap.
     pub fn code(&self) -> TrapCode {
         self.code
     }
+    /// The message (the spec's wording, or the host's for host traps).
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -159,6 +171,7 @@ impl Trap {
     pub fn exit_status(&self) -> Option<i32> {
         self.exit_status
     }
+    /// The wasm frames at the trap, innermost first.
     pub fn backtrace(&self) -> &[FrameInfo] {
         &self.backtrace
     }

@@ -5,16 +5,24 @@ use std::fmt;
 /// A WebAssembly value type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
+    /// 32-bit integer.
     I32,
+    /// 64-bit integer.
     I64,
+    /// 32-bit float.
     F32,
+    /// 64-bit float.
     F64,
+    /// 128-bit SIMD vector.
     V128,
+    /// A reference.
     Ref(RefType),
 }
 
 impl ValType {
+    /// `funcref`, a nullable function reference.
     pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`, a nullable host reference.
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
 
     /// Whether this is a reference type.
@@ -39,19 +47,31 @@ impl fmt::Display for ValType {
 /// The heap type a reference points to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HeapType {
+    /// Any function (`func`).
     Func,
+    /// No function: the bottom of the function hierarchy (`nofunc`).
     NoFunc,
+    /// Any host reference (`extern`).
     Extern,
+    /// The bottom of the extern hierarchy (`noextern`).
     NoExtern,
+    /// Any internal reference (`any`).
     Any,
+    /// References that can be compared with `ref.eq` (`eq`).
     Eq,
+    /// 31-bit integers as references (`i31`).
     I31,
+    /// Any struct (`struct`).
     Struct,
+    /// Any array (`array`).
     Array,
+    /// The bottom of the `any` hierarchy (`none`).
     None,
+    /// Any exception (`exn`).
     Exn,
+    /// The bottom of the exception hierarchy (`noexn`).
     NoExn,
-    /// A concrete type, by its engine-wide canonical index (see [`CanonicalKind`]).
+    /// A concrete type, by its engine-wide canonical index (see `CanonicalKind`).
     ///
     /// Inside `ModuleInfo` straight out of `parse` the index is module-local; `Module` rewrites
     /// every one to its canonical index when it registers the module's types.
@@ -231,15 +251,19 @@ impl FuncType {
 /// A reference type: a heap type and whether `null` is allowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RefType {
+    /// Whether `null` is a value of the type.
     pub nullable: bool,
+    /// What the reference points to.
     pub heap: HeapType,
 }
 
 impl RefType {
+    /// `funcref`.
     pub const FUNCREF: RefType = RefType {
         nullable: true,
         heap: HeapType::Func,
     };
+    /// `externref`.
     pub const EXTERNREF: RefType = RefType {
         nullable: true,
         heap: HeapType::Extern,
@@ -262,6 +286,7 @@ pub struct FuncType {
 }
 
 impl FuncType {
+    /// The signature `params -> results`.
     pub fn new(
         params: impl IntoIterator<Item = ValType>,
         results: impl IntoIterator<Item = ValType>,
@@ -271,9 +296,11 @@ impl FuncType {
             results: results.into_iter().collect(),
         }
     }
+    /// The parameter types.
     pub fn params(&self) -> &[ValType] {
         &self.params
     }
+    /// The result types.
     pub fn results(&self) -> &[ValType] {
         &self.results
     }
@@ -299,17 +326,24 @@ impl fmt::Display for FuncType {
 /// The type of a global: its content and mutability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GlobalType {
+    /// The type of the value.
     pub content: ValType,
+    /// Whether `global.set` may change it.
     pub mutable: bool,
 }
 
 /// The type of a linear memory; sizes are in pages of `1 << page_size_log2` bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MemoryType {
+    /// Initial (or current) size in pages.
     pub minimum: u64,
+    /// Largest size in pages, if limited.
     pub maximum: Option<u64>,
+    /// Whether addresses are 64-bit (memory64).
     pub memory64: bool,
+    /// Whether the memory is shared between threads (threads proposal).
     pub shared: bool,
+    /// The page size as a power of two (16 for 64 KiB; custom-page-sizes allows 0).
     pub page_size_log2: u8,
 }
 
@@ -329,13 +363,18 @@ impl MemoryType {
 /// The type of a table: element type and limits (in elements).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TableType {
+    /// The type of the elements.
     pub element: RefType,
+    /// Initial (or current) size in elements.
     pub minimum: u64,
+    /// Largest size in elements, if limited.
     pub maximum: Option<u64>,
+    /// Whether indices are 64-bit (memory64's tables).
     pub table64: bool,
 }
 
 impl TableType {
+    /// A table with 32-bit indices.
     pub fn new(element: RefType, minimum: u64, maximum: Option<u64>) -> TableType {
         TableType {
             element,
@@ -349,9 +388,13 @@ impl TableType {
 /// The type of anything that can be imported or exported.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternType {
+    /// A function of this signature.
     Func(FuncType),
+    /// A table.
     Table(TableType),
+    /// A linear memory.
     Memory(MemoryType),
+    /// A global.
     Global(GlobalType),
     /// An exception tag with its signature.
     Tag(FuncType),
@@ -373,14 +416,19 @@ impl ExternType {
 /// An import of a module: `(import "module" "name" ty)`.
 #[derive(Clone, Debug)]
 pub struct ImportType {
+    /// The module name.
     pub module: String,
+    /// The item name.
     pub name: String,
+    /// What is imported.
     pub ty: ExternType,
 }
 
 /// An export of a module.
 #[derive(Clone, Debug)]
 pub struct ExportType {
+    /// The export's name.
     pub name: String,
+    /// What is exported.
     pub ty: ExternType,
 }

@@ -6,12 +6,15 @@ use crate::types::{HeapType, RefType, ValType};
 /// A WebAssembly value. Floats are kept as raw bits so NaN payloads survive.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Val {
+    /// An `i32`.
     I32(i32),
+    /// An `i64`.
     I64(i64),
     /// An `f32` as its bit pattern.
     F32(u32),
     /// An `f64` as its bit pattern.
     F64(u64),
+    /// A `v128` (lane 0 in the low bits).
     V128(u128),
     /// A function reference, or null.
     FuncRef(Option<Func>),
@@ -40,8 +43,11 @@ pub struct AnyRef {
 /// What an [`AnyRef`] refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AnyRefKind {
+    /// A 31-bit integer.
     I31,
+    /// A struct (GC proposal).
     Struct,
+    /// An array (GC proposal).
     Array,
     /// A host reference (`(ref.host N)`).
     Host,
@@ -64,6 +70,7 @@ impl AnyRef {
             kind: AnyRefKind::Host,
         }
     }
+    /// What the reference refers to.
     pub fn kind(&self) -> AnyRefKind {
         self.kind
     }
@@ -141,6 +148,7 @@ impl Val {
         }
     }
 
+    /// The value of an `i32`.
     pub fn i32(&self) -> Option<i32> {
         if let Val::I32(v) = self {
             Some(*v)
@@ -148,6 +156,7 @@ impl Val {
             None
         }
     }
+    /// The value of an `i64`.
     pub fn i64(&self) -> Option<i64> {
         if let Val::I64(v) = self {
             Some(*v)
@@ -155,6 +164,7 @@ impl Val {
             None
         }
     }
+    /// The value of an `f32`.
     pub fn f32(&self) -> Option<f32> {
         if let Val::F32(v) = self {
             Some(f32::from_bits(*v))
@@ -162,6 +172,7 @@ impl Val {
             None
         }
     }
+    /// The value of an `f64`.
     pub fn f64(&self) -> Option<f64> {
         if let Val::F64(v) = self {
             Some(f64::from_bits(*v))
@@ -169,6 +180,33 @@ impl Val {
             None
         }
     }
+}
+
+macro_rules! unwraps {
+    ($($name:ident: $variant:ident -> $ty:ty, $conv:expr;)*) => {
+        impl Val {
+            $(
+                #[doc = concat!("The value of a `", stringify!($variant), "`.\n\n# Panics\n\nIf the value has another type.")]
+                pub fn $name(&self) -> $ty {
+                    match *self {
+                        Val::$variant(v) => {
+                            let conv: fn(_) -> $ty = $conv;
+                            conv(v)
+                        }
+                        ref other => panic!(concat!("expected a ", stringify!($variant), " value, found {:?}"), other),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+unwraps! {
+    unwrap_i32: I32 -> i32, |v| v;
+    unwrap_i64: I64 -> i64, |v| v;
+    unwrap_f32: F32 -> f32, f32::from_bits;
+    unwrap_f64: F64 -> f64, f64::from_bits;
+    unwrap_v128: V128 -> u128, |v| v;
 }
 
 impl From<i32> for Val {

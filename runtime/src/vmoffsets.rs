@@ -1,7 +1,7 @@
 //! Phase 6, vm: the layout of an instance's vmctx, computed in exactly one place.
 //!
 //! ```text
-//! 0   *mut StoreInner        the owning store
+//! 0   *mut StoreOpaque        the owning store
 //! 8   *const VMRuntimeLimits stack limit
 //! 16  u64                    index of the instance in its store
 //! 24  *const AtomicU64       the engine's epoch counter

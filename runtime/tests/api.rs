@@ -2,21 +2,21 @@
 
 use runtime::*;
 
-fn instance(store: &mut Store, wat: &str, imports: &[Extern]) -> Instance {
+fn instance(store: &mut Store<()>, wat: &str, imports: &[Extern]) -> Instance {
     let module = Module::new(store.engine(), wat).unwrap();
     Instance::new(store, &module, imports).unwrap()
 }
 
-fn call(store: &mut Store, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = inst.get_func(store, name).unwrap();
-    let mut results = vec![Val::I32(0); f.ty(store).results().len()];
+fn call(store: &mut Store<()>, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
+    let f = inst.get_func(&mut *store, name).unwrap();
+    let mut results = vec![Val::I32(0); f.ty(&mut *store).results().len()];
     f.call(store, args, &mut results)?;
     Ok(results)
 }
 
 #[test]
 fn fib_runs() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let inst = instance(
         &mut store,
         r#"(module (func $fib (export "fib") (param i32) (result i32)
@@ -34,7 +34,7 @@ fn fib_runs() {
 
 #[test]
 fn traps_are_reported_and_execution_continues() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let inst = instance(
         &mut store,
         r#"(module (memory 1)
@@ -81,7 +81,7 @@ fn traps_are_reported_and_execution_continues() {
 
 #[test]
 fn host_functions_are_called_and_can_trap() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let add = Func::new(
         &mut store,
         FuncType::new([ValType::I32, ValType::I32], [ValType::I32]),
@@ -91,7 +91,7 @@ fn host_functions_are_called_and_can_trap() {
         },
     );
     let fail = Func::new(&mut store, FuncType::new([], []), |_, _, _| {
-        Err(Trap::host("nope"))
+        Err(Trap::host("nope").into())
     });
     let inst = instance(
         &mut store,
@@ -121,7 +121,7 @@ fn traps_work_on_many_threads_at_once() {
         .map(|_| {
             let module = module.clone();
             std::thread::spawn(move || {
-                let mut store = Store::new(module.engine());
+                let mut store = Store::new(module.engine(), ());
                 let inst = Instance::new(&mut store, &module, &[]).unwrap();
                 for i in 0..50 {
                     let e = call(&mut store, inst, "oob", &[Val::I32(70000 + i)]).unwrap_err();
@@ -142,7 +142,7 @@ fn traps_work_on_many_threads_at_once() {
 #[test]
 fn faults_outside_wasm_reach_the_previous_handler() {
     if std::env::var_os("RUNTIME_TEST_SEGFAULT").is_some() {
-        let mut store = Store::new(&Engine::default());
+        let mut store = Store::new(&Engine::default(), ());
         let inst = instance(&mut store, r#"(module (func (export "f")))"#, &[]);
         call(&mut store, inst, "f", &[]).unwrap();
         // SAFETY: none; this child process is meant to crash here.
@@ -169,7 +169,7 @@ fn explicit_bounds_checks_trap_at_the_end_and_follow_growth() {
     for explicit in [false, true] {
         let mut config = Config::new();
         config.explicit_bounds_checks(explicit);
-        let mut store = Store::new(&Engine::new(&config).unwrap());
+        let mut store = Store::new(&Engine::new(&config).unwrap(), ());
         let inst = instance(
             &mut store,
             r#"(module (memory 1 3)

@@ -111,7 +111,7 @@ fn wasm_max(a: f64, b: f64) -> f64 {
 }
 
 struct Fixture {
-    store: Store,
+    store: Store<()>,
     instance: Instance,
 }
 
@@ -133,7 +133,7 @@ fn fixture() -> Fixture {
         );
     }
     wat += ")";
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let module = Module::new(store.engine(), &wat).unwrap();
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     Fixture { store, instance }

@@ -3,14 +3,14 @@
 
 use runtime::*;
 
-fn instance(store: &mut Store, wat: &str, imports: &[Extern]) -> Result<Instance> {
+fn instance(store: &mut Store<()>, wat: &str, imports: &[Extern]) -> Result<Instance> {
     let module = Module::new(store.engine(), wat)?;
     Instance::new(store, &module, imports)
 }
 
-fn call(store: &mut Store, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = inst.get_func(store, name).unwrap();
-    let mut results = vec![Val::I32(0); f.ty(store).results().len()];
+fn call(store: &mut Store<()>, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
+    let f = inst.get_func(&mut *store, name).unwrap();
+    let mut results = vec![Val::I32(0); f.ty(&mut *store).results().len()];
     f.call(store, args, &mut results)?;
     Ok(results)
 }
@@ -39,7 +39,7 @@ const OBJECTS: &str = r#"(module
 
 #[test]
 fn any_references_cross_the_api() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let inst = instance(&mut store, OBJECTS, &[]).unwrap();
 
     let r = call(&mut store, inst, "i31", &[Val::I32(-5)]).unwrap();
@@ -104,7 +104,7 @@ fn any_references_cross_the_api() {
 
 #[test]
 fn array_allocation_limits_trap() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let inst = instance(&mut store, OBJECTS, &[]).unwrap();
     let e = call(&mut store, inst, "array", &[Val::I32(0), Val::I32(-1)]).unwrap_err();
     assert_eq!(
@@ -117,7 +117,7 @@ fn array_allocation_limits_trap() {
 #[test]
 fn function_imports_match_by_canonical_type_and_subtyping() {
     let engine = Engine::default();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let exporter = instance(
         &mut store,
         r#"(module
@@ -156,7 +156,7 @@ fn function_imports_match_by_canonical_type_and_subtyping() {
 
 #[test]
 fn call_indirect_accepts_subtypes() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let inst = instance(
         &mut store,
         r#"(module

@@ -2,6 +2,7 @@
 //! (`Config::epoch_interruption`) and `Config::max_wasm_stack`.
 
 use runtime::*;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -23,14 +24,19 @@ fn epoch_engine() -> Engine {
     })
 }
 
-fn instance(store: &mut Store, wat: &str, imports: &[Extern]) -> Instance {
+fn instance<T: 'static>(store: &mut Store<T>, wat: &str, imports: &[Extern]) -> Instance {
     let module = Module::new(store.engine(), wat).unwrap();
     Instance::new(store, &module, imports).unwrap()
 }
 
-fn call(store: &mut Store, inst: Instance, name: &str, args: &[Val]) -> Result<Vec<Val>> {
-    let f = inst.get_func(store, name).unwrap();
-    let mut results = vec![Val::I32(0); f.ty(store).results().len()];
+fn call<T: 'static>(
+    store: &mut Store<T>,
+    inst: Instance,
+    name: &str,
+    args: &[Val],
+) -> Result<Vec<Val>> {
+    let f = inst.get_func(&*store, name).unwrap();
+    let mut results = vec![Val::I32(0); f.ty(&*store).results().len()];
     f.call(store, args, &mut results)?;
     Ok(results)
 }
@@ -89,7 +95,7 @@ fn bounded(f: impl FnOnce() + Send + 'static) {
 #[test]
 fn an_infinite_loop_runs_out_of_fuel() {
     bounded(|| {
-        let mut store = Store::new(&fuel_engine());
+        let mut store = Store::new(&fuel_engine(), ());
         let inst = instance(&mut store, SPINNERS, &[]);
         for name in SPINNER_NAMES {
             store.set_fuel(1_000_000).unwrap();
@@ -104,7 +110,7 @@ fn an_infinite_loop_runs_out_of_fuel() {
 
 #[test]
 fn fuel_counts_operators_exactly() {
-    let mut store = Store::new(&fuel_engine());
+    let mut store = Store::new(&fuel_engine(), ());
     let inst = instance(
         &mut store,
         r#"(module
@@ -147,7 +153,7 @@ fn fuel_counts_operators_exactly() {
 
 #[test]
 fn each_path_pays_for_its_own_operators() {
-    let mut store = Store::new(&fuel_engine());
+    let mut store = Store::new(&fuel_engine(), ());
     let inst = instance(
         &mut store,
         r#"(module
@@ -177,7 +183,7 @@ fn each_path_pays_for_its_own_operators() {
 
 #[test]
 fn fuel_is_counted_across_exceptions() {
-    let mut store = Store::new(&fuel_engine());
+    let mut store = Store::new(&fuel_engine(), ());
     let inst = instance(
         &mut store,
         r#"(module
@@ -209,7 +215,7 @@ fn fuel_is_counted_across_exceptions() {
 
 #[test]
 fn fuel_needs_the_config() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     assert!(store.set_fuel(10).is_err());
     let e = store.get_fuel().unwrap_err();
     assert!(e.to_string().contains("fuel is not configured"), "{e}");
@@ -225,7 +231,7 @@ fn fuel_needs_the_config() {
 #[test]
 fn a_start_function_runs_out_of_fuel() {
     bounded(|| {
-        let mut store = Store::new(&fuel_engine());
+        let mut store = Store::new(&fuel_engine(), ());
         store.set_fuel(10_000).unwrap();
         let wat = r#"(module (func $s (loop br 0)) (start $s))"#;
         let module = Module::new(store.engine(), wat).unwrap();
@@ -237,21 +243,19 @@ fn a_start_function_runs_out_of_fuel() {
 #[test]
 fn host_functions_see_and_share_the_fuel() {
     bounded(|| {
-        let mut store = Store::new(&fuel_engine());
-        let seen = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let mut store = Store::new(&fuel_engine(), ());
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let seen_in_host = seen.clone();
         // The host reports the fuel it sees, refuels, and calls back into wasm's `spin`.
         let host = Func::new(
             &mut store,
             FuncType::new([ValType::I32], []),
             move |mut caller, args, _| {
-                let store = caller.store();
-                seen_in_host.set(store.get_fuel().unwrap());
+                seen_in_host.store(caller.get_fuel().unwrap(), Ordering::Relaxed);
                 if args[0].i32() == Some(1) {
-                    store.set_fuel(1000).unwrap();
+                    caller.set_fuel(1000).unwrap();
                     let spin = caller.get_export("spin").unwrap().into_func().unwrap();
-                    spin.call(caller.store(), &[], &mut [])
-                        .map_err(|e| e.as_trap().unwrap().clone())?;
+                    spin.call(&mut caller, &[], &mut [])?;
                 }
                 Ok(())
             },
@@ -267,7 +271,7 @@ fn host_functions_see_and_share_the_fuel() {
         );
         store.set_fuel(100).unwrap();
         call(&mut store, inst, "report", &[]).unwrap();
-        assert_eq!(seen.get(), 98);
+        assert_eq!(seen.load(Ordering::Relaxed), 98);
         assert_eq!(store.get_fuel().unwrap(), 98);
         let e = call(&mut store, inst, "nested", &[]).unwrap_err();
         assert_eq!(e.as_trap().unwrap().code(), TrapCode::OutOfFuel, "{e}");
@@ -277,7 +281,7 @@ fn host_functions_see_and_share_the_fuel() {
 
 #[test]
 fn the_default_epoch_deadline_traps_at_once() {
-    let mut store = Store::new(&epoch_engine());
+    let mut store = Store::new(&epoch_engine(), ());
     let inst = instance(
         &mut store,
         r#"(module (func (export "f") (result i32) (i32.const 1)))"#,
@@ -306,7 +310,7 @@ fn an_infinite_loop_is_interrupted_from_another_thread() {
         let done = done.clone();
         let (ready, started) = mpsc::channel();
         workers.push(std::thread::spawn(move || {
-            let mut store = Store::new(&engine);
+            let mut store = Store::new(&engine, ());
             let inst = instance(&mut store, SPINNERS, &[]);
             store.set_epoch_deadline(1);
             ready.send(()).unwrap();
@@ -334,17 +338,16 @@ fn an_infinite_loop_is_interrupted_from_another_thread() {
 
 #[test]
 fn epoch_checks_cover_start_functions_and_host_callbacks() {
-    let mut store = Store::new(&epoch_engine());
+    let mut store = Store::new(&epoch_engine(), ());
     let module = Module::new(store.engine(), r#"(module (func $s) (start $s))"#).unwrap();
     let e = Instance::new(&mut store, &module, &[]).unwrap_err();
     assert_eq!(e.as_trap().unwrap().code(), TrapCode::Interrupt, "{e}");
     store.set_epoch_deadline(1);
     // The host moves the deadline to now, then calls back into wasm, which must trap.
     let host = Func::new(&mut store, FuncType::new([], []), |mut caller, _, _| {
-        caller.store().set_epoch_deadline(0);
+        caller.set_epoch_deadline(0);
         let f = caller.get_export("leaf").unwrap().into_func().unwrap();
-        f.call(caller.store(), &[], &mut [])
-            .map_err(|e| e.as_trap().unwrap().clone())
+        f.call(&mut caller, &[], &mut [])
     });
     let inst = instance(
         &mut store,
@@ -373,16 +376,14 @@ const RECURSION: &str = r#"(module
             (else (call $through_host (i32.sub (local.get 0) (i32.const 1)) (local.get 1))))))"#;
 
 /// A store with `RECURSION` instantiated; its host function calls `depth` with its argument.
-fn recursion(engine: &Engine) -> (Store, Instance) {
-    let mut store = Store::new(engine);
+fn recursion(engine: &Engine) -> (Store<()>, Instance) {
+    let mut store = Store::new(engine, ());
     let host = Func::new(
         &mut store,
         FuncType::new([ValType::I32], [ValType::I32]),
         |mut caller, args, results| {
             let depth = caller.get_export("depth").unwrap().into_func().unwrap();
-            depth
-                .call(caller.store(), args, results)
-                .map_err(|e| e.as_trap().unwrap().clone())
+            depth.call(&mut caller, args, results)
         },
     );
     let inst = instance(&mut store, RECURSION, &[Extern::Func(host)]);

@@ -3,13 +3,13 @@
 
 use runtime::*;
 
-fn instance(store: &mut Store, wat: &str) -> Instance {
+fn instance(store: &mut Store<()>, wat: &str) -> Instance {
     let module = Module::new(store.engine(), wat).unwrap();
     Instance::new(store, &module, &[]).unwrap()
 }
 
-fn call_v128(store: &mut Store, inst: Instance, name: &str, args: &[Val]) -> u128 {
-    let f = inst.get_func(store, name).unwrap();
+fn call_v128(store: &mut Store<()>, inst: Instance, name: &str, args: &[Val]) -> u128 {
+    let f = inst.get_func(&*store, name).unwrap();
     let mut results = vec![Val::I32(0)];
     f.call(store, args, &mut results).unwrap();
     match results[0] {
@@ -38,7 +38,7 @@ fn i8x16(l: [i8; 16]) -> u128 {
 
 #[test]
 fn relaxed_choices_are_documented_ones() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let inst = instance(
         &mut store,
         r#"(module
@@ -107,7 +107,7 @@ fn relaxed_choices_are_documented_ones() {
 
 #[test]
 fn relaxed_trunc_variants_saturate() {
-    let mut store = Store::new(&Engine::default());
+    let mut store = Store::new(&Engine::default(), ());
     let inst = instance(
         &mut store,
         r#"(module
@@ -145,7 +145,7 @@ fn simd_accesses_are_bounds_checked() {
     for explicit in [false, true] {
         let mut config = Config::new();
         config.explicit_bounds_checks(explicit);
-        let mut store = Store::new(&Engine::new(&config).unwrap());
+        let mut store = Store::new(&Engine::new(&config).unwrap(), ());
         let inst = instance(
             &mut store,
             r#"(module (memory 1)
@@ -159,8 +159,9 @@ fn simd_accesses_are_bounds_checked() {
                   (v128.store64_lane 1 (local.get 0) (v128.const i64x2 0 -1))
                   (v128.load64_splat (local.get 0))))"#,
         );
-        let ok =
-            |store: &mut Store, name: &str, at: i32| call_v128(store, inst, name, &[Val::I32(at)]);
+        let ok = |store: &mut Store<()>, name: &str, at: i32| {
+            call_v128(store, inst, name, &[Val::I32(at)])
+        };
         let bytes = 0x0807_0605_0403_0201u128;
         assert_eq!(ok(&mut store, "load64_splat", 65528), bytes | bytes << 64);
         assert_eq!(ok(&mut store, "load32_zero", 65532), 0x0807_0605);

@@ -2,7 +2,7 @@
 //! side in the same run, with the peers found on this machine (Node's V8, Wasmtime with its
 //! compilation cache off). Reports median wall-clock times of whole runs (compilation
 //! included) and ratios to each peer; checks our output against the expected one. Writes
-//! target/bench/bench.json.
+//! target/bench/bench.json. Then the WASI system-call benchmarks (`bench_wasi.rs`).
 //!
 //! `--fuel` / `--epoch` measure instead what fuel or epoch interruption costs: each program
 //! runs with our CLI and with Wasmtime, each without and with the option (ours through the
@@ -69,6 +69,22 @@ struct Ratio {
     den: usize,
 }
 
+/// `bench --calls`: the call-cost benchmark of the library (`runtime/benches/calls.rs`),
+/// built with optimisations.
+pub fn calls() -> Result<(), String> {
+    let root = harness::workspace_root();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["bench", "--quiet", "-p", "runtime", "--bench", "calls"])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("the call benchmark failed".into())
+    }
+}
+
 pub fn run(
     dir: Option<PathBuf>,
     repeat: usize,
@@ -76,7 +92,10 @@ pub fn run(
     mode: Mode,
 ) -> Result<(), String> {
     let root = harness::workspace_root();
-    let dir = dir.unwrap_or_else(|| root.join("../shared/bench/sightglass"));
+    let dir = match dir {
+        Some(dir) => dir,
+        None => harness::fetch::fetch(&root, harness::fetch::SIGHTGLASS, None)?.data_dir,
+    };
     if !dir.is_dir() {
         return Err(format!("no benchmark folder at {}", dir.display()));
     }
@@ -97,11 +116,11 @@ pub fn run(
         return Err("building the release CLI failed".into());
     }
     let bench_wat = root.join("xtask/bench/bench.wat");
-    let ours = root.join("target/release/runtime");
+    let ours_bin = root.join("target/release/runtime");
     let mut ours = Runner::new(
         "ours",
         vec![
-            ours.display().to_string(),
+            ours_bin.display().to_string(),
             "run".into(),
             "--dir".into(),
             ".".into(),
@@ -117,9 +136,19 @@ pub fn run(
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("benchmark.wasm").is_file())
-        .filter(|p| filter.is_none_or(|f| p.to_string_lossy().contains(f)))
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            filter.is_none_or(|f| name.contains(f))
+        })
         .collect();
     benches.sort();
+    if benches.is_empty() {
+        if mode != Mode::Peers {
+            return Err("no sightglass program matches the filter".into());
+        }
+        // Only the WASI benchmarks match the filter (or none does).
+        return crate::bench_wasi::run(&ours_bin, repeat, filter);
+    }
     let width = runners
         .iter()
         .map(|r| r.name.len() + 3)
@@ -205,7 +234,10 @@ pub fn run(
     });
     std::fs::write(&file, text).map_err(|e| e.to_string())?;
     println!("wrote {}", file.display());
-    Ok(())
+    match mode {
+        Mode::Peers => crate::bench_wasi::run(&ours_bin, repeat, filter),
+        Mode::Fuel | Mode::Epoch => Ok(()),
+    }
 }
 
 /// The runners of a mode and the ratios to report.

@@ -3,6 +3,9 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_wasi;
+mod bench_wast;
+mod fuzz;
 mod programs;
 mod spectest;
 
@@ -15,9 +18,10 @@ usage: cargo xtask <command> [options]
 
 commands:
   fetch [--mirror DIR] [SUITE...]
-      Populate <suite>/data/ for the given suites (spec, wasi, emscripten; default: all) from
-      --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites, or a git fetch of the pinned commit,
-      and verify the file count and checksum recorded in <suite>/manifest.json.
+      Populate <suite>/data/ for the given suites (spec, wasi, emscripten, sightglass;
+      default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
+      for sightglass), or a git fetch of the pinned commit, and verify the file count and
+      checksum recorded in <suite>/manifest.json.
   spectest [--mirror DIR] [-j N] [--filter TEXT] [--draft-expected-failures]
       Run every directive of the spec suite (ignoring the expected-failure list), print a
       table per group and per directive kind, and write target/conformance/spec.json.
@@ -27,12 +31,32 @@ commands:
       Every conformance suite: the spec suite (as `spectest`), then the WASI and Emscripten
       programs; writes target/conformance/{spec,wasi,emscripten}.json.
   bench [--dir DIR] [--repeat N] [--filter TEXT] [--fuel | --epoch]
-      Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
-      and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
-      (default 5); print median times and ratios, write target/bench/bench.json.
-      --fuel / --epoch instead run ours and wasmtime each without and with fuel / epoch
-      interruption and report the with/without ratios (target/bench/bench-fuel.json,
-      bench-epoch.json).
+      Run the sightglass programs (default: fetched into xtask/bench/sightglass/data) with
+      our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
+      times each (default 5); print median times and ratios, write target/bench/bench.json.
+      Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
+      to target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only
+      WASI).
+  bench --calls
+      Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
+      against typed (TypedFunc::call, Func::wrap), in one optimised run.
+  bench-wast [--modules N] [--repeat N]
+      How the .wast runner scales: scripts of N and 4N trivial modules (default N = 2000;
+      Wasmtime allows 10,000 instances per store) through our release CLI and `wasmtime
+      wast` in the same run; prints the time per module and its growth from N to 4N (1.0
+      is linear), best of --repeat runs (default 3).
+  fuzz [--seconds N | --modules N] [--seed S] [--features SET]... [-j N] [--target T]
+       [--first I] [--rounds N] [--timeout SECS] [--out DIR] [--save] [--replay PATH]...
+      Differential fuzzing: wasm-smith modules run under our runtime and its oracles (wasmi
+      where it implements SET, and always our runtime with explicit bounds checks and
+      opt_level none); results, traps and the exported state are compared after every call.
+      SET is a preset (wasmi [default], gc, exceptions, threads, all) or a list such as
+      simd,memory64; several --features alternate. --target compile fuzzes validation and
+      compilation of mutated modules instead. Crashes, hangs (no step done for --timeout
+      SECS, default 90) and disagreements are saved to DIR (default target/fuzz) as
+      NAME.wasm plus a NAME.wast reproducer, and fail the command. --replay runs saved .wasm
+      files (or folders of them) instead; --first I starts at module I; --save saves every
+      module with its reproducer (for the corpus). Default: 60 s, seed from the clock.
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help
@@ -49,6 +73,7 @@ pub struct Options {
     pub epoch: bool,
     pub dir: Option<PathBuf>,
     pub repeat: Option<usize>,
+    pub calls: bool,
     pub positional: Vec<String>,
 }
 
@@ -94,6 +119,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
             "--draft-expected-failures" => options.draft = true,
             "--fuel" => options.fuel = true,
             "--epoch" => options.epoch = true,
+            "--calls" => options.calls = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -102,6 +128,9 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
 
 fn main() -> ExitCode {
     if let Some(code) = harness::isolate::child_main() {
+        return code;
+    }
+    if let Some(code) = fuzz::worker_main() {
         return code;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -153,9 +182,14 @@ fn run(args: &[String]) -> Result<(), Failure> {
             programs::emscripten(&options).map_err(Failure::Error)
         }
         "bench" => {
-            let allowed = ["--dir", "--repeat", "--filter", "--fuel", "--epoch"];
+            let allowed = [
+                "--dir", "--repeat", "--filter", "--calls", "--fuel", "--epoch",
+            ];
             let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
+            if options.calls {
+                return bench::calls().map_err(Failure::Error);
+            }
             let mode = match (options.fuel, options.epoch) {
                 (false, false) => bench::Mode::Peers,
                 (true, false) => bench::Mode::Fuel,
@@ -171,6 +205,28 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 mode,
             )
             .map_err(Failure::Error)
+        }
+        "bench-wast" => {
+            let mut n = 2000;
+            let mut repeat = 3;
+            let mut it = rest.iter();
+            while let Some(arg) = it.next() {
+                let target = match arg.as_str() {
+                    "--modules" => &mut n,
+                    "--repeat" => &mut repeat,
+                    other => return Err(usage(format!("unknown option `{other}`"))),
+                };
+                *target = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|v| *v > 0)
+                    .ok_or_else(|| usage(format!("`{arg}` needs a positive number")))?;
+            }
+            bench_wast::run(n, repeat).map_err(Failure::Error)
+        }
+        "fuzz" => {
+            let options = fuzz::parse_args(rest).map_err(usage)?;
+            fuzz::run(&options).map_err(Failure::Error)
         }
         "checksum" => {
             let [dir] = rest else {

@@ -1,6 +1,8 @@
 //! Phase 4, compile: Cranelift IR to machine code, per function and in parallel, keeping each
 //! function's relocations, trap sites and source locations in the runtime's own types.
 
+#[cfg(test)]
+mod determinism;
 pub mod trampolines;
 
 use crate::engine::Engine;
@@ -117,6 +119,16 @@ fn compile_function(
     defined: usize,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<CompiledFunction> {
+    let func = translate_ir(unit, defined, fctx)?;
+    compile_ir(unit.engine.isa(), func)
+}
+
+/// Translates the `defined`th defined function to Cranelift IR.
+fn translate_ir(
+    unit: &Unit<'_>,
+    defined: usize,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<ir::Function> {
     let Unit {
         engine,
         info,
@@ -142,7 +154,7 @@ fn compile_function(
         *fctx = FunctionBuilderContext::new();
         return Err(e);
     }
-    compile_ir(engine.isa(), func)
+    Ok(func)
 }
 
 /// Compiles one Cranelift function and converts its metadata.

@@ -3,9 +3,28 @@
 
 use super::fs::Vfs;
 use super::Abi;
-use crate::{Caller, Error, Func, FuncType, Instance, Memory, Store, Table, Trap, Val, ValType};
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::{
+    AsContextMut, Caller, Error, Func, FuncType, Instance, Memory, Store, StoreContextMut, Table,
+    Trap, Val, ValType,
+};
+use std::sync::Arc;
+
+/// The host data of a store that runs an Emscripten program: the state the program's
+/// imports share. [`run`](super::run) sets it up; make the store with
+/// `Store::new(&engine, Emscripten::default())`.
+#[derive(Default)]
+pub struct Emscripten {
+    pub(crate) state: Option<State>,
+}
+
+/// The program's state in `store` (set up by `run`).
+pub(crate) fn state(store: &mut Store<Emscripten>) -> &mut State {
+    store
+        .data_mut()
+        .state
+        .as_mut()
+        .expect("emscripten::run sets up the state first")
+}
 
 /// Everything the imports of one running program share.
 pub(crate) struct State {
@@ -49,8 +68,6 @@ pub(crate) struct Statics {
     pub ctime_buf: u32,
     pub catch_buf: u32,
 }
-
-pub(crate) type Shared = Rc<RefCell<State>>;
 
 /// The value a handler returns, converted to the import's declared result type.
 #[derive(Clone, Copy, Debug)]
@@ -137,22 +154,21 @@ impl Args<'_> {
 }
 
 pub(crate) type HResult = Result<Ret, Trap>;
-pub(crate) type Handler = Rc<dyn Fn(&mut Ctx<'_>, &Args<'_>) -> HResult>;
+pub(crate) type Handler = Arc<dyn Fn(&mut Ctx<'_>, &Args<'_>) -> HResult + Send + Sync>;
 
 /// Wraps a plain function as a handler.
 pub(crate) fn h<R: Into<Ret> + 'static>(
     f: fn(&mut Ctx<'_>, &Args<'_>) -> Result<R, Trap>,
 ) -> Handler {
-    Rc::new(move |ctx, args| f(ctx, args).map(Into::into))
+    Arc::new(move |ctx, args| f(ctx, args).map(Into::into))
 }
 
 /// A host function of the import's type `ty` running `handler`.
-pub(crate) fn make_func(store: &mut Store, st: &Shared, ty: FuncType, handler: Handler) -> Func {
-    let st = st.clone();
+pub(crate) fn make_func(store: &mut Store<Emscripten>, ty: FuncType, handler: Handler) -> Func {
     let result_ty = ty.results().first().copied();
     Func::new(store, ty, move |caller, params, results| {
-        let mut ctx = Ctx { caller, st: &st };
-        let r = handler(&mut ctx, &Args(params))?;
+        let mut ctx = Ctx { caller };
+        let r = handler(&mut ctx, &Args(params)).map_err(Error::Trap)?;
         if let (Some(slot), Some(t)) = (results.first_mut(), result_ty) {
             *slot = r.to_val(t);
         }
@@ -183,30 +199,39 @@ fn oob() -> Trap {
     Trap::new(crate::TrapCode::MemoryOutOfBounds)
 }
 
-/// What a host function sees: its caller plus the program's shared state.
+/// What a host function sees: its caller, whose host data holds the program's state.
 pub(crate) struct Ctx<'a> {
-    pub caller: Caller<'a>,
-    pub st: &'a Shared,
+    pub caller: Caller<'a, Emscripten>,
 }
 
 impl Ctx<'_> {
+    /// The program's state.
+    pub fn st(&mut self) -> &mut State {
+        self.caller
+            .data_mut()
+            .state
+            .as_mut()
+            .expect("emscripten::run sets up the state before any import can run")
+    }
+
     /// `abort(what)` as emcc 1.38's JavaScript did it: the reason goes to stdout and stderr.
     pub fn abort(&mut self, what: &str) -> Trap {
         if !what.is_empty() {
             let line = format!("{what}\n");
-            let st = self.st.borrow();
+            let st = self.st();
             st.fs.stdout.write(line.as_bytes());
             st.fs.stderr.write_err(line.as_bytes());
         }
         abort_trap(what)
     }
 
-    pub fn store(&mut self) -> &mut Store {
-        self.caller.store()
+    /// The store, to pass where one is expected.
+    pub fn store(&mut self) -> StoreContextMut<'_, Emscripten> {
+        self.caller.as_context_mut()
     }
 
     pub fn memory(&mut self) -> Result<Memory, Trap> {
-        if let Some(m) = self.st.borrow().memory {
+        if let Some(m) = self.st().memory {
             return Ok(m);
         }
         let m = self
@@ -214,13 +239,13 @@ impl Ctx<'_> {
             .get_export("memory")
             .and_then(|e| e.into_memory())
             .ok_or_else(|| Trap::host("emscripten: the program has no memory"))?;
-        self.st.borrow_mut().memory = Some(m);
+        self.st().memory = Some(m);
         Ok(m)
     }
 
     pub fn mem(&mut self) -> Result<&mut [u8], Trap> {
         let m = self.memory()?;
-        Ok(m.data_mut(self.caller.store()))
+        Ok(m.data_mut(&mut self.caller))
     }
 
     pub fn slice(&mut self, ptr: u32, len: u32) -> Result<&mut [u8], Trap> {
@@ -296,9 +321,9 @@ impl Ctx<'_> {
 
     /// The export `name` of the running instance.
     pub fn export(&mut self, name: &str) -> Option<crate::Extern> {
-        let instance = self.st.borrow().instance;
+        let instance = self.st().instance;
         match instance {
-            Some(i) => i.get_export(self.caller.store(), name),
+            Some(i) => i.get_export(&self.caller, name),
             None => self.caller.get_export(name),
         }
     }
@@ -315,7 +340,7 @@ impl Ctx<'_> {
 
     /// Calls `func` with `args`; a trap of the callee comes back as the trap.
     pub fn call_func(&mut self, func: Func, args: &[Val]) -> Result<Option<Val>, Trap> {
-        call(self.caller.store(), func, args)
+        call(&mut self.caller, func, args)
     }
 
     /// Calls the C function `name` (see [`Ctx::c_func`]).
@@ -380,8 +405,12 @@ impl Ctx<'_> {
 }
 
 /// Calls `func` in `store`; errors other than traps become host traps.
-pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Option<Val>, Trap> {
-    let ty = func.ty(store);
+pub(crate) fn call(
+    mut store: impl AsContextMut<Data = Emscripten>,
+    func: Func,
+    args: &[Val],
+) -> Result<Option<Val>, Trap> {
+    let ty = func.ty(&store);
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
     let args: Vec<Val> = if args.len() == ty.params().len() {
         args.iter()
@@ -394,7 +423,7 @@ pub(crate) fn call(store: &mut Store, func: Func, args: &[Val]) -> Result<Option
             args.len()
         )));
     };
-    match func.call(store, &args, &mut results) {
+    match func.call(&mut store, &args, &mut results) {
         Ok(()) => Ok(results.first().copied()),
         Err(Error::Trap(t)) => Err(t),
         Err(e) => Err(Trap::host(e.to_string())),

@@ -6,7 +6,7 @@ use super::ctx::{abort_trap, call, is_unwind, Args, Ctx, HResult, Handler, Ret, 
 use super::Abi;
 use crate::{Trap, Val};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Host-side exception bookkeeping (the legacy ABI keeps it all here; the current ABI keeps
 /// most of it in the `__cxa_exception` header in guest memory).
@@ -35,14 +35,14 @@ fn throw(what: &str) -> Trap {
     Trap::host(format!("{UNWIND_MARKER}{what}"))
 }
 
-fn ex<'c>(ctx: &'c mut Ctx<'_>) -> std::cell::RefMut<'c, Exceptions> {
-    std::cell::RefMut::map(ctx.st.borrow_mut(), |s| &mut s.exceptions)
+fn ex<'c>(ctx: &'c mut Ctx<'_>) -> &'c mut Exceptions {
+    &mut ctx.st().exceptions
 }
 
 /// `invoke_{sig}(index, args...)`: calls table entry `index`, catching a throw.
 pub(crate) fn invoke(sig: &str) -> Handler {
     let sig = sig.to_string();
-    Rc::new(move |ctx: &mut Ctx<'_>, args: &Args<'_>| {
+    Arc::new(move |ctx: &mut Ctx<'_>, args: &Args<'_>| {
         let sp = ctx.stack_save()?;
         let index = args.i32(0);
         let result = call_indirect(ctx, &sig, index, &args.0[1..]);
@@ -75,7 +75,7 @@ pub(crate) fn call_indirect(
         all.extend_from_slice(args);
         return ctx.call_func(f, &all);
     }
-    let table = ctx.st.borrow().table;
+    let table = ctx.st().table;
     let table = match table {
         Some(t) => t,
         None => ctx
@@ -107,26 +107,18 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
     let name = name.trim_start_matches('_');
     if name.starts_with("cxa_find_matching_catch") {
         return Some(match abi {
-            Abi::Legacy => Rc::new(legacy_find_matching_catch),
-            Abi::Modern => Rc::new(modern_find_matching_catch),
+            Abi::Legacy => Arc::new(legacy_find_matching_catch),
+            Abi::Modern => Arc::new(modern_find_matching_catch),
         });
     }
     let f: fn(&mut Ctx<'_>, &Args<'_>) -> HResult = match (abi, name) {
         (_, "cxa_allocate_exception") => |ctx, a| {
-            let header = if ctx.st.borrow().abi == Abi::Modern {
-                16
-            } else {
-                0
-            };
+            let header = if ctx.st().abi == Abi::Modern { 16 } else { 0 };
             let p = ctx.malloc(a.u32(0) + header)?;
             Ok(Ret::I32((p + header) as i32))
         },
         (_, "cxa_free_exception") => |ctx, a| {
-            let header = if ctx.st.borrow().abi == Abi::Modern {
-                16
-            } else {
-                0
-            };
+            let header = if ctx.st().abi == Abi::Modern { 16 } else { 0 };
             ctx.free(a.u32(0) - header)?;
             Ok(Ret::Void)
         },
@@ -143,7 +135,7 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
         (_, "cxa_get_exception_ptr") if abi == Abi::Legacy => |_, a| Ok(Ret::I32(a.i32(0))),
         (Abi::Legacy, "cxa_throw") => |ctx, a| {
             let ptr = a.u32(0);
-            let mut e = ex(ctx);
+            let e = ex(ctx);
             e.infos.insert(
                 ptr,
                 Info {
@@ -160,15 +152,15 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
             Err(throw(&format!("C++ exception {ptr}")))
         },
         (Abi::Legacy, "cxa_rethrow") => |ctx, _| {
-            let mut e = ex(ctx);
+            let e = ex(ctx);
             let Some(ptr) = e.caught.pop() else {
                 return Err(abort_trap("no exception to throw"));
             };
-            Err(rethrow(&mut e, ptr))
+            Err(rethrow(e, ptr))
         },
         (Abi::Legacy, "cxa_begin_catch") => |ctx, a| {
             let ptr = a.u32(0);
-            let mut e = ex(ctx);
+            let e = ex(ctx);
             let mut dec = false;
             if let Some(info) = e.infos.get_mut(&ptr) {
                 if !info.caught {
@@ -181,7 +173,7 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
                 e.uncaught -= 1;
             }
             e.caught.push(ptr);
-            let base = deadjust(&e, ptr);
+            let base = deadjust(e, ptr);
             if let Some(info) = e.infos.get_mut(&base) {
                 info.refcount += 1;
             }
@@ -191,30 +183,30 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
             ctx.set_threw(0, 0)?;
             let ptr = ex(ctx).caught.pop();
             if let Some(ptr) = ptr {
-                let base = deadjust(&ex(ctx), ptr);
+                let base = deadjust(ex(ctx), ptr);
                 legacy_dec_ref(ctx, base)?;
                 ex(ctx).last = 0;
             }
             Ok(Ret::Void)
         },
         (Abi::Legacy, "cxa_increment_exception_refcount") => |ctx, a| {
-            let mut e = ex(ctx);
-            let base = deadjust(&e, a.u32(0));
+            let e = ex(ctx);
+            let base = deadjust(e, a.u32(0));
             if let Some(info) = e.infos.get_mut(&base) {
                 info.refcount += 1;
             }
             Ok(Ret::Void)
         },
         (Abi::Legacy, "cxa_decrement_exception_refcount") => |ctx, a| {
-            let base = deadjust(&ex(ctx), a.u32(0));
+            let base = deadjust(ex(ctx), a.u32(0));
             legacy_dec_ref(ctx, base)?;
             Ok(Ret::Void)
         },
         (Abi::Legacy, "cxa_current_primary_exception") => |ctx, _| {
-            let mut e = ex(ctx);
+            let e = ex(ctx);
             let ret = e.caught.last().copied().unwrap_or(0);
             if ret != 0 {
-                let base = deadjust(&e, ret);
+                let base = deadjust(e, ret);
                 if let Some(info) = e.infos.get_mut(&base) {
                     info.refcount += 1;
                 }
@@ -226,15 +218,15 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
             if ptr == 0 {
                 return Ok(Ret::Void);
             }
-            let mut e = ex(ctx);
+            let e = ex(ctx);
             if let Some(info) = e.infos.get_mut(&ptr) {
                 info.rethrown = true;
             }
-            Err(rethrow(&mut e, ptr))
+            Err(rethrow(e, ptr))
         },
         (Abi::Legacy, "resumeException") => |ctx, a| {
             let ptr = a.u32(0);
-            let mut e = ex(ctx);
+            let e = ex(ctx);
             if e.last == 0 {
                 e.last = ptr;
             }
@@ -248,7 +240,7 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
             ctx.set_u32(h, 0)?;
             ctx.set_u8(h + 12, 0)?;
             ctx.set_u8(h + 13, 0)?;
-            let mut e = ex(ctx);
+            let e = ex(ctx);
             e.last = ptr;
             e.uncaught += 1;
             Err(throw(&format!("C++ exception {ptr}")))
@@ -349,7 +341,7 @@ pub(crate) fn handler(abi: Abi, name: &str) -> Option<Handler> {
         },
         _ => return None,
     };
-    Some(Rc::new(f))
+    Some(Arc::new(f))
 }
 
 /// The thrown pointer a (possibly base-adjusted) pointer belongs to.
@@ -380,7 +372,7 @@ fn deadjust(e: &Exceptions, adjusted: u32) -> u32 {
 
 fn legacy_dec_ref(ctx: &mut Ctx<'_>, ptr: u32) -> Result<(), Trap> {
     let (free, destructor) = {
-        let mut e = ex(ctx);
+        let e = ex(ctx);
         let Some(info) = e.infos.get_mut(&ptr) else {
             return Ok(());
         };
@@ -431,15 +423,15 @@ fn modern_exception_ptr(ctx: &mut Ctx<'_>, ci: u32) -> Result<u32, Trap> {
 fn legacy_find_matching_catch(ctx: &mut Ctx<'_>, a: &Args<'_>) -> HResult {
     let thrown = ex(ctx).last;
     if thrown == 0 {
-        ctx.st.borrow_mut().temp_ret0 = 0;
+        ctx.st().temp_ret0 = 0;
         return Ok(Ret::I32(0));
     }
     let thrown_ty = ex(ctx).infos.get(&thrown).map(|i| i.ty).unwrap_or(0);
     if thrown_ty == 0 {
-        ctx.st.borrow_mut().temp_ret0 = 0;
+        ctx.st().temp_ret0 = 0;
         return Ok(Ret::I32(thrown as i32));
     }
-    let buf = ctx.st.borrow().statics.catch_buf;
+    let buf = ctx.st().statics.catch_buf;
     ctx.set_u32(buf, thrown)?;
     for i in 0..a.len() {
         let ty = a.u32(i);
@@ -457,19 +449,19 @@ fn legacy_find_matching_catch(ctx: &mut Ctx<'_>, a: &Args<'_>) -> HResult {
             if let Some(info) = ex(ctx).infos.get_mut(&thrown) {
                 info.adjusted.push(adjusted);
             }
-            ctx.st.borrow_mut().temp_ret0 = ty as i32;
+            ctx.st().temp_ret0 = ty as i32;
             return Ok(Ret::I32(adjusted as i32));
         }
     }
     let adjusted = ctx.u32(buf)?;
-    ctx.st.borrow_mut().temp_ret0 = thrown_ty as i32;
+    ctx.st().temp_ret0 = thrown_ty as i32;
     Ok(Ret::I32(adjusted as i32))
 }
 
 fn modern_find_matching_catch(ctx: &mut Ctx<'_>, a: &Args<'_>) -> HResult {
     let thrown = ex(ctx).last;
     if thrown == 0 {
-        ctx.st.borrow_mut().temp_ret0 = 0;
+        ctx.st().temp_ret0 = 0;
         return Ok(Ret::I32(0));
     }
     let thrown_ty = ctx.u32(thrown - 16 + 4)?;
@@ -477,7 +469,7 @@ fn modern_find_matching_catch(ctx: &mut Ctx<'_>, a: &Args<'_>) -> HResult {
     ctx.set_u32(ci, thrown)?;
     ctx.set_u32(ci + 4, thrown)?;
     if thrown_ty == 0 {
-        ctx.st.borrow_mut().temp_ret0 = 0;
+        ctx.st().temp_ret0 = 0;
         return Ok(Ret::I32(ci as i32));
     }
     for i in 0..a.len() {
@@ -494,10 +486,10 @@ fn modern_find_matching_catch(ctx: &mut Ctx<'_>, a: &Args<'_>) -> HResult {
             ],
         )? != 0
         {
-            ctx.st.borrow_mut().temp_ret0 = ty as i32;
+            ctx.st().temp_ret0 = ty as i32;
             return Ok(Ret::I32(ci as i32));
         }
     }
-    ctx.st.borrow_mut().temp_ret0 = thrown_ty as i32;
+    ctx.st().temp_ret0 = thrown_ty as i32;
     Ok(Ret::I32(ci as i32))
 }

@@ -3,12 +3,11 @@
 //! the ABI-neutral system calls both Emscripten ABIs are built on.
 
 use super::Sink;
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// An error number; each ABI numbers them its own way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,8 +156,8 @@ pub(crate) enum Node {
         host: PathBuf,
         entries: Option<Vec<DirEntry>>,
     },
-    PipeRead(Rc<RefCell<VecDeque<u8>>>),
-    PipeWrite(Rc<RefCell<VecDeque<u8>>>),
+    PipeRead(Arc<Mutex<VecDeque<u8>>>),
+    PipeWrite(Arc<Mutex<VecDeque<u8>>>),
 }
 
 /// One entry of a directory listing.
@@ -209,7 +208,7 @@ impl Drop for TempRoot {
 pub(crate) struct Vfs {
     root: PathBuf,
     cwd: String,
-    fds: Vec<Option<Rc<RefCell<OpenFile>>>>,
+    fds: Vec<Option<Arc<Mutex<OpenFile>>>>,
     stdin: VecDeque<u8>,
     pub stdout: Sink,
     pub stderr: Sink,
@@ -241,7 +240,7 @@ impl Vfs {
             }
         };
         let stdio = |node, path: &str, flags| {
-            Some(Rc::new(RefCell::new(OpenFile {
+            Some(Arc::new(Mutex::new(OpenFile {
                 node,
                 path: path.into(),
                 flags,
@@ -307,11 +306,11 @@ impl Vfs {
         if path.starts_with('/') || dirfd == AT_FDCWD {
             return Ok(self.absolute(&self.cwd, path));
         }
-        let base = self.get(dirfd)?.borrow().path.clone();
+        let base = lock(&*self.get(dirfd)?).path.clone();
         Ok(self.absolute(&base, path))
     }
 
-    fn get(&self, fd: i32) -> SysResult<Rc<RefCell<OpenFile>>> {
+    fn get(&self, fd: i32) -> SysResult<Arc<Mutex<OpenFile>>> {
         usize::try_from(fd)
             .ok()
             .and_then(|i| self.fds.get(i))
@@ -319,7 +318,7 @@ impl Vfs {
             .ok_or(Errno::BadF)
     }
 
-    fn insert(&mut self, file: Rc<RefCell<OpenFile>>, min: usize) -> SysResult<i32> {
+    fn insert(&mut self, file: Arc<Mutex<OpenFile>>, min: usize) -> SysResult<i32> {
         let slot = (min..self.fds.len()).find(|i| self.fds[*i].is_none());
         let fd = match slot {
             Some(i) => i,
@@ -358,7 +357,7 @@ impl Vfs {
                 flags,
                 dir_pos: 0,
             };
-            return self.insert(Rc::new(RefCell::new(file)), 0);
+            return self.insert(Arc::new(Mutex::new(file)), 0);
         }
         let host = self.host(guest);
         let meta = std::fs::metadata(&host);
@@ -379,7 +378,7 @@ impl Vfs {
                     flags,
                     dir_pos: 0,
                 };
-                return self.insert(Rc::new(RefCell::new(file)), 0);
+                return self.insert(Arc::new(Mutex::new(file)), 0);
             }
         } else if flags & O_CREAT == 0 {
             return Err(Errno::NoEnt);
@@ -412,7 +411,7 @@ impl Vfs {
             flags,
             dir_pos: 0,
         };
-        self.insert(Rc::new(RefCell::new(file)), 0)
+        self.insert(Arc::new(Mutex::new(file)), 0)
     }
 
     pub fn close(&mut self, fd: i32) -> SysResult<()> {
@@ -440,7 +439,7 @@ impl Vfs {
     }
 
     pub fn pipe(&mut self) -> SysResult<(i32, i32)> {
-        let buf = Rc::new(RefCell::new(VecDeque::new()));
+        let buf = Arc::new(Mutex::new(VecDeque::new()));
         let r = OpenFile {
             node: Node::PipeRead(buf.clone()),
             path: "pipe".into(),
@@ -453,8 +452,8 @@ impl Vfs {
             flags: O_WRONLY,
             dir_pos: 0,
         };
-        let r = self.insert(Rc::new(RefCell::new(r)), 0)?;
-        let w = self.insert(Rc::new(RefCell::new(w)), 0)?;
+        let r = self.insert(Arc::new(Mutex::new(r)), 0)?;
+        let w = self.insert(Arc::new(Mutex::new(w)), 0)?;
         Ok((r, w))
     }
 
@@ -468,7 +467,7 @@ impl Vfs {
     /// Reads up to `len` bytes at the current position (or at `offset`).
     pub fn read(&mut self, fd: i32, len: usize, offset: Option<u64>) -> SysResult<Vec<u8>> {
         let file = self.get(fd)?;
-        let mut file = file.borrow_mut();
+        let mut file = lock(&file);
         if file.flags & O_ACCMODE == O_WRONLY {
             return Err(Errno::BadF);
         }
@@ -486,7 +485,7 @@ impl Vfs {
             }
             Node::Dir { .. } => Err(Errno::IsDir),
             Node::PipeRead(buf) => {
-                let mut buf = buf.borrow_mut();
+                let mut buf = lock(buf);
                 let n = len.min(buf.len());
                 Ok(buf.drain(..n).collect())
             }
@@ -508,7 +507,7 @@ impl Vfs {
     /// Writes `data` at the current position (or at `offset`); returns the count written.
     pub fn write(&mut self, fd: i32, data: &[u8], offset: Option<u64>) -> SysResult<usize> {
         let file = self.get(fd)?;
-        let mut file = file.borrow_mut();
+        let mut file = lock(&file);
         if file.flags & O_ACCMODE == 0
             && !matches!(
                 file.node,
@@ -530,7 +529,7 @@ impl Vfs {
             Node::Null | Node::Zero | Node::Random => Ok(data.len()),
             Node::Dir { .. } => Err(Errno::IsDir),
             Node::PipeWrite(buf) => {
-                buf.borrow_mut().extend(data);
+                lock(buf).extend(data);
                 Ok(data.len())
             }
             Node::File(f) => match offset {
@@ -550,7 +549,7 @@ impl Vfs {
     /// `lseek`; returns the new position.
     pub fn seek(&mut self, fd: i32, offset: i64, whence: i32) -> SysResult<u64> {
         let file = self.get(fd)?;
-        let mut file = file.borrow_mut();
+        let mut file = lock(&file);
         match &mut file.node {
             Node::File(f) => {
                 let pos = match whence {
@@ -583,7 +582,7 @@ impl Vfs {
 
     pub fn is_tty(&self, fd: i32) -> SysResult<bool> {
         let file = self.get(fd)?;
-        let file = file.borrow();
+        let file = lock(&file);
         Ok(matches!(
             file.node,
             Node::Stdin | Node::Stdout | Node::Stderr | Node::Tty
@@ -591,19 +590,19 @@ impl Vfs {
     }
 
     pub fn flags(&self, fd: i32) -> SysResult<i32> {
-        Ok(self.get(fd)?.borrow().flags)
+        Ok(lock(&*self.get(fd)?).flags)
     }
 
     pub fn set_flags(&mut self, fd: i32, flags: i32) -> SysResult<()> {
         let f = self.get(fd)?;
-        let mut f = f.borrow_mut();
+        let mut f = lock(&f);
         f.flags = (f.flags & !O_APPEND) | (flags & O_APPEND);
         Ok(())
     }
 
     pub fn fstat(&self, fd: i32) -> SysResult<Stat> {
         let file = self.get(fd)?;
-        let file = file.borrow();
+        let file = lock(&file);
         match &file.node {
             Node::File(f) => Ok(stat_of(&f.metadata()?)),
             Node::Dir { host, .. } => Ok(stat_of(&std::fs::metadata(host)?)),
@@ -681,7 +680,7 @@ impl Vfs {
     }
 
     pub fn fchdir(&mut self, fd: i32) -> SysResult<()> {
-        let path = self.get(fd)?.borrow().path.clone();
+        let path = lock(&*self.get(fd)?).path.clone();
         self.chdir(&path)
     }
 
@@ -707,7 +706,7 @@ impl Vfs {
 
     pub fn ftruncate(&mut self, fd: i32, len: u64) -> SysResult<()> {
         let file = self.get(fd)?;
-        let file = file.borrow();
+        let file = lock(&file);
         match &file.node {
             Node::File(f) => Ok(f.set_len(len)?),
             _ => Err(Errno::Inval),
@@ -718,7 +717,7 @@ impl Vfs {
     /// a way to advance: the caller writes what fits and calls [`Vfs::advance_dir`].
     pub fn dir_entries(&mut self, fd: i32) -> SysResult<(u64, Vec<DirEntry>)> {
         let file = self.get(fd)?;
-        let mut file = file.borrow_mut();
+        let mut file = lock(&file);
         let pos = file.dir_pos;
         let Node::Dir { host, entries } = &mut file.node else {
             return Err(Errno::NotDir);
@@ -765,16 +764,16 @@ impl Vfs {
 
     pub fn advance_dir(&mut self, fd: i32, by: u64) -> SysResult<()> {
         let file = self.get(fd)?;
-        file.borrow_mut().dir_pos += by;
+        lock(&file).dir_pos += by;
         Ok(())
     }
 
     /// Poll readiness: (readable, writable) of `fd`.
     pub fn poll(&self, fd: i32) -> SysResult<(bool, bool)> {
         let file = self.get(fd)?;
-        let file = file.borrow();
+        let file = lock(&file);
         Ok(match &file.node {
-            Node::PipeRead(b) => (!b.borrow().is_empty(), false),
+            Node::PipeRead(b) => (!lock(b).is_empty(), false),
             Node::PipeWrite(_) => (false, true),
             _ => (true, true),
         })
@@ -830,4 +829,9 @@ fn device_stat() -> Stat {
         rdev: 0x500,
         ..Default::default()
     }
+}
+
+/// Locks a shared open file or pipe buffer (a poisoned lock still holds valid data).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

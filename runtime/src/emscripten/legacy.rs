@@ -2,7 +2,7 @@
 //! JavaScript glue computed, the `env`/`global` import object (memory, table, globals and
 //! functions) and the start-up sequence.
 
-use super::ctx::{make_func, Shared, Statics};
+use super::ctx::{make_func, state, Emscripten, Statics};
 use super::{libc, syscalls, Abi};
 use crate::module::ConstOp;
 use crate::{
@@ -118,9 +118,8 @@ impl Layout {
 
 /// Builds the imports of a legacy module, in import order.
 pub(crate) fn imports(
-    store: &mut Store,
+    store: &mut Store<Emscripten>,
     module: &Module,
-    st: &Shared,
     layout: &Layout,
 ) -> Result<Vec<Extern>> {
     let mut out = Vec::new();
@@ -129,13 +128,13 @@ pub(crate) fn imports(
     for imp in module.imports() {
         let ext = match &imp.ty {
             ExternType::Memory(ty) => {
-                let m = Memory::new(store, *ty)?;
-                st.borrow_mut().memory = Some(m);
+                let m = Memory::new(&mut *store, *ty)?;
+                state(&mut *store).memory = Some(m);
                 Extern::Memory(m)
             }
             ExternType::Table(ty) => {
-                let t = Table::new(store, *ty, Val::FuncRef(None))?;
-                st.borrow_mut().table = Some(t);
+                let t = Table::new(&mut *store, *ty, Val::FuncRef(None))?;
+                state(&mut *store).table = Some(t);
                 Extern::Table(t)
             }
             ExternType::Global(ty) => {
@@ -165,7 +164,7 @@ pub(crate) fn imports(
                         continue;
                     }
                 };
-                Extern::Global(Global::new(store, *ty, val)?)
+                Extern::Global(Global::new(&mut *store, *ty, val)?)
             }
             ExternType::Func(ty) => {
                 let name = imp.name.as_str();
@@ -181,7 +180,7 @@ pub(crate) fn imports(
                     None => libc::handler(Abi::Legacy, name),
                 };
                 match handler {
-                    Some(h) => Extern::Func(make_func(store, st, ty.clone(), h)),
+                    Some(h) => Extern::Func(make_func(&mut *store, ty.clone(), h)),
                     None => {
                         missing.push(format!("{}::{}", imp.module, imp.name));
                         continue;
@@ -200,8 +199,12 @@ pub(crate) fn imports(
 }
 
 /// Writes the glue's initial memory contents: the heap pointer and the time zone name.
-pub(crate) fn init_memory(store: &mut Store, memory: Memory, layout: &Layout) -> Result<()> {
-    let mem = memory.data_mut(store);
+pub(crate) fn init_memory(
+    store: &mut Store<Emscripten>,
+    memory: Memory,
+    layout: &Layout,
+) -> Result<()> {
+    let mem = memory.data_mut(&mut *store);
     let mut put = |at: u32, bytes: &[u8]| -> Result<()> {
         mem.get_mut(at as usize..at as usize + bytes.len())
             .ok_or_else(|| {

@@ -5,22 +5,22 @@
 use super::ctx::{abort_trap, h, Args, Ctx, Handler, Ret};
 use super::{eh, time, Abi};
 use crate::{Trap, Val};
-use std::rc::Rc;
+use std::sync::Arc;
 
 fn f1(f: fn(f64) -> f64) -> Handler {
-    Rc::new(move |_, a| Ok(Ret::F64(f(a.f64(0)))))
+    Arc::new(move |_, a| Ok(Ret::F64(f(a.f64(0)))))
 }
 
 fn f2(f: fn(f64, f64) -> f64) -> Handler {
-    Rc::new(move |_, a| Ok(Ret::F64(f(a.f64(0), a.f64(1)))))
+    Arc::new(move |_, a| Ok(Ret::F64(f(a.f64(0), a.f64(1)))))
 }
 
 fn zero() -> Handler {
-    Rc::new(|_, _| Ok(Ret::I32(0)))
+    Arc::new(|_, _| Ok(Ret::I32(0)))
 }
 
 fn void() -> Handler {
-    Rc::new(|_, _| Ok(Ret::Void))
+    Arc::new(|_, _| Ok(Ret::Void))
 }
 
 /// The handler for a function import of either ABI, by its name with leading underscores
@@ -32,12 +32,12 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
     }
     if let Some(sig) = name.strip_prefix("nullFunc_") {
         let sig = sig.to_string();
-        return Some(Rc::new(move |ctx, a: &Args<'_>| {
+        return Some(Arc::new(move |ctx, a: &Args<'_>| {
             let msg = format!(
                 "Invalid function pointer '{}' called with signature '{sig}'. Perhaps this is an invalid value (e.g. caused by calling a virtual method on a NULL pointer)? Or calling a function with an incorrect type, which will fail? (it is worth building your source files with -Werror (warnings are errors), as warnings can indicate undefined behavior which can cause this)\nBuild with ASSERTIONS=2 for more info.\n",
                 a.i32(0)
             );
-            ctx.st.borrow().fs.stderr.write_err(msg.as_bytes());
+            ctx.st().fs.stderr.write_err(msg.as_bytes());
             Err(ctx.abort(&a.i32(0).to_string()))
         }));
     }
@@ -45,48 +45,48 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
         return Some(e);
     }
     Some(match name {
-        "abortStackOverflow" => Rc::new(|ctx, a: &Args<'_>| {
+        "abortStackOverflow" => Arc::new(|ctx, a: &Args<'_>| {
             let available =
-                (ctx.st.borrow().stack_max as i64) - ctx.stack_save()? as i64 + a.i32(0) as i64;
+                (ctx.st().stack_max as i64) - ctx.stack_save()? as i64 + a.i32(0) as i64;
             let msg = format!(
                 "Stack overflow! Attempted to allocate {} bytes on the stack, but stack has only {available} bytes available!",
                 a.i32(0)
             );
             Err(ctx.abort(&msg))
         }),
-        "abort" | "abort_js" => Rc::new(|_, _| Err(abort_trap(""))),
-        "abortOnCannotGrowMemory" => Rc::new(|ctx, a: &Args<'_>| {
+        "abort" | "abort_js" => Arc::new(|_, _| Err(abort_trap(""))),
+        "abortOnCannotGrowMemory" => Arc::new(|ctx, a: &Args<'_>| {
             Err(ctx.abort(&format!(
                 "Cannot enlarge memory arrays to size {} bytes. Compile with -s ALLOW_MEMORY_GROWTH=1 or -s TOTAL_MEMORY=X with X higher",
                 a.u32(0)
             )))
         }),
         "assert_fail" => h(assert_fail),
-        "exit" | "proc_exit" => Rc::new(|_, a: &Args<'_>| Err(Trap::exit(a.i32(0)))),
-        "setErrNo" => Rc::new(|ctx, a| {
+        "exit" | "proc_exit" => Arc::new(|_, a: &Args<'_>| Err(Trap::exit(a.i32(0)))),
+        "setErrNo" => Arc::new(|ctx, a| {
             ctx.set_errno(a.i32(0))?;
             Ok(Ret::Void)
         }),
         "lock" | "unlock" | "wait" => void(),
-        "getTempRet0" => Rc::new(|ctx, _| Ok(Ret::I32(ctx.st.borrow().temp_ret0))),
-        "setTempRet0" => Rc::new(|ctx, a| {
-            ctx.st.borrow_mut().temp_ret0 = a.i32(0);
+        "getTempRet0" => Arc::new(|ctx, _| Ok(Ret::I32(ctx.st().temp_ret0))),
+        "setTempRet0" => Arc::new(|ctx, a| {
+            ctx.st().temp_ret0 = a.i32(0);
             Ok(Ret::Void)
         }),
         "emscripten_memcpy_big" => h(memcpy_big),
-        "emscripten_get_heap_size" => Rc::new(|ctx, _| Ok(Ret::I32(ctx.mem()?.len() as i32))),
-        "emscripten_get_heap_max" => Rc::new(|ctx, _| {
+        "emscripten_get_heap_size" => Arc::new(|ctx, _| Ok(Ret::I32(ctx.mem()?.len() as i32))),
+        "emscripten_get_heap_max" => Arc::new(|ctx, _| {
             let m = ctx.memory()?;
             let max = m.ty(ctx.store()).maximum.unwrap_or(32768).min(32768);
             Ok(Ret::I32((max * 65536).min(u32::MAX as u64 - 65535) as i32))
         }),
         "emscripten_resize_heap" => h(resize_heap),
-        "emscripten_date_now" => Rc::new(|_, _| Ok(Ret::F64((time::now() * 1000.0).floor()))),
-        "emscripten_get_now" => Rc::new(|_, _| Ok(Ret::F64(time::monotonic_ms()))),
-        "emscripten_get_now_res" => Rc::new(|_, _| Ok(Ret::F64(1000.0))),
-        "emscripten_get_now_is_monotonic" => Rc::new(|_, _| Ok(Ret::I32(1))),
-        "emscripten_random" => Rc::new(|ctx, _| {
-            let mut st = ctx.st.borrow_mut();
+        "emscripten_date_now" => Arc::new(|_, _| Ok(Ret::F64((time::now() * 1000.0).floor()))),
+        "emscripten_get_now" => Arc::new(|_, _| Ok(Ret::F64(time::monotonic_ms()))),
+        "emscripten_get_now_res" => Arc::new(|_, _| Ok(Ret::F64(1000.0))),
+        "emscripten_get_now_is_monotonic" => Arc::new(|_, _| Ok(Ret::I32(1))),
+        "emscripten_random" => Arc::new(|ctx, _| {
+            let st = ctx.st();
             st.random_state = st
                 .random_state
                 .wrapping_mul(6364136223846793005)
@@ -95,16 +95,16 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
                 (st.random_state >> 11) as f64 / (1u64 << 53) as f64,
             ))
         }),
-        "llvm_stacksave" => Rc::new(|ctx, _| {
+        "llvm_stacksave" => Arc::new(|ctx, _| {
             let sp = ctx.stack_save()?;
-            let mut st = ctx.st.borrow_mut();
+            let st = ctx.st();
             st.saved_stacks.push(sp);
             Ok(Ret::I32(st.saved_stacks.len() as i32 - 1))
         }),
-        "llvm_stackrestore" => Rc::new(|ctx, a| {
+        "llvm_stackrestore" => Arc::new(|ctx, a| {
             let p = a.i32(0) as usize;
             let sp = {
-                let mut st = ctx.st.borrow_mut();
+                let st = ctx.st();
                 if p < st.saved_stacks.len() {
                     Some(st.saved_stacks.remove(p))
                 } else {
@@ -120,12 +120,12 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
         "setenv" => h(setenv),
         "unsetenv" => h(unsetenv),
         "putenv" => h(putenv),
-        "clearenv" => Rc::new(|ctx, _| {
-            ctx.st.borrow_mut().env.clear();
+        "clearenv" => Arc::new(|ctx, _| {
+            ctx.st().env.clear();
             rebuild_environment(ctx)?;
             Ok(Ret::I32(0))
         }),
-        "buildEnvironment" => Rc::new(|ctx, a| {
+        "buildEnvironment" => Arc::new(|ctx, a| {
             build_environment(ctx, a.u32(0))?;
             Ok(Ret::Void)
         }),
@@ -134,14 +134,14 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
         "clock_getres" => h(time::clock_getres),
         "clock_settime" => h(time::clock_settime),
         "gettimeofday" => h(time::gettimeofday),
-        "clock" => Rc::new(|_, _| Ok(Ret::I32((time::monotonic_ms() * 1000.0) as i32))),
+        "clock" => Arc::new(|_, _| Ok(Ret::I32((time::monotonic_ms() * 1000.0) as i32))),
         "gmtime_r" => h(time::gmtime_r),
         "gmtime" => h(time::gmtime),
-        "localtime_r" => Rc::new(|ctx, a| {
+        "localtime_r" => Arc::new(|ctx, a| {
             tzset(ctx, a)?;
             time::gmtime_r(ctx, a).map(Ret::from)
         }),
-        "localtime" => Rc::new(|ctx, a| {
+        "localtime" => Arc::new(|ctx, a| {
             tzset(ctx, a)?;
             time::gmtime(ctx, a).map(Ret::from)
         }),
@@ -153,13 +153,13 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
         "strftime" | "strftime_l" => h(time::strftime),
         "strptime" | "strptime_l" => h(time::strptime),
         "tzset" => h(tzset),
-        "difftime" => Rc::new(|_, a| Ok(Ret::F64(a.f64(0) - a.f64(1)))),
+        "difftime" => Arc::new(|_, a| Ok(Ret::F64(a.f64(0) - a.f64(1)))),
         "pthread_getspecific" => h(pthread_getspecific),
         "pthread_setspecific" => h(pthread_setspecific),
         "pthread_key_create" => h(pthread_key_create),
         "pthread_key_delete" => zero(),
         "pthread_once" => h(pthread_once),
-        "pthread_self" => Rc::new(|_, _| Ok(Ret::I32(1))),
+        "pthread_self" => Arc::new(|_, _| Ok(Ret::I32(1))),
         "pthread_cond_wait"
         | "pthread_cond_broadcast"
         | "pthread_cond_signal"
@@ -180,33 +180,33 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
         | "pthread_rwlock_rdlock"
         | "pthread_rwlock_unlock"
         | "pthread_rwlock_wrlock" => zero(),
-        "pthread_create" => Rc::new(|_, _| Ok(Ret::I32(11))),
-        "map_file" => Rc::new(|ctx, _| {
-            let abi = ctx.st.borrow().abi;
+        "pthread_create" => Arc::new(|_, _| Ok(Ret::I32(11))),
+        "map_file" => Arc::new(|ctx, _| {
+            let abi = ctx.st().abi;
             ctx.set_errno(super::syscalls::errno(abi, super::fs::Errno::NoSys))?;
             Ok(Ret::I32(-1))
         }),
-        "execvp" | "execve" | "execv" | "execl" | "execle" | "execlp" => Rc::new(|ctx, _| {
-            let abi = ctx.st.borrow().abi;
+        "execvp" | "execve" | "execv" | "execl" | "execle" | "execlp" => Arc::new(|ctx, _| {
+            let abi = ctx.st().abi;
             ctx.set_errno(super::syscalls::errno(abi, super::fs::Errno::NoExec))?;
             Ok(Ret::I32(-1))
         }),
-        "fork" | "vfork" | "system" | "popen" => Rc::new(|ctx, _| {
-            let abi = ctx.st.borrow().abi;
+        "fork" | "vfork" | "system" | "popen" => Arc::new(|ctx, _| {
+            let abi = ctx.st().abi;
             ctx.set_errno(super::syscalls::errno(abi, super::fs::Errno::Again))?;
             Ok(Ret::I32(-1))
         }),
-        "getloadavg" => Rc::new(|ctx, a| {
+        "getloadavg" => Arc::new(|ctx, a| {
             let limit = a.i32(1).clamp(0, 3);
             for i in 0..limit as u32 {
                 ctx.set_f64(a.u32(0) + 8 * i, 0.1)?;
             }
             Ok(Ret::I32(limit))
         }),
-        "getpagesize" => Rc::new(|ctx, _| Ok(Ret::I32(page_size(ctx)))),
+        "getpagesize" => Arc::new(|ctx, _| Ok(Ret::I32(page_size(ctx)))),
         "sysconf" => h(sysconf),
         "getpwnam" | "getpwuid" | "getgrnam" | "getgrgid" => zero(),
-        "emscripten_get_compiler_setting" => Rc::new(|ctx, a| {
+        "emscripten_get_compiler_setting" => Arc::new(|ctx, a| {
             let name = ctx.cstr(a.u32(0))?;
             match name.as_str() {
                 "QUANTUM_SIZE" => Ok(Ret::I32(4)),
@@ -219,12 +219,12 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
             h(eh::longjmp)
         }
         "emscripten_throw_longjmp" => h(eh::throw_longjmp),
-        "llvm_bswap_i64" => Rc::new(|ctx, a| {
+        "llvm_bswap_i64" => Arc::new(|ctx, a| {
             let v = (((a.u32(1) as u64) << 32) | a.u32(0) as u64).swap_bytes();
-            ctx.st.borrow_mut().temp_ret0 = (v >> 32) as i32;
+            ctx.st().temp_ret0 = (v >> 32) as i32;
             Ok(Ret::I32(v as i32))
         }),
-        "atomic_is_lock_free" => Rc::new(|_, a| {
+        "atomic_is_lock_free" => Arc::new(|_, a| {
             let size = a.i32(0);
             Ok(Ret::I32(
                 (size <= 4 && size > 0 && size & (size - 1) == 0) as i32,
@@ -233,7 +233,7 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
         "atomic_fetch_add_8" | "atomic_fetch_sub_8" | "atomic_fetch_and_8"
         | "atomic_fetch_or_8" | "atomic_fetch_xor_8" | "atomic_exchange_8" | "atomic_load_8" => {
             let op = name.to_string();
-            Rc::new(move |ctx, a| {
+            Arc::new(move |ctx, a| {
                 let p = a.u32(0);
                 let old = ctx.i64(p)?;
                 let v = ((a.u32(2) as u64) << 32 | a.u32(1) as u64) as i64;
@@ -247,16 +247,16 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
                     _ => old,
                 };
                 ctx.set_i64(p, new)?;
-                ctx.st.borrow_mut().temp_ret0 = (old >> 32) as i32;
+                ctx.st().temp_ret0 = (old >> 32) as i32;
                 Ok(Ret::I32(old as i32))
             })
         }
-        "atomic_store_8" => Rc::new(|ctx, a| {
+        "atomic_store_8" => Arc::new(|ctx, a| {
             let v = ((a.u32(2) as u64) << 32 | a.u32(1) as u64) as i64;
             ctx.set_i64(a.u32(0), v)?;
             Ok(Ret::Void)
         }),
-        "atomic_compare_exchange_8" => Rc::new(|ctx, a| {
+        "atomic_compare_exchange_8" => Arc::new(|ctx, a| {
             let p = a.u32(0);
             let expected_ptr = a.u32(1);
             let old = ctx.i64(p)?;
@@ -301,7 +301,7 @@ pub(crate) fn handler(abi: Abi, full_name: &str) -> Option<Handler> {
 }
 
 fn page_size(ctx: &mut Ctx<'_>) -> i32 {
-    if ctx.st.borrow().abi == Abi::Legacy {
+    if ctx.st().abi == Abi::Legacy {
         16384
     } else {
         65536
@@ -363,7 +363,7 @@ fn resize_heap(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
 }
 
 fn tzset(ctx: &mut Ctx<'_>, _a: &Args<'_>) -> Result<(), Trap> {
-    let zone = ctx.st.borrow().statics.tm_zone;
+    let zone = ctx.st().statics.tm_zone;
     for (name, val) in [("__get_timezone", 0u32), ("__get_daylight", 0)] {
         if let Some(f) = ctx.export_func(name) {
             if let Some(Val::I32(p)) = ctx.call_func(f, &[])? {
@@ -414,7 +414,7 @@ fn sysconf(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
         73 => 4,
         84 => 1,
         _ => {
-            let abi = ctx.st.borrow().abi;
+            let abi = ctx.st().abi;
             ctx.set_errno(super::syscalls::errno(abi, super::fs::Errno::Inval))?;
             -1
         }
@@ -426,7 +426,7 @@ fn pthread_key_create(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
         return Ok(22);
     }
     let key = {
-        let mut st = ctx.st.borrow_mut();
+        let st = ctx.st();
         st.pthread_keys.push(0);
         st.pthread_keys.len() as i32
     };
@@ -435,7 +435,7 @@ fn pthread_key_create(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
 }
 
 fn pthread_getspecific(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
-    let st = ctx.st.borrow();
+    let st = ctx.st();
     Ok(st
         .pthread_keys
         .get((a.i32(0) - 1) as usize)
@@ -444,7 +444,7 @@ fn pthread_getspecific(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
 }
 
 fn pthread_setspecific(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
-    let mut st = ctx.st.borrow_mut();
+    let st = ctx.st();
     match st.pthread_keys.get_mut((a.i32(0) - 1) as usize) {
         Some(slot) => {
             *slot = a.i32(1);
@@ -456,10 +456,10 @@ fn pthread_setspecific(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
 
 fn pthread_once(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
     let key = a.u32(0);
-    if ctx.st.borrow().pthread_once.contains(&key) {
+    if ctx.st().pthread_once.contains(&key) {
         return Ok(0);
     }
-    ctx.st.borrow_mut().pthread_once.push(key);
+    ctx.st().pthread_once.push(key);
     eh::call_indirect(ctx, "v", a.i32(1), &[])?;
     Ok(0)
 }
@@ -495,18 +495,18 @@ fn set_var(env: &mut Vec<(String, String)>, k: &str, v: &str) {
 fn build_environment(ctx: &mut Ctx<'_>, environ: u32) -> Result<(), Trap> {
     const MAX_VALUES: u32 = 64;
     const TOTAL_SIZE: u32 = 1024;
-    let (pool, envp) = if ctx.st.borrow().environ_ptr == 0 {
+    let (pool, envp) = if ctx.st().environ_ptr == 0 {
         let pool = ctx.malloc(TOTAL_SIZE)?;
         let envp = ctx.malloc(MAX_VALUES * 4)?;
         ctx.set_u32(envp, pool)?;
         ctx.set_u32(environ, envp)?;
-        ctx.st.borrow_mut().environ_ptr = environ;
+        ctx.st().environ_ptr = environ;
         (pool, envp)
     } else {
         let envp = ctx.u32(environ)?;
         (ctx.u32(envp)?, envp)
     };
-    let lines = ctx.st.borrow().env_lines();
+    let lines = ctx.st().env_lines();
     let total: usize = lines.iter().map(|l| l.len() + 1).sum();
     if total > TOTAL_SIZE as usize || lines.len() >= MAX_VALUES as usize {
         return Err(Trap::host(
@@ -524,7 +524,7 @@ fn build_environment(ctx: &mut Ctx<'_>, environ: u32) -> Result<(), Trap> {
 }
 
 fn rebuild_environment(ctx: &mut Ctx<'_>) -> Result<(), Trap> {
-    let environ = ctx.st.borrow().environ_ptr;
+    let environ = ctx.st().environ_ptr;
     if environ != 0 {
         build_environment(ctx, environ)?;
     } else if let Some(f) = ctx.export_func("__get_environ") {
@@ -541,24 +541,23 @@ fn getenv(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<u32, Trap> {
     }
     let name = ctx.cstr(a.u32(0))?;
     let value = ctx
-        .st
-        .borrow()
+        .st()
         .env
         .iter()
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.clone());
     let Some(value) = value else { return Ok(0) };
-    let old = std::mem::take(&mut ctx.st.borrow_mut().getenv_ret);
+    let old = std::mem::take(&mut ctx.st().getenv_ret);
     if old != 0 {
         ctx.free(old)?;
     }
     let p = ctx.malloc_cstr(value.as_bytes())?;
-    ctx.st.borrow_mut().getenv_ret = p;
+    ctx.st().getenv_ret = p;
     Ok(p)
 }
 
 fn einval(ctx: &mut Ctx<'_>) -> Result<i32, Trap> {
-    let abi = ctx.st.borrow().abi;
+    let abi = ctx.st().abi;
     ctx.set_errno(super::syscalls::errno(abi, super::fs::Errno::Inval))?;
     Ok(-1)
 }
@@ -572,9 +571,9 @@ fn setenv(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
         return einval(ctx);
     }
     let value = ctx.cstr(a.u32(1))?;
-    let exists = ctx.st.borrow().env.iter().any(|(k, _)| *k == name);
+    let exists = ctx.st().env.iter().any(|(k, _)| *k == name);
     if !exists || a.i32(2) != 0 {
-        set_var(&mut ctx.st.borrow_mut().env, &name, &value);
+        set_var(&mut ctx.st().env, &name, &value);
         rebuild_environment(ctx)?;
     }
     Ok(0)
@@ -588,7 +587,7 @@ fn unsetenv(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
     if name.is_empty() || name.contains('=') {
         return einval(ctx);
     }
-    ctx.st.borrow_mut().env.retain(|(k, _)| *k != name);
+    ctx.st().env.retain(|(k, _)| *k != name);
     rebuild_environment(ctx)?;
     Ok(0)
 }
@@ -604,7 +603,7 @@ fn putenv(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
     if k.is_empty() {
         return einval(ctx);
     }
-    set_var(&mut ctx.st.borrow_mut().env, k, v);
+    set_var(&mut ctx.st().env, k, v);
     rebuild_environment(ctx)?;
     Ok(0)
 }

@@ -10,7 +10,8 @@
 //! assert!(emscripten::is_emscripten_module(&module));
 //! let out = emscripten::Capture::new();
 //! let options = emscripten::Options { stdout: out.sink(), ..Default::default() };
-//! let code = emscripten::run(&mut Store::new(&engine), &module, &options)?;
+//! let mut store = Store::new(&engine, emscripten::Emscripten::default());
+//! let code = emscripten::run(&mut store, &module, &options)?;
 //! println!("exit {code}: {}", String::from_utf8_lossy(&out.contents()));
 //! # Ok::<(), runtime::Error>(())
 //! ```
@@ -25,11 +26,10 @@ mod syscalls;
 mod time;
 
 use crate::{Error, ExternType, Instance, Module, Result, Store, Trap, Val};
-use ctx::{call, is_unwind, State};
-use std::cell::RefCell;
+pub use ctx::Emscripten;
+use ctx::{call, is_unwind, state, State};
 use std::io::Write;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 /// Which Emscripten ABI a module was built for.
@@ -139,6 +139,7 @@ impl Sink {
 pub struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Capture {
+    /// An empty buffer.
     pub fn new() -> Capture {
         Capture::default()
     }
@@ -166,7 +167,9 @@ pub struct Options {
     pub root: Option<PathBuf>,
     /// What the program reads from standard input.
     pub stdin: Vec<u8>,
+    /// Where standard output goes.
     pub stdout: Sink,
+    /// Where standard error goes.
     pub stderr: Sink,
 }
 
@@ -188,7 +191,9 @@ impl Default for Options {
 /// (`main`'s result or the status given to `exit`). Imports the runtime does not provide
 /// (EM_ASM/EM_JS JavaScript, embind, unknown functions) are an [`Error::Link`] naming them;
 /// an `abort()`, failed assertion, uncaught C++ exception or wasm trap is an [`Error::Trap`].
-pub fn run(store: &mut Store, module: &Module, options: &Options) -> Result<i32> {
+///
+/// The store's host data is replaced by this program's state.
+pub fn run(store: &mut Store<Emscripten>, module: &Module, options: &Options) -> Result<i32> {
     let abi = detect(module).ok_or_else(|| Error::Link("not an Emscripten module".into()))?;
     let fs = fs::Vfs::new(
         options.root.as_deref(),
@@ -197,7 +202,7 @@ pub fn run(store: &mut Store, module: &Module, options: &Options) -> Result<i32>
         options.stderr.clone(),
     )
     .map_err(|e| Error::Usage(format!("emscripten: cannot set up the filesystem: {e}")))?;
-    let st: ctx::Shared = Rc::new(RefCell::new(State {
+    store.data_mut().state = Some(State {
         abi,
         memory: None,
         table: None,
@@ -214,10 +219,10 @@ pub fn run(store: &mut Store, module: &Module, options: &Options) -> Result<i32>
         exceptions: Default::default(),
         random_state: 0x853c_49e6_748f_ea9b,
         stack_max: 0,
-    }));
+    });
     let result = match abi {
-        Abi::Legacy => run_legacy(store, module, &st, options),
-        Abi::Modern => modern::run(store, module, &st, options),
+        Abi::Legacy => run_legacy(&mut *store, module, options),
+        Abi::Modern => modern::run(&mut *store, module, options),
     };
     match result {
         // An `abort()` reaches JavaScript's top level, which prints it.
@@ -234,34 +239,28 @@ pub fn run(store: &mut Store, module: &Module, options: &Options) -> Result<i32>
     }
 }
 
-fn run_legacy(
-    store: &mut Store,
-    module: &Module,
-    st: &ctx::Shared,
-    options: &Options,
-) -> Result<i32> {
+fn run_legacy(store: &mut Store<Emscripten>, module: &Module, options: &Options) -> Result<i32> {
     let layout = legacy::Layout::compute(module);
-    st.borrow_mut().statics = layout.statics;
-    st.borrow_mut().stack_max = layout.stack_max;
-    let imports = legacy::imports(store, module, st, &layout)?;
-    let memory = st
-        .borrow()
+    state(&mut *store).statics = layout.statics;
+    state(&mut *store).stack_max = layout.stack_max;
+    let imports = legacy::imports(&mut *store, module, &layout)?;
+    let memory = state(&mut *store)
         .memory
         .ok_or_else(|| Error::Link("emscripten: the program imports no memory".into()))?;
-    legacy::init_memory(store, memory, &layout)?;
-    let instance = Instance::new(store, module, &imports)?;
-    st.borrow_mut().instance = Some(instance);
+    legacy::init_memory(&mut *store, memory, &layout)?;
+    let instance = Instance::new(&mut *store, module, &imports)?;
+    state(&mut *store).instance = Some(instance);
     let inits = [
         "__post_instantiate",
         "___emscripten_environ_constructor",
         "globalCtors",
     ];
-    start(store, instance, Some(memory), options, &inits)
+    start(&mut *store, instance, Some(memory), options, &inits)
 }
 
 /// Runs the initialisers that exist, then `main` with `argc`/`argv` on the stack; flushes stdio.
 pub(crate) fn start(
-    store: &mut Store,
+    store: &mut Store<Emscripten>,
     instance: Instance,
     memory: Option<crate::Memory>,
     options: &Options,
@@ -270,58 +269,58 @@ pub(crate) fn start(
     let trap = Error::Trap;
     let mut ran_ctors = false;
     for name in inits {
-        if let Some(f) = instance.get_func(store, name) {
+        if let Some(f) = instance.get_func(&mut *store, name) {
             ran_ctors |= *name == "globalCtors" || *name == "__wasm_call_ctors";
-            call(store, f, &[]).map_err(trap)?;
+            call(&mut *store, f, &[]).map_err(trap)?;
         }
     }
     if !ran_ctors {
         let ctors: Vec<_> = instance
-            .exports(store)
+            .exports(&mut *store)
             .into_iter()
             .filter(|(n, _)| n.starts_with("__GLOBAL__"))
             .filter_map(|(_, e)| e.into_func())
             .collect();
         for f in ctors {
-            call(store, f, &[]).map_err(trap)?;
+            call(&mut *store, f, &[]).map_err(trap)?;
         }
     }
     let main = ["_main", "main", "__main_argc_argv", "__original_main"]
         .iter()
-        .find_map(|n| instance.get_func(store, n));
+        .find_map(|n| instance.get_func(&mut *store, n));
     let Some(main) = main else {
         return Err(Error::Link(
             "emscripten: the program exports no `main`".into(),
         ));
     };
-    let nparams = main.ty(store).params().len();
+    let nparams = main.ty(&mut *store).params().len();
     let mut args = Vec::new();
     if nparams >= 2 {
-        let argv = build_argv(store, instance, memory, options).map_err(trap)?;
+        let argv = build_argv(&mut *store, instance, memory, options).map_err(trap)?;
         args.push(Val::I32(options.args.len() as i32 + 1));
         args.push(Val::I32(argv as i32));
         args.extend((2..nparams).map(|_| Val::I32(0)));
     } else {
         args.extend((0..nparams).map(|_| Val::I32(0)));
     }
-    let result = call(store, main, &args);
-    let flush = |store: &mut Store| {
+    let result = call(&mut *store, main, &args);
+    let flush = |store: &mut Store<Emscripten>| {
         if let Some(f) = instance
-            .get_func(store, "_fflush")
-            .or_else(|| instance.get_func(store, "fflush"))
+            .get_func(&mut *store, "_fflush")
+            .or_else(|| instance.get_func(&mut *store, "fflush"))
         {
-            let _ = call(store, f, &[Val::I32(0)]);
+            let _ = call(&mut *store, f, &[Val::I32(0)]);
         }
     };
     match result {
         Ok(v) => {
-            flush(store);
+            flush(&mut *store);
             Ok(v.and_then(|v| v.i32()).unwrap_or(0))
         }
         Err(t) => match t.exit_status() {
             Some(code) => Ok(code),
             None => {
-                flush(store);
+                flush(&mut *store);
                 Err(Error::Trap(t))
             }
         },
@@ -330,28 +329,29 @@ pub(crate) fn start(
 
 /// `argv` on the guest stack (through the program's `stackAlloc`).
 fn build_argv(
-    store: &mut Store,
+    store: &mut Store<Emscripten>,
     instance: Instance,
     memory: Option<crate::Memory>,
     options: &Options,
 ) -> std::result::Result<u32, Trap> {
     let alloc = instance
-        .get_func(store, "stackAlloc")
+        .get_func(&mut *store, "stackAlloc")
         .ok_or_else(|| Trap::host("emscripten: the program exports no `stackAlloc`"))?;
     let memory = memory
-        .or_else(|| instance.get_memory(store, "memory"))
+        .or_else(|| instance.get_memory(&mut *store, "memory"))
         .or_else(|| {
             instance
-                .exports(store)
+                .exports(&mut *store)
                 .into_iter()
                 .find_map(|(_, e)| e.into_memory())
         });
-    let alloc_bytes = |store: &mut Store, bytes: &[u8]| -> std::result::Result<u32, Trap> {
-        let p = call(store, alloc, &[Val::I32(bytes.len() as i32)])?
-            .and_then(|v| v.i32())
-            .unwrap_or(0) as u32;
-        Ok(p)
-    };
+    let alloc_bytes =
+        |store: &mut Store<Emscripten>, bytes: &[u8]| -> std::result::Result<u32, Trap> {
+            let p = call(&mut *store, alloc, &[Val::I32(bytes.len() as i32)])?
+                .and_then(|v| v.i32())
+                .unwrap_or(0) as u32;
+            Ok(p)
+        };
     let strings: Vec<Vec<u8>> = std::iter::once(&options.program_name)
         .chain(&options.args)
         .map(|s| {
@@ -360,13 +360,13 @@ fn build_argv(
             b
         })
         .collect();
-    let argv = alloc_bytes(store, &vec![0; (strings.len() + 1) * 4])?;
+    let argv = alloc_bytes(&mut *store, &vec![0; (strings.len() + 1) * 4])?;
     let mut ptrs = Vec::new();
     for s in &strings {
-        ptrs.push(alloc_bytes(store, s)?);
+        ptrs.push(alloc_bytes(&mut *store, s)?);
     }
     let memory = memory.ok_or_else(|| Trap::host("emscripten: no memory"))?;
-    let mem = memory.data_mut(store);
+    let mem = memory.data_mut(&mut *store);
     let mut put = |at: u32, bytes: &[u8]| -> std::result::Result<(), Trap> {
         mem.get_mut(at as usize..at as usize + bytes.len())
             .ok_or_else(|| Trap::new(crate::TrapCode::MemoryOutOfBounds))?

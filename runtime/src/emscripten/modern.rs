@@ -4,18 +4,17 @@
 //! table over the virtual filesystem, as emcc's JavaScript glue does; 64-bit WASI arguments
 //! may be legalized into two `i32` halves (emcc's default without `-sWASM_BIGINT`).
 
-use super::ctx::{h, make_func, Args, Ctx, HResult, Handler, Ret, Shared};
+use super::ctx::{h, make_func, state, Args, Ctx, Emscripten, HResult, Handler, Ret};
 use super::fs::{Errno, AT_FDCWD, S_IFDIR, S_IFMT};
 use super::syscalls::{self as sys, finish, Sys};
 use super::{libc, time, Abi, Options};
 use crate::{Error, Extern, ExternType, Instance, Memory, Module, Result, Store, Table, Trap, Val};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Links and runs a current-ABI program.
 pub(crate) fn run(
-    store: &mut Store,
+    store: &mut Store<Emscripten>,
     module: &Module,
-    st: &Shared,
     options: &Options,
 ) -> Result<i32> {
     let args: Vec<String> = std::iter::once(options.program_name.clone())
@@ -37,7 +36,7 @@ pub(crate) fn run(
                     _ => None,
                 };
                 match handler {
-                    Some(h) => Extern::Func(make_func(store, st, ty.clone(), h)),
+                    Some(h) => Extern::Func(make_func(&mut *store, ty.clone(), h)),
                     None => {
                         missing.push(format!("{}::{}", imp.module, imp.name));
                         continue;
@@ -45,13 +44,13 @@ pub(crate) fn run(
                 }
             }
             ExternType::Memory(ty) if imp.module == "env" => {
-                let m = Memory::new(store, *ty)?;
-                st.borrow_mut().memory = Some(m);
+                let m = Memory::new(&mut *store, *ty)?;
+                state(&mut *store).memory = Some(m);
                 Extern::Memory(m)
             }
             ExternType::Table(ty) if imp.module == "env" => {
-                let t = Table::new(store, *ty, Val::FuncRef(None))?;
-                st.borrow_mut().table = Some(t);
+                let t = Table::new(&mut *store, *ty, Val::FuncRef(None))?;
+                state(&mut *store).table = Some(t);
                 Extern::Table(t)
             }
             _ => {
@@ -62,18 +61,20 @@ pub(crate) fn run(
         imports.push(ext);
     }
     super::link_errors(&javascript, &missing)?;
-    let instance = Instance::new(store, module, &imports)?;
+    let instance = Instance::new(&mut *store, module, &imports)?;
+    let memory = instance.get_memory(&*store, "memory");
+    let table = instance.get_table(&*store, "__indirect_function_table");
     {
-        let mut s = st.borrow_mut();
+        let s = state(&mut *store);
         s.instance = Some(instance);
         if s.memory.is_none() {
-            s.memory = instance.get_memory(store, "memory");
+            s.memory = memory;
         }
         if s.table.is_none() {
-            s.table = instance.get_table(store, "__indirect_function_table");
+            s.table = table;
         }
     }
-    let memory = st.borrow().memory;
+    let memory = state(&mut *store).memory;
     let result = super::start(
         store,
         instance,
@@ -84,17 +85,17 @@ pub(crate) fn run(
     match result {
         Ok(code) => {
             // EXIT_RUNTIME: atexit handlers, then stdio is flushed.
-            exit_runtime(store, instance)?;
+            exit_runtime(&mut *store, instance)?;
             Ok(code)
         }
         other => other,
     }
 }
 
-fn exit_runtime(store: &mut Store, instance: Instance) -> Result<()> {
+fn exit_runtime(store: &mut Store<Emscripten>, instance: Instance) -> Result<()> {
     for name in ["__funcs_on_exit", "__stdio_exit"] {
-        if let Some(f) = instance.get_func(store, name) {
-            super::ctx::call(store, f, &[]).map_err(Error::Trap)?;
+        if let Some(f) = instance.get_func(&mut *store, name) {
+            super::ctx::call(&mut *store, f, &[]).map_err(Error::Trap)?;
         }
     }
     Ok(())
@@ -127,7 +128,7 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
     let handler: Handler = match name {
         "fd_write" | "fd_read" => {
             let write = name == "fd_write";
-            Rc::new(move |ctx, a| {
+            Arc::new(move |ctx, a| {
                 let r = (|| {
                     let n = if write {
                         sys::writev(ctx, a.i32(0), a.u32(1), a.i32(2), None)?
@@ -142,7 +143,7 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
         }
         "fd_pwrite" | "fd_pread" => {
             let write = name == "fd_pwrite";
-            Rc::new(move |ctx, a| {
+            Arc::new(move |ctx, a| {
                 let legalized = a.len() == 6;
                 let (off, next) = arg64(a, 3, legalized);
                 let r = (|| {
@@ -157,43 +158,29 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
                 wasi_result(r)
             })
         }
-        "fd_close" => Rc::new(|ctx, a| {
-            wasi_result(
-                ctx.st
-                    .borrow_mut()
-                    .fs
-                    .close(a.i32(0))
-                    .map(|_| 0)
-                    .map_err(Into::into),
-            )
+        "fd_close" => Arc::new(|ctx, a| {
+            wasi_result(ctx.st().fs.close(a.i32(0)).map(|_| 0).map_err(Into::into))
         }),
-        "fd_seek" => Rc::new(|ctx, a| {
+        "fd_seek" => Arc::new(|ctx, a| {
             let legalized = a.len() == 5;
             let (off, next) = arg64(a, 1, legalized);
             let r = (|| {
-                let pos = ctx.st.borrow_mut().fs.seek(a.i32(0), off, a.i32(next))?;
+                let pos = ctx.st().fs.seek(a.i32(0), off, a.i32(next))?;
                 ctx.set_i64(a.u32(next + 1), pos as i64)?;
                 Ok(0)
             })();
             wasi_result(r)
         }),
         "fd_sync" | "fd_datasync" | "fd_fdstat_set_flags" | "fd_advise" | "fd_allocate" => {
-            Rc::new(|ctx, a| {
-                wasi_result(
-                    ctx.st
-                        .borrow()
-                        .fs
-                        .flags(a.i32(0))
-                        .map(|_| 0)
-                        .map_err(Into::into),
-                )
+            Arc::new(|ctx, a| {
+                wasi_result(ctx.st().fs.flags(a.i32(0)).map(|_| 0).map_err(Into::into))
             })
         }
-        "fd_fdstat_get" => Rc::new(|ctx, a| {
+        "fd_fdstat_get" => Arc::new(|ctx, a| {
             let r = (|| {
                 let fd = a.i32(0);
                 let (tty, stat, flags) = {
-                    let s = ctx.st.borrow();
+                    let s = ctx.st();
                     (s.fs.is_tty(fd)?, s.fs.fstat(fd)?, s.fs.flags(fd)?)
                 };
                 let filetype = if tty {
@@ -220,9 +207,9 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
             })();
             wasi_result(r)
         }),
-        "environ_sizes_get" => Rc::new(|ctx, a| {
+        "environ_sizes_get" => Arc::new(|ctx, a| {
             let (count, size) = {
-                let s = ctx.st.borrow();
+                let s = ctx.st();
                 (
                     s.env.len(),
                     s.env
@@ -235,14 +222,14 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
             ctx.set_u32(a.u32(1), size as u32)?;
             Ok(Ret::I32(0))
         }),
-        "environ_get" => Rc::new(|ctx, a| {
-            let lines = ctx.st.borrow().env_lines();
+        "environ_get" => Arc::new(|ctx, a| {
+            let lines = ctx.st().env_lines();
             write_strings(ctx, a.u32(0), a.u32(1), &lines)?;
             Ok(Ret::I32(0))
         }),
         "args_sizes_get" => {
             let args = args.clone();
-            Rc::new(move |ctx, a| {
+            Arc::new(move |ctx, a| {
                 ctx.set_u32(a.u32(0), args.len() as u32)?;
                 ctx.set_u32(a.u32(1), args.iter().map(|s| s.len() as u32 + 1).sum())?;
                 Ok(Ret::I32(0))
@@ -250,12 +237,12 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
         }
         "args_get" => {
             let args = args.clone();
-            Rc::new(move |ctx, a| {
+            Arc::new(move |ctx, a| {
                 write_strings(ctx, a.u32(0), a.u32(1), &args)?;
                 Ok(Ret::I32(0))
             })
         }
-        "clock_time_get" => Rc::new(|ctx, a| {
+        "clock_time_get" => Arc::new(|ctx, a| {
             let ns: u64 = match a.i32(0) {
                 0 => (time::now() * 1e9) as u64,
                 1..=3 => (time::monotonic_ms() * 1e6) as u64,
@@ -265,13 +252,13 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
             ctx.set_i64(ptr, ns as i64)?;
             Ok(Ret::I32(0))
         }),
-        "clock_res_get" => Rc::new(|ctx, a| {
+        "clock_res_get" => Arc::new(|ctx, a| {
             ctx.set_i64(a.u32(1), 1000)?;
             Ok(Ret::I32(0))
         }),
-        "random_get" => Rc::new(|ctx, a| {
+        "random_get" => Arc::new(|ctx, a| {
             let bytes: Vec<u8> = {
-                let mut s = ctx.st.borrow_mut();
+                let s = ctx.st();
                 (0..a.u32(1))
                     .map(|_| {
                         s.random_state = s
@@ -285,8 +272,8 @@ fn wasi_handler(name: &str, args: &[String]) -> Option<Handler> {
             ctx.write(a.u32(0), &bytes)?;
             Ok(Ret::I32(0))
         }),
-        "proc_exit" => Rc::new(|_, a| Err(Trap::exit(a.i32(0)))),
-        "sched_yield" => Rc::new(|_, _| Ok(Ret::I32(0))),
+        "proc_exit" => Arc::new(|_, a| Err(Trap::exit(a.i32(0)))),
+        "sched_yield" => Arc::new(|_, _| Ok(Ret::I32(0))),
         _ => return None,
     };
     Some(handler)
@@ -305,7 +292,7 @@ fn write_strings(ctx: &mut Ctx<'_>, ptrs: u32, buf: u32, strings: &[String]) -> 
 
 /// A `__syscall_*` handler returning `-errno` (WASI numbering) on failure.
 fn sc(f: fn(&mut Ctx<'_>, &Args<'_>) -> Sys) -> Handler {
-    Rc::new(move |ctx, a| finish(Abi::Modern, f(ctx, a)))
+    Arc::new(move |ctx, a| finish(Abi::Modern, f(ctx, a)))
 }
 
 /// The optional vararg at `varargs` (0 when absent).
@@ -344,51 +331,51 @@ fn env_handler(full_name: &str) -> Option<Handler> {
         }
         "__syscall_mkdir" => sc(|ctx, a| {
             let p = sys::path(ctx, a.u32(0))?;
-            ctx.st.borrow_mut().fs.mkdir(&p, a.u32(1))?;
+            ctx.st().fs.mkdir(&p, a.u32(1))?;
             Ok(0)
         }),
         "__syscall_mkdirat" => sc(|ctx, a| {
             let p = sys::path_at(ctx, a.i32(0), a.u32(1))?;
-            ctx.st.borrow_mut().fs.mkdir(&p, a.u32(2))?;
+            ctx.st().fs.mkdir(&p, a.u32(2))?;
             Ok(0)
         }),
         "__syscall_rmdir" => sc(|ctx, a| {
             let p = sys::path(ctx, a.u32(0))?;
-            ctx.st.borrow_mut().fs.rmdir(&p)?;
+            ctx.st().fs.rmdir(&p)?;
             Ok(0)
         }),
         "__syscall_unlink" => sc(|ctx, a| {
             let p = sys::path(ctx, a.u32(0))?;
-            ctx.st.borrow_mut().fs.unlink(&p)?;
+            ctx.st().fs.unlink(&p)?;
             Ok(0)
         }),
         "__syscall_unlinkat" => sc(|ctx, a| {
             let p = sys::path_at(ctx, a.i32(0), a.u32(1))?;
             if a.i32(2) & 0x200 != 0 {
-                ctx.st.borrow_mut().fs.rmdir(&p)?;
+                ctx.st().fs.rmdir(&p)?;
             } else {
-                ctx.st.borrow_mut().fs.unlink(&p)?;
+                ctx.st().fs.unlink(&p)?;
             }
             Ok(0)
         }),
         "__syscall_rename" => sc(|ctx, a| {
             let (o, n) = (sys::path(ctx, a.u32(0))?, sys::path(ctx, a.u32(1))?);
-            ctx.st.borrow_mut().fs.rename(&o, &n)?;
+            ctx.st().fs.rename(&o, &n)?;
             Ok(0)
         }),
         "__syscall_renameat" => sc(|ctx, a| {
             let o = sys::path_at(ctx, a.i32(0), a.u32(1))?;
             let n = sys::path_at(ctx, a.i32(2), a.u32(3))?;
-            ctx.st.borrow_mut().fs.rename(&o, &n)?;
+            ctx.st().fs.rename(&o, &n)?;
             Ok(0)
         }),
         "__syscall_chdir" => sc(|ctx, a| {
             let p = sys::path(ctx, a.u32(0))?;
-            ctx.st.borrow_mut().fs.chdir(&p)?;
+            ctx.st().fs.chdir(&p)?;
             Ok(0)
         }),
         "__syscall_fchdir" => sc(|ctx, a| {
-            ctx.st.borrow_mut().fs.fchdir(a.i32(0))?;
+            ctx.st().fs.fchdir(a.i32(0))?;
             Ok(0)
         }),
         "__syscall_getcwd" => sc(|ctx, a| {
@@ -397,12 +384,12 @@ fn env_handler(full_name: &str) -> Option<Handler> {
         }),
         "__syscall_access" => sc(|ctx, a| {
             let p = sys::path(ctx, a.u32(0))?;
-            ctx.st.borrow().fs.access(&p)?;
+            ctx.st().fs.access(&p)?;
             Ok(0)
         }),
         "__syscall_faccessat" => sc(|ctx, a| {
             let p = sys::path_at(ctx, a.i32(0), a.u32(1))?;
-            ctx.st.borrow().fs.access(&p)?;
+            ctx.st().fs.access(&p)?;
             Ok(0)
         }),
         "__syscall_readlink" => {
@@ -411,12 +398,12 @@ fn env_handler(full_name: &str) -> Option<Handler> {
         "__syscall_readlinkat" => {
             sc(|ctx, a| sys::readlink(ctx, a.i32(0), a.u32(1), a.u32(2), a.u32(3)))
         }
-        "__syscall_dup" => sc(|ctx, a| Ok(ctx.st.borrow_mut().fs.dup(a.i32(0), 0)?)),
+        "__syscall_dup" => sc(|ctx, a| Ok(ctx.st().fs.dup(a.i32(0), 0)?)),
         "__syscall_dup3" => sc(|ctx, a| {
             if a.i32(0) == a.i32(1) {
                 return Err(Errno::Inval.into());
             }
-            Ok(ctx.st.borrow_mut().fs.dup2(a.i32(0), a.i32(1))?)
+            Ok(ctx.st().fs.dup2(a.i32(0), a.i32(1))?)
         }),
         "__syscall_pipe" | "__syscall_pipe2" => sc(|ctx, a| sys::pipe(ctx, a.u32(0))),
         "__syscall_poll" => sc(|ctx, a| sys::poll(ctx, a.u32(0), a.u32(1))),
@@ -426,18 +413,18 @@ fn env_handler(full_name: &str) -> Option<Handler> {
             sys::statfs(ctx, a.u32(2))
         }),
         "__syscall_fstatfs64" => sc(|ctx, a| {
-            ctx.st.borrow().fs.flags(a.i32(0))?;
+            ctx.st().fs.flags(a.i32(0))?;
             sys::statfs(ctx, a.u32(2))
         }),
         "__syscall_ftruncate64" => sc(|ctx, a| {
             let (len, _) = arg64(a, 1, a.len() == 3);
-            ctx.st.borrow_mut().fs.ftruncate(a.i32(0), len as u64)?;
+            ctx.st().fs.ftruncate(a.i32(0), len as u64)?;
             Ok(0)
         }),
         "__syscall_truncate64" => sc(|ctx, a| {
             let p = sys::path(ctx, a.u32(0))?;
             let (len, _) = arg64(a, 1, a.len() == 3);
-            ctx.st.borrow_mut().fs.truncate(&p, len as u64)?;
+            ctx.st().fs.truncate(&p, len as u64)?;
             Ok(0)
         }),
         "__syscall_chmod"
@@ -469,7 +456,7 @@ fn env_handler(full_name: &str) -> Option<Handler> {
         "_gmtime_js" | "_localtime_js" => h(gmtime_js),
         "_timegm_js" | "_mktime_js" => h(timegm_js),
         "_tzset_js" => h(tzset_js),
-        "exit" => Rc::new(|ctx, a| {
+        "exit" => Arc::new(|ctx, a| {
             for name in ["__funcs_on_exit", "__stdio_exit"] {
                 if let Some(f) = ctx.export_func(name) {
                     ctx.call_func(f, &[])?;

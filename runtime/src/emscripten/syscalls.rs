@@ -5,7 +5,7 @@ use super::ctx::{Args, Ctx, HResult, Handler, Ret};
 use super::fs::{Errno, Stat, AT_FDCWD};
 use super::Abi;
 use crate::{Trap, Val};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A system call's failure: an error number for the program, or a trap.
 pub(crate) enum SysErr {
@@ -48,7 +48,7 @@ pub(crate) fn path_at(ctx: &mut Ctx<'_>, dirfd: i32, ptr: u32) -> Sys<String> {
         return Err(Errno::Fault.into());
     }
     let p = ctx.cstr(ptr)?;
-    Ok(ctx.st.borrow().fs.resolve_at(dirfd, &p)?)
+    Ok(ctx.st().fs.resolve_at(dirfd, &p)?)
 }
 
 pub(crate) fn path(ctx: &mut Ctx<'_>, ptr: u32) -> Sys<String> {
@@ -57,18 +57,20 @@ pub(crate) fn path(ctx: &mut Ctx<'_>, ptr: u32) -> Sys<String> {
 
 pub(crate) fn open_at(ctx: &mut Ctx<'_>, dirfd: i32, ptr: u32, flags: i32, mode: u32) -> Sys {
     let p = path_at(ctx, dirfd, ptr)?;
-    Ok(ctx.st.borrow_mut().fs.open(&p, flags, mode)?)
+    Ok(ctx.st().fs.open(&p, flags, mode)?)
 }
 
 pub(crate) fn read(ctx: &mut Ctx<'_>, fd: i32, buf: u32, count: u32, offset: Option<u64>) -> Sys {
-    let data = ctx.st.borrow_mut().fs.read(fd, count as usize, offset)?;
+    // The buffer first: `fs.read` allocates `count` bytes (and /dev/urandom fills them).
+    ctx.slice(buf, count)?;
+    let data = ctx.st().fs.read(fd, count as usize, offset)?;
     ctx.write(buf, &data)?;
     Ok(data.len() as i32)
 }
 
 pub(crate) fn write(ctx: &mut Ctx<'_>, fd: i32, buf: u32, count: u32, offset: Option<u64>) -> Sys {
     let data = ctx.read(buf, count)?;
-    Ok(ctx.st.borrow_mut().fs.write(fd, &data, offset)? as i32)
+    Ok(ctx.st().fs.write(fd, &data, offset)? as i32)
 }
 
 /// `readv`: fills the buffers in turn, stopping at a short read.
@@ -101,7 +103,7 @@ pub(crate) fn writev(
         let len = ctx.u32(iov + i * 8 + 4)?;
         data.extend_from_slice(&ctx.read(ptr, len)?);
     }
-    Ok(ctx.st.borrow_mut().fs.write(fd, &data, offset)? as i32)
+    Ok(ctx.st().fs.write(fd, &data, offset)? as i32)
 }
 
 /// Fills a `struct stat` (same layout in both ABIs: 32-bit `time_t`).
@@ -128,19 +130,19 @@ pub(crate) fn write_stat(ctx: &mut Ctx<'_>, buf: u32, s: &Stat) -> Sys {
 
 pub(crate) fn stat(ctx: &mut Ctx<'_>, dirfd: i32, ptr: u32, buf: u32, follow: bool) -> Sys {
     let p = path_at(ctx, dirfd, ptr)?;
-    let s = ctx.st.borrow().fs.stat(&p, follow)?;
+    let s = ctx.st().fs.stat(&p, follow)?;
     write_stat(ctx, buf, &s)
 }
 
 pub(crate) fn fstat(ctx: &mut Ctx<'_>, fd: i32, buf: u32) -> Sys {
-    let s = ctx.st.borrow().fs.fstat(fd)?;
+    let s = ctx.st().fs.fstat(fd)?;
     write_stat(ctx, buf, &s)
 }
 
 /// `getdents64`: 280-byte records as Emscripten's library wrote them.
 pub(crate) fn getdents(ctx: &mut Ctx<'_>, fd: i32, dirp: u32, count: u32) -> Sys {
     const SIZE: u32 = 280;
-    let (start, entries) = ctx.st.borrow_mut().fs.dir_entries(fd)?;
+    let (start, entries) = ctx.st().fs.dir_entries(fd)?;
     let mut pos = 0u32;
     let mut n = 0u64;
     for e in entries {
@@ -158,7 +160,7 @@ pub(crate) fn getdents(ctx: &mut Ctx<'_>, fd: i32, dirp: u32, count: u32) -> Sys
         pos += SIZE;
         n += 1;
     }
-    ctx.st.borrow_mut().fs.advance_dir(fd, n)?;
+    ctx.st().fs.advance_dir(fd, n)?;
     Ok(pos as i32)
 }
 
@@ -166,7 +168,7 @@ pub(crate) fn getcwd(ctx: &mut Ctx<'_>, buf: u32, size: u32) -> Sys<Vec<u8>> {
     if size == 0 {
         return Err(Errno::Inval.into());
     }
-    let cwd = ctx.st.borrow().fs.cwd().as_bytes().to_vec();
+    let cwd = ctx.st().fs.cwd().as_bytes().to_vec();
     if (size as usize) < cwd.len() + 1 {
         return Err(Errno::Range.into());
     }
@@ -216,7 +218,7 @@ pub(crate) fn poll(ctx: &mut Ctx<'_>, fds: u32, nfds: u32) -> Sys {
         let fd = ctx.i32(p)?;
         let events = u16::from_le_bytes(ctx.read(p + 4, 2)?.try_into().unwrap());
         let mut mask: u16 = 32; // POLLNVAL
-        if let Ok((r, w)) = ctx.st.borrow().fs.poll(fd) {
+        if let Ok((r, w)) = ctx.st().fs.poll(fd) {
             mask = if r { 1 } else { 0 } | if w { 4 } else { 0 };
         }
         mask &= events | 8 | 16;
@@ -229,7 +231,7 @@ pub(crate) fn poll(ctx: &mut Ctx<'_>, fds: u32, nfds: u32) -> Sys {
 }
 
 pub(crate) fn ioctl(ctx: &mut Ctx<'_>, fd: i32, op: u32, argp: u32) -> Sys {
-    let tty = ctx.st.borrow().fs.is_tty(fd)?;
+    let tty = ctx.st().fs.is_tty(fd)?;
     match op {
         0x5401 | 0x5405 | 0x5402..=0x5404 | 0x5406..=0x5408 | 0x5413 | 0x5414 => {
             if tty {
@@ -255,18 +257,18 @@ pub(crate) fn ioctl(ctx: &mut Ctx<'_>, fd: i32, op: u32, argp: u32) -> Sys {
 }
 
 pub(crate) fn fcntl(ctx: &mut Ctx<'_>, fd: i32, cmd: i32, arg: u32) -> Sys {
-    let flags = ctx.st.borrow().fs.flags(fd)?;
+    let flags = ctx.st().fs.flags(fd)?;
     match cmd {
         0 | 1030 => {
             if (arg as i32) < 0 {
                 return Err(Errno::Inval.into());
             }
-            Ok(ctx.st.borrow_mut().fs.dup(fd, arg as i32)?)
+            Ok(ctx.st().fs.dup(fd, arg as i32)?)
         }
         1 | 2 => Ok(0),
         3 => Ok(flags),
         4 => {
-            ctx.st.borrow_mut().fs.set_flags(fd, arg as i32)?;
+            ctx.st().fs.set_flags(fd, arg as i32)?;
             Ok(0)
         }
         5 | 12 => {
@@ -279,7 +281,7 @@ pub(crate) fn fcntl(ctx: &mut Ctx<'_>, fd: i32, cmd: i32, arg: u32) -> Sys {
 }
 
 pub(crate) fn pipe(ctx: &mut Ctx<'_>, fds: u32) -> Sys {
-    let (r, w) = ctx.st.borrow_mut().fs.pipe()?;
+    let (r, w) = ctx.st().fs.pipe()?;
     ctx.set_i32(fds, r)?;
     ctx.set_i32(fds + 4, w)?;
     Ok(0)
@@ -290,7 +292,7 @@ pub(crate) fn readlink(ctx: &mut Ctx<'_>, dirfd: i32, ptr: u32, buf: u32, size: 
         return Err(Errno::Inval.into());
     }
     let p = path_at(ctx, dirfd, ptr)?;
-    let mut target = ctx.st.borrow().fs.readlink(&p)?;
+    let mut target = ctx.st().fs.readlink(&p)?;
     target.truncate(size as usize);
     ctx.write(buf, &target)?;
     Ok(target.len() as i32)
@@ -314,7 +316,7 @@ pub(crate) fn mmap(ctx: &mut Ctx<'_>, len: u32, fd: i32, off: u64, page: u32) ->
     }
     ctx.slice(ptr, len)?.fill(0);
     if fd != -1 {
-        let data = ctx.st.borrow_mut().fs.read(fd, len as usize, Some(off))?;
+        let data = ctx.st().fs.read(fd, len as usize, Some(off))?;
         ctx.write(ptr, &data)?;
     }
     Ok(ptr as i32)
@@ -330,7 +332,7 @@ fn combine(low: u32, high: u32) -> i64 {
 
 /// The handler of `___syscall{n}` (legacy ABI: arguments in a varargs buffer).
 pub(crate) fn legacy_syscall(n: u32) -> Handler {
-    Rc::new(move |ctx: &mut Ctx<'_>, args: &Args<'_>| {
+    Arc::new(move |ctx: &mut Ctx<'_>, args: &Args<'_>| {
         let va = args.u32(1);
         let r = legacy_dispatch(ctx, n, va);
         finish(Abi::Legacy, r)
@@ -354,19 +356,19 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
         }
         6 => {
             let v = a(ctx, 1)?;
-            ctx.st.borrow_mut().fs.close(v[0] as i32)?;
+            ctx.st().fs.close(v[0] as i32)?;
             Ok(0)
         }
         10 => {
             let v = a(ctx, 1)?;
             let p = path(ctx, v[0])?;
-            ctx.st.borrow_mut().fs.unlink(&p)?;
+            ctx.st().fs.unlink(&p)?;
             Ok(0)
         }
         12 => {
             let v = a(ctx, 1)?;
             let p = path(ctx, v[0])?;
-            ctx.st.borrow_mut().fs.chdir(&p)?;
+            ctx.st().fs.chdir(&p)?;
             Ok(0)
         }
         15
@@ -397,30 +399,30 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
         33 => {
             let v = a(ctx, 2)?;
             let p = path(ctx, v[0])?;
-            ctx.st.borrow().fs.access(&p)?;
+            ctx.st().fs.access(&p)?;
             Ok(0)
         }
         38 => {
             let v = a(ctx, 2)?;
             let (o, n) = (path(ctx, v[0])?, path(ctx, v[1])?);
-            ctx.st.borrow_mut().fs.rename(&o, &n)?;
+            ctx.st().fs.rename(&o, &n)?;
             Ok(0)
         }
         39 => {
             let v = a(ctx, 2)?;
             let p = path(ctx, v[0])?;
-            ctx.st.borrow_mut().fs.mkdir(&p, v[1])?;
+            ctx.st().fs.mkdir(&p, v[1])?;
             Ok(0)
         }
         40 => {
             let v = a(ctx, 1)?;
             let p = path(ctx, v[0])?;
-            ctx.st.borrow_mut().fs.rmdir(&p)?;
+            ctx.st().fs.rmdir(&p)?;
             Ok(0)
         }
         41 => {
             let v = a(ctx, 1)?;
-            Ok(ctx.st.borrow_mut().fs.dup(v[0] as i32, 0)?)
+            Ok(ctx.st().fs.dup(v[0] as i32, 0)?)
         }
         42 | 331 => {
             let v = a(ctx, 1)?;
@@ -434,10 +436,10 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
         63 | 330 => {
             let v = a(ctx, 2)?;
             if v[0] == v[1] {
-                ctx.st.borrow().fs.flags(v[0] as i32)?;
+                ctx.st().fs.flags(v[0] as i32)?;
                 return Ok(v[0] as i32);
             }
-            Ok(ctx.st.borrow_mut().fs.dup2(v[0] as i32, v[1] as i32)?)
+            Ok(ctx.st().fs.dup2(v[0] as i32, v[1] as i32)?)
         }
         77 => {
             let v = a(ctx, 2)?;
@@ -456,14 +458,13 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
         }
         133 => {
             let v = a(ctx, 1)?;
-            ctx.st.borrow_mut().fs.fchdir(v[0] as i32)?;
+            ctx.st().fs.fchdir(v[0] as i32)?;
             Ok(0)
         }
         140 => {
             let v = a(ctx, 5)?;
             let pos = ctx
-                .st
-                .borrow_mut()
+                .st()
                 .fs
                 .seek(v[0] as i32, combine(v[2], v[1]), v[4] as i32)?;
             ctx.set_i64(v[3], pos as i64)?;
@@ -510,16 +511,12 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
         193 => {
             let v = a(ctx, 4)?;
             let p = path(ctx, v[0])?;
-            ctx.st
-                .borrow_mut()
-                .fs
-                .truncate(&p, combine(v[2], v[3]) as u64)?;
+            ctx.st().fs.truncate(&p, combine(v[2], v[3]) as u64)?;
             Ok(0)
         }
         194 => {
             let v = a(ctx, 4)?;
-            ctx.st
-                .borrow_mut()
+            ctx.st()
                 .fs
                 .ftruncate(v[0] as i32, combine(v[2], v[3]) as u64)?;
             Ok(0)
@@ -567,7 +564,7 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
         }
         269 => {
             let v = a(ctx, 3)?;
-            ctx.st.borrow().fs.flags(v[0] as i32)?;
+            ctx.st().fs.flags(v[0] as i32)?;
             statfs(ctx, v[2])
         }
         295 => {
@@ -577,7 +574,7 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
         296 => {
             let v = a(ctx, 3)?;
             let p = path_at(ctx, v[0] as i32, v[1])?;
-            ctx.st.borrow_mut().fs.mkdir(&p, v[2])?;
+            ctx.st().fs.mkdir(&p, v[2])?;
             Ok(0)
         }
         300 => {
@@ -588,9 +585,9 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
             let v = a(ctx, 3)?;
             let p = path_at(ctx, v[0] as i32, v[1])?;
             if v[2] & 0x200 != 0 {
-                ctx.st.borrow_mut().fs.rmdir(&p)?;
+                ctx.st().fs.rmdir(&p)?;
             } else {
-                ctx.st.borrow_mut().fs.unlink(&p)?;
+                ctx.st().fs.unlink(&p)?;
             }
             Ok(0)
         }
@@ -598,7 +595,7 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
             let v = a(ctx, 4)?;
             let o = path_at(ctx, v[0] as i32, v[1])?;
             let n = path_at(ctx, v[2] as i32, v[3])?;
-            ctx.st.borrow_mut().fs.rename(&o, &n)?;
+            ctx.st().fs.rename(&o, &n)?;
             Ok(0)
         }
         303 => Err(Errno::Perm.into()),
@@ -609,7 +606,7 @@ fn legacy_dispatch(ctx: &mut Ctx<'_>, n: u32, va: u32) -> Sys {
         307 => {
             let v = a(ctx, 4)?;
             let p = path_at(ctx, v[0] as i32, v[1])?;
-            ctx.st.borrow().fs.access(&p)?;
+            ctx.st().fs.access(&p)?;
             Ok(0)
         }
         333 | 334 => {

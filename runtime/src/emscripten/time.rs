@@ -143,7 +143,7 @@ impl Tm {
 }
 
 fn zone(ctx: &mut Ctx<'_>) -> u32 {
-    ctx.st.borrow().statics.tm_zone
+    ctx.st().statics.tm_zone
 }
 
 /// `time(t)`.
@@ -172,7 +172,7 @@ pub(crate) fn clock_gettime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap
 }
 
 fn errno_inval(ctx: &mut Ctx<'_>) -> i32 {
-    super::syscalls::errno(ctx.st.borrow().abi, super::fs::Errno::Inval)
+    super::syscalls::errno(ctx.st().abi, super::fs::Errno::Inval)
 }
 
 pub(crate) fn clock_getres(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
@@ -193,7 +193,7 @@ pub(crate) fn clock_getres(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap>
 }
 
 pub(crate) fn clock_settime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<i32, Trap> {
-    let abi = ctx.st.borrow().abi;
+    let abi = ctx.st().abi;
     let e = if a.i32(0) == 0 {
         super::fs::Errno::Perm
     } else {
@@ -220,7 +220,7 @@ pub(crate) fn gmtime_r(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<u32, Trap> {
 
 /// `gmtime(timep)` / `localtime(timep)`: into the static `tm`.
 pub(crate) fn gmtime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<u32, Trap> {
-    let tm = ctx.st.borrow().statics.tm;
+    let tm = ctx.st().statics.tm;
     let t = ctx.i32(a.u32(0))? as i64;
     let z = zone(ctx);
     Tm::from_time(t, z).write(ctx, tm)?;
@@ -281,14 +281,14 @@ pub(crate) fn asctime_r(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<u32, Trap> {
 }
 
 pub(crate) fn asctime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<u32, Trap> {
-    let buf = ctx.st.borrow().statics.ctime_buf;
+    let buf = ctx.st().statics.ctime_buf;
     let tm = Tm::read(ctx, a.u32(0))?;
     ctx.write_cstr(buf, asctime_str(&tm).as_bytes())?;
     Ok(buf)
 }
 
 pub(crate) fn ctime(ctx: &mut Ctx<'_>, a: &Args<'_>) -> Result<u32, Trap> {
-    let buf = ctx.st.borrow().statics.ctime_buf;
+    let buf = ctx.st().statics.ctime_buf;
     let t = ctx.i32(a.u32(0))? as i64;
     ctx.write_cstr(buf, asctime_str(&Tm::from_time(t, 0)).as_bytes())?;
     Ok(buf)

@@ -2,13 +2,13 @@
 
 use crate::error::{Error, Result};
 use crate::module::{ConstExpr, ConstOp};
-use crate::store::StoreInner;
+use crate::store::StoreOpaque;
 use crate::vm;
 use crate::{Trap, TrapCode};
 
 /// Evaluates a constant expression in the context of instance `instance` of the store.
 pub(crate) fn eval_const(
-    inner: &mut StoreInner,
+    inner: &mut StoreOpaque,
     instance: usize,
     expr: &ConstExpr,
 ) -> Result<u128> {
@@ -65,7 +65,7 @@ pub(crate) fn eval_const(
 
 /// A struct or array allocation of a constant expression, taking its operands from `stack`.
 fn const_alloc(
-    inner: &mut StoreInner,
+    inner: &mut StoreOpaque,
     instance: usize,
     op: &ConstOp,
     t: u32,
@@ -84,54 +84,61 @@ fn const_alloc(
         }
         _ => None,
     };
-    let (len, values): (u32, Vec<u128>) = match *op {
+    // Operands first, then the allocation (which checks the heap limit), then the writes:
+    // nothing here is sized by a guest-controlled length before `alloc` has accepted it.
+    let (len, values, repeated): (u32, Vec<u128>, Option<u128>) = match *op {
         ConstOp::StructNew(_) | ConstOp::StructNewDesc(_) => {
             let CompositeType::Struct(fields) = composite else {
                 unreachable!("validated")
             };
-            (0, stack.split_off(stack.len() - fields.len()))
+            (0, stack.split_off(stack.len() - fields.len()), None)
         }
         ConstOp::ArrayNew(_) => {
             let len = stack.pop().unwrap() as u32;
             let value = stack.pop().unwrap();
-            (len, vec![value; len as usize])
+            (len, Vec::new(), Some(value))
         }
-        ConstOp::ArrayNewDefault(_) => (stack.pop().unwrap() as u32, Vec::new()),
-        ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize)),
-        _ => (0, Vec::new()),
+        ConstOp::ArrayNewDefault(_) => (stack.pop().unwrap() as u32, Vec::new(), None),
+        // `n` operands are on the stack already: the expression's own length bounds it.
+        ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize), None),
+        _ => (0, Vec::new(), None),
     };
     let raw = vm::gc::alloc(inner, instance, t, len);
     if raw == 0 {
         return Err(too_large());
     }
-    let slots: Vec<(u32, u32)> = match composite {
+    let written = "inside the object just allocated";
+    match composite {
         CompositeType::Struct(fields) => {
             let (offsets, _) = vm::gc::struct_layout(fields);
-            offsets
-                .into_iter()
-                .zip(fields.iter())
-                .map(|(o, f)| (o, f.storage.size()))
-                .collect()
+            for ((offset, field), v) in offsets.into_iter().zip(fields.iter()).zip(values) {
+                inner
+                    .gc
+                    .write(raw, offset, field.storage.size(), v)
+                    .expect(written);
+            }
         }
         CompositeType::Array(f) => {
             let size = f.storage.size();
-            (0..values.len() as u32)
-                .map(|i| (vm::gc::DATA_OFFSET + i * size, size))
-                .collect()
+            // `alloc` zeroes the object: a zero value needs no writes (and no pages touched).
+            let mask = u128::MAX >> (128 - 8 * size);
+            if let Some(value) = repeated.filter(|v| v & mask != 0) {
+                vm::gc::fill_elements(&mut inner.gc, raw, 0, len, size, value).expect(written);
+            }
+            for (i, v) in (0u32..).zip(values) {
+                inner
+                    .gc
+                    .write(raw, vm::gc::DATA_OFFSET + i * size, size, v)
+                    .expect(written);
+            }
         }
-        _ => Vec::new(),
-    };
-    let descriptor = descriptor.map(|d| (vm::gc::DESCRIPTOR_OFFSET as u32, 8, d));
-    for (offset, size, v) in slots
-        .into_iter()
-        .zip(values)
-        .map(|((o, s), v)| (o, s, v))
-        .chain(descriptor)
-    {
+        _ => {}
+    }
+    if let Some(d) = descriptor {
         inner
             .gc
-            .write(raw, offset, size, v)
-            .expect("inside the object just allocated");
+            .write(raw, vm::gc::DESCRIPTOR_OFFSET as u32, 8, d)
+            .expect(written);
     }
     Ok(raw as u128)
 }

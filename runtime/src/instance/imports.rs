@@ -2,22 +2,22 @@
 
 use crate::externals::Extern;
 use crate::module::EntityIndex;
-use crate::store::Store;
+use crate::store::StoreOpaque;
 use crate::types::{ExternType, MemoryType, TableType, ValType};
 use crate::vm;
 
 /// Whether `actual` can be imported as the module's entity `index` (function and global
 /// types by subtyping on canonical types, everything else as the spec's import matching).
 pub(super) fn check_import(
-    store: &Store,
+    store: &StoreOpaque,
     info: &crate::module::ModuleInfo,
     import: &crate::module::Import,
     actual: &Extern,
 ) -> std::result::Result<(), String> {
     let index = import.index;
     let expected = &info.entity_type(index);
-    let actual_ty = actual.ty(store);
-    let registry = store.inner.engine.types();
+    let actual_ty = actual.ty_in(store);
+    let registry = store.engine.types();
     let subtype = |a: ValType, b: ValType| registry.val_subtype(a, b);
     let ok = match (expected, &actual_ty) {
         (ExternType::Func(_), ExternType::Func(_)) => {
@@ -28,7 +28,7 @@ pub(super) fn check_import(
                 unreachable!()
             };
             let expected_id = info.type_ids[info.functions[f as usize] as usize];
-            let funcref = store.inner.funcs[func.checked(&store.inner)].funcref;
+            let funcref = store.funcs[func.checked(store)].funcref;
             let actual_id = crate::vm::vmcontext::funcref_type_id(funcref);
             actual_id == expected_id
                 || (!import.exact && registry.is_subtype(actual_id, expected_id))
@@ -40,7 +40,7 @@ pub(super) fn check_import(
                 unreachable!()
             };
             let expected_id = info.type_ids[info.tags[t as usize] as usize];
-            store.inner.tags[tag.checked(&store.inner)].1 == expected_id
+            store.tags[tag.checked(store)].1 == expected_id
         }
         (ExternType::Global(e), ExternType::Global(a)) => {
             e.mutable == a.mutable
@@ -56,10 +56,10 @@ pub(super) fn check_import(
 }
 
 /// Compiled code of this engine relies on guard pages exactly when the memory has them.
-pub(super) fn check_guard(store: &Store, ext: &Extern) -> std::result::Result<(), String> {
+pub(super) fn check_guard(store: &StoreOpaque, ext: &Extern) -> std::result::Result<(), String> {
     if let Extern::Memory(m) = ext {
-        let memory = &store.inner.memories[m.checked(&store.inner)];
-        let expects = store.inner.engine.config().virtual_memory
+        let memory = &store.memories[m.checked(store)];
+        let expects = store.engine.config().virtual_memory
             && vm::memory::LinearMemory::can_be_guarded(&memory.ty());
         if expects != memory.is_guarded() {
             return Err("memory was created with a different bounds-check strategy".into());

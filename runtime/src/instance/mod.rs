@@ -9,9 +9,11 @@ use imports::{check_guard, check_import};
 
 use crate::error::{Error, Result};
 use crate::externals::{new_global, Extern};
+use crate::func::{TypedFunc, WasmParams, WasmResults};
 use crate::module::{DataMode, ElementMode, EntityIndex, Module};
 use crate::store::{
-    Func, FuncData, FuncKind, Global, Instance, Memory, Store, StoreInner, Table, Tag,
+    AsContext, AsContextMut, Func, FuncData, FuncKind, Global, Instance, Memory, StoreOpaque,
+    Table, Tag,
 };
 use crate::vm;
 use crate::vm::vmcontext::VMFuncRef;
@@ -36,47 +38,43 @@ pub(crate) struct InstanceData {
 }
 
 impl Instance {
-    /// Instantiates `module` with `imports` given in the module's import order.
-    pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
-        if !store.inner.engine.same(&module.inner.engine) {
-            return Err(Error::Usage(
-                "module and store belong to different engines".into(),
-            ));
-        }
-        let info = module.info();
-        if imports.len() != info.imports.len() {
-            return Err(Error::Link(format!(
-                "module needs {} imports, {} given",
-                info.imports.len(),
-                imports.len()
-            )));
-        }
-        for (import, ext) in info.imports.iter().zip(imports) {
-            check_guard(store, ext).map_err(|why| {
-                Error::Link(format!(
-                    "import `{}::{}`: {why}",
-                    import.module, import.name
-                ))
-            })?;
-            check_import(store, info, import, ext).map_err(|why| {
-                Error::Link(format!(
-                    "incompatible import type for `{}::{}`: {why}",
-                    import.module, import.name
-                ))
-            })?;
-        }
-        let handle = allocate(store, module, imports)?;
-        initialize(store, handle)?;
-        if let Some(start) = info.start {
-            let func = store.inner.instances[handle.index as usize].funcs[start as usize];
-            func.call(store, &[], &mut [])?;
+    /// Instantiates `module` in `store` with `imports` given in the module's import order,
+    /// then runs its start function. Imports must belong to `store` and match the module's
+    /// import types; anything else is an [`Error::Link`], never a panic. See
+    /// [`Linker`](crate::Linker) for resolving imports by name.
+    ///
+    /// ```
+    /// use runtime::{Engine, Func, Instance, Module, Store};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "" "twice" (func $twice (param i32) (result i32)))
+    ///     (func (export "quad") (param i32) (result i32)
+    ///       (call $twice (call $twice (local.get 0)))))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let twice = Func::wrap(&mut store, |x: i32| x * 2);
+    /// let instance = Instance::new(&mut store, &module, &[twice.into()])?;
+    /// let quad = instance.get_typed_func::<i32, i32>(&mut store, "quad")?;
+    /// assert_eq!(quad.call(&mut store, 5)?, 20);
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let store = store.as_context_mut().0;
+        let handle = instantiate(&mut store.opaque, module, imports)?;
+        if let Some(start) = module.info().start {
+            let func = store.opaque.instances[handle.index as usize].funcs[start as usize];
+            crate::func::call_raw(store, func.index as usize, &mut [0u128])?;
         }
         Ok(handle)
     }
 
     /// The export `name`, if there is one.
-    pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
-        let data = &store.inner.instances[self.checked(&store.inner)];
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        let store = &store.as_context().0.opaque;
+        let data = &store.instances[self.checked(store)];
         let index = data
             .module
             .info()
@@ -88,8 +86,9 @@ impl Instance {
     }
 
     /// Every export with its name, in order.
-    pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
-        let data = &store.inner.instances[self.checked(&store.inner)];
+    pub fn exports(&self, store: impl AsContext) -> Vec<(String, Extern)> {
+        let store = &store.as_context().0.opaque;
+        let data = &store.instances[self.checked(store)];
         data.module
             .info()
             .exports
@@ -98,24 +97,82 @@ impl Instance {
             .collect()
     }
 
-    pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
+    /// The exported function `name`.
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
         self.get_export(store, name)?.into_func()
     }
-    pub fn get_memory(&self, store: &Store, name: &str) -> Option<Memory> {
+    /// The exported function `name` as a [`TypedFunc`]; an error if there is no such
+    /// function or its signature is not `Params -> Results`.
+    pub fn get_typed_func<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let store = store.as_context();
+        let func = self
+            .get_func(store, name)
+            .ok_or_else(|| Error::Usage(format!("the instance exports no function `{name}`")))?;
+        func.typed(store)
+    }
+    /// The exported memory `name`.
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
     }
-    pub fn get_global(&self, store: &Store, name: &str) -> Option<Global> {
+    /// The exported global `name`.
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
     }
-    pub fn get_table(&self, store: &Store, name: &str) -> Option<Table> {
+    /// The exported table `name`.
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
     }
     /// The module this instance was made from.
-    pub fn module(&self, store: &Store) -> Module {
-        store.inner.instances[self.checked(&store.inner)]
-            .module
-            .clone()
+    pub fn module(&self, store: impl AsContext) -> Module {
+        let store = &store.as_context().0.opaque;
+        store.instances[self.checked(store)].module.clone()
     }
+}
+
+/// Checks the imports and creates and initialises the instance (everything but `start`).
+fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    if !store.engine.same(&module.inner.engine) {
+        return Err(Error::Usage(
+            "module and store belong to different engines".into(),
+        ));
+    }
+    let info = module.info();
+    if imports.len() != info.imports.len() {
+        return Err(Error::Link(format!(
+            "module needs {} imports, {} given",
+            info.imports.len(),
+            imports.len()
+        )));
+    }
+    for (import, ext) in info.imports.iter().zip(imports) {
+        if !ext.belongs_to(store) {
+            return Err(Error::Link(format!(
+                "import `{}::{}`: the {} given belongs to another store",
+                import.module,
+                import.name,
+                ext.ty_kind()
+            )));
+        }
+        check_guard(store, ext).map_err(|why| {
+            Error::Link(format!(
+                "import `{}::{}`: {why}",
+                import.module, import.name
+            ))
+        })?;
+        check_import(store, info, import, ext).map_err(|why| {
+            Error::Link(format!(
+                "incompatible import type for `{}::{}`: {why}",
+                import.module, import.name
+            ))
+        })?;
+    }
+    let handle = allocate(store, module, imports)?;
+    initialize(store, handle)?;
+    Ok(handle)
 }
 
 impl InstanceData {
@@ -131,9 +188,8 @@ impl InstanceData {
 }
 
 /// Creates the instance's entities and vmctx and registers it in the store.
-fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
+fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
     let info = module.info();
-    let inner = &mut *store.inner;
     let instance_index = inner.instances.len();
     let handle = Instance {
         store: inner.id,
@@ -218,13 +274,13 @@ fn allocate(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<In
 }
 
 /// Fills the vmctx with pointers to everything the instance uses.
-fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: usize) {
+fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index: usize) {
     let module = data.module.clone();
     let offsets = &module.inner.offsets;
     let mut w = vm::VmctxWriter::new(&mut data.vmctx);
     w.ptr(
         crate::vmoffsets::VMCTX_STORE,
-        inner as *mut StoreInner as *const u8,
+        inner as *mut StoreOpaque as *const u8,
     );
     w.ptr(
         crate::vmoffsets::VMCTX_LIMITS,
@@ -268,8 +324,7 @@ fn write_vmctx(inner: &mut StoreInner, data: &mut InstanceData, instance_index: 
 }
 
 /// Globals, table initialisers, element and data segments, in the spec's order.
-fn initialize(store: &mut Store, handle: Instance) -> Result<()> {
-    let inner = &mut *store.inner;
+fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
     let index = handle.index as usize;
     let module = inner.instances[index].module.clone();
     let info = module.info();

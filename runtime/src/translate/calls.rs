@@ -80,26 +80,28 @@ impl FuncTranslator<'_, '_> {
         };
         let funcref = self.table_entry(table_index, index, trap::UNDEFINED_ELEMENT);
         self.b.ins().trapz(funcref, trap::UNINITIALIZED_ELEMENT);
-        let flags = env::readonly();
         let actual = self.b.ins().load(
             types::I32,
-            flags,
+            env::through_reference(),
             funcref,
             crate::vmoffsets::FUNCREF_TYPE_ID,
         );
         let vmctx = self.env.vmctx(&mut self.b);
         let expected_offset = self.env.offsets.type_id(type_index) as i32;
-        let expected = self.b.ins().load(types::I32, flags, vmctx, expected_offset);
+        let expected = self
+            .b
+            .ins()
+            .load(types::I32, env::readonly(), vmctx, expected_offset);
         // The callee's type must be a subtype of the expected one (see `gc.rs`).
         self.trap_unless_subtype(actual, expected, type_index, trap::BAD_SIGNATURE);
         self.call_funcref(type_index, funcref, tail);
     }
 
-    /// Calls the non-null funcref `funcref` of type `type_index`.
+    /// Calls `funcref` of type `type_index`, which the caller has just checked is not null.
     pub(super) fn call_funcref(&mut self, type_index: u32, funcref: Value, tail: bool) {
         let ty = self.env.info.type_as_func(type_index).clone();
         let args = self.call_args(ty.params().len());
-        let flags = env::readonly();
+        let flags = env::through_reference();
         let code = self
             .b
             .ins()

@@ -122,10 +122,20 @@ pub fn wasm_signature(ty: &FuncType) -> Signature {
     sig
 }
 
-/// Flags for loads of vmctx fields that never change after instantiation: the optimiser may
-/// merge and hoist them.
+/// Flags for loads of vmctx fields (and of what vmctx fields point to) that never change
+/// after instantiation: the optimiser may merge them and hoist them anywhere, even above
+/// every check, because their address is valid on every path through the function.
+/// Never use them through a reference the guest controls (see [`through_reference`]).
 pub fn readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Flags for loads of immutable fields through a reference that may be null (a funcref from
+/// a table or the operand stack): they cannot trap *where they are*, after the null check
+/// that dominates them, but must not move (no `can_move`), or Cranelift would hoist them
+/// above that check, out of loops, to where the reference may be null.
+pub fn through_reference() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
 }
 
 /// How compiled code reaches one linear memory.

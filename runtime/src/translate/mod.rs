@@ -462,14 +462,21 @@ impl FuncTranslator<'_, '_> {
         let default = targets.default();
         let (_, arity) = self.branch_target(default);
         let args = self.peekn(arity).to_vec();
+        // Block arguments travel through one edge block per distinct target, emitted in the
+        // order of first use so that compilation is deterministic (`edges` keeps that order;
+        // the map only finds a depth's block).
+        let mut edges: Vec<(u32, ir::Block)> = Vec::new();
         let mut edge_for = std::collections::HashMap::new();
         let mut block_call = |t: &mut Self, depth: u32| {
             let (target, _) = t.branch_target(depth);
             let dest = if arity == 0 {
                 target
             } else {
-                // Block arguments travel through one edge block per distinct target.
-                *edge_for.entry(depth).or_insert_with(|| t.b.create_block())
+                *edge_for.entry(depth).or_insert_with(|| {
+                    let block = t.b.create_block();
+                    edges.push((depth, block));
+                    block
+                })
             };
             t.b.func.dfg.block_call(dest, &[] as &[ir::BlockArg])
         };
@@ -479,7 +486,7 @@ impl FuncTranslator<'_, '_> {
             .b
             .create_jump_table(ir::JumpTableData::new(default_call, &calls));
         self.b.ins().br_table(index, jt);
-        for (depth, edge) in edge_for {
+        for (depth, edge) in edges {
             let (target, _) = self.branch_target(depth);
             self.b.switch_to_block(edge);
             self.b.seal_block(edge);

@@ -1,12 +1,11 @@
 //! Phase 6, vm: calls from the host into compiled code and from compiled code into the host.
 
-use crate::store::{Instance, Store, StoreInner};
+use crate::error::Error;
 use crate::trap::{Trap, TrapCode};
-use crate::values::Val;
 use crate::vm::signals;
 use crate::vm::unwind::{call_with_jmpbuf, JmpBuf};
-use crate::vm::vmcontext::VMFuncRef;
-use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
+use crate::vm::vmcontext::{VMFuncRef, VMRuntimeLimits};
+use std::any::{Any, TypeId};
 use std::cell::Cell;
 
 /// A trap caught by the signal handler: its kind and the return addresses of the wasm frames.
@@ -15,12 +14,25 @@ pub struct TrapRecord {
     pub pcs: Vec<usize>,
 }
 
-/// Per-entry state, linked per thread: where to resume after a trap and what happened.
+/// Why a host function failed: what `invoke` passes on.
+pub enum HostFailure {
+    /// It returned an error.
+    Error(Error),
+    /// It panicked; the payload is resumed in `invoke`.
+    Panic(Box<dyn Any + Send>),
+}
+
+/// Per-entry state, linked per thread: where to resume after a trap, what happened, and the
+/// store that entered (for host functions).
 pub struct CallThreadState {
     jmpbuf: JmpBuf,
     pub trap: Option<TrapRecord>,
-    /// The error a host function returned, raised as a `Host` trap by its trampoline.
-    host_trap: Option<Trap>,
+    /// Why a host function failed; its trampoline then raised a `Host` trap.
+    pub(super) host_failure: Option<HostFailure>,
+    /// The `*mut S` given to `invoke`, with the store's id and type.
+    pub(super) store: *mut u8,
+    pub(super) store_id: u64,
+    pub(super) store_type: TypeId,
     prev: *mut CallThreadState,
 }
 
@@ -36,6 +48,7 @@ thread_local! {
 }
 
 /// This thread's innermost call state (null when no wasm runs on this thread).
+#[inline]
 pub fn current_state() -> *mut CallThreadState {
     CURRENT.with(|c| c.get())
 }
@@ -63,12 +76,21 @@ pub unsafe fn backtrace(pc: usize, mut fp: usize) -> Vec<usize> {
     pcs
 }
 
-/// Lowest address wasm may use on this thread's stack, keeping room for host calls.
+/// Lowest address wasm may use on this thread's stack, keeping room for host calls. The
+/// first call on a thread also sets it up for wasm (signal handlers, alternate signal stack).
+#[inline]
 fn thread_stack_limit() -> usize {
-    const HOST_RESERVE: usize = 256 * 1024;
-    if let Some(limit) = STACK_LIMIT.with(|l| Some(l.get()).filter(|l| *l != 0)) {
-        return limit;
+    match STACK_LIMIT.with(Cell::get) {
+        0 => first_entry_on_thread(),
+        limit => limit,
     }
+}
+
+#[cold]
+fn first_entry_on_thread() -> usize {
+    const HOST_RESERVE: usize = 256 * 1024;
+    signals::install_handlers();
+    signals::ensure_alt_stack();
     // SAFETY: pthread_getattr_np fills `attr` for the calling thread; we destroy it after use.
     let limit = unsafe {
         let mut attr: libc::pthread_attr_t = std::mem::zeroed();
@@ -93,39 +115,55 @@ fn thread_stack_limit() -> usize {
 /// Lowest address wasm entered from here may use: `max_wasm_stack` bytes below this frame
 /// (the outermost entry's), and never past the thread's own limit.
 #[inline(never)]
-fn wasm_stack_limit(max_wasm_stack: usize) -> usize {
+fn wasm_stack_limit(thread_limit: usize, max_wasm_stack: usize) -> usize {
     let here = &max_wasm_stack as *const usize as usize;
-    thread_stack_limit().max(here.saturating_sub(max_wasm_stack))
+    thread_limit.max(here.saturating_sub(max_wasm_stack))
+}
+
+/// What `invoke` needs of a store: its id and the limits compiled code checks. Implemented
+/// by the API's store type; host functions are made for one such type.
+pub trait VMStore: 'static {
+    /// The store's unique id.
+    fn store_id(&self) -> u64;
+    /// The store's runtime limits (the ones every vmctx of the store points to).
+    fn limits(&mut self) -> &mut VMRuntimeLimits;
+    /// Bytes of stack wasm may use below the outermost entry (`Config::max_wasm_stack`).
+    fn max_wasm_stack(&self) -> usize;
 }
 
 /// Calls `funcref` through an array-call `trampoline` with arguments and results in `values`.
-pub fn invoke(
-    store: &mut Store,
+///
+/// A host error comes back unchanged (a trap without a backtrace gets the wasm frames); a
+/// host panic resumes unwinding here, in the Rust frame that entered wasm.
+pub fn invoke<S: VMStore>(
+    store: &mut S,
     trampoline: *const u8,
     funcref: *const VMFuncRef,
     values: &mut [u128],
-) -> Result<(), Trap> {
-    signals::install_handlers();
-    signals::ensure_alt_stack();
-    let store_ptr: *mut Store = store;
-    let inner: *mut StoreInner = &mut *store.inner;
-    // SAFETY: `inner` is the boxed store state, alive for the whole call; compiled code and
-    // host functions reach it only through raw pointers while we are inside.
-    let (prev_entry, outermost) = unsafe {
-        let prev = (*inner).entry_store;
-        (*inner).entry_store = store_ptr;
-        let outermost = (*inner).limits.stack_limit == 0;
+) -> Result<(), Error> {
+    let thread_limit = thread_stack_limit();
+    let store_id = store.store_id();
+    let max_wasm_stack = store.max_wasm_stack();
+    let raw: *mut S = store;
+    // SAFETY: `raw` comes from the exclusive borrow `store`, alive for the whole call; until
+    // the call returns the store is reached only through `raw` (here, by host functions
+    // through the call state) and by compiled code through its vmctx.
+    let outermost = unsafe {
+        let limits = (*raw).limits();
+        let outermost = limits.stack_limit == 0;
         if outermost {
-            let max_wasm_stack = (*inner).engine.config().max_wasm_stack;
-            (*inner).limits.stack_limit = wasm_stack_limit(max_wasm_stack);
-            (*inner).limits.pending_exception = 0;
+            limits.stack_limit = wasm_stack_limit(thread_limit, max_wasm_stack);
+            limits.pending_exception = 0;
         }
-        (prev, outermost)
+        outermost
     };
     let mut state = CallThreadState {
         jmpbuf: JmpBuf::default(),
         trap: None,
-        host_trap: None,
+        host_failure: None,
+        store: raw.cast(),
+        store_id,
+        store_type: TypeId::of::<S>(),
         prev: current_state(),
     };
     CURRENT.with(|c| c.set(&mut state));
@@ -143,111 +181,28 @@ pub fn invoke(
         )
     };
     CURRENT.with(|c| c.set(state.prev));
-    // SAFETY: as above.
-    unsafe {
-        (*inner).entry_store = prev_entry;
+    // SAFETY: as above; compiled code and host functions are done with the store.
+    let exception = unsafe {
+        let limits = (*raw).limits();
         if outermost {
-            (*inner).limits.stack_limit = 0;
+            limits.stack_limit = 0;
         }
-    }
+        std::mem::take(&mut limits.pending_exception)
+    };
     if trapped == 0 {
-        // SAFETY: as above.
-        let exception = unsafe { std::mem::take(&mut (*inner).limits.pending_exception) };
         if exception != 0 {
-            return Err(Trap::new(TrapCode::UncaughtException));
+            return Err(Error::Trap(Trap::new(TrapCode::UncaughtException)));
         }
         return Ok(());
     }
     let record = state.trap.take().expect("a resumed call has a trap record");
-    let trap = match (record.code, state.host_trap.take()) {
-        (TrapCode::Host, Some(host)) => host,
-        (code, _) => Trap::new(code),
-    };
-    Err(trap.with_backtrace(crate::link::frames(&record.pcs)))
-}
-
-/// Called by host trampolines: runs the host function the callee funcref names.
-/// Returns 0 on success, 1 when the function failed (its trap is kept for `invoke`).
-///
-/// # Safety
-/// Only compiled host trampolines call this, with the host function's funcref, the calling
-/// wasm instance's vmctx, and a buffer of 16-byte values large enough for params and results.
-pub unsafe extern "C" fn host_shim(
-    callee: *mut u8,
-    caller_vmctx: *mut u8,
-    values: *mut u128,
-) -> u32 {
-    // SAFETY: per the contract above; the store pointer in the caller's vmctx is the store
-    // that entered wasm, whose `entry_store` is the `&mut Store` given to `invoke`.
-    let (store, index, instance) = unsafe {
-        let index = (*(callee as *const VMFuncRef)).store_index as usize;
-        let inner = *(caller_vmctx.add(VMCTX_STORE as usize) as *const *mut StoreInner);
-        let instance = *(caller_vmctx.add(VMCTX_INSTANCE_INDEX as usize) as *const u64);
-        let store = &mut *(*inner).entry_store;
-        let instance = Instance {
-            store: (*inner).id,
-            index: instance as u32,
-        };
-        (store, index, instance)
-    };
-    let ty = store.inner.funcs[index].ty.clone();
-    // SAFETY: the trampoline's buffer holds max(params, results, 1) values.
-    let values = unsafe {
-        std::slice::from_raw_parts_mut(values, ty.params().len().max(ty.results().len()).max(1))
-    };
-    // Most signatures fit in small buffers on the stack.
-    let (mut small_params, mut large_params) = ([Val::I32(0); 8], Vec::new());
-    let params = small_or_large(&mut small_params, &mut large_params, ty.params().len());
-    for ((slot, t), v) in params.iter_mut().zip(ty.params()).zip(values.iter()) {
-        *slot = store.inner.raw_to_val(*v, *t);
-    }
-    let (mut small_results, mut large_results) = ([Val::I32(0); 8], Vec::new());
-    let results = small_or_large(&mut small_results, &mut large_results, ty.results().len());
-    for (slot, t) in results.iter_mut().zip(ty.results()) {
-        *slot = Val::default_for(*t);
-    }
-    let params = &*params;
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::externals::call_host(store, index, Some(instance), params, results)
-    }));
-    let error = match outcome {
-        Ok(Ok(())) => match results
-            .iter()
-            .zip(ty.results())
-            .find(|(v, t)| !store.inner.val_matches(v, **t))
-        {
-            None => {
-                for (slot, v) in values.iter_mut().zip(results.iter()) {
-                    *slot = store.inner.val_to_raw(v);
-                }
-                return 0;
-            }
-            Some((v, t)) => Trap::host(format!(
-                "host function returned {v:?} where {t} was expected"
-            )),
-        },
-        Ok(Err(trap)) => trap,
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Trap::host(format!("host function panicked: {msg}"))
+    let frames = || crate::link::frames(&record.pcs);
+    match state.host_failure.take() {
+        Some(HostFailure::Panic(payload)) => std::panic::resume_unwind(payload),
+        Some(HostFailure::Error(Error::Trap(t))) if t.backtrace().is_empty() => {
+            Err(Error::Trap(t.with_backtrace(frames())))
         }
-    };
-    let state = current_state();
-    // SAFETY: host functions are only reached from wasm inside `invoke`, so `state` is live.
-    unsafe { (*state).host_trap = Some(error) };
-    1
-}
-
-/// The first `n` slots of `small`, or `large` grown to `n` when `small` is too short.
-fn small_or_large<'a>(small: &'a mut [Val; 8], large: &'a mut Vec<Val>, n: usize) -> &'a mut [Val] {
-    if n <= small.len() {
-        &mut small[..n]
-    } else {
-        large.resize(n, Val::I32(0));
-        large
+        Some(HostFailure::Error(e)) => Err(e),
+        None => Err(Error::Trap(Trap::new(record.code).with_backtrace(frames()))),
     }
 }

@@ -1,7 +1,7 @@
 //! Phase 6, vm: exception objects. `throw` creates one in the store and makes it the store's
 //! pending exception; compiled code unwinds by checking that slot after every call.
 
-use crate::store::StoreInner;
+use crate::store::StoreOpaque;
 use crate::vm::vmcontext::VMException;
 use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
 
@@ -27,7 +27,7 @@ pub unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const u128, co
     // SAFETY: per the contract, the vmctx header holds the store and instance index, and
     // `values` holds `count` values.
     let (store, instance, payload) = unsafe {
-        let store = &mut **(vmctx.add(VMCTX_STORE as usize) as *const *mut StoreInner);
+        let store = &mut **(vmctx.add(VMCTX_STORE as usize) as *const *mut StoreOpaque);
         let instance = *(vmctx.add(VMCTX_INSTANCE_INDEX as usize) as *const u64) as usize;
         let payload: Box<[u128]> = std::slice::from_raw_parts(values, count as usize).into();
         (store, instance, payload)

@@ -28,7 +28,7 @@
 //! when the store drops. A store's objects may take [`MAX_HEAP_BYTES`] together; allocating
 //! beyond that traps.
 
-use crate::store::StoreInner;
+use crate::store::StoreOpaque;
 use crate::types::{FieldType, StorageType};
 use std::alloc::Layout;
 use std::collections::BTreeMap;
@@ -166,7 +166,7 @@ impl Drop for GcHeap {
 }
 
 /// The storage of the elements of array type `type_index` of an instance's module.
-fn array_storage(store: &StoreInner, instance: usize, type_index: u32) -> StorageType {
+fn array_storage(store: &StoreOpaque, instance: usize, type_index: u32) -> StorageType {
     let info = store.instances[instance].module.info();
     match &info.types[type_index as usize].composite {
         crate::types::CompositeType::Array(f) => f.storage,
@@ -176,7 +176,7 @@ fn array_storage(store: &StoreInner, instance: usize, type_index: u32) -> Storag
 
 /// Allocates an object of type `type_index` (module-local) of the instance: a struct, or an
 /// array of `len` elements. Returns 0 if the heap is exhausted.
-pub fn alloc(store: &mut StoreInner, instance: usize, type_index: u32, len: u32) -> u64 {
+pub fn alloc(store: &mut StoreOpaque, instance: usize, type_index: u32, len: u32) -> u64 {
     let info = store.instances[instance].module.clone();
     let info = info.info();
     let type_id = info.type_ids[type_index as usize];
@@ -189,7 +189,7 @@ pub fn alloc(store: &mut StoreInner, instance: usize, type_index: u32, len: u32)
 }
 
 /// `vmctx` → (store, instance index); see `libcalls::context`.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreInner, usize) {
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
     // SAFETY: the caller passes its own vmctx.
     unsafe { super::libcalls::context(vmctx) }
 }
@@ -221,14 +221,38 @@ pub unsafe extern "C" fn gc_array_fill(
 ) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, _) = unsafe { context(vmctx) };
-    let value = ((hi as u128) << 64 | lo as u128).to_le_bytes();
-    let Some(bytes) = store.gc.elements_mut(array, start, len, size) else {
-        return 0;
-    };
-    for chunk in bytes.chunks_exact_mut(size as usize) {
-        chunk.copy_from_slice(&value[..size as usize]);
+    let value = (hi as u128) << 64 | lo as u128;
+    fill_elements(&mut store.gc, array, start, len, size, value).is_some() as u32
+}
+
+/// Stores the low `size` bytes of `value` into elements `[start, start + len)` of array
+/// `raw`; `None` if out of bounds. Runs at memset/memcpy speed: guests may fill arrays of
+/// up to the heap limit (1 GiB).
+pub fn fill_elements(
+    heap: &mut GcHeap,
+    raw: u64,
+    start: u32,
+    len: u32,
+    size: u32,
+    value: u128,
+) -> Option<()> {
+    let bytes = heap.elements_mut(raw, start, len, size)?;
+    let size = size as usize;
+    let value = value.to_le_bytes();
+    let value = &value[..size];
+    if value.iter().all(|b| *b == value[0]) {
+        bytes.fill(value[0]);
+    } else if !bytes.is_empty() {
+        // One element, then doubling copies: memcpy speed for arrays of any length.
+        bytes[..size].copy_from_slice(value);
+        let mut done = size;
+        while done < bytes.len() {
+            let n = done.min(bytes.len() - done);
+            bytes.copy_within(..n, done);
+            done += n;
+        }
     }
-    1
+    Some(())
 }
 
 /// `array.copy`; 0 if either range is out of bounds.
@@ -369,7 +393,7 @@ pub unsafe extern "C" fn gc_array_init_elem(
 
 /// The bytes of data segment `data` of an instance (empty once dropped).
 fn data_segment<'m>(
-    store: &StoreInner,
+    store: &StoreOpaque,
     instance: usize,
     module: &'m crate::Module,
     data: u32,

@@ -2,7 +2,7 @@
 //! table growth, bulk memory, bulk table operations). Each takes the caller's vmctx; those
 //! that can trap return 1 on success and 0 on failure, and the compiled caller traps.
 
-use crate::store::StoreInner;
+use crate::store::StoreOpaque;
 use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
 
 /// Identifies a libcall in relocations.
@@ -62,20 +62,20 @@ impl Libcall {
 ///
 /// # Safety
 /// `vmctx` must be the vmctx of a live instance whose store is not otherwise borrowed.
-pub(super) unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreInner, usize) {
+pub(super) unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
     // SAFETY: per the contract, the header fields hold the store pointer and instance index.
     unsafe {
-        let store = *(vmctx.add(VMCTX_STORE as usize) as *const *mut StoreInner);
+        let store = *(vmctx.add(VMCTX_STORE as usize) as *const *mut StoreOpaque);
         let index = *(vmctx.add(VMCTX_INSTANCE_INDEX as usize) as *const u64) as usize;
         (&mut *store, index)
     }
 }
 
-fn memory_index(store: &StoreInner, instance: usize, mem: u32) -> usize {
+fn memory_index(store: &StoreOpaque, instance: usize, mem: u32) -> usize {
     store.instances[instance].memories[mem as usize].index as usize
 }
 
-fn table_index(store: &StoreInner, instance: usize, table: u32) -> usize {
+fn table_index(store: &StoreOpaque, instance: usize, table: u32) -> usize {
     store.instances[instance].tables[table as usize].index as usize
 }
 

@@ -6,9 +6,9 @@ pub mod call;
 pub mod code_memory;
 pub mod exceptions;
 pub mod gc;
+pub mod host;
 pub mod libcalls;
 pub mod memory;
-pub mod os;
 pub mod signals;
 pub mod table;
 pub mod unwind;
@@ -36,3 +36,12 @@ impl<'a> VmctxWriter<'a> {
         *word = (*word & !(0xffff_ffffu64 << shift)) | ((v as u64) << shift);
     }
 }
+
+// SAFETY: the raw pointers a store holds (funcrefs, vmctx words, memory and table bases, GC
+// objects, exceptions, host function contexts) point into allocations the store itself owns
+// or into code its engine keeps alive (code memory is `Send + Sync`). Nothing in a store is
+// tied to a thread: host function bodies are `Send + Sync`, the per-thread call state is
+// popped before every entry into wasm returns, and the stack limit is recomputed for the
+// current thread on every outermost entry. A store is only used through `&mut`, so moving it
+// to another thread moves everything it refers to with it.
+unsafe impl Send for crate::store::StoreOpaque {}

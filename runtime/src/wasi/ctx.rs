@@ -1,36 +1,54 @@
-//! The WASI context: arguments, environment, preopened directories and standard I/O,
-//! built with [`WasiCtxBuilder`].
+//! WASI phase, context: arguments, environment, preopened directories and standard I/O,
+//! built with [`WasiCtxBuilder`]; and [`WasiP1Ctx`], the live state a store keeps.
+//! Everything here is `Send`: the store that owns it may move between threads.
 
-use std::cell::RefCell;
-use std::path::PathBuf;
-use std::rc::Rc;
+use super::state::WasiState;
+use cap_std::fs::Dir;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Bytes a guest wrote to a captured standard output or error. Cheap to clone; all
-/// clones see the same buffer.
+/// clones see the same buffer, and it may be read on another thread.
 #[derive(Clone, Debug, Default)]
-pub struct OutputBuffer(pub(crate) Rc<RefCell<Vec<u8>>>);
+pub struct OutputBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl OutputBuffer {
+    /// An empty buffer.
     pub fn new() -> OutputBuffer {
         OutputBuffer::default()
     }
+    /// The buffer, locked. A writer that panicked while holding the lock left only
+    /// whole appended writes behind, so a poisoned lock is still usable.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
     /// A copy of everything written so far.
     pub fn contents(&self) -> Vec<u8> {
-        self.0.borrow().clone()
+        self.lock().clone()
     }
     /// Everything written so far, as (lossy) UTF-8.
     pub fn to_string_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+        String::from_utf8_lossy(&self.lock()).into_owned()
     }
 }
 
 /// Where the guest's standard input comes from.
 #[derive(Clone, Debug)]
 pub(crate) enum InputSource {
-    /// The host process's stdin.
+    /// The host process's stdin (read unbuffered, so `poll_oneoff` sees what is left).
     Inherit,
     /// Fixed bytes; end of file after them.
-    Bytes(Rc<Vec<u8>>),
+    Bytes(Arc<[u8]>),
+}
+
+/// A preopened directory: the open host directory (a capability: every guest path is
+/// resolved beneath it), the host path it was opened from (for messages only) and the
+/// name the guest sees.
+#[derive(Clone, Debug)]
+pub(crate) struct Preopen {
+    pub(crate) dir: Arc<Dir>,
+    pub(crate) host: PathBuf,
+    pub(crate) guest: String,
 }
 
 /// Where the guest's standard output or error goes.
@@ -42,20 +60,21 @@ pub(crate) enum OutputSink {
     Null,
 }
 
-/// Everything a WASI program sees of its host. Make one with [`WasiCtxBuilder`] and give
-/// it to [`super::add_to_linker`].
+/// Everything a WASI program sees of its host, as configured. Make one with
+/// [`WasiCtxBuilder`]; a store keeps the live state made from it, a [`WasiP1Ctx`].
 #[derive(Clone, Debug)]
 pub struct WasiCtx {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
-    /// (canonical host directory, guest name), in fd order starting at 3.
-    pub(crate) preopens: Vec<(PathBuf, String)>,
+    /// The preopened directories, in fd order starting at 3.
+    pub(crate) preopens: Vec<Preopen>,
     pub(crate) stdin: InputSource,
     pub(crate) stdout: OutputSink,
     pub(crate) stderr: OutputSink,
 }
 
 impl WasiCtx {
+    /// A builder with the defaults (see [`WasiCtxBuilder`]).
     pub fn builder() -> WasiCtxBuilder {
         WasiCtxBuilder::new()
     }
@@ -63,9 +82,11 @@ impl WasiCtx {
     pub fn args(&self) -> &[String] {
         &self.args
     }
-    /// The preopened directories as (host path, guest name).
-    pub fn preopens(&self) -> &[(PathBuf, String)] {
-        &self.preopens
+    /// The preopened directories as (host path they were opened from, guest name).
+    pub fn preopens(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.preopens
+            .iter()
+            .map(|p| (p.host.as_path(), p.guest.as_str()))
     }
 }
 
@@ -88,12 +109,14 @@ impl Default for WasiCtxBuilder {
 }
 
 impl WasiCtxBuilder {
+    /// A builder with the defaults: no arguments, empty environment, no preopens, empty
+    /// standard input, standard output and error discarded.
     pub fn new() -> WasiCtxBuilder {
         WasiCtxBuilder {
             args: Vec::new(),
             env: Vec::new(),
             preopens: Vec::new(),
-            stdin: InputSource::Bytes(Rc::new(Vec::new())),
+            stdin: InputSource::Bytes(Arc::from(Vec::new())),
             stdout: OutputSink::Null,
             stderr: OutputSink::Null,
         }
@@ -137,7 +160,8 @@ impl WasiCtxBuilder {
         self.envs(vars)
     }
     /// Preopens host directory `host` under the guest name `guest` (e.g. `/` or `.`).
-    /// The directory is checked and canonicalised by [`build`](Self::build).
+    /// [`build`](Self::build) opens it; from then on the guest reaches it through that
+    /// open descriptor only, whatever later happens to the path.
     pub fn preopened_dir(mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
         self.preopens.push((host.into(), guest.into()));
         self
@@ -146,21 +170,24 @@ impl WasiCtxBuilder {
     pub fn inherit_stdio(self) -> Self {
         self.inherit_stdin().inherit_stdout().inherit_stderr()
     }
+    /// Standard input is the host process's.
     pub fn inherit_stdin(mut self) -> Self {
         self.stdin = InputSource::Inherit;
         self
     }
+    /// Standard output is the host process's.
     pub fn inherit_stdout(mut self) -> Self {
         self.stdout = OutputSink::Inherit;
         self
     }
+    /// Standard error is the host process's.
     pub fn inherit_stderr(mut self) -> Self {
         self.stderr = OutputSink::Inherit;
         self
     }
     /// Standard input reads these bytes, then end of file.
     pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
-        self.stdin = InputSource::Bytes(Rc::new(bytes.into()));
+        self.stdin = InputSource::Bytes(Arc::from(bytes.into()));
         self
     }
     /// Standard output goes to `buffer`.
@@ -184,23 +211,23 @@ impl WasiCtxBuilder {
         (self.stderr_buffer(&b), b)
     }
 
-    /// Checks the preopened directories and makes the context.
+    /// Opens the preopened directories and makes the context.
     pub fn build(self) -> crate::Result<WasiCtx> {
         let mut preopens = Vec::with_capacity(self.preopens.len());
         for (host, guest) in self.preopens {
-            let canonical = std::fs::canonicalize(&host).map_err(|e| {
+            // Opening the host's own path is the one use of ambient authority: the user
+            // named this directory on the command line or in the embedding.
+            let dir = Dir::open_ambient_dir(&host, cap_std::ambient_authority()).map_err(|e| {
                 crate::Error::Usage(format!(
                     "cannot preopen directory `{}`: {e}",
                     host.display()
                 ))
             })?;
-            if !canonical.is_dir() {
-                return Err(crate::Error::Usage(format!(
-                    "cannot preopen `{}`: not a directory",
-                    host.display()
-                )));
-            }
-            preopens.push((canonical, guest));
+            preopens.push(Preopen {
+                dir: Arc::new(dir),
+                host,
+                guest,
+            });
         }
         Ok(WasiCtx {
             args: self.args,
@@ -210,5 +237,36 @@ impl WasiCtxBuilder {
             stdout: self.stdout,
             stderr: self.stderr,
         })
+    }
+}
+
+impl WasiCtxBuilder {
+    /// Checks the preopened directories, opens them and makes the state a store keeps.
+    pub fn build_p1(self) -> crate::Result<WasiP1Ctx> {
+        WasiP1Ctx::new(self.build()?)
+    }
+}
+
+/// The WASI preview1 state of one store: descriptor table, arguments, environment, clocks.
+/// Keep it in the store's host data and give [`add_to_linker`](super::add_to_linker) a
+/// function that finds it there.
+pub struct WasiP1Ctx {
+    pub(crate) state: WasiState,
+}
+
+impl WasiP1Ctx {
+    /// Opens the preopened directories of `ctx` and makes its state.
+    pub fn new(ctx: WasiCtx) -> crate::Result<WasiP1Ctx> {
+        Ok(WasiP1Ctx {
+            state: WasiState::new(ctx)?,
+        })
+    }
+}
+
+impl std::fmt::Debug for WasiP1Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasiP1Ctx")
+            .field("args", &self.state.args)
+            .finish_non_exhaustive()
     }
 }

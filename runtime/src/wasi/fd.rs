@@ -1,8 +1,9 @@
-//! `fd_*` calls: reading, writing, seeking and describing open descriptors.
+//! WASI phase, `fd_*` calls: reading, writing, seeking and describing open descriptors.
 
 use super::mem::{Mem, WasiResult};
 use super::state::{sink_is_tty, write_sink, Desc, DirEntry, WasiState};
 use super::types::*;
+use cap_fs_ext::SystemTimeSpec;
 use std::os::unix::fs::FileExt;
 
 /// Arguments of a call, read as the unsigned integers WASI means.
@@ -252,7 +253,7 @@ pub(crate) fn fd_fdstat_get(st: &mut WasiState, mem: &mut Mem, a: &Args) -> Wasi
             if f.nonblock {
                 flags |= FDFLAGS_NONBLOCK;
             }
-            (f.filetype, flags, f.base, f.inheriting)
+            (f.filetype()?, flags, f.base, f.inheriting)
         }
     };
     let mut b = [0u8; 24];
@@ -316,11 +317,11 @@ fn filestat_impl(st: &mut WasiState, mem: &mut Mem, a: &Args, unstable: bool) ->
         },
         Desc::File(f) => {
             f.need(rights::FD_FILESTAT_GET)?;
-            Filestat::from_metadata(&f.file.metadata()?)
+            Filestat::from_metadata(&cap_std::fs::Metadata::from_file(&f.file)?)
         }
         Desc::Dir(d) => {
             d.need(rights::FD_FILESTAT_GET)?;
-            Filestat::from_metadata(&d.file.metadata()?)
+            Filestat::from_metadata(&d.dir.dir_metadata()?)
         }
     };
     mem.write_bytes(a.u32(1), &stat.encode(unstable))
@@ -347,20 +348,22 @@ pub(crate) fn fd_filestat_set_size(st: &mut WasiState, _: &mut Mem, a: &Args) ->
 
 /// New (access, modification) times for `fst_flags` (`None`: leave as is); setting a
 /// time both to a value and to "now" is `INVAL`.
-pub(crate) type NewTimes = (Option<std::time::SystemTime>, Option<std::time::SystemTime>);
+pub(crate) type NewTimes = (Option<SystemTimeSpec>, Option<SystemTimeSpec>);
 
 pub(crate) fn new_times(atim: u64, mtim: u64, fst_flags: u32) -> WasiResult<NewTimes> {
     if fst_flags > 0xf {
         return Err(Errno::INVAL.into());
     }
     let flags = fst_flags as u16;
-    let pick = |set: u16, now: u16, ts: u64| -> WasiResult<Option<std::time::SystemTime>> {
+    let pick = |set: u16, now: u16, ts: u64| -> WasiResult<Option<SystemTimeSpec>> {
         match (flags & set != 0, flags & now != 0) {
             (true, true) => Err(Errno::INVAL.into()),
-            (true, false) => Ok(Some(
-                std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ts),
-            )),
-            (false, true) => Ok(Some(std::time::SystemTime::now())),
+            (true, false) => Ok(Some(SystemTimeSpec::Absolute(
+                cap_std::time::SystemTime::from_std(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ts),
+                ),
+            ))),
+            (false, true) => Ok(Some(SystemTimeSpec::SymbolicNow)),
             (false, false) => Ok(None),
         }
     };
@@ -370,32 +373,49 @@ pub(crate) fn new_times(atim: u64, mtim: u64, fst_flags: u32) -> WasiResult<NewT
     ))
 }
 
-/// The times as `std` sets them on an open file.
-pub(crate) fn file_times((atime, mtime): NewTimes) -> std::fs::FileTimes {
-    let mut times = std::fs::FileTimes::new();
-    if let Some(t) = atime {
-        times = times.set_accessed(t);
+/// The times as `utimensat(2)` takes them (`UTIME_NOW`, `UTIME_OMIT` or a time).
+fn timestamps((atime, mtime): NewTimes) -> rustix::fs::Timestamps {
+    let spec = |t: Option<SystemTimeSpec>| match t {
+        None => rustix::fs::Timespec {
+            tv_sec: 0,
+            tv_nsec: rustix::fs::UTIME_OMIT,
+        },
+        Some(SystemTimeSpec::SymbolicNow) => rustix::fs::Timespec {
+            tv_sec: 0,
+            tv_nsec: rustix::fs::UTIME_NOW,
+        },
+        Some(SystemTimeSpec::Absolute(t)) => {
+            let d = t
+                .into_std()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            rustix::fs::Timespec {
+                tv_sec: d.as_secs() as _,
+                tv_nsec: d.subsec_nanos() as _,
+            }
+        }
+    };
+    rustix::fs::Timestamps {
+        last_access: spec(atime),
+        last_modification: spec(mtime),
     }
-    if let Some(t) = mtime {
-        times = times.set_modified(t);
-    }
-    times
 }
 
 pub(crate) fn fd_filestat_set_times(st: &mut WasiState, _: &mut Mem, a: &Args) -> WasiResult<()> {
-    let times = file_times(new_times(a.u64(1), a.u64(2), a.u32(3))?);
-    let file = match st.desc(a.u32(0))? {
+    let times = timestamps(new_times(a.u64(1), a.u64(2), a.u32(3))?);
+    match st.desc(a.u32(0))? {
         Desc::File(f) => {
             f.need(rights::FD_FILESTAT_SET_TIMES)?;
-            &f.file
+            rustix::fs::futimens(&f.file, &times)?;
         }
         Desc::Dir(d) => {
             d.need(rights::FD_FILESTAT_SET_TIMES)?;
-            &d.file
+            // The directory itself (its descriptor may be `O_PATH`, which `futimens`
+            // refuses); `.` never leaves it.
+            rustix::fs::utimensat(&*d.dir, ".", &times, rustix::fs::AtFlags::empty())?;
         }
         _ => return Err(Errno::BADF.into()),
-    };
-    file.set_times(times)?;
+    }
     Ok(())
 }
 
@@ -427,10 +447,10 @@ pub(crate) fn fd_prestat_dir_name(st: &mut WasiState, mem: &mut Mem, a: &Args) -
 }
 
 fn list_dir(d: &super::state::DirDesc) -> WasiResult<Vec<DirEntry>> {
-    use std::os::unix::fs::DirEntryExt;
-    super::sandbox::check_base(&d.path)?;
+    use rustix::fs::DirEntryExt;
+    // Lists the directory the descriptor holds (reopened as `.`), wherever it now is.
     let mut entries = Vec::new();
-    for entry in std::fs::read_dir(d.path.host_path())? {
+    for entry in d.dir.entries()? {
         let entry = entry?;
         let name = entry.file_name().into_string().map_err(|_| Errno::ILSEQ)?;
         let filetype = filetype_of(&entry.file_type()?);
@@ -452,8 +472,8 @@ pub(crate) fn fd_readdir(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiRes
         d.listing = Some(list_dir(d)?);
     }
     let dir_ino = {
-        use std::os::unix::fs::MetadataExt;
-        d.file.metadata()?.ino()
+        use cap_std::fs::MetadataExt;
+        d.dir.dir_metadata()?.ino()
     };
     let listing = d.listing.as_ref().expect("just listed");
     let head = [

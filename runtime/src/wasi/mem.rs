@@ -1,4 +1,4 @@
-//! Bounds-checked access to the guest's linear memory. Every guest pointer goes through
+//! WASI phase, memory: bounds-checked access to the guest's linear memory. Every guest pointer goes through
 //! here: a pointer or length outside memory becomes an out-of-bounds trap (as in
 //! Wasmtime), never a host panic.
 
@@ -21,6 +21,12 @@ impl From<Errno> for Fail {
 impl From<std::io::Error> for Fail {
     fn from(e: std::io::Error) -> Fail {
         Fail::Errno(Errno::from_io(&e))
+    }
+}
+
+impl From<rustix::io::Errno> for Fail {
+    fn from(e: rustix::io::Errno) -> Fail {
+        Fail::Errno(Errno::from_os(e.raw_os_error()))
     }
 }
 

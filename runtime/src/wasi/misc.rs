@@ -1,4 +1,4 @@
-//! Arguments, environment, clocks, randomness, process exit, scheduling and sockets.
+//! WASI phase, misc: arguments, environment, clocks, randomness, process exit, scheduling and sockets.
 
 use super::fd::Args;
 use super::mem::{Fail, Mem, WasiResult};

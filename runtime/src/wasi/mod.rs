@@ -1,22 +1,29 @@
 //! WASI preview1 (`wasi_snapshot_preview1`, plus the older `wasi_unstable` names) as host
 //! functions over the public API, with errnos matching Wasmtime's.
 //!
+//! The WASI state of a store ([`WasiP1Ctx`]) lives in the store's host data, as in
+//! Wasmtime's preview1 support; one linker serves every store:
+//!
 //! ```no_run
 //! use runtime::{wasi, Engine, Linker, Module, Store};
+//! struct Host {
+//!     wasi: wasi::WasiP1Ctx,
+//!     requests: u32,
+//! }
 //! let engine = Engine::default();
-//! let module = Module::from_file(&engine, "hello.wasm").unwrap();
-//! let ctx = wasi::WasiCtx::builder()
+//! let module = Module::from_file(&engine, "hello.wasm")?;
+//! let mut linker = Linker::<Host>::new(&engine);
+//! wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+//! let wasi = wasi::WasiCtx::builder()
 //!     .arg("hello.wasm")
 //!     .env("HOME", "/")
 //!     .preopened_dir(".", "/")
 //!     .inherit_stdio()
-//!     .build()
-//!     .unwrap();
-//! let mut store = Store::new(&engine);
-//! let mut linker = Linker::new();
-//! wasi::add_to_linker(&mut linker, &mut store, ctx).unwrap();
-//! let code = wasi::run_command(&mut store, &linker, &module).unwrap();
+//!     .build_p1()?;
+//! let mut store = Store::new(&engine, Host { wasi, requests: 0 });
+//! let code = wasi::run_command(&mut store, &linker, &module)?;
 //! std::process::exit(code);
+//! # Ok::<(), runtime::Error>(())
 //! ```
 //!
 //! Paths are confined to the preopened directories (see `sandbox.rs`); descriptor rights are
@@ -33,20 +40,17 @@ mod sandbox;
 mod state;
 mod types;
 
-pub use ctx::{OutputBuffer, WasiCtx, WasiCtxBuilder};
+pub use ctx::{OutputBuffer, WasiCtx, WasiCtxBuilder, WasiP1Ctx};
 pub use types::{errno_name, Errno};
 
-use crate::{
-    Caller, Engine, Error, Extern, Func, FuncType, Linker, Module, Store, Trap, Val, ValType,
-};
+use crate::{Caller, Engine, Error, Extern, FuncType, Linker, Module, Store, Trap, Val, ValType};
 use fd::Args;
 use mem::{Fail, Mem, WasiResult};
 use state::WasiState;
-use std::cell::RefCell;
-use std::rc::Rc;
 
-/// The module names WASI preview1 is imported under.
+/// The module name WASI preview1 is imported under.
 pub const SNAPSHOT_PREVIEW1: &str = "wasi_snapshot_preview1";
+/// The module name of the older WASI snapshot (same functions, a few different ABIs).
 pub const UNSTABLE: &str = "wasi_unstable";
 
 type Impl = fn(&mut WasiState, &mut Mem, &Args) -> WasiResult<()>;
@@ -176,46 +180,68 @@ const DEFS: &[Def] = &[
     Def("sock_shutdown", &[I, I], misc::sock_any, None),
 ];
 
-fn host_func(
-    store: &mut Store,
-    state: &Rc<RefCell<WasiState>>,
-    params: &[ValType],
-    results: &[ValType],
+/// Defines `module::name` as the WASI function `imp`.
+fn define<T: 'static>(
+    linker: &mut Linker<T>,
+    get: impl Fn(&mut T) -> &mut WasiP1Ctx + Send + Sync + Copy + 'static,
+    (module, name): (&str, &str),
+    (params, results): (&[ValType], &[ValType]),
     imp: Impl,
-) -> Func {
-    let state = state.clone();
-    Func::new(
-        store,
-        FuncType::new(params.iter().copied(), results.iter().copied()),
-        move |mut caller: Caller<'_>, args: &[Val], results: &mut [Val]| {
+) -> crate::Result<()> {
+    let ty = FuncType::new(params.iter().copied(), results.iter().copied());
+    linker.func_new(
+        module,
+        name,
+        ty,
+        move |mut caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| {
             let memory = caller.get_export("memory").and_then(Extern::into_memory);
-            let data = memory.map(|m| m.data_mut(caller.store()));
+            let (data, host) = match memory {
+                Some(m) => {
+                    let (data, host) = m.data_and_store_mut(&mut caller);
+                    (Some(data), host)
+                }
+                None => (None, caller.data_mut()),
+            };
             let mut mem = Mem::new(data);
-            let mut st = state.borrow_mut();
-            match imp(&mut st, &mut mem, &Args(args)) {
-                Ok(()) => {
-                    if let Some(r) = results.first_mut() {
-                        *r = Val::I32(0);
-                    }
-                    Ok(())
-                }
-                Err(Fail::Errno(e)) => {
-                    if let Some(r) = results.first_mut() {
-                        *r = Val::I32(e.0 as i32);
-                    }
-                    Ok(())
-                }
-                Err(Fail::Trap(t)) => Err(t),
+            let errno = match imp(&mut get(host).state, &mut mem, &Args(args)) {
+                Ok(()) => 0,
+                Err(Fail::Errno(e)) => e.0 as i32,
+                Err(Fail::Trap(t)) => return Err(Error::Trap(t)),
+            };
+            if let Some(r) = results.first_mut() {
+                *r = Val::I32(errno);
             }
+            Ok(())
         },
-    )
+    )?;
+    Ok(())
 }
 
 /// Defines every WASI preview1 function under `wasi_snapshot_preview1` and
-/// `wasi_unstable` in `linker`, creating the host functions in `store`. The functions
-/// share `ctx`'s state (descriptor table, ...); give each instance its own context.
-pub fn add_to_linker(linker: &mut Linker, store: &mut Store, ctx: WasiCtx) -> crate::Result<()> {
-    let state = Rc::new(RefCell::new(WasiState::new(ctx)?));
+/// `wasi_unstable` in `linker`. Each call finds the calling store's [`WasiP1Ctx`] with
+/// `get` and the guest's memory as its `memory` export.
+///
+/// ```
+/// use runtime::{wasi, Engine, Linker, Module, Store};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module
+///     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+///     (memory (export "memory") 1)
+///     (func (export "_start") (call $exit (i32.const 3))))"#)?;
+/// let mut linker = Linker::new(&engine);
+/// wasi::add_to_linker(&mut linker, |ctx: &mut wasi::WasiP1Ctx| ctx)?;
+/// // The same linker runs the command in as many stores as needed.
+/// for _ in 0..2 {
+///     let ctx = wasi::WasiCtx::builder().arg("exit3").build_p1()?;
+///     let mut store = Store::new(&engine, ctx);
+///     assert_eq!(wasi::run_command(&mut store, &linker, &module)?, 3);
+/// }
+/// # Ok::<(), runtime::Error>(())
+/// ```
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: impl Fn(&mut T) -> &mut WasiP1Ctx + Send + Sync + Copy + 'static,
+) -> crate::Result<()> {
     for module in [SNAPSHOT_PREVIEW1, UNSTABLE] {
         for Def(name, params, imp, unstable) in DEFS {
             let imp = if module == UNSTABLE {
@@ -223,11 +249,15 @@ pub fn add_to_linker(linker: &mut Linker, store: &mut Store, ctx: WasiCtx) -> cr
             } else {
                 *imp
             };
-            let f = host_func(store, &state, params, &[I], imp);
-            linker.define(module, name, Extern::Func(f));
+            define(linker, get, (module, name), (params, &[I]), imp)?;
         }
-        let exit = host_func(store, &state, &[I], &[], misc::proc_exit);
-        linker.define(module, "proc_exit", Extern::Func(exit));
+        define(
+            linker,
+            get,
+            (module, "proc_exit"),
+            (&[I], &[]),
+            misc::proc_exit,
+        )?;
     }
     Ok(())
 }
@@ -246,21 +276,27 @@ pub fn exit_code(result: crate::Result<()>) -> crate::Result<i32> {
 
 /// Runs a WASI command: instantiates `module` with `linker` (which must have WASI, see
 /// [`add_to_linker`]), calls its `_start` and returns the exit code.
-pub fn run_command(store: &mut Store, linker: &Linker, module: &Module) -> crate::Result<i32> {
-    let run = |store: &mut Store| -> crate::Result<()> {
-        let instance = linker.instantiate(store, module)?;
+pub fn run_command<T: 'static>(
+    store: &mut Store<T>,
+    linker: &Linker<T>,
+    module: &Module,
+) -> crate::Result<i32> {
+    let mut run = || -> crate::Result<()> {
+        let instance = linker.instantiate(&mut *store, module)?;
         let start = instance
-            .get_func(store, "_start")
-            .ok_or_else(|| Error::Usage("the module exports no `_start` function".into()))?;
-        start.call(store, &[], &mut [])
+            .get_typed_func::<(), ()>(&*store, "_start")
+            .map_err(|_| {
+                Error::Usage("the module exports no `_start` function of type [] -> []".into())
+            })?;
+        start.call(&mut *store, ())
     };
-    exit_code(run(store))
+    exit_code(run())
 }
 
 /// Runs `module` as a WASI command with `ctx` in a fresh store; returns the exit code.
 pub fn run(engine: &Engine, module: &Module, ctx: WasiCtx) -> crate::Result<i32> {
-    let mut store = Store::new(engine);
-    let mut linker = Linker::new();
-    add_to_linker(&mut linker, &mut store, ctx)?;
+    let mut linker = Linker::new(engine);
+    add_to_linker(&mut linker, |wasi: &mut WasiP1Ctx| wasi)?;
+    let mut store = Store::new(engine, WasiP1Ctx::new(ctx)?);
     run_command(&mut store, &linker, module)
 }

@@ -1,77 +1,78 @@
-//! `path_*` calls: every guest path is resolved by [`super::sandbox`] below a directory
-//! descriptor, then the operation runs on the checked host path.
+//! WASI phase, `path_*` calls. Every guest path is resolved by cap-std beneath the open
+//! host directory of its directory descriptor (see `sandbox.rs`), never through a host
+//! path, so no `..`, absolute path or symlink can leave it.
 
-use super::fd::{file_times, new_times, Args};
-use super::mem::{Fail, Mem, WasiResult};
-use super::sandbox::{resolve, DirPath, Final, Resolved};
+use super::fd::{new_times, Args};
+use super::mem::{Mem, WasiResult};
+use super::sandbox::{self, Follow};
 use super::state::{Desc, DirDesc, FileDesc, WasiState};
 use super::types::*;
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
+use cap_fs_ext::DirExt;
+use std::sync::Arc;
 
 fn read_path(mem: &Mem, ptr: u32, len: u32) -> WasiResult<String> {
     mem.read_str(ptr, len)
 }
 
-/// The directory `fd` (with `right`) and the resolution of `path` below it.
-fn lookup(
-    st: &mut WasiState,
-    fd: u32,
-    right: u64,
-    path: &str,
-    last: Final,
-) -> WasiResult<Resolved> {
-    let d = st.dir(fd, right)?;
-    Ok(resolve(&d.path, path, last)?)
-}
-
-fn follow(flags: u32) -> Final {
+fn follow(flags: u32) -> Follow {
     if flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0 {
-        Final::Follow
+        Follow::Yes
     } else {
-        Final::NoFollow
+        Follow::No
     }
 }
 
+/// A directory descriptor with `right` and the guest path (at `ptr`, `len`) below it.
+fn dir_and_path<'s>(
+    st: &'s mut WasiState,
+    mem: &Mem,
+    fd: u32,
+    right: u64,
+    ptr: u32,
+    len: u32,
+) -> WasiResult<(&'s DirDesc, String)> {
+    let path = read_path(mem, ptr, len)?;
+    let d = st.dir(fd, right)?;
+    sandbox::check_path(&path)?;
+    Ok((d, path))
+}
+
 pub(crate) fn path_create_directory(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResult<()> {
-    let path = read_path(mem, a.u32(1), a.u32(2))?;
-    let r = lookup(
-        st,
-        a.u32(0),
-        rights::PATH_CREATE_DIRECTORY,
-        &path,
-        Final::Entry,
-    )?;
-    std::fs::create_dir(r.host_path())?;
+    let right = rights::PATH_CREATE_DIRECTORY;
+    let (d, path) = dir_and_path(st, mem, a.u32(0), right, a.u32(1), a.u32(2))?;
+    d.dir.create_dir(path)?;
     Ok(())
 }
 
 pub(crate) fn path_remove_directory(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResult<()> {
-    let path = read_path(mem, a.u32(1), a.u32(2))?;
-    let r = lookup(
-        st,
-        a.u32(0),
-        rights::PATH_REMOVE_DIRECTORY,
-        &path,
-        Final::Entry,
-    )?;
-    std::fs::remove_dir(r.host_path())?;
+    let right = rights::PATH_REMOVE_DIRECTORY;
+    let (d, path) = dir_and_path(st, mem, a.u32(0), right, a.u32(1), a.u32(2))?;
+    d.dir.remove_dir(path)?;
     Ok(())
 }
 
 pub(crate) fn path_unlink_file(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResult<()> {
-    let path = read_path(mem, a.u32(1), a.u32(2))?;
-    let r = lookup(st, a.u32(0), rights::PATH_UNLINK_FILE, &path, Final::Entry)?;
-    std::fs::remove_file(r.host_path())?;
+    let right = rights::PATH_UNLINK_FILE;
+    let (d, path) = dir_and_path(st, mem, a.u32(0), right, a.u32(1), a.u32(2))?;
+    d.dir.remove_file(path)?;
     Ok(())
 }
 
 fn stat_impl(st: &mut WasiState, mem: &mut Mem, a: &Args, unstable: bool) -> WasiResult<()> {
     let (fd, flags, path, len, out) = (a.u32(0), a.u32(1), a.u32(2), a.u32(3), a.u32(4));
-    let path = read_path(mem, path, len)?;
-    let r = lookup(st, fd, rights::PATH_FILESTAT_GET, &path, follow(flags))?;
-    // The final component is not a symlink unless it was not to be followed: `lstat`.
-    let m = std::fs::symlink_metadata(r.host_path())?;
+    let (d, path) = dir_and_path(st, mem, fd, rights::PATH_FILESTAT_GET, path, len)?;
+    // A trailing slash resolves the final component as a directory, following a link
+    // (POSIX, and what the kernel does for every other call); cap-std's non-following
+    // stat would drop the slash and describe `file/` or `link/` itself.
+    let follow = if path.ends_with('/') {
+        Follow::Yes
+    } else {
+        follow(flags)
+    };
+    let m = match follow {
+        Follow::Yes => d.dir.metadata(path)?,
+        Follow::No => d.dir.symlink_metadata(path)?,
+    };
     mem.write_bytes(out, &Filestat::from_metadata(&m).encode(unstable))
 }
 
@@ -93,36 +94,22 @@ pub(crate) fn path_filestat_set_times(
     a: &Args,
 ) -> WasiResult<()> {
     let (fd, flags, path, len) = (a.u32(0), a.u32(1), a.u32(2), a.u32(3));
-    let times = new_times(a.u64(4), a.u64(5), a.u32(6))?;
-    let path = read_path(mem, path, len)?;
-    let r = lookup(
-        st,
-        fd,
-        rights::PATH_FILESTAT_SET_TIMES,
-        &path,
-        follow(flags),
-    )?;
-    let host = r.host_path();
-    let m = std::fs::symlink_metadata(&host)?;
-    if m.file_type().is_symlink() {
-        crate::vm::os::set_symlink_times(&host, times.0, times.1)?;
-        return Ok(());
+    let (atime, mtime) = new_times(a.u64(4), a.u64(5), a.u32(6))?;
+    let right = rights::PATH_FILESTAT_SET_TIMES;
+    let (d, path) = dir_and_path(st, mem, fd, right, path, len)?;
+    match follow(flags) {
+        Follow::Yes => d.dir.set_times(path, atime, mtime)?,
+        Follow::No => d.dir.set_symlink_times(path, atime, mtime)?,
     }
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&host)?;
-    file.set_times(file_times(times))?;
     Ok(())
 }
 
 pub(crate) fn path_readlink(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResult<()> {
     let (fd, path, len, buf, buf_len, out) =
         (a.u32(0), a.u32(1), a.u32(2), a.u32(3), a.u32(4), a.u32(5));
-    let path = read_path(mem, path, len)?;
-    let r = lookup(st, fd, rights::PATH_READLINK, &path, Final::NoFollow)?;
-    let target = std::fs::read_link(r.host_path())?;
-    let mut bytes = std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()).to_vec();
+    let (d, path) = dir_and_path(st, mem, fd, rights::PATH_READLINK, path, len)?;
+    let target = sandbox::read_link(&d.dir, &path)?;
+    let mut bytes = target.into_bytes();
     bytes.truncate(buf_len as usize);
     mem.write_bytes(buf, &bytes)?;
     mem.write_u32(out, bytes.len() as u32)
@@ -131,26 +118,25 @@ pub(crate) fn path_readlink(st: &mut WasiState, mem: &mut Mem, a: &Args) -> Wasi
 pub(crate) fn path_symlink(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResult<()> {
     let (old, old_len, fd, new, new_len) = (a.u32(0), a.u32(1), a.u32(2), a.u32(3), a.u32(4));
     let target = read_path(mem, old, old_len)?;
-    let path = read_path(mem, new, new_len)?;
-    let d = st.dir(fd, rights::PATH_SYMLINK)?;
-    // Like cap-std: a link to an absolute path would leak host paths; refuse it.
-    if target.starts_with('/') {
-        return Err(Errno::PERM.into());
-    }
-    if target.contains('\0') {
-        return Err(Errno::INVAL.into());
-    }
-    let r = resolve(&d.path, &path, Final::Entry)?;
-    if r.trailing_slash {
-        // Linux says EXIST for `name/` naming a non-directory; Wasmtime (cap-std) says NOTDIR.
-        if let Ok(m) = std::fs::symlink_metadata(r.host_path_bare()) {
-            if !m.is_dir() {
-                return Err(Errno::NOTDIR.into());
-            }
-        }
-    }
-    std::os::unix::fs::symlink(&target, r.host_path())?;
+    let (d, path) = dir_and_path(st, mem, fd, rights::PATH_SYMLINK, new, new_len)?;
+    sandbox::check_path(&target)?;
+    // cap-std refuses targets that are absolute paths (`PERM`): such a link would point
+    // a host program that follows it out of the sandbox, and would leak host paths.
+    d.dir.symlink(target, path)?;
     Ok(())
+}
+
+/// The directories of a two-directory call (`path_link`, `path_rename`).
+fn two_dirs(
+    st: &mut WasiState,
+    old_fd: u32,
+    old_right: u64,
+    new_fd: u32,
+    new_right: u64,
+) -> WasiResult<(Arc<cap_std::fs::Dir>, Arc<cap_std::fs::Dir>)> {
+    let old = st.dir(old_fd, old_right)?.dir.clone();
+    let new = st.dir(new_fd, new_right)?.dir.clone();
+    Ok((old, new))
 }
 
 pub(crate) fn path_link(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResult<()> {
@@ -158,15 +144,20 @@ pub(crate) fn path_link(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResu
     let (new_fd, new, new_len) = (a.u32(4), a.u32(5), a.u32(6));
     let old_path = read_path(mem, old, old_len)?;
     let new_path = read_path(mem, new, new_len)?;
-    let src_dir = st.dir(old_fd, rights::PATH_LINK_SOURCE)?.path.clone();
-    let dst_dir = st.dir(new_fd, rights::PATH_LINK_TARGET)?.path.clone();
+    let (src, dst) = two_dirs(
+        st,
+        old_fd,
+        rights::PATH_LINK_SOURCE,
+        new_fd,
+        rights::PATH_LINK_TARGET,
+    )?;
     // Wasmtime refuses to follow a symlink here.
     if flags & LOOKUPFLAGS_SYMLINK_FOLLOW != 0 {
         return Err(Errno::INVAL.into());
     }
-    let src = resolve(&src_dir, &old_path, Final::NoFollow)?;
-    let dst = resolve(&dst_dir, &new_path, Final::Entry)?;
-    std::fs::hard_link(src.host_path(), dst.host_path())?;
+    sandbox::check_path(&old_path)?;
+    sandbox::check_path(&new_path)?;
+    src.hard_link(old_path, &dst, new_path)?;
     Ok(())
 }
 
@@ -175,11 +166,16 @@ pub(crate) fn path_rename(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiRe
     let (new_fd, new, new_len) = (a.u32(3), a.u32(4), a.u32(5));
     let old_path = read_path(mem, old, old_len)?;
     let new_path = read_path(mem, new, new_len)?;
-    let src_dir = st.dir(old_fd, rights::PATH_RENAME_SOURCE)?.path.clone();
-    let dst_dir = st.dir(new_fd, rights::PATH_RENAME_TARGET)?.path.clone();
-    let src = resolve(&src_dir, &old_path, Final::Entry)?;
-    let dst = resolve(&dst_dir, &new_path, Final::Entry)?;
-    std::fs::rename(src.host_path(), dst.host_path())?;
+    let (src, dst) = two_dirs(
+        st,
+        old_fd,
+        rights::PATH_RENAME_SOURCE,
+        new_fd,
+        rights::PATH_RENAME_TARGET,
+    )?;
+    sandbox::check_path(&old_path)?;
+    sandbox::check_path(&new_path)?;
+    src.rename(old_path, &dst, new_path)?;
     Ok(())
 }
 
@@ -210,62 +206,53 @@ pub(crate) fn path_open(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResu
     if fdflags & (FDFLAGS_SYNC | FDFLAGS_DSYNC | FDFLAGS_RSYNC) != 0 {
         return Err(Errno::NOTSUP.into());
     }
+    sandbox::check_path(&path)?;
     let base = base & d.inheriting;
     let inheriting = inheriting & d.inheriting;
-    let r = resolve(&d.path, &path, follow(dirflags))?;
 
     // Open modes as Wasmtime chooses them.
-    let mut opts = OpenOptions::new();
-    let mut write = false;
+    let (mut read, mut write) = (false, false);
+    let mut mode = sandbox::OpenMode::default();
     if oflags & OFLAGS_CREAT != 0 {
-        if oflags & OFLAGS_EXCL != 0 {
-            opts.create_new(true);
+        mode.create = if oflags & OFLAGS_EXCL != 0 {
+            sandbox::Create::New
         } else {
-            opts.create(true);
-        }
+            sandbox::Create::IfMissing
+        };
         write = true;
     }
     if oflags & OFLAGS_TRUNC != 0 {
-        opts.truncate(true);
+        mode.truncate = true;
         write = true;
     }
     if base & rights::FD_WRITE != 0 {
         write = true;
     }
-    let read = base & rights::FD_READ != 0 || base & rights::FD_WRITE == 0;
-    opts.read(read).write(write);
-    let mut custom = libc::O_NOFOLLOW;
-    if oflags & OFLAGS_DIRECTORY != 0 {
-        custom |= libc::O_DIRECTORY;
+    if base & rights::FD_READ != 0 || base & rights::FD_WRITE == 0 {
+        read = true;
     }
-    opts.custom_flags(custom);
-    let file = opts.open(r.host_path()).map_err(Fail::from)?;
-    let meta = file.metadata()?;
-    let desc = if meta.is_dir() {
-        Desc::Dir(DirDesc {
-            file,
-            path: DirPath {
-                root: r.as_dir().root,
-                rel: r.as_dir().rel,
-            },
+    mode.read = read;
+    mode.write = write;
+    mode.directory = oflags & OFLAGS_DIRECTORY != 0;
+    mode.follow = follow(dirflags);
+    let opened = sandbox::open(&d.dir, &path, &mode)?;
+    let desc = match opened {
+        sandbox::Opened::Dir(dir) => Desc::Dir(DirDesc {
+            dir: Arc::new(dir),
             preopen: None,
             base: base & !rights::NOT_FOR_DIRECTORIES,
             inheriting,
             listing: None,
-        })
-    } else {
-        if oflags & OFLAGS_DIRECTORY != 0 {
-            return Err(Errno::NOTDIR.into());
-        }
-        Desc::File(FileDesc {
+        }),
+        sandbox::Opened::File(file, filetype) => Desc::File(FileDesc {
             file,
             pos: 0,
             append: fdflags & FDFLAGS_APPEND != 0,
             nonblock: fdflags & FDFLAGS_NONBLOCK != 0,
-            filetype: filetype_of(&meta.file_type()),
+            filetype,
             base: base & !rights::DIRECTORY_ONLY,
             inheriting: inheriting & !rights::DIRECTORY_ONLY,
-        })
+        }),
     };
     let new_fd = st.push(desc);
     mem.write_u32(out, new_fd)

@@ -1,14 +1,17 @@
-//! Per-instance WASI state: the descriptor table (numbered as Wasmtime numbers them),
-//! the arguments and environment, and the clocks' origin.
+//! WASI phase, state: the per-instance descriptor table (numbered as Wasmtime numbers
+//! them), the arguments and environment, and the clocks' origin. Every file and directory
+//! descriptor holds an open host descriptor; a directory is a capability that paths are
+//! resolved beneath, never a host path.
 
 use super::ctx::{InputSource, OutputSink, WasiCtx};
 use super::mem::WasiResult;
-use super::sandbox::DirPath;
 use super::types::{rights, Errno};
+use cap_std::fs::Dir;
+use rustix::fd::AsFd;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{IsTerminal, Read, Write};
-use std::rc::Rc;
+use std::io::{self, IsTerminal, Write};
+use std::sync::Arc;
 
 /// One entry of a directory listing, as `fd_readdir` reports it.
 #[derive(Clone, Debug)]
@@ -23,15 +26,16 @@ pub(crate) struct FileDesc {
     pub(crate) pos: u64,
     pub(crate) append: bool,
     pub(crate) nonblock: bool,
-    pub(crate) filetype: u8,
+    /// The WASI file type, once known (looked up on first use: a file opened for
+    /// writing is known not to be a directory, so opening it needs no `fstat`).
+    pub(crate) filetype: Option<u8>,
     pub(crate) base: u64,
     pub(crate) inheriting: u64,
 }
 
 pub(crate) struct DirDesc {
-    /// The directory opened read-only (for `fstat`, timestamps).
-    pub(crate) file: File,
-    pub(crate) path: DirPath,
+    /// The open directory; shared with the context it was preopened from.
+    pub(crate) dir: Arc<Dir>,
     /// The guest name if this is a preopen.
     pub(crate) preopen: Option<String>,
     pub(crate) base: u64,
@@ -54,9 +58,16 @@ pub(crate) struct StdinDesc {
 }
 
 impl StdinDesc {
-    pub(crate) fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+    pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match &self.source {
-            InputSource::Inherit => std::io::stdin().read(buf),
+            // Unbuffered: what the guest has not read stays in the pipe, where
+            // `poll_oneoff` can see it.
+            InputSource::Inherit => loop {
+                match rustix::io::read(rustix::stdio::stdin(), &mut *buf) {
+                    Err(rustix::io::Errno::INTR) => continue,
+                    r => return r.map_err(io::Error::from),
+                }
+            },
             InputSource::Bytes(bytes) => {
                 let rest = &bytes[self.pos.min(bytes.len())..];
                 let n = rest.len().min(buf.len());
@@ -67,41 +78,57 @@ impl StdinDesc {
         }
     }
     pub(crate) fn is_tty(&self) -> bool {
-        matches!(self.source, InputSource::Inherit) && std::io::stdin().is_terminal()
+        matches!(self.source, InputSource::Inherit) && io::stdin().is_terminal()
     }
 }
 
 /// Writes all of `buf` to a standard output or error.
-pub(crate) fn write_sink(sink: &OutputSink, is_stderr: bool, buf: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_sink(sink: &OutputSink, is_stderr: bool, buf: &[u8]) -> io::Result<()> {
     match sink {
-        OutputSink::Inherit if is_stderr => {
-            let mut e = std::io::stderr().lock();
-            e.write_all(buf)?;
-            e.flush()
-        }
-        OutputSink::Inherit => {
-            let mut o = std::io::stdout().lock();
-            o.write_all(buf)?;
-            o.flush()
-        }
+        OutputSink::Inherit if is_stderr => write_through(&mut io::stderr().lock(), buf),
+        OutputSink::Inherit => write_through(&mut io::stdout().lock(), buf),
         OutputSink::Capture(b) => {
-            b.0.borrow_mut().extend_from_slice(buf);
+            b.lock().extend_from_slice(buf);
             Ok(())
         }
         OutputSink::Null => Ok(()),
     }
 }
 
+/// Writes `buf` straight to the host descriptor behind `out` (after whatever the host
+/// process itself buffered there): one `write(2)` per guest write, no copy.
+fn write_through(out: &mut (impl Write + AsFd), mut buf: &[u8]) -> io::Result<()> {
+    out.flush()?;
+    while !buf.is_empty() {
+        match rustix::io::write(out.as_fd(), buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn sink_is_tty(sink: &OutputSink, is_stderr: bool) -> bool {
     matches!(sink, OutputSink::Inherit)
         && if is_stderr {
-            std::io::stderr().is_terminal()
+            io::stderr().is_terminal()
         } else {
-            std::io::stdout().is_terminal()
+            io::stdout().is_terminal()
         }
 }
 
 impl FileDesc {
+    pub(crate) fn filetype(&mut self) -> io::Result<u8> {
+        if let Some(t) = self.filetype {
+            return Ok(t);
+        }
+        let meta = cap_std::fs::Metadata::from_file(&self.file)?;
+        let t = super::types::filetype_of(&meta.file_type());
+        self.filetype = Some(t);
+        Ok(t)
+    }
     pub(crate) fn need(&self, right: u64) -> WasiResult<()> {
         if self.base & right == right {
             Ok(())
@@ -146,20 +173,10 @@ impl WasiState {
         }));
         st.push(Desc::Stdout(ctx.stdout));
         st.push(Desc::Stderr(ctx.stderr));
-        for (host, guest) in ctx.preopens {
-            let file = File::open(&host).map_err(|e| {
-                crate::Error::Usage(format!(
-                    "cannot open preopened directory `{}`: {e}",
-                    host.display()
-                ))
-            })?;
+        for preopen in ctx.preopens {
             st.push(Desc::Dir(DirDesc {
-                file,
-                path: DirPath {
-                    root: Rc::new(host),
-                    rel: Vec::new(),
-                },
-                preopen: Some(guest),
+                dir: preopen.dir,
+                preopen: Some(preopen.guest),
                 base: rights::PREOPEN_BASE,
                 inheriting: rights::PREOPEN_INHERITING,
                 listing: None,
@@ -224,3 +241,12 @@ impl WasiState {
         }
     }
 }
+
+/// The store that owns the WASI state may move to another thread, and wasi-threads will
+/// share the descriptor table: everything in it must be `Send`.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<WasiState>();
+    send::<WasiCtx>();
+    send::<super::ctx::OutputBuffer>();
+};

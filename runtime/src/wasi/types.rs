@@ -1,5 +1,5 @@
-//! WASI preview1 constants: errno values, rights, flags and the layouts of the structs
-//! the host writes into guest memory.
+//! WASI phase, types: preview1 constants (errno values, rights, flags) and the layouts of
+//! the structs the host writes into guest memory.
 
 #![allow(dead_code)]
 
@@ -11,7 +11,7 @@ pub struct Errno(pub u16);
 
 macro_rules! errnos {
     ($($name:ident = $v:expr),* $(,)?) => {
-        impl Errno { $(pub const $name: Errno = Errno($v);)* }
+        impl Errno { $(#[doc = concat!("`", stringify!($name), "`")] pub const $name: Errno = Errno($v);)* }
         /// The errno's name as in the WASI spec (`NOENT`, `BADF`, ...).
         pub fn errno_name(e: Errno) -> &'static str {
             match e.0 { $($v => stringify!($name),)* _ => "?" }
@@ -265,8 +265,8 @@ pub struct Filestat {
 }
 
 impl Filestat {
-    pub fn from_metadata(m: &std::fs::Metadata) -> Filestat {
-        use std::os::unix::fs::MetadataExt;
+    pub fn from_metadata(m: &cap_std::fs::Metadata) -> Filestat {
+        use cap_std::fs::MetadataExt;
         let ns = |s: i64, n: i64| {
             (s as u64)
                 .wrapping_mul(1_000_000_000)
@@ -308,8 +308,8 @@ impl Filestat {
 }
 
 /// The WASI file type of a host file type.
-pub fn filetype_of(t: &std::fs::FileType) -> u8 {
-    use std::os::unix::fs::FileTypeExt;
+pub fn filetype_of(t: &cap_std::fs::FileType) -> u8 {
+    use cap_std::fs::FileTypeExt;
     if t.is_dir() {
         FILETYPE_DIRECTORY
     } else if t.is_file() {

@@ -25,9 +25,10 @@ pub(crate) fn run(
 ) -> Vec<DirectiveResult> {
     let parsed = script::with_parsed(text, |wast| {
         let mut exec = Executor::new(options);
+        let lines = script::LineIndex::new(text);
         let mut results = Vec::with_capacity(wast.directives.len());
         for (index, directive) in wast.directives.into_iter().enumerate() {
-            let line = script::line_of(text, &directive);
+            let line = lines.line_of(&directive);
             let kind = script::kind(&directive);
             let (outcome, detail) = exec.run_directive(directive, line);
             let result = DirectiveResult {
@@ -66,8 +67,8 @@ pub(super) enum ExecError {
 /// The engine and the store a script runs in.
 struct Backend {
     engine: Engine,
-    store: Store,
-    linker: Linker,
+    store: Store<()>,
+    linker: Linker<()>,
 }
 
 pub(super) struct Executor<'o> {
@@ -300,7 +301,10 @@ impl<'o> Executor<'o> {
         let instance = self.instance(module.as_ref())?;
         let backend = self.backend.as_mut().map_err(|e| e.clone())?;
         self.touching_store = true;
-        backend.linker.instance(&backend.store, name, instance);
+        backend
+            .linker
+            .instance(&mut backend.store, name, instance)
+            .map_err(|e| format!("cannot register the instance: {e}"))?;
         self.registered.insert(name.to_string(), self.generation);
         Ok(None)
     }
@@ -371,7 +375,7 @@ impl<'o> Executor<'o> {
             .map_err(|e| ExecError::Setup(e.clone()))?;
         self.touching_store = true;
         let store = &mut backend.store;
-        let func = match instance.get_export(store, invoke.name) {
+        let func = match instance.get_export(&*store, invoke.name) {
             Some(Extern::Func(f)) => f,
             Some(_) => {
                 return Err(ExecError::Setup(format!(
@@ -386,7 +390,7 @@ impl<'o> Executor<'o> {
                 )))
             }
         };
-        let ty = func.ty(store);
+        let ty = func.ty(&*store);
         if ty.params().len() != invoke.args.len() {
             return Err(ExecError::Setup(format!(
                 "\"{}\" takes {} arguments, the script passes {}",
@@ -403,7 +407,7 @@ impl<'o> Executor<'o> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(ExecError::Setup)?;
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-        func.call(store, &args, &mut results)
+        func.call(&mut *store, &args, &mut results)
             .map_err(ExecError::Runtime)?;
         Ok(results)
     }
@@ -474,9 +478,12 @@ impl<'o> Executor<'o> {
 }
 
 /// A new store with `spectest` defined in a new linker; a panic while defining it is caught.
-fn fresh_store(engine: &Engine, print: bool) -> (Store, Linker, Vec<String>) {
-    let mut store = Store::new(engine);
-    let mut linker = Linker::new();
+fn fresh_store(engine: &Engine, print: bool) -> (Store<()>, Linker<()>, Vec<String>) {
+    let mut store = Store::new(engine, ());
+    let mut linker = Linker::new(engine);
+    // `register` may reuse a name; the latest registration wins, as in the reference
+    // interpreter.
+    linker.allow_shadowing(true);
     let defined = catch_unwind(AssertUnwindSafe(|| {
         spectest::define(&mut store, &mut linker, print)
     }));

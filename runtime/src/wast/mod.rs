@@ -14,7 +14,7 @@ mod values;
 use crate::WasmFeatures;
 use std::path::Path;
 
-pub use script::{list_directives, DirectiveInfo, ScriptError};
+pub use script::{list_directives, DirectiveInfo, LineIndex, ScriptError};
 
 /// How a script is run.
 #[derive(Clone, Debug)]
@@ -40,12 +40,14 @@ impl Default for WastOptions {
 /// Whether a directive behaved as the script says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// It did.
     Pass,
     /// The reason, with what was expected and what happened.
     Fail(String),
 }
 
 impl Outcome {
+    /// Whether this is [`Outcome::Pass`].
     pub fn is_pass(&self) -> bool {
         matches!(self, Outcome::Pass)
     }
@@ -60,6 +62,7 @@ pub struct DirectiveResult {
     pub line: u32,
     /// The directive's keyword, e.g. `assert_return` (see [`DirectiveInfo::kind`]).
     pub kind: &'static str,
+    /// Whether it behaved as the script says.
     pub outcome: Outcome,
     /// For a passing negative assertion (`assert_invalid`, ...), the error the runtime gave.
     pub detail: Option<String>,

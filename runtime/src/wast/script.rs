@@ -21,6 +21,7 @@ pub struct DirectiveInfo {
 pub struct ScriptError {
     /// 1-based line of the error.
     pub line: u32,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -33,10 +34,11 @@ impl std::fmt::Display for ScriptError {
 /// Lists a script's top-level directives in order, without running them.
 pub fn list_directives(text: &str) -> Result<Vec<DirectiveInfo>, ScriptError> {
     with_parsed(text, |wast| {
+        let lines = LineIndex::new(text);
         wast.directives
             .iter()
             .map(|d| DirectiveInfo {
-                line: line_of(text, d),
+                line: lines.line_of(d),
                 kind: kind(d),
             })
             .collect()
@@ -60,9 +62,31 @@ pub(crate) fn with_parsed<R>(text: &str, f: impl FnOnce(Wast<'_>) -> R) -> Resul
     Ok(f(wast))
 }
 
-/// The 1-based line of a directive.
-pub(crate) fn line_of(text: &str, directive: &WastDirective<'_>) -> u32 {
-    directive.span().linecol_in(text).0 as u32 + 1
+/// Where each line of a script starts, to find a directive's line in logarithmic time
+/// (`Span::linecol_in` scans the text from its start: per directive, that made running a
+/// script quadratic in its length).
+pub struct LineIndex {
+    /// Byte offset of the start of every line after the first.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes `text`.
+    pub fn new(text: &str) -> LineIndex {
+        LineIndex {
+            starts: text.match_indices('\n').map(|(i, _)| i + 1).collect(),
+        }
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub fn line(&self, offset: usize) -> u32 {
+        self.starts.partition_point(|s| *s <= offset) as u32 + 1
+    }
+
+    /// The 1-based line of a directive's keyword.
+    pub fn line_of(&self, directive: &WastDirective<'_>) -> u32 {
+        self.line(directive.span().offset())
+    }
 }
 
 /// The name of a directive's kind.
@@ -125,6 +149,21 @@ mod tests {
                 (5, "register")
             ]
         );
+    }
+
+    #[test]
+    fn the_line_index_agrees_with_the_lexer() {
+        let text = "(module)\n\n  (module $a)\r\n(module $b) (module $c)\n;; x\n\n(module $d)";
+        let lines = LineIndex::new(text);
+        with_parsed(text, |wast| {
+            for d in &wast.directives {
+                let expected = d.span().linecol_in(text).0 as u32 + 1;
+                assert_eq!(lines.line_of(d), expected, "{d:?}");
+            }
+        })
+        .unwrap();
+        assert_eq!(lines.line(0), 1);
+        assert_eq!(lines.line(text.len()), 7);
     }
 
     #[test]

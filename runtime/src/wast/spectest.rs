@@ -1,24 +1,26 @@
 //! Script runner: the `spectest` host module, as the spec's reference interpreter defines it.
 
 use crate::{
-    Extern, Func, FuncType, Global, GlobalType, Linker, Memory, MemoryType, RefType, Store, Table,
+    Extern, FuncType, Global, GlobalType, Linker, Memory, MemoryType, RefType, Store, Table,
     TableType, Val, ValType,
 };
 
 /// Defines `spectest` in `linker`. Items the runtime cannot create are left out (imports of them
 /// then fail to link); the returned list says which and why.
-pub(crate) fn define(store: &mut Store, linker: &mut Linker, print: bool) -> Vec<String> {
+pub(crate) fn define(store: &mut Store<()>, linker: &mut Linker<()>, print: bool) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut add = |linker: &mut Linker, name: &str, item: crate::Result<Extern>| match item {
-        Ok(item) => {
-            linker.define("spectest", name, item);
-        }
-        Err(e) => problems.push(format!("spectest.{name}: {e}")),
-    };
+    let mut add =
+        |store: &Store<()>, linker: &mut Linker<()>, name: &str, item: crate::Result<Extern>| {
+            if let Err(e) =
+                item.and_then(|item| linker.define(store, "spectest", name, item).map(|_| ()))
+            {
+                problems.push(format!("spectest.{name}: {e}"));
+            }
+        };
 
-    let global = |store: &mut Store, content: ValType, val: Val| {
+    let global = |store: &mut Store<()>, content: ValType, val: Val| {
         Global::new(
-            store,
+            &mut *store,
             GlobalType {
                 content,
                 mutable: false,
@@ -27,58 +29,34 @@ pub(crate) fn define(store: &mut Store, linker: &mut Linker, print: bool) -> Vec
         )
         .map(Extern::Global)
     };
-    add(
-        linker,
-        "global_i32",
-        global(store, ValType::I32, Val::I32(666)),
-    );
-    add(
-        linker,
-        "global_i64",
-        global(store, ValType::I64, Val::I64(666)),
-    );
-    add(
-        linker,
-        "global_f32",
-        global(store, ValType::F32, Val::from(666.6f32)),
-    );
-    add(
-        linker,
-        "global_f64",
-        global(store, ValType::F64, Val::from(666.6f64)),
-    );
+    let item = global(store, ValType::I32, Val::I32(666));
+    add(store, linker, "global_i32", item);
+    let item = global(store, ValType::I64, Val::I64(666));
+    add(store, linker, "global_i64", item);
+    let item = global(store, ValType::F32, Val::from(666.6f32));
+    add(store, linker, "global_f32", item);
+    let item = global(store, ValType::F64, Val::from(666.6f64));
+    add(store, linker, "global_f64", item);
 
     let table = TableType::new(RefType::FUNCREF, 10, Some(20));
-    add(
-        linker,
-        "table",
-        Table::new(store, table, Val::FuncRef(None)).map(Extern::Table),
-    );
+    let item = Table::new(&mut *store, table, Val::FuncRef(None)).map(Extern::Table);
+    add(store, linker, "table", item);
     let table64 = TableType {
         table64: true,
         ..table
     };
-    add(
-        linker,
-        "table64",
-        Table::new(store, table64, Val::FuncRef(None)).map(Extern::Table),
-    );
+    let item = Table::new(&mut *store, table64, Val::FuncRef(None)).map(Extern::Table);
+    add(store, linker, "table64", item);
 
     let memory = MemoryType::new(1, Some(2));
-    add(
-        linker,
-        "memory",
-        Memory::new(store, memory).map(Extern::Memory),
-    );
+    let item = Memory::new(&mut *store, memory).map(Extern::Memory);
+    add(store, linker, "memory", item);
     let shared = MemoryType {
         shared: true,
         ..memory
     };
-    add(
-        linker,
-        "shared_memory",
-        Memory::new(store, shared).map(Extern::Memory),
-    );
+    let item = Memory::new(&mut *store, shared).map(Extern::Memory);
+    add(store, linker, "shared_memory", item);
 
     use ValType::{F32, F64, I32, I64};
     let prints: [(&str, &[ValType]); 7] = [
@@ -92,7 +70,7 @@ pub(crate) fn define(store: &mut Store, linker: &mut Linker, print: bool) -> Vec
     ];
     for (name, params) in prints {
         let ty = FuncType::new(params.iter().copied(), []);
-        let func = Func::new(store, ty, move |_caller, args, _results| {
+        let defined = linker.func_new("spectest", name, ty, move |_caller, args, _results| {
             if print {
                 for arg in args {
                     println!("{arg} : {}", type_name(arg));
@@ -100,7 +78,9 @@ pub(crate) fn define(store: &mut Store, linker: &mut Linker, print: bool) -> Vec
             }
             Ok(())
         });
-        add(linker, name, Ok(Extern::Func(func)));
+        if let Err(e) = defined {
+            problems.push(format!("spectest.{name}: {e}"));
+        }
     }
     problems
 }

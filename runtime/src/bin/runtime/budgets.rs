@@ -43,7 +43,7 @@ impl Budgets {
     }
 
     /// Gives `store` its fuel and deadline.
-    pub(crate) fn apply(&self, store: &mut Store) -> Result<(), Exit> {
+    pub(crate) fn apply<T: 'static>(&self, store: &mut Store<T>) -> Result<(), Exit> {
         if let Some(fuel) = self.fuel {
             store.set_fuel(fuel).map_err(Exit::error)?;
         }

@@ -1,43 +1,11 @@
-//! Phase 6, instantiate: the store owns every instance, function, memory, table and global;
-//! handles into it are small `Copy` values.
+//! Phase 6, instantiate: what a store keeps per function and global, and the conversions
+//! between [`Val`]s and the raw 16-byte slots compiled code uses.
 
-use crate::engine::Engine;
-use crate::instance::InstanceData;
+use super::{Func, StoreOpaque};
 use crate::types::{FuncType, GlobalType};
 use crate::values::Val;
-use crate::vm::memory::LinearMemory;
-use crate::vm::table::TableStorage;
-use crate::vm::vmcontext::{VMFuncRef, VMGlobal, VMRuntimeLimits};
-use crate::{Caller, Trap};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// A host function's body.
-pub type HostFn = std::rc::Rc<dyn Fn(Caller<'_>, &[Val], &mut [Val]) -> Result<(), Trap>>;
-
-/// Owns everything instances create; all handles refer into one store.
-pub struct Store {
-    pub(crate) inner: Box<StoreInner>,
-}
-
-pub(crate) struct StoreInner {
-    pub(crate) id: u64,
-    pub(crate) engine: Engine,
-    pub(crate) limits: Box<VMRuntimeLimits>,
-    pub(crate) funcs: Vec<FuncData>,
-    pub(crate) memories: Vec<LinearMemory>,
-    pub(crate) tables: Vec<TableStorage>,
-    pub(crate) globals: Vec<GlobalData>,
-    pub(crate) instances: Vec<InstanceData>,
-    /// Signatures of the exception tags with their canonical type index (for import
-    /// checks); a tag's identity is its index.
-    pub(crate) tags: Vec<(FuncType, u32)>,
-    /// Every exception thrown in this store (exnrefs point into it; freed with the store).
-    pub(crate) exceptions: Vec<crate::vm::exceptions::Exception>,
-    /// The `Store` that entered wasm most recently, for host functions' `Caller`.
-    pub(crate) entry_store: *mut Store,
-    /// Structs and arrays (GC proposal); freed with the store, never collected.
-    pub(crate) gc: crate::vm::gc::GcHeap,
-}
+use crate::vm::host::VMHostFuncContext;
+use crate::vm::vmcontext::{VMFuncRef, VMGlobal};
 
 pub(crate) struct FuncData {
     pub(crate) ty: FuncType,
@@ -49,11 +17,9 @@ pub(crate) struct FuncData {
 
 pub(crate) enum FuncKind {
     Wasm,
-    /// `funcref` owns the `VMFuncRef` that `FuncData::funcref` points to.
+    /// `ctx` owns the `VMFuncRef` that `FuncData::funcref` points to.
     Host {
-        #[allow(dead_code)]
-        funcref: Box<VMFuncRef>,
-        body: HostFn,
+        ctx: Box<VMHostFuncContext>,
     },
 }
 
@@ -62,86 +28,21 @@ pub(crate) struct GlobalData {
     pub(crate) storage: Box<VMGlobal>,
 }
 
-static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
-
-impl Store {
-    pub fn new(engine: &Engine) -> Store {
-        Store {
-            inner: Box::new(StoreInner {
-                id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
-                engine: engine.clone(),
-                limits: Box::default(),
-                funcs: Vec::new(),
-                memories: Vec::new(),
-                tables: Vec::new(),
-                globals: Vec::new(),
-                instances: Vec::new(),
-                tags: Vec::new(),
-                exceptions: Vec::new(),
-                entry_store: std::ptr::null_mut(),
-                gc: Default::default(),
-            }),
-        }
-    }
-
-    pub fn engine(&self) -> &Engine {
-        &self.inner.engine
-    }
-}
-
-macro_rules! handle {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub struct $name {
-            pub(crate) store: u64,
-            pub(crate) index: u32,
-        }
-
-        impl $name {
-            pub(crate) fn checked(&self, store: &StoreInner) -> usize {
-                assert_eq!(self.store, store.id, "{} used with a store it does not belong to", stringify!($name));
-                self.index as usize
-            }
-        }
-    };
-}
-
-handle!(
-    /// A function (wasm or host) in a store.
-    Func
-);
-handle!(
-    /// A linear memory in a store.
-    Memory
-);
-handle!(
-    /// A table in a store.
-    Table
-);
-handle!(
-    /// A global in a store.
-    Global
-);
-handle!(
-    /// An instantiated module in a store.
-    Instance
-);
-handle!(
-    /// An exception tag in a store.
-    Tag
-);
-
-impl StoreInner {
-    /// A handle for the store's item `index`.
-    pub(crate) fn func_handle(&self, index: usize) -> Func {
-        Func {
-            store: self.id,
-            index: index as u32,
+impl StoreOpaque {
+    /// Whether every reference in `val` belongs to this store (or to none).
+    pub(crate) fn owns_val(&self, val: &Val) -> bool {
+        match val {
+            Val::FuncRef(Some(f)) => f.belongs_to(self),
+            Val::AnyRef(a) | Val::ExternAny(a) => a.store == 0 || a.store == self.id,
+            _ => true,
         }
     }
 
     /// Encodes a value as the 128-bit raw form used by globals, tables and trampolines.
+    ///
+    /// # Panics
+    ///
+    /// If a reference in `val` belongs to another store (check with `owns_val` first).
     pub(crate) fn val_to_raw(&self, val: &Val) -> u128 {
         match *val {
             Val::I32(v) => v as u32 as u128,
@@ -182,10 +83,10 @@ impl StoreInner {
         AnyRef { store, raw, kind }
     }
 
-    /// Whether `val` is a value of type `ty`, concrete reference types included.
+    /// Whether `val` is a value of type `ty` of this store, concrete reference types included.
     pub(crate) fn val_matches(&self, val: &Val, ty: crate::types::ValType) -> bool {
         use crate::types::{HeapType, ValType};
-        if !val.matches(ty) {
+        if !val.matches(ty) || !self.owns_val(val) {
             return false;
         }
         let ValType::Ref(crate::types::RefType {

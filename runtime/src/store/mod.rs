@@ -1,0 +1,244 @@
+//! Phase 6, instantiate: the store owns every instance, function, memory, table and global,
+//! and the host's own data; handles into it are small `Copy` values.
+//!
+//! Three layers, as in Wasmtime: [`Store<T>`] is what the host owns; `StoreInner<T>` (boxed, so
+//! its address is stable) holds the host data `T` beside a `StoreOpaque`, the non-generic part
+//! compiled code and the engine work with (its address is written into every vmctx).
+
+mod context;
+mod data;
+
+pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
+pub(crate) use data::{FuncData, FuncKind, GlobalData};
+
+use crate::engine::Engine;
+use crate::instance::InstanceData;
+use crate::types::FuncType;
+use crate::vm::memory::LinearMemory;
+use crate::vm::table::TableStorage;
+use crate::vm::vmcontext::VMRuntimeLimits;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Owns everything instances create, plus host data of type `T` that host functions reach
+/// through their [`Caller`](crate::Caller).
+///
+/// Every handle ([`Func`], [`Memory`], [`Instance`], ...) belongs to one store; API methods
+/// take the store as `impl AsContext` or `impl AsContextMut`, so a `&Store<T>`, a
+/// `&mut Store<T>`, a [`Caller`](crate::Caller) or a [`StoreContextMut`] can be passed.
+/// `Store<T>` is `Send` when `T` is, so a store can move to another thread between calls.
+///
+/// ```
+/// use runtime::{Engine, Store};
+/// let engine = Engine::default();
+/// let mut store = Store::new(&engine, 41);
+/// *store.data_mut() += 1;
+/// assert_eq!(*store.data(), 42);
+/// assert_eq!(store.into_data(), 42);
+/// ```
+pub struct Store<T> {
+    pub(crate) inner: Box<StoreInner<T>>,
+}
+
+/// The store's state: the non-generic part and the host data.
+pub(crate) struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) data: T,
+}
+
+/// Everything of a store except the host data: what compiled code, libcalls and instances
+/// use. Declared `pub` inside this private module so that sealed public traits can name it;
+/// it is not reachable from outside the crate.
+pub struct StoreOpaque {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) limits: Box<VMRuntimeLimits>,
+    pub(crate) funcs: Vec<FuncData>,
+    pub(crate) memories: Vec<LinearMemory>,
+    pub(crate) tables: Vec<TableStorage>,
+    pub(crate) globals: Vec<GlobalData>,
+    pub(crate) instances: Vec<InstanceData>,
+    /// Signatures of the exception tags with their canonical type index (for import
+    /// checks); a tag's identity is its index.
+    pub(crate) tags: Vec<(FuncType, u32)>,
+    /// Every exception thrown in this store (exnrefs point into it; freed with the store).
+    pub(crate) exceptions: Vec<crate::vm::exceptions::Exception>,
+    /// Structs and arrays (GC proposal); freed with the store, never collected.
+    pub(crate) gc: crate::vm::gc::GcHeap,
+    /// Host functions of a `Linker` already made in this store, by the address of their
+    /// definition (kept alive here so the address stays unique).
+    pub(crate) linker_funcs:
+        HashMap<usize, (Func, std::sync::Arc<dyn std::any::Any + Send + Sync>)>,
+}
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<T: 'static> Store<T> {
+    /// A new, empty store for `engine`'s modules, holding the host data `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                opaque: StoreOpaque {
+                    id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                    engine: engine.clone(),
+                    limits: Box::default(),
+                    funcs: Vec::new(),
+                    memories: Vec::new(),
+                    tables: Vec::new(),
+                    globals: Vec::new(),
+                    instances: Vec::new(),
+                    tags: Vec::new(),
+                    exceptions: Vec::new(),
+                    gc: Default::default(),
+                    linker_funcs: HashMap::new(),
+                },
+                data,
+            }),
+        }
+    }
+}
+
+impl<T> Store<T> {
+    /// The engine this store was made for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// Consumes the store (and everything in it) and returns the host data.
+    pub fn into_data(self) -> T {
+        let StoreInner { opaque, data } = *self.inner;
+        drop(opaque);
+        data
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.inner.opaque.id)
+            .field("data", &self.inner.data)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> std::ops::Deref for StoreInner<T> {
+    type Target = StoreOpaque;
+    fn deref(&self) -> &StoreOpaque {
+        &self.opaque
+    }
+}
+
+impl<T> std::ops::DerefMut for StoreInner<T> {
+    fn deref_mut(&mut self) -> &mut StoreOpaque {
+        &mut self.opaque
+    }
+}
+
+impl<T: 'static> crate::vm::call::VMStore for StoreInner<T> {
+    fn store_id(&self) -> u64 {
+        self.opaque.id
+    }
+    fn limits(&mut self) -> &mut VMRuntimeLimits {
+        &mut self.opaque.limits
+    }
+    fn max_wasm_stack(&self) -> usize {
+        self.opaque.engine.config().max_wasm_stack
+    }
+}
+
+macro_rules! handle {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $name {
+            pub(crate) store: u64,
+            pub(crate) index: u32,
+        }
+
+        impl $name {
+            /// The index in `store`; panics if the handle belongs to another store.
+            #[inline]
+            pub(crate) fn checked(&self, store: &StoreOpaque) -> usize {
+                assert_eq!(
+                    self.store, store.id,
+                    "{} used with a store it does not belong to", stringify!($name)
+                );
+                self.index as usize
+            }
+
+            /// Whether the handle belongs to `store`.
+            pub(crate) fn belongs_to(&self, store: &StoreOpaque) -> bool {
+                self.store == store.id
+            }
+        }
+    };
+}
+
+handle!(
+    /// A function (wasm or host) in a store.
+    ///
+    /// # Panics
+    ///
+    /// Methods taking a store panic if the function belongs to another store.
+    Func
+);
+handle!(
+    /// A linear memory in a store.
+    ///
+    /// # Panics
+    ///
+    /// Methods taking a store panic if the memory belongs to another store.
+    Memory
+);
+handle!(
+    /// A table in a store.
+    ///
+    /// # Panics
+    ///
+    /// Methods taking a store panic if the table belongs to another store.
+    Table
+);
+handle!(
+    /// A global in a store.
+    ///
+    /// # Panics
+    ///
+    /// Methods taking a store panic if the global belongs to another store.
+    Global
+);
+handle!(
+    /// An instantiated module in a store.
+    ///
+    /// # Panics
+    ///
+    /// Methods taking a store panic if the instance belongs to another store.
+    Instance
+);
+handle!(
+    /// An exception tag in a store.
+    ///
+    /// # Panics
+    ///
+    /// Methods taking a store panic if the tag belongs to another store.
+    Tag
+);
+
+impl StoreOpaque {
+    /// A handle for the store's function `index`.
+    pub(crate) fn func_handle(&self, index: usize) -> Func {
+        Func {
+            store: self.id,
+            index: index as u32,
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! `cargo xtask bench`, WASI part: system-call-heavy WASI programs (`xtask/bench/wasi/`,
+//! rebuilt by its `build.sh`) run with our release CLI and with Wasmtime side by side in
+//! the same run, alternating, each on a fresh scratch directory: `wasi-files` creates,
+//! reads and deletes 10,000 small files; `wasi-stdout` writes 200 MB to standard output
+//! (`/dev/null`) in 4 KiB writes. Reports median wall-clock times of whole runs and the
+//! ratios; writes target/bench/wasi.json. `--filter wasi` runs only these.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One WASI benchmark: its name, its module in `xtask/bench/wasi/`, and the check of a
+/// run's standard output.
+struct Bench {
+    name: &'static str,
+    wasm: &'static str,
+    check: fn(&[u8]) -> bool,
+}
+
+const BENCHES: &[Bench] = &[
+    Bench {
+        name: "wasi-files",
+        wasm: "files.wasm",
+        check: |out| out == b"10000 files created, read and deleted\n",
+    },
+    Bench {
+        name: "wasi-stdout",
+        wasm: "stdout.wasm",
+        check: |out| out.len() == 200 << 20 && out.iter().all(|b| *b == b'x' || *b == b'\n'),
+    },
+];
+
+/// A WASI CLI taking `run --dir HOST::GUEST FILE` (ours and Wasmtime's share that form).
+struct Cli {
+    name: &'static str,
+    program: String,
+    /// Arguments before `--dir`.
+    args: Vec<String>,
+}
+
+/// A scratch directory (with the `files` folder the file benchmark works in), removed on
+/// drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> Result<Scratch, String> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "xtask-bench-wasi-{}-{}-{label}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("files"))
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn command(cli: &Cli, wasm: &Path, scratch: &Scratch) -> Command {
+    let mut c = Command::new(&cli.program);
+    c.args(&cli.args)
+        .arg("--dir")
+        .arg(format!("{}::/", scratch.0.display()))
+        .arg(wasm)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// Runs `bench` once with `cli`, capturing standard output, and checks it.
+fn check(cli: &Cli, bench: &Bench, wasm: &Path) -> Result<(), String> {
+    let scratch = Scratch::new(bench.name)?;
+    let out = command(cli, wasm, &scratch)
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("{}: {e}", cli.program))?;
+    if !out.status.success() || !(bench.check)(&out.stdout) {
+        return Err(format!(
+            "{} under {}: {} with {} bytes of output; {}",
+            bench.name,
+            cli.name,
+            out.status,
+            out.stdout.len(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// One timed run (output to `/dev/null`).
+fn time(cli: &Cli, bench: &Bench, wasm: &Path) -> Result<Duration, String> {
+    let scratch = Scratch::new(bench.name)?;
+    let mut c = command(cli, wasm, &scratch);
+    c.stdout(Stdio::null());
+    let start = Instant::now();
+    let status = c.status().map_err(|e| format!("{}: {e}", cli.program))?;
+    let elapsed = start.elapsed();
+    if !status.success() {
+        return Err(format!("{} under {}: {status}", bench.name, cli.name));
+    }
+    Ok(elapsed)
+}
+
+/// Runs the WASI benchmarks whose names contain `filter` (all without one) with our CLI
+/// `ours` and, if it is installed, Wasmtime (`$WASMTIME` or `wasmtime`).
+pub fn run(ours: &Path, repeat: usize, filter: Option<&str>) -> Result<(), String> {
+    let root = harness::workspace_root();
+    let benches: Vec<&Bench> = BENCHES
+        .iter()
+        .filter(|b| filter.is_none_or(|f| b.name.contains(f)))
+        .collect();
+    if benches.is_empty() {
+        return Ok(());
+    }
+    let mut clis = vec![Cli {
+        name: "ours",
+        program: ours.display().to_string(),
+        args: vec!["run".into()],
+    }];
+    let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
+    let found = Command::new(&wasmtime)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        clis.push(Cli {
+            name: "wasmtime",
+            program: wasmtime,
+            args: vec!["run".into(), "-C".into(), "cache=n".into()],
+        });
+    } else {
+        println!("wasmtime not found (set $WASMTIME): WASI benchmarks without a peer");
+    }
+    print!("\n{:<22}", "WASI benchmark");
+    for cli in &clis {
+        print!("{:>12}", format!("{} ms", cli.name));
+    }
+    if clis.len() > 1 {
+        print!("{:>16}", "ours/wasmtime");
+    }
+    println!();
+    let mut json = Vec::new();
+    for bench in benches {
+        let wasm = root.join("xtask/bench/wasi").join(bench.wasm);
+        for cli in &clis {
+            check(cli, bench, &wasm)?;
+        }
+        // Alternate the runtimes, so a change in the machine's load hits both alike.
+        let mut times: Vec<Vec<Duration>> = vec![Vec::new(); clis.len()];
+        for _ in 0..repeat {
+            for (cli, t) in clis.iter().zip(&mut times) {
+                t.push(time(cli, bench, &wasm)?);
+            }
+        }
+        let medians: Vec<f64> = times
+            .iter_mut()
+            .map(|t| {
+                t.sort();
+                t[t.len() / 2].as_secs_f64() * 1000.0
+            })
+            .collect();
+        print!("{:<22}", bench.name);
+        for m in &medians {
+            print!("{m:>12.1}");
+        }
+        let mut fields: Vec<String> = clis
+            .iter()
+            .zip(&medians)
+            .map(|(c, m)| format!("\"{}_ms\": {m:.3}", c.name))
+            .collect();
+        if let [ours, peer] = medians[..] {
+            let ratio = ours / peer;
+            print!("{ratio:>16.2}");
+            fields.push(format!("\"ratio\": {ratio:.3}"));
+        }
+        println!();
+        json.push(format!("    \"{}\": {{{}}}", bench.name, fields.join(", ")));
+    }
+    println!("(median of {repeat} runs each; a ratio below 1 means we are faster)");
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let text = format!(
+        "{{\n  \"repeat\": {repeat},\n  \"benchmarks\": {{\n{}\n  }}\n}}\n",
+        json.join(",\n")
+    );
+    std::fs::write(out.join("wasi.json"), text).map_err(|e| e.to_string())?;
+    println!("wrote {}", out.join("wasi.json").display());
+    Ok(())
+}
