@@ -461,3 +461,27 @@ fn sightglass_programs_print_their_expected_output() {
         }
     }
 }
+
+/// The benchmark budgets (`RUNTIME_BENCH_FUEL`, `RUNTIME_BENCH_EPOCH`) reach the program.
+#[test]
+fn bench_budgets_come_from_the_environment() {
+    let run = |env: (&str, &str), args: &[&str]| {
+        Command::new(runtime_bin())
+            .args(args)
+            .env(env.0, env.1)
+            .current_dir(harness::workspace_root())
+            .output()
+            .expect("the runtime CLI runs")
+    };
+    let out = run(("RUNTIME_BENCH_FUEL", "100000"), &["tests/data/spin.wat"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(134), "{stderr}");
+    assert!(stderr.contains("all fuel consumed"), "{stderr}");
+    let out = run(("RUNTIME_BENCH_FUEL", "lots"), &["tests/data/spin.wat"]);
+    assert_eq!(out.status.code(), Some(2));
+    // The deadline is never reached: the program runs normally.
+    let fib = ["tests/data/fib.wat", "--invoke", "fib", "20"];
+    let out = run(("RUNTIME_BENCH_EPOCH", "1"), &fib);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n");
+}

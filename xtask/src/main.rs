@@ -30,7 +30,7 @@ commands:
   conformance [--mirror DIR] [-j N]
       Every conformance suite: the spec suite (as `spectest`), then the WASI and Emscripten
       programs; writes target/conformance/{spec,wasi,emscripten}.json.
-  bench [--dir DIR] [--repeat N] [--filter TEXT]
+  bench [--dir DIR] [--repeat N] [--filter TEXT] [--fuel | --epoch]
       Run the sightglass programs (default: fetched into xtask/bench/sightglass/data) with
       our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
       times each (default 5); print median times and ratios, write target/bench/bench.json.
@@ -69,6 +69,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     pub filter: Option<String>,
     pub draft: bool,
+    pub fuel: bool,
+    pub epoch: bool,
     pub dir: Option<PathBuf>,
     pub repeat: Option<usize>,
     pub calls: bool,
@@ -115,6 +117,8 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
                 options.repeat = Some(n);
             }
             "--draft-expected-failures" => options.draft = true,
+            "--fuel" => options.fuel = true,
+            "--epoch" => options.epoch = true,
             "--calls" => options.calls = true,
             _ => options.positional.push(arg.clone()),
         }
@@ -178,16 +182,27 @@ fn run(args: &[String]) -> Result<(), Failure> {
             programs::emscripten(&options).map_err(Failure::Error)
         }
         "bench" => {
-            let allowed = ["--dir", "--repeat", "--filter", "--calls"];
+            let allowed = [
+                "--dir", "--repeat", "--filter", "--calls", "--fuel", "--epoch",
+            ];
             let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
             if options.calls {
                 return bench::calls().map_err(Failure::Error);
             }
+            let mode = match (options.fuel, options.epoch) {
+                (false, false) => bench::Mode::Peers,
+                (true, false) => bench::Mode::Fuel,
+                (false, true) => bench::Mode::Epoch,
+                (true, true) => {
+                    return Err(usage("`--fuel` and `--epoch` are separate runs".into()))
+                }
+            };
             bench::run(
                 options.dir.clone(),
                 options.repeat.unwrap_or(5),
                 options.filter.as_deref(),
+                mode,
             )
             .map_err(Failure::Error)
         }

@@ -41,6 +41,7 @@ mod error;
 mod externals;
 mod func;
 mod instance;
+mod limits;
 mod link;
 mod linker;
 mod registry;

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod budgets;
 mod options;
 mod run;
 mod validate;
@@ -119,8 +120,17 @@ pub(crate) fn exit_after_help() -> ! {
 
 /// An engine validating `features`.
 pub(crate) fn engine(features: WasmFeatures) -> Result<Engine, Exit> {
+    engine_with(features, budgets::Budgets::default())
+}
+
+/// An engine validating `features` whose stores may be given `budgets`.
+pub(crate) fn engine_with(
+    features: WasmFeatures,
+    budgets: budgets::Budgets,
+) -> Result<Engine, Exit> {
     let mut config = runtime::Config::new();
     config.wasm_features(features);
+    budgets.configure(&mut config);
     Engine::new(&config).map_err(Exit::error)
 }
 

@@ -2,8 +2,9 @@
 //! (WASI, Emscripten or none), applies `--preload`, runs the program or `--invoke`s an export.
 
 use crate::args::parse_args;
+use crate::budgets::Budgets;
 use crate::options::{self, Settings, DEFAULT_FEATURES};
-use crate::{engine, read, Exit};
+use crate::{engine_with, read, Exit};
 use clap::Args;
 use runtime::emscripten::{self, Abi, Emscripten, Sink};
 use runtime::wasi::{self, WasiCtx, WasiP1Ctx};
@@ -148,10 +149,11 @@ struct Plan {
     env: Vec<(String, String)>,
     dirs: Vec<Dir>,
     preloads: Vec<Preload>,
+    budgets: Budgets,
 }
 
 impl RunCommand {
-    fn plan(self) -> Plan {
+    fn plan(self) -> Result<Plan, Exit> {
         let mut rest = self.module_and_args.into_iter();
         let file = rest.next().unwrap_or_default();
         let mut args: Vec<String> = rest.collect();
@@ -180,7 +182,7 @@ impl RunCommand {
                 set(name, value);
             }
         }
-        Plan {
+        Ok(Plan {
             wasm: Settings::merge(&self.wasm),
             argv0: self.argv0.unwrap_or_else(|| file.clone()),
             wasi,
@@ -190,14 +192,15 @@ impl RunCommand {
             env,
             dirs: self.dirs,
             preloads: self.preloads,
-        }
+            budgets: Budgets::from_env()?,
+        })
     }
 }
 
 /// `run [OPTIONS] FILE [ARGS]...`.
 pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
     let emscripten_forced = command.emscripten;
-    let plan = command.plan();
+    let plan = command.plan()?;
     let imports = match (emscripten_forced, plan.wasi.flag("cli")) {
         (true, Some(true)) => return Err(Exit::usage("`--emscripten` conflicts with `-S cli=y`")),
         (true, _) => Some(Imports::Emscripten),
@@ -211,7 +214,7 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
         )));
     }
     let bytes = read(Path::new(&plan.file))?;
-    let engine = engine(plan.wasm.features(DEFAULT_FEATURES))?;
+    let engine = engine_with(plan.wasm.features(DEFAULT_FEATURES), plan.budgets)?;
     let module = Module::new(&engine, &bytes).map_err(Exit::error)?;
     if !plan.wasm.shared_memory() && module.memories().any(|m| m.shared) {
         return Err(Exit::error(
@@ -276,6 +279,7 @@ fn run_linked<T: 'static>(
     imports: Imports,
 ) -> Result<(), Exit> {
     let engine = store.engine().clone();
+    plan.budgets.apply(&mut store)?;
     for Preload { name, path } in &plan.preloads {
         let preload = Module::new(&engine, read(path)?).map_err(Exit::error)?;
         let instance = linker
@@ -356,6 +360,7 @@ fn run_emscripten(engine: &Engine, module: &Module, plan: &Plan) -> Result<(), E
         ..emscripten::Options::default()
     };
     let mut store = Store::new(engine, Emscripten::default());
+    plan.budgets.apply(&mut store)?;
     let status = emscripten::run(&mut store, module, &options).map_err(program_exit)?;
     exit_with(status)
 }
