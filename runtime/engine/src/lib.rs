@@ -32,15 +32,18 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod info;
 mod load;
 mod module;
 
 mod compile;
+mod config;
 mod engine;
 mod error;
 mod externals;
 mod func;
 mod instance;
+mod libcall;
 mod limits;
 mod link;
 mod linker;
@@ -54,14 +57,16 @@ mod values;
 mod vm;
 mod vmoffsets;
 
-pub use engine::{Config, Engine, OptLevel, WasmFeatures};
+pub use config::{Config, OptLevel, WasmFeatures};
+pub use engine::Engine;
 pub use error::{Error, Result};
 pub use externals::Extern;
 pub use func::{
     Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
 };
+pub use info::ConstOp;
 pub use linker::Linker;
-pub use module::{ConstOp, DataSegment, DataSegmentKind, GlobalInit, Module, ModuleGlobal};
+pub use module::{DataSegment, DataSegmentKind, GlobalInit, Module, ModuleGlobal};
 pub use store::{
     AsContext, AsContextMut, Func, Global, Instance, Memory, Store, StoreContext, StoreContextMut,
     Table, Tag,

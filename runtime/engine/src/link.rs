@@ -1,183 +1,238 @@
-//! Phase 5, link: place compiled functions in one code allocation, patch relocations, publish
-//! it read+execute, and register its trap sites and frame information for the signal handler.
+//! Phase 5, link: lay a module's compiled functions out in one image, and patch its
+//! relocations once the image's final address is known. Pure: bytes in, bytes out.
+//! Publishing the image as executable code and registering its trap sites for the signal
+//! handler is `vm::code`'s job.
 
 use crate::compile::{CompiledFunction, RelocTarget};
 use crate::error::{Error, Result};
-use crate::trap::{FrameInfo, TrapCode};
-use crate::vm::code_memory::CodeMemory;
+use crate::trap::TrapCode;
 use cranelift_codegen::binemit::Reloc;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
 
-/// Where a function lies in a code object, for backtraces.
-struct FuncRange {
-    start: u32,
-    end: u32,
-    func_index: u32,
-    /// (code offset, wasm byte offset), sorted by code offset.
-    srclocs: Vec<(u32, u32)>,
+/// Where a function lies in an image, for backtraces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncRange {
+    /// Offset of its first byte in the image.
+    pub start: u32,
+    /// Offset just past its last byte.
+    pub end: u32,
+    /// Its index in the module's function index space.
+    pub func_index: u32,
+    /// (offset from `start`, wasm byte offset), sorted by offset.
+    pub srclocs: Vec<(u32, u32)>,
 }
 
-/// What the signal handler and backtraces need to know about one code allocation.
-struct CodeInfo {
-    start: usize,
-    end: usize,
-    /// (code offset, trap), sorted.
-    traps: Vec<(u32, TrapCode)>,
-    funcs: Vec<FuncRange>,
-    module_name: Option<String>,
-    func_names: Arc<HashMap<u32, String>>,
+/// Encodes one relocation of kind `kind` at `code[at..]`: `value` is the target address plus
+/// addend, `site` the address the patched bytes will have.
+pub type WriteReloc =
+    fn(code: &mut [u8], at: usize, site: i64, kind: Reloc, value: i64) -> Result<()>;
+
+/// A relocation at its place in the image.
+#[derive(Clone, Copy, Debug)]
+struct PlacedReloc {
+    at: usize,
+    kind: Reloc,
+    target: RelocTarget,
+    addend: i64,
 }
 
-static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
-
-fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
-    let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
-    let (_, info) = registry.range(..=pc).next_back()?;
-    (pc < info.end).then(|| info.clone())
+/// Compiled functions laid out one after another, with what the code registry needs.
+#[derive(Debug)]
+pub struct Image {
+    /// The code, unpatched.
+    pub code: Vec<u8>,
+    /// Offset of each function given to [`layout`], in order.
+    pub func_offsets: Vec<usize>,
+    /// (offset, trap) of every trap site, sorted by offset.
+    pub traps: Vec<(u32, TrapCode)>,
+    /// Function ranges, for backtraces (empty for trampolines).
+    pub funcs: Vec<FuncRange>,
+    relocs: Vec<PlacedReloc>,
 }
 
-/// The trap recorded at `pc`, if `pc` is a trap site of compiled code.
-pub fn trap_code_at(pc: usize) -> Option<TrapCode> {
-    let info = lookup(pc)?;
-    let offset = (pc - info.start) as u32;
-    let i = info.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
-    Some(info.traps[i].1)
-}
-
-/// Whether `pc` lies in compiled code.
-pub fn is_wasm_code(pc: usize) -> bool {
-    lookup(pc).is_some()
-}
-
-/// Frame descriptions for the program counters of a backtrace (trampolines are left out).
-pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
-    let mut frames = Vec::new();
-    for &pc in pcs {
-        let Some(info) = lookup(pc) else { continue };
-        let offset = (pc - info.start) as u32;
-        let Some(func) = info
-            .funcs
-            .iter()
-            .find(|f| f.start <= offset && offset < f.end)
-        else {
-            continue;
-        };
-        let rel = offset - func.start;
-        let i = func.srclocs.partition_point(|s| s.0 <= rel);
-        frames.push(FrameInfo {
-            module_name: info.module_name.clone(),
-            func_index: func.func_index,
-            func_name: info.func_names.get(&func.func_index).cloned(),
-            module_offset: i.checked_sub(1).map(|i| func.srclocs[i].1 as usize),
-        });
-    }
-    frames
-}
-
-/// Published code of one module (or of trampolines), registered while alive.
-pub struct LinkedCode {
-    memory: CodeMemory,
-    func_offsets: Vec<usize>,
-}
-
-impl LinkedCode {
-    /// Entry address of the `i`th function given to [`link`].
-    pub fn func_ptr(&self, i: usize) -> *const u8 {
-        (self.memory.start() + self.func_offsets[i]) as *const u8
-    }
-}
-
-impl Drop for LinkedCode {
-    fn drop(&mut self) {
-        let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-        registry.remove(&self.memory.start());
-    }
-}
-
-/// Names used in backtraces.
-pub struct LinkNames {
-    pub module_name: Option<String>,
-    pub func_names: Arc<HashMap<u32, String>>,
-    /// Function index of the first function given to `link` (imports come before it).
-    pub first_func_index: u32,
-}
-
-/// Places `funcs` one after another, patches relocations and publishes the code.
-pub fn link(funcs: &[CompiledFunction], names: LinkNames) -> Result<LinkedCode> {
-    let mut offsets = Vec::with_capacity(funcs.len());
+/// Places `funcs` one after another (each aligned as it asks, at least to 16 bytes).
+/// `first_func_index` is the function index of the first (imports come before it); `None`
+/// for trampolines, which backtraces leave out.
+pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Image {
+    let mut func_offsets = Vec::with_capacity(funcs.len());
     let mut size = 0usize;
     for f in funcs {
         size = size.next_multiple_of(f.alignment.max(16) as usize);
-        offsets.push(size);
+        func_offsets.push(size);
         size += f.code.len();
     }
-    let mut image = vec![0u8; size];
-    for (f, off) in funcs.iter().zip(&offsets) {
-        image[*off..*off + f.code.len()].copy_from_slice(&f.code);
-    }
-    let mut failure = None;
-    let memory = CodeMemory::publish(&image, |buf, base| {
-        for (f, off) in funcs.iter().zip(&offsets) {
-            for r in &f.relocs {
-                let target = match r.target {
-                    RelocTarget::Func(i) => base + offsets[i as usize],
-                    RelocTarget::Address(a) => a,
-                };
-                let at = off + r.offset as usize;
-                if let Err(e) = patch(buf, at, base + at, r.kind, target as i64 + r.addend) {
-                    failure = Some(e);
-                }
-            }
-        }
-    })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    let start = memory.start();
+    let mut code = vec![0u8; size];
     let mut traps = Vec::new();
     let mut ranges = Vec::new();
-    for (i, (f, off)) in funcs.iter().zip(&offsets).enumerate() {
-        traps.extend(f.traps.iter().map(|(o, code)| (*off as u32 + o, *code)));
-        ranges.push(FuncRange {
-            start: *off as u32,
-            end: (*off + f.code.len()) as u32,
-            func_index: names.first_func_index + i as u32,
-            srclocs: f.srclocs.clone(),
-        });
+    let mut relocs = Vec::new();
+    for (i, (f, &off)) in funcs.iter().zip(&func_offsets).enumerate() {
+        code[off..off + f.code.len()].copy_from_slice(&f.code);
+        traps.extend(f.traps.iter().map(|(o, code)| (off as u32 + o, *code)));
+        relocs.extend(f.relocs.iter().map(|r| PlacedReloc {
+            at: off + r.offset as usize,
+            kind: r.kind,
+            target: r.target,
+            addend: r.addend,
+        }));
+        if let Some(first) = first_func_index {
+            ranges.push(FuncRange {
+                start: off as u32,
+                end: (off + f.code.len()) as u32,
+                func_index: first + i as u32,
+                srclocs: f.srclocs.clone(),
+            });
+        }
     }
     traps.sort_by_key(|t| t.0);
-    let info = CodeInfo {
-        start,
-        end: start + size.max(1),
+    Image {
+        code,
+        func_offsets,
         traps,
-        funcs: if names.first_func_index == u32::MAX {
-            Vec::new()
-        } else {
-            ranges
-        },
-        module_name: names.module_name,
-        func_names: names.func_names,
-    };
-    REGISTRY
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(start, Arc::new(info));
-    Ok(LinkedCode {
-        memory,
-        func_offsets: offsets,
-    })
+        funcs: ranges,
+        relocs,
+    }
 }
 
-fn patch(buf: &mut [u8], at: usize, site: usize, kind: Reloc, value: i64) -> Result<()> {
-    match kind {
-        Reloc::Abs8 => buf[at..at + 8].copy_from_slice(&value.to_le_bytes()),
-        Reloc::X86CallPCRel4 | Reloc::X86PCRel4 | Reloc::X86CallPLTRel4 => {
-            let rel = i32::try_from(value - site as i64)
-                .map_err(|_| Error::Compile("call target out of rel32 range".into()))?;
-            buf[at..at + 4].copy_from_slice(&rel.to_le_bytes());
+impl Image {
+    /// Patches `code` (a copy of [`Image::code`] that will run at address `base`): calls
+    /// between the image's functions, and calls out to the addresses `resolve` gives for
+    /// libcalls. `write` encodes one relocation for the target architecture
+    /// (`vm::arch::write_reloc`). An unresolvable target is an error, as is any `write`
+    /// refuses.
+    pub fn patch(
+        &self,
+        code: &mut [u8],
+        base: usize,
+        write: WriteReloc,
+        resolve: impl Fn(RelocTarget) -> Option<usize>,
+    ) -> Result<()> {
+        for r in &self.relocs {
+            let target = match r.target {
+                RelocTarget::Func(i) => self
+                    .func_offsets
+                    .get(i as usize)
+                    .map(|off| base + off)
+                    .ok_or_else(|| Error::Compile(format!("call to unknown function {i}")))?,
+                other => resolve(other).ok_or_else(|| {
+                    Error::Compile(format!("relocation target {other:?} is not provided"))
+                })?,
+            };
+            let value = (target as i64).wrapping_add(r.addend);
+            write(code, r.at, (base + r.at) as i64, r.kind, value)?;
         }
-        other => return Err(Error::Compile(format!("unsupported relocation {other:?}"))),
+        Ok(())
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::Relocation;
+    use crate::libcall::Libcall;
+    use crate::vm::arch::write_reloc;
+
+    fn func(
+        code: Vec<u8>,
+        relocs: Vec<Relocation>,
+        traps: Vec<(u32, TrapCode)>,
+    ) -> CompiledFunction {
+        CompiledFunction {
+            code,
+            alignment: 1,
+            relocs,
+            traps,
+            srclocs: vec![(0, 7)],
+        }
+    }
+
+    #[test]
+    fn functions_are_aligned_and_trap_sites_and_ranges_are_placed() {
+        let a = func(
+            vec![0x90; 20],
+            vec![],
+            vec![(3, TrapCode::UnreachableCodeReached)],
+        );
+        let b = func(vec![0xc3], vec![], vec![(0, TrapCode::StackOverflow)]);
+        let image = layout(&[a, b], Some(5));
+        assert_eq!(image.func_offsets, [0, 32]);
+        assert_eq!(image.code.len(), 33);
+        assert_eq!(image.code[32], 0xc3);
+        assert_eq!(
+            image.traps,
+            [
+                (3, TrapCode::UnreachableCodeReached),
+                (32, TrapCode::StackOverflow)
+            ]
+        );
+        assert_eq!(image.funcs[1].func_index, 6);
+        assert_eq!((image.funcs[1].start, image.funcs[1].end), (32, 33));
+        assert!(layout(&[func(vec![0], vec![], vec![])], None)
+            .funcs
+            .is_empty());
+    }
+
+    #[test]
+    fn calls_between_functions_and_to_libcalls_are_patched_at_the_final_address() {
+        let call = |offset, target| Relocation {
+            offset,
+            kind: Reloc::X86CallPCRel4,
+            target,
+            addend: -4,
+        };
+        let abs = Relocation {
+            offset: 8,
+            kind: Reloc::Abs8,
+            target: RelocTarget::Libcall(Libcall::MemoryGrow),
+            addend: 0,
+        };
+        let a = func(
+            vec![0; 16],
+            vec![call(1, RelocTarget::Func(1)), abs],
+            vec![],
+        );
+        let b = func(vec![0; 4], vec![], vec![]);
+        let image = layout(&[a, b], Some(0));
+        let mut code = image.code.clone();
+        let base = 0x10_0000;
+        image
+            .patch(&mut code, base, write_reloc, |t| {
+                (t == RelocTarget::Libcall(Libcall::MemoryGrow)).then_some(0xdead_beef)
+            })
+            .unwrap();
+        // rel32 from the end of the 4-byte field at 1 to function 1 at offset 16.
+        assert_eq!(i32::from_le_bytes(code[1..5].try_into().unwrap()), 16 - 5);
+        assert_eq!(
+            u64::from_le_bytes(code[8..16].try_into().unwrap()),
+            0xdead_beef
+        );
+        assert_eq!(image.code, vec![0; 20], "the image itself stays unpatched");
+    }
+
+    #[test]
+    fn unresolved_and_out_of_range_targets_are_errors() {
+        let reloc = |target| Relocation {
+            offset: 0,
+            kind: Reloc::X86CallPCRel4,
+            target,
+            addend: 0,
+        };
+        let image = layout(
+            &[func(
+                vec![0; 4],
+                vec![reloc(RelocTarget::Libcall(Libcall::Throw))],
+                vec![],
+            )],
+            None,
+        );
+        let mut code = image.code.clone();
+        assert!(image.patch(&mut code, 0, write_reloc, |_| None).is_err());
+        let far = image
+            .patch(&mut code, 0, write_reloc, |_| Some(1 << 40))
+            .unwrap_err();
+        assert!(far.to_string().contains("rel32"), "{far}");
+        let image = layout(
+            &[func(vec![0; 4], vec![reloc(RelocTarget::Func(3))], vec![])],
+            None,
+        );
+        assert!(image.patch(&mut code, 0, write_reloc, |_| None).is_err());
+    }
 }

@@ -2,109 +2,134 @@
 
 use std::fmt;
 
-/// The kind of a trap. `message()` gives the spec's wording.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TrapCode {
-    /// The wasm stack reached its limit.
-    StackOverflow,
-    /// A memory access outside the memory.
-    MemoryOutOfBounds,
-    /// A table access outside the table.
-    TableOutOfBounds,
-    /// `call_indirect` on an index past the table's end.
-    UndefinedElement,
-    /// `call_indirect` on a null entry.
-    UninitializedElement,
-    /// `call_indirect` on a function of another type.
-    BadSignature,
-    /// Signed division overflow (`i32.div_s` of the minimum by -1).
-    IntegerOverflow,
-    /// Integer division or remainder by zero.
-    IntegerDivisionByZero,
-    /// A float-to-integer conversion of NaN or out of range.
-    BadConversionToInteger,
-    /// `unreachable` was executed.
-    UnreachableCodeReached,
-    /// A null reference where a non-null one was needed (`ref.as_non_null`, ...).
-    NullReference,
-    /// `call_ref` on a null reference.
-    NullFunctionReference,
-    /// `ref.cast` of a reference of another type.
-    CastFailure,
-    /// `struct.get`/`struct.set` on a null reference.
-    NullStructReference,
-    /// An array operation on a null reference.
-    NullArrayReference,
-    /// `i31.get_s`/`i31.get_u` on a null reference.
-    NullI31Reference,
-    /// An array access past the array's end.
-    ArrayOutOfBounds,
-    /// A struct or array allocation beyond what the store's GC heap may hold.
-    AllocationTooLarge,
-    /// A null descriptor given to `struct.new_desc` or a descriptor cast (custom descriptors).
-    NullDescriptorReference,
-    /// `ref.cast_desc_eq` on a reference without the given descriptor.
-    DescriptorCastFailure,
-    /// A wasm exception was thrown and not caught before reaching the host.
-    UncaughtException,
-    /// `throw_ref` on a null reference.
-    NullExceptionReference,
-    /// An atomic access whose effective address is not a multiple of its size.
-    UnalignedAtomic,
-    /// `memory.atomic.wait32/64` on a memory that is not shared.
-    ExpectedSharedMemory,
-    /// `memory.atomic.wait32/64` with a matching value and an infinite timeout: with one
-    /// agent per store nothing could ever notify it, so it traps instead of hanging.
-    AtomicWaitDeadlock,
-    /// The store ran out of fuel ([`Config::consume_fuel`](crate::Config::consume_fuel)).
-    OutOfFuel,
-    /// The engine's epoch reached the store's deadline
-    /// ([`Config::epoch_interruption`](crate::Config::epoch_interruption)).
-    Interrupt,
-    /// A host function returned an error (see the trap's message).
-    Host,
-    /// The program asked to exit (WASI `proc_exit`, Emscripten `exit`).
-    Exit,
+/// Calls `$mac!` with the list of trap codes: `Variant "message" [= CONST: code];` — the
+/// variant of [`TrapCode`], the spec reference interpreter's message, and, for traps compiled
+/// code raises, the name of its Cranelift trap code (`clif::CONST`) and its value (one of
+/// Cranelift's reserved codes, or a user code). The enum, its messages, the Cranelift codes
+/// the translator emits and the mapping back that the signal handler uses are generated from
+/// this one list.
+macro_rules! foreach_trap_code {
+    ($mac:ident) => {
+        $mac! {
+            /// The wasm stack reached its limit.
+            StackOverflow "call stack exhausted" = STACK_OVERFLOW: reserved(STACK_OVERFLOW);
+            /// A memory access outside the memory.
+            MemoryOutOfBounds "out of bounds memory access" = MEMORY_OUT_OF_BOUNDS: reserved(HEAP_OUT_OF_BOUNDS);
+            /// A table access outside the table.
+            TableOutOfBounds "out of bounds table access" = TABLE_OUT_OF_BOUNDS: user(2);
+            /// `call_indirect` on an index past the table's end.
+            UndefinedElement "undefined element" = UNDEFINED_ELEMENT: user(3);
+            /// `call_indirect` on a null entry.
+            UninitializedElement "uninitialized element" = UNINITIALIZED_ELEMENT: user(4);
+            /// `call_indirect` on a function of another type.
+            BadSignature "indirect call type mismatch" = BAD_SIGNATURE: user(5);
+            /// Signed division overflow (`i32.div_s` of the minimum by -1).
+            IntegerOverflow "integer overflow" = INTEGER_OVERFLOW: reserved(INTEGER_OVERFLOW);
+            /// Integer division or remainder by zero.
+            IntegerDivisionByZero "integer divide by zero" = INTEGER_DIVISION_BY_ZERO: reserved(INTEGER_DIVISION_BY_ZERO);
+            /// A float-to-integer conversion of NaN or out of range.
+            BadConversionToInteger "invalid conversion to integer" = BAD_CONVERSION_TO_INTEGER: reserved(BAD_CONVERSION_TO_INTEGER);
+            /// `unreachable` was executed.
+            UnreachableCodeReached "unreachable" = UNREACHABLE: user(1);
+            /// A null reference where a non-null one was needed (`ref.as_non_null`, ...).
+            NullReference "null reference" = NULL_REFERENCE: user(6);
+            /// `call_ref` on a null reference.
+            NullFunctionReference "null function reference" = NULL_FUNCTION_REFERENCE: user(8);
+            /// `ref.cast` of a reference of another type.
+            CastFailure "cast failure" = CAST_FAILURE: user(30);
+            /// `struct.get`/`struct.set` on a null reference.
+            NullStructReference "null structure reference" = NULL_STRUCT_REFERENCE: user(31);
+            /// An array operation on a null reference.
+            NullArrayReference "null array reference" = NULL_ARRAY_REFERENCE: user(32);
+            /// `i31.get_s`/`i31.get_u` on a null reference.
+            NullI31Reference "null i31 reference" = NULL_I31_REFERENCE: user(33);
+            /// An array access past the array's end.
+            ArrayOutOfBounds "out of bounds array access" = ARRAY_OUT_OF_BOUNDS: user(34);
+            /// A struct or array allocation beyond what the store's GC heap may hold.
+            AllocationTooLarge "allocation size too large" = ALLOCATION_TOO_LARGE: user(35);
+            /// A null descriptor given to `struct.new_desc` or a descriptor cast (custom descriptors).
+            NullDescriptorReference "null descriptor reference" = NULL_DESCRIPTOR_REFERENCE: user(36);
+            /// `ref.cast_desc_eq` on a reference without the given descriptor.
+            DescriptorCastFailure "descriptor cast failure" = DESCRIPTOR_CAST_FAILURE: user(37);
+            /// A wasm exception was thrown and not caught before reaching the host.
+            UncaughtException "uncaught exception";
+            /// `throw_ref` on a null reference.
+            NullExceptionReference "null exception reference" = NULL_EXCEPTION_REFERENCE: user(9);
+            /// An atomic access whose effective address is not a multiple of its size.
+            UnalignedAtomic "unaligned atomic" = UNALIGNED_ATOMIC: user(20);
+            /// `memory.atomic.wait32/64` on a memory that is not shared.
+            ExpectedSharedMemory "expected shared memory" = EXPECTED_SHARED_MEMORY: user(21);
+            /// `memory.atomic.wait32/64` with a matching value and an infinite timeout: with one
+            /// agent per store nothing could ever notify it, so it traps instead of hanging.
+            AtomicWaitDeadlock "atomic wait would block forever (no other thread can notify)" = ATOMIC_WAIT_DEADLOCK: user(22);
+            /// The store ran out of fuel ([`Config::consume_fuel`](crate::Config::consume_fuel)).
+            OutOfFuel "all fuel consumed by WebAssembly" = OUT_OF_FUEL: user(10);
+            /// The engine's epoch reached the store's deadline
+            /// ([`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+            Interrupt "interrupt" = INTERRUPT: user(11);
+            /// A host function returned an error (see the trap's message).
+            Host "host function error" = HOST: user(7);
+            /// The program asked to exit (WASI `proc_exit`, Emscripten `exit`).
+            Exit "exit";
+        }
+    };
 }
 
-impl TrapCode {
-    /// The message the spec's reference interpreter uses for this trap.
-    pub fn message(&self) -> &'static str {
-        match self {
-            TrapCode::StackOverflow => "call stack exhausted",
-            TrapCode::MemoryOutOfBounds => "out of bounds memory access",
-            TrapCode::TableOutOfBounds => "out of bounds table access",
-            TrapCode::UndefinedElement => "undefined element",
-            TrapCode::UninitializedElement => "uninitialized element",
-            TrapCode::BadSignature => "indirect call type mismatch",
-            TrapCode::IntegerOverflow => "integer overflow",
-            TrapCode::IntegerDivisionByZero => "integer divide by zero",
-            TrapCode::BadConversionToInteger => "invalid conversion to integer",
-            TrapCode::UnreachableCodeReached => "unreachable",
-            TrapCode::NullReference => "null reference",
-            TrapCode::NullFunctionReference => "null function reference",
-            TrapCode::CastFailure => "cast failure",
-            TrapCode::NullStructReference => "null structure reference",
-            TrapCode::NullArrayReference => "null array reference",
-            TrapCode::NullI31Reference => "null i31 reference",
-            TrapCode::ArrayOutOfBounds => "out of bounds array access",
-            TrapCode::AllocationTooLarge => "allocation size too large",
-            TrapCode::NullDescriptorReference => "null descriptor reference",
-            TrapCode::DescriptorCastFailure => "descriptor cast failure",
-            TrapCode::UncaughtException => "uncaught exception",
-            TrapCode::NullExceptionReference => "null exception reference",
-            TrapCode::UnalignedAtomic => "unaligned atomic",
-            TrapCode::ExpectedSharedMemory => "expected shared memory",
-            TrapCode::AtomicWaitDeadlock => {
-                "atomic wait would block forever (no other thread can notify)"
-            }
-            TrapCode::OutOfFuel => "all fuel consumed by WebAssembly",
-            TrapCode::Interrupt => "interrupt",
-            TrapCode::Host => "host function error",
-            TrapCode::Exit => "exit",
-        }
-    }
+/// A Cranelift trap code of the list: one of Cranelift's own, or a user code.
+macro_rules! clif_trap_code {
+    (reserved($name:ident)) => {
+        cranelift_codegen::ir::TrapCode::$name
+    };
+    (user($n:literal)) => {
+        cranelift_codegen::ir::TrapCode::unwrap_user($n)
+    };
 }
+
+macro_rules! declare_trap_codes {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident $message:literal $(= $clif:ident: $kind:ident($value:tt))?;
+    )*) => {
+        /// The kind of a trap. `message()` gives the spec's wording.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum TrapCode {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl TrapCode {
+            /// The message the spec's reference interpreter uses for this trap.
+            pub fn message(&self) -> &'static str {
+                match self {
+                    $(TrapCode::$variant => $message,)*
+                }
+            }
+
+            /// The trap compiled code raised with Cranelift trap code `code`, if it is one of
+            /// the list.
+            pub(crate) fn from_clif(code: cranelift_codegen::ir::TrapCode) -> Option<TrapCode> {
+                $($(if code == clif::$clif {
+                    return Some(TrapCode::$variant);
+                })?)*
+                None
+            }
+        }
+
+        /// The Cranelift trap codes compiled code raises, by the name the list gives them.
+        pub(crate) mod clif {
+            use cranelift_codegen::ir::TrapCode;
+            $($(
+                #[doc = concat!("Raises [`", stringify!($variant), "`](crate::TrapCode::", stringify!($variant), ").")]
+                pub const $clif: TrapCode = clif_trap_code!($kind($value));
+            )?)*
+
+            /// Every code of the list (for the test that they are distinct).
+            #[cfg(test)]
+            pub const ALL: &[TrapCode] = &[$($($clif,)?)*];
+        }
+    };
+}
+
+foreach_trap_code!(declare_trap_codes);
 
 /// One wasm frame of a trap's backtrace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -243,6 +268,22 @@ impl std::error::Error for Trap {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_compiled_trap_code_is_distinct_and_maps_back() {
+        for (i, code) in super::clif::ALL.iter().enumerate() {
+            assert!(!super::clif::ALL[..i].contains(code), "{code} listed twice");
+            assert!(super::TrapCode::from_clif(*code).is_some());
+        }
+        assert_eq!(
+            super::TrapCode::from_clif(super::clif::MEMORY_OUT_OF_BOUNDS),
+            Some(super::TrapCode::MemoryOutOfBounds)
+        );
+        assert_eq!(
+            super::TrapCode::from_clif(cranelift_codegen::ir::TrapCode::unwrap_user(99)),
+            None
+        );
+    }
+
     use super::*;
 
     fn frame(func_index: u32) -> FrameInfo {

@@ -1,4 +1,6 @@
-//! Phase 6, vm: the layout of an instance's vmctx, computed in exactly one place.
+//! Phases 3 and 6, translate and vm: the layouts compiled code and the vm agree on, each
+//! computed in exactly one place: an instance's vmctx, GC objects (see `vm/gc.rs` for the
+//! object format), and which memories rely on guard pages.
 //!
 //! ```text
 //! 0   *mut StoreOpaque        the owning store
@@ -13,7 +15,8 @@
 //!     [u32; tags]            store index of every tag (padded to 8)
 //! ```
 
-use crate::module::ModuleInfo;
+use crate::info::ModuleInfo;
+use crate::types::{FieldType, MemoryType};
 
 /// Byte offsets of the vmctx fields of one module's instances.
 #[derive(Clone, Debug)]
@@ -90,6 +93,33 @@ impl VMOffsets {
     pub fn size(&self) -> u32 {
         self.size
     }
+}
+
+/// GC objects: where the header fields and the data start.
+pub const TYPE_OFFSET: i32 = 0;
+pub const LENGTH_OFFSET: i32 = 4;
+pub const DESCRIPTOR_OFFSET: i32 = 8;
+pub const DATA_OFFSET: u32 = 16;
+
+/// Offsets of the fields of a struct (from the object start) and the size of its data.
+pub fn struct_layout(fields: &[FieldType]) -> (Vec<u32>, u32) {
+    let mut end = DATA_OFFSET;
+    let offsets = fields
+        .iter()
+        .map(|f| {
+            let size = f.storage.size();
+            let at = end.next_multiple_of(size);
+            end = at + size;
+            at
+        })
+        .collect();
+    (offsets, end - DATA_OFFSET)
+}
+
+/// Whether compiled code may rely on guard pages for memories of this type (given that the
+/// engine reserves them): 32-bit memories with 64 KiB pages.
+pub fn can_be_guarded(ty: &MemoryType) -> bool {
+    !ty.memory64 && ty.page_size_log2 == 16
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Phase 4, compile: tests that compilation is deterministic (the same module and
 //! configuration give byte-identical machine code and metadata in two engines).
 
-use super::{compile_ir, translate_ir, RelocTarget, Unit};
+use super::{compile_ir, translate_ir, Unit};
 use crate::{Engine, Module};
 use cranelift_frontend::FunctionBuilderContext;
 
@@ -22,7 +22,8 @@ fn machine_code(wat: &str) -> Vec<Compiled> {
     let inner = &module.inner;
     let may_throw = crate::translate::exceptions::may_throw(&inner.info).unwrap();
     let unit = Unit {
-        engine: &engine,
+        isa: engine.isa(),
+        config: engine.config(),
         info: &inner.info,
         offsets: &inner.offsets,
         may_throw: &may_throw,
@@ -36,13 +37,7 @@ fn machine_code(wat: &str) -> Vec<Compiled> {
             let relocs = f
                 .relocs
                 .iter()
-                .map(|r| {
-                    let target = match r.target {
-                        RelocTarget::Func(i) => format!("func {i}"),
-                        RelocTarget::Address(a) => format!("address {a:#x}"),
-                    };
-                    format!("{} {:?} {target} {}", r.offset, r.kind, r.addend)
-                })
+                .map(|r| format!("{} {:?} {:?} {}", r.offset, r.kind, r.target, r.addend))
                 .collect();
             (clif, f.code, relocs, f.traps, f.srclocs)
         })

@@ -5,28 +5,28 @@
 mod determinism;
 pub mod trampolines;
 
-use crate::engine::Engine;
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::link::{self, LinkNames, LinkedCode};
-use crate::module::ModuleInfo;
+use crate::info::ModuleInfo;
+use crate::libcall::Libcall;
 use crate::translate::env::{self, FuncEnv, NS_LIBCALL, NS_WASM_FUNC};
 use crate::trap::TrapCode;
-use crate::vm::libcalls::{cranelift_libcall, Libcall};
 use crate::vmoffsets::VMOffsets;
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{control::ControlPlane, Context, FinalizedRelocTarget};
 use cranelift_frontend::FunctionBuilderContext;
-use std::sync::Arc;
 
-/// Where a relocation points.
-#[derive(Clone, Copy, Debug)]
+/// Where a relocation points; addresses are only known when the code is published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RelocTarget {
     /// The `i`th function given to the linker.
     Func(u32),
-    /// An absolute address (libcalls).
-    Address(usize),
+    /// One of the runtime's libcalls.
+    Libcall(Libcall),
+    /// One of Cranelift's libcalls (floating-point rounding where the host lacks it).
+    Cranelift(ir::LibCall),
 }
 
 /// A relocation in one function's code.
@@ -48,15 +48,17 @@ pub struct CompiledFunction {
     pub srclocs: Vec<(u32, u32)>,
 }
 
-/// Translates, compiles and links every defined function of a module.
+/// Translates and compiles every defined function of a module, in order.
 pub fn compile_module(
-    engine: &Engine,
+    isa: &dyn TargetIsa,
+    config: &Config,
     info: &ModuleInfo,
     offsets: &VMOffsets,
-) -> Result<LinkedCode> {
+) -> Result<Vec<CompiledFunction>> {
     let may_throw = crate::translate::exceptions::may_throw(info)?;
     let unit = Unit {
-        engine,
+        isa,
+        config,
         info,
         offsets,
         may_throw: &may_throw,
@@ -94,20 +96,13 @@ pub fn compile_module(
             .map(|r| r.expect("every function compiled"))
             .collect()
     };
-    let funcs = results.into_iter().collect::<Result<Vec<_>>>()?;
-    link::link(
-        &funcs,
-        LinkNames {
-            module_name: info.names.module.clone(),
-            func_names: Arc::new(info.names.functions.clone()),
-            first_func_index: info.num_imported_funcs,
-        },
-    )
+    results.into_iter().collect()
 }
 
 /// What every function of one module is compiled against.
 struct Unit<'a> {
-    engine: &'a Engine,
+    isa: &'a dyn TargetIsa,
+    config: &'a Config,
     info: &'a ModuleInfo,
     offsets: &'a VMOffsets,
     may_throw: &'a [bool],
@@ -120,7 +115,7 @@ fn compile_function(
     fctx: &mut FunctionBuilderContext,
 ) -> Result<CompiledFunction> {
     let func = translate_ir(unit, defined, fctx)?;
-    compile_ir(unit.engine.isa(), func)
+    compile_ir(unit.isa, func)
 }
 
 /// Translates the `defined`th defined function to Cranelift IR.
@@ -130,7 +125,8 @@ fn translate_ir(
     fctx: &mut FunctionBuilderContext,
 ) -> Result<ir::Function> {
     let Unit {
-        engine,
+        isa,
+        config,
         info,
         offsets,
         may_throw,
@@ -143,12 +139,11 @@ fn translate_ir(
     ));
     let sig = env::wasm_signature(info.func_type(index));
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
-    let budgets = engine.config();
-    let fenv = FuncEnv::new(info, offsets, budgets.virtual_memory, may_throw)
-        .with_budgets(budgets.consume_fuel, budgets.epoch_interruption);
-    let config = engine.isa().frontend_config();
+    let fenv = FuncEnv::new(info, offsets, config.virtual_memory, may_throw)
+        .with_budgets(config.consume_fuel, config.epoch_interruption);
+    let frontend = isa.frontend_config();
     if let Err(e) =
-        crate::translate::translate_function(fenv, index, &body, &mut func, fctx, config)
+        crate::translate::translate_function(fenv, index, &body, &mut func, fctx, frontend)
     {
         // A translation that stopped half-way leaves the builder context dirty.
         *fctx = FunctionBuilderContext::new();
@@ -185,14 +180,17 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
                 let name = &names[*name];
                 match name.namespace {
                     NS_WASM_FUNC => RelocTarget::Func(name.index),
-                    NS_LIBCALL => RelocTarget::Address(Libcall::ALL[name.index as usize].address()),
+                    NS_LIBCALL => match Libcall::ALL.get(name.index as usize) {
+                        Some(call) => RelocTarget::Libcall(*call),
+                        None => {
+                            return Err(Error::Compile(format!("unknown libcall {}", name.index)))
+                        }
+                    },
                     other => return Err(Error::Compile(format!("unknown name namespace {other}"))),
                 }
             }
             FinalizedRelocTarget::ExternalName(ExternalName::LibCall(call)) => {
-                RelocTarget::Address(cranelift_libcall(*call).ok_or_else(|| {
-                    Error::Compile(format!("Cranelift libcall {call:?} is not provided"))
-                })?)
+                RelocTarget::Cranelift(*call)
             }
             other => {
                 return Err(Error::Compile(format!(
@@ -216,11 +214,8 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
     })
 }
 
-/// Maps Cranelift's trap codes (and ours, see `translate::env::trap`) to [`TrapCode`].
+/// Maps the Cranelift trap codes compiled code raises to [`TrapCode`] (the list in `trap.rs`).
 fn trap_code(code: ir::TrapCode) -> Result<TrapCode> {
-    crate::translate::env::trap::MEANINGS
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, meaning)| *meaning)
+    TrapCode::from_clif(code)
         .ok_or_else(|| Error::Compile(format!("trap code {code} has no meaning")))
 }

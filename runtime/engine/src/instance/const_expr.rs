@@ -1,7 +1,7 @@
 //! Phase 6, instantiate: evaluation of constant expressions (globals, offsets, elements).
 
 use crate::error::{Error, Result};
-use crate::module::{ConstExpr, ConstOp};
+use crate::info::{ConstExpr, ConstOp};
 use crate::store::StoreOpaque;
 use crate::vm;
 use crate::{Trap, TrapCode};

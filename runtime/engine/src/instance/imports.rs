@@ -1,17 +1,16 @@
 //! Phase 6, instantiate: import matching (the spec's rules, subtyping on canonical types).
 
 use crate::externals::Extern;
-use crate::module::EntityIndex;
+use crate::info::EntityIndex;
 use crate::store::StoreOpaque;
 use crate::types::{ExternType, MemoryType, TableType, ValType};
-use crate::vm;
 
 /// Whether `actual` can be imported as the module's entity `index` (function and global
 /// types by subtyping on canonical types, everything else as the spec's import matching).
 pub(super) fn check_import(
     store: &StoreOpaque,
-    info: &crate::module::ModuleInfo,
-    import: &crate::module::Import,
+    info: &crate::info::ModuleInfo,
+    import: &crate::info::Import,
     actual: &Extern,
 ) -> std::result::Result<(), String> {
     let index = import.index;
@@ -59,8 +58,8 @@ pub(super) fn check_import(
 pub(super) fn check_guard(store: &StoreOpaque, ext: &Extern) -> std::result::Result<(), String> {
     if let Extern::Memory(m) = ext {
         let memory = &store.memories[m.checked(store)];
-        let expects = store.engine.config().virtual_memory
-            && vm::memory::LinearMemory::can_be_guarded(&memory.ty());
+        let expects =
+            store.engine.config().virtual_memory && crate::vmoffsets::can_be_guarded(&memory.ty());
         if expects != memory.is_guarded() {
             return Err("memory was created with a different bounds-check strategy".into());
         }

@@ -10,7 +10,8 @@ use imports::{check_guard, check_import};
 use crate::error::{Error, Result};
 use crate::externals::{new_global, Extern};
 use crate::func::{TypedFunc, WasmParams, WasmResults};
-use crate::module::{DataMode, ElementMode, EntityIndex, Module};
+use crate::info::{DataMode, ElementMode, EntityIndex};
+use crate::module::Module;
 use crate::store::{
     AsContext, AsContextMut, Func, FuncData, FuncKind, Global, Instance, Memory, StoreOpaque,
     Table, Tag,

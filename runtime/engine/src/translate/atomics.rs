@@ -23,7 +23,7 @@
 use super::env::trap;
 use super::FuncTranslator;
 use crate::error::Result;
-use crate::vm::libcalls::Libcall;
+use crate::libcall::Libcall;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, AtomicRmwOp, InstBuilder, Type, Value};
 use wasmparser::{MemArg, Operator as O};

@@ -2,10 +2,9 @@
 //! global, signature or callee" for one function. Every runtime layout detail the translator
 //! needs goes through here (in the spirit of Cranelift's `FuncEnvironment`).
 
-use crate::module::ModuleInfo;
+use crate::info::ModuleInfo;
+use crate::libcall::Libcall;
 use crate::types::{FuncType, ValType};
-use crate::vm::libcalls::Libcall;
-use crate::vm::memory::LinearMemory;
 use crate::vmoffsets::{self as off, VMOffsets};
 use cranelift_codegen::ir::{
     self, types, AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, GlobalValueData,
@@ -19,83 +18,8 @@ use std::collections::HashMap;
 pub const NS_WASM_FUNC: u32 = 0;
 pub const NS_LIBCALL: u32 = 1;
 
-/// Trap codes beyond Cranelift's reserved ones; mapped to `TrapCode` in `compile`.
-pub mod trap {
-    use cranelift_codegen::ir::TrapCode;
-    pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
-    pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(2);
-    pub const UNDEFINED_ELEMENT: TrapCode = TrapCode::unwrap_user(3);
-    pub const UNINITIALIZED_ELEMENT: TrapCode = TrapCode::unwrap_user(4);
-    pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(5);
-    pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(6);
-    pub const HOST: TrapCode = TrapCode::unwrap_user(7);
-    pub const NULL_FUNCTION_REFERENCE: TrapCode = TrapCode::unwrap_user(8);
-    pub const NULL_EXCEPTION_REFERENCE: TrapCode = TrapCode::unwrap_user(9);
-    // Budgets (`translate/budget.rs`).
-    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(10);
-    pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(11);
-    pub const CAST_FAILURE: TrapCode = TrapCode::unwrap_user(30);
-    pub const NULL_STRUCT_REFERENCE: TrapCode = TrapCode::unwrap_user(31);
-    pub const NULL_ARRAY_REFERENCE: TrapCode = TrapCode::unwrap_user(32);
-    pub const NULL_I31_REFERENCE: TrapCode = TrapCode::unwrap_user(33);
-    pub const ARRAY_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(34);
-    pub const ALLOCATION_TOO_LARGE: TrapCode = TrapCode::unwrap_user(35);
-    pub const NULL_DESCRIPTOR_REFERENCE: TrapCode = TrapCode::unwrap_user(36);
-    pub const DESCRIPTOR_CAST_FAILURE: TrapCode = TrapCode::unwrap_user(37);
-    // Threads proposal.
-    pub const UNALIGNED_ATOMIC: TrapCode = TrapCode::unwrap_user(20);
-    pub const EXPECTED_SHARED_MEMORY: TrapCode = TrapCode::unwrap_user(21);
-    pub const ATOMIC_WAIT_DEADLOCK: TrapCode = TrapCode::unwrap_user(22);
-    pub const MEMORY_OUT_OF_BOUNDS: TrapCode = TrapCode::HEAP_OUT_OF_BOUNDS;
-
-    /// What each trap code compiled code may raise means: the one mapping to [`crate::TrapCode`].
-    pub const MEANINGS: &[(TrapCode, crate::TrapCode)] = {
-        use crate::TrapCode as T;
-        &[
-            (TrapCode::STACK_OVERFLOW, T::StackOverflow),
-            (TrapCode::HEAP_OUT_OF_BOUNDS, T::MemoryOutOfBounds),
-            (TrapCode::INTEGER_OVERFLOW, T::IntegerOverflow),
-            (TrapCode::INTEGER_DIVISION_BY_ZERO, T::IntegerDivisionByZero),
-            (
-                TrapCode::BAD_CONVERSION_TO_INTEGER,
-                T::BadConversionToInteger,
-            ),
-            (UNREACHABLE, T::UnreachableCodeReached),
-            (TABLE_OUT_OF_BOUNDS, T::TableOutOfBounds),
-            (UNDEFINED_ELEMENT, T::UndefinedElement),
-            (UNINITIALIZED_ELEMENT, T::UninitializedElement),
-            (BAD_SIGNATURE, T::BadSignature),
-            (NULL_REFERENCE, T::NullReference),
-            (HOST, T::Host),
-            (NULL_FUNCTION_REFERENCE, T::NullFunctionReference),
-            (NULL_EXCEPTION_REFERENCE, T::NullExceptionReference),
-            (OUT_OF_FUEL, T::OutOfFuel),
-            (INTERRUPT, T::Interrupt),
-            (CAST_FAILURE, T::CastFailure),
-            (NULL_STRUCT_REFERENCE, T::NullStructReference),
-            (NULL_ARRAY_REFERENCE, T::NullArrayReference),
-            (NULL_I31_REFERENCE, T::NullI31Reference),
-            (ARRAY_OUT_OF_BOUNDS, T::ArrayOutOfBounds),
-            (ALLOCATION_TOO_LARGE, T::AllocationTooLarge),
-            (NULL_DESCRIPTOR_REFERENCE, T::NullDescriptorReference),
-            (DESCRIPTOR_CAST_FAILURE, T::DescriptorCastFailure),
-            (UNALIGNED_ATOMIC, T::UnalignedAtomic),
-            (EXPECTED_SHARED_MEMORY, T::ExpectedSharedMemory),
-            (ATOMIC_WAIT_DEADLOCK, T::AtomicWaitDeadlock),
-        ]
-    };
-
-    #[cfg(test)]
-    #[test]
-    fn every_code_has_one_meaning() {
-        for (i, (code, _)) in MEANINGS.iter().enumerate() {
-            assert!(
-                MEANINGS[..i].iter().all(|(c, _)| c != code),
-                "{code} listed twice"
-            );
-        }
-    }
-}
+/// The Cranelift trap codes compiled code raises (declared with [`crate::TrapCode`]).
+pub(crate) use crate::trap::clif as trap;
 
 /// The Cranelift type of a wasm value type (references are 64-bit pointers or ids).
 pub fn ir_type(t: ValType) -> ir::Type {
@@ -237,7 +161,7 @@ impl<'m> FuncEnv<'m> {
         Heap {
             index,
             memory64: ty.memory64,
-            guarded: self.virtual_memory && LinearMemory::can_be_guarded(ty),
+            guarded: self.virtual_memory && off::can_be_guarded(ty),
             page_size_log2: ty.page_size_log2,
         }
     }
@@ -301,76 +225,7 @@ impl<'m> FuncEnv<'m> {
         if let Some(f) = self.libcalls.get(&call) {
             return *f;
         }
-        let (params, ret): (&[ir::Type], Option<ir::Type>) = match call {
-            Libcall::MemoryGrow => (&[types::I32, types::I64], Some(types::I64)),
-            Libcall::MemoryFill => (
-                &[types::I32, types::I64, types::I32, types::I64],
-                Some(types::I32),
-            ),
-            Libcall::MemoryCopy => (
-                &[types::I32, types::I32, types::I64, types::I64, types::I64],
-                Some(types::I32),
-            ),
-            Libcall::MemoryInit => (
-                &[types::I32, types::I32, types::I64, types::I32, types::I32],
-                Some(types::I32),
-            ),
-            Libcall::DataDrop | Libcall::ElemDrop => (&[types::I32], None),
-            Libcall::TableGrow => (&[types::I32, types::I64, types::I64], Some(types::I64)),
-            Libcall::TableFill => (
-                &[types::I32, types::I64, types::I64, types::I64],
-                Some(types::I32),
-            ),
-            Libcall::TableCopy => (
-                &[types::I32, types::I32, types::I64, types::I64, types::I64],
-                Some(types::I32),
-            ),
-            Libcall::TableInit => (
-                &[types::I32, types::I32, types::I64, types::I32, types::I32],
-                Some(types::I32),
-            ),
-            Libcall::Throw => (&[types::I32, types::I64, types::I32], None),
-            Libcall::AtomicWait => (&[types::I32, types::I64], Some(types::I32)),
-            Libcall::GcIsSubtype => (&[types::I32, types::I32], Some(types::I32)),
-            Libcall::GcAlloc => (&[types::I32, types::I32], Some(types::I64)),
-            Libcall::GcArrayFill => (
-                &[
-                    types::I64,
-                    types::I32,
-                    types::I32,
-                    types::I64,
-                    types::I64,
-                    types::I32,
-                ],
-                Some(types::I32),
-            ),
-            Libcall::GcArrayCopy => (
-                &[
-                    types::I64,
-                    types::I32,
-                    types::I64,
-                    types::I32,
-                    types::I32,
-                    types::I32,
-                ],
-                Some(types::I32),
-            ),
-            Libcall::GcArrayNewData | Libcall::GcArrayNewElem => (
-                &[types::I32, types::I32, types::I32, types::I32],
-                Some(types::I64),
-            ),
-            Libcall::GcArrayInitData | Libcall::GcArrayInitElem => (
-                &[
-                    types::I64,
-                    types::I32,
-                    types::I32,
-                    types::I32,
-                    types::I32,
-                    types::I32,
-                ],
-                Some(types::I32),
-            ),
-        };
+        let (params, ret) = call.signature();
         let mut sig = Signature::new(CallConv::SystemV);
         sig.params.push(AbiParam::new(types::I64));
         sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
@@ -416,30 +271,4 @@ impl<'m> FuncEnv<'m> {
             .load(types::I64, readonly(), funcref, off::FUNCREF_VMCTX);
         (vmctx, code)
     }
-}
-
-impl Libcall {
-    /// All libcalls, indexed by their `as u32` value.
-    pub const ALL: [Libcall; 20] = [
-        Libcall::MemoryGrow,
-        Libcall::MemoryFill,
-        Libcall::MemoryCopy,
-        Libcall::MemoryInit,
-        Libcall::DataDrop,
-        Libcall::TableGrow,
-        Libcall::TableFill,
-        Libcall::TableCopy,
-        Libcall::TableInit,
-        Libcall::ElemDrop,
-        Libcall::Throw,
-        Libcall::AtomicWait,
-        Libcall::GcIsSubtype,
-        Libcall::GcAlloc,
-        Libcall::GcArrayFill,
-        Libcall::GcArrayCopy,
-        Libcall::GcArrayNewData,
-        Libcall::GcArrayNewElem,
-        Libcall::GcArrayInitData,
-        Libcall::GcArrayInitElem,
-    ];
 }

@@ -8,7 +8,7 @@
 use super::env::{ir_type, readonly, trap};
 use super::{block_args, ControlFrame, FuncTranslator};
 use crate::error::{Error, Result};
-use crate::vm::libcalls::Libcall;
+use crate::libcall::Libcall;
 use crate::vmoffsets as off;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -226,7 +226,7 @@ impl FuncTranslator<'_, '_> {
 /// Which functions may return with an exception pending, indexed by function index: imported
 /// functions, functions that throw or call indirectly, and direct callers of those. Calls to
 /// the others need no check afterwards.
-pub fn may_throw(info: &crate::module::ModuleInfo) -> Result<Vec<bool>> {
+pub fn may_throw(info: &crate::info::ModuleInfo) -> Result<Vec<bool>> {
     let imported = info.num_imported_funcs as usize;
     let mut may = vec![true; info.functions.len()];
     let mut callees: Vec<Vec<u32>> = Vec::with_capacity(info.bodies.len());

@@ -11,9 +11,9 @@
 use super::env::{ir_type, trap};
 use super::{block_args, FuncTranslator};
 use crate::error::Result;
+use crate::libcall::Libcall;
 use crate::types::{CanonicalKind, CompositeType, FieldType, StorageType, ValType};
-use crate::vm::gc::{struct_layout, DATA_OFFSET, DESCRIPTOR_OFFSET, LENGTH_OFFSET, TYPE_OFFSET};
-use crate::vm::libcalls::Libcall;
+use crate::vmoffsets::{struct_layout, DATA_OFFSET, DESCRIPTOR_OFFSET, LENGTH_OFFSET, TYPE_OFFSET};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64, I64X2, I8};
 use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, TrapCode, Value};

@@ -6,7 +6,7 @@
 use super::env::{trap, Heap};
 use super::FuncTranslator;
 use crate::error::Result;
-use crate::vm::libcalls::Libcall;
+use crate::libcall::Libcall;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
 use wasmparser::{MemArg, Operator as O};

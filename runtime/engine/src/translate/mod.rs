@@ -128,7 +128,7 @@ pub fn translate_function(
     let mut locals_reader = body.get_locals_reader().map_err(Error::from_wasmparser)?;
     for _ in 0..locals_reader.get_count() {
         let (count, vt) = locals_reader.read().map_err(Error::from_wasmparser)?;
-        let vt = crate::module::val_type(vt);
+        let vt = crate::info::val_type(vt);
         for _ in 0..count {
             let var = t.b.declare_var(ir_type(vt));
             let zero = t.zero(vt);
@@ -205,7 +205,7 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn block_sig(&self, bt: BlockType) -> (Vec<ValType>, Vec<ValType>) {
         match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![crate::module::val_type(t)]),
+            BlockType::Type(t) => (vec![], vec![crate::info::val_type(t)]),
             BlockType::FuncType(i) => {
                 let f = self.env.info.type_as_func(i);
                 (f.params().to_vec(), f.results().to_vec())

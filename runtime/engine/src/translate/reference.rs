@@ -3,7 +3,7 @@
 use super::env::trap;
 use super::FuncTranslator;
 use crate::error::Result;
-use crate::vm::libcalls::Libcall;
+use crate::libcall::Libcall;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData};
 use wasmparser::Operator as O;

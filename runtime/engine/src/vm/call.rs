@@ -2,8 +2,8 @@
 
 use crate::error::Error;
 use crate::trap::{Trap, TrapCode};
+use crate::vm::arch::{call_with_jmpbuf, caller_frame, JmpBuf};
 use crate::vm::signals;
-use crate::vm::unwind::{call_with_jmpbuf, JmpBuf};
 use crate::vm::vmcontext::{VMFuncRef, VMRuntimeLimits};
 use std::any::{Any, TypeId};
 use std::cell::Cell;
@@ -64,9 +64,10 @@ const MAX_FRAMES: usize = 1000;
 pub unsafe fn backtrace(pc: usize, mut fp: usize) -> Vec<usize> {
     let mut pcs = vec![pc];
     while fp != 0 && pcs.len() < MAX_FRAMES {
-        // SAFETY: every compiled frame stores [caller fp, return address] at `fp`.
-        let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if !crate::link::is_wasm_code(ret) {
+        // SAFETY: `fp` is a frame of compiled code (the first by the contract, the others
+        // because their return address lies in compiled code), which keeps frame pointers.
+        let (next_fp, ret) = unsafe { caller_frame(fp) };
+        if !crate::vm::code::is_wasm_code(ret) {
             break;
         }
         // Return addresses point after the call; step back into the call instruction.
@@ -196,7 +197,7 @@ pub fn invoke<S: VMStore>(
         return Ok(());
     }
     let record = state.trap.take().expect("a resumed call has a trap record");
-    let frames = || crate::link::frames(&record.pcs);
+    let frames = || crate::vm::code::frames(&record.pcs);
     match state.host_failure.take() {
         Some(HostFailure::Panic(payload)) => std::panic::resume_unwind(payload),
         Some(HostFailure::Error(Error::Trap(t))) if t.backtrace().is_empty() => {

@@ -29,14 +29,13 @@
 //! beyond that traps.
 
 use crate::store::StoreOpaque;
-use crate::types::{FieldType, StorageType};
+use crate::types::StorageType;
 use std::alloc::Layout;
 use std::collections::BTreeMap;
 
-pub const TYPE_OFFSET: i32 = 0;
-pub const LENGTH_OFFSET: i32 = 4;
-pub const DESCRIPTOR_OFFSET: i32 = 8;
-pub const DATA_OFFSET: u32 = 16;
+pub use crate::vmoffsets::{
+    struct_layout, DATA_OFFSET, DESCRIPTOR_OFFSET, LENGTH_OFFSET, TYPE_OFFSET,
+};
 const ALIGN: usize = 16;
 /// Most bytes the GC objects of one store may take together.
 pub const MAX_HEAP_BYTES: u64 = 1 << 30;
@@ -59,21 +58,6 @@ pub fn host_ref(n: u32) -> u64 {
 /// The raw form of the i31 reference of (the low 31 bits of) `v`.
 pub fn i31_ref(v: u32) -> u64 {
     ((v << 1) | 1) as u64
-}
-
-/// Offsets of the fields of a struct (from the object start) and the size of its data.
-pub fn struct_layout(fields: &[FieldType]) -> (Vec<u32>, u32) {
-    let mut end = DATA_OFFSET;
-    let offsets = fields
-        .iter()
-        .map(|f| {
-            let size = f.storage.size();
-            let at = end.next_multiple_of(size);
-            end = at + size;
-            at
-        })
-        .collect();
-    (offsets, end - DATA_OFFSET)
 }
 
 /// The arena of one store's GC objects.

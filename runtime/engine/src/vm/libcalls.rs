@@ -2,61 +2,36 @@
 //! table growth, bulk memory, bulk table operations). Each takes the caller's vmctx; those
 //! that can trap return 1 on success and 0 on failure, and the compiled caller traps.
 
+use crate::libcall::{foreach_libcall, rust_type, Libcall};
 use crate::store::StoreOpaque;
 use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
 
-/// Identifies a libcall in relocations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Libcall {
-    MemoryGrow,
-    MemoryFill,
-    MemoryCopy,
-    MemoryInit,
-    DataDrop,
-    TableGrow,
-    TableFill,
-    TableCopy,
-    TableInit,
-    ElemDrop,
-    Throw,
-    AtomicWait,
-    GcIsSubtype,
-    GcAlloc,
-    GcArrayFill,
-    GcArrayCopy,
-    GcArrayNewData,
-    GcArrayNewElem,
-    GcArrayInitData,
-    GcArrayInitElem,
+pub use super::exceptions::throw;
+pub use super::gc::{
+    gc_alloc, gc_array_copy, gc_array_fill, gc_array_init_data, gc_array_init_elem,
+    gc_array_new_data, gc_array_new_elem, gc_is_subtype,
+};
+
+macro_rules! address_table {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident: $variant:ident($($param:ident: $ty:ident),*) $(-> $ret:ident)?;
+    )*) => {
+        /// The address compiled code calls for `call`. Each implementation is bound to a
+        /// function pointer of the type its entry in the list declares, so an implementation
+        /// that disagrees with the CLIF signature does not compile.
+        pub fn address(call: Libcall) -> usize {
+            match call {
+                $(Libcall::$variant => {
+                    let f: unsafe extern "C" fn(*mut u8 $(, rust_type!($ty))*) $(-> rust_type!($ret))? = $name;
+                    f as usize
+                })*
+            }
+        }
+    };
 }
 
-impl Libcall {
-    /// The address compiled code calls.
-    pub fn address(self) -> usize {
-        match self {
-            Libcall::MemoryGrow => memory_grow as *const () as usize,
-            Libcall::MemoryFill => memory_fill as *const () as usize,
-            Libcall::MemoryCopy => memory_copy as *const () as usize,
-            Libcall::MemoryInit => memory_init as *const () as usize,
-            Libcall::DataDrop => data_drop as *const () as usize,
-            Libcall::TableGrow => table_grow as *const () as usize,
-            Libcall::TableFill => table_fill as *const () as usize,
-            Libcall::TableCopy => table_copy as *const () as usize,
-            Libcall::TableInit => table_init as *const () as usize,
-            Libcall::ElemDrop => elem_drop as *const () as usize,
-            Libcall::Throw => crate::vm::exceptions::throw as *const () as usize,
-            Libcall::AtomicWait => atomic_wait as *const () as usize,
-            Libcall::GcIsSubtype => crate::vm::gc::gc_is_subtype as *const () as usize,
-            Libcall::GcAlloc => crate::vm::gc::gc_alloc as *const () as usize,
-            Libcall::GcArrayFill => crate::vm::gc::gc_array_fill as *const () as usize,
-            Libcall::GcArrayCopy => crate::vm::gc::gc_array_copy as *const () as usize,
-            Libcall::GcArrayNewData => crate::vm::gc::gc_array_new_data as *const () as usize,
-            Libcall::GcArrayNewElem => crate::vm::gc::gc_array_new_elem as *const () as usize,
-            Libcall::GcArrayInitData => crate::vm::gc::gc_array_init_data as *const () as usize,
-            Libcall::GcArrayInitElem => crate::vm::gc::gc_array_init_elem as *const () as usize,
-        }
-    }
-}
+foreach_libcall!(address_table);
 
 /// The store and instance index behind a vmctx.
 ///

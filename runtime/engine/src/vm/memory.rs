@@ -30,7 +30,8 @@ impl LinearMemory {
             .map_or(index_space, |m| m.saturating_mul(page))
             .min(index_space);
         let min_bytes = ty.minimum.saturating_mul(page);
-        let (alloc, reserved, guarded) = if virtual_memory && Self::can_be_guarded(&ty) {
+        let (alloc, reserved, guarded) = if virtual_memory && crate::vmoffsets::can_be_guarded(&ty)
+        {
             // Compiled code relies on the guard region: failing to reserve it is an error.
             let alloc = region::alloc(GUARDED_RESERVATION as usize, region::Protection::NONE)
                 .map_err(|e| Error::Usage(format!("cannot reserve guarded memory: {e}")))?;
@@ -73,11 +74,6 @@ impl LinearMemory {
     /// Whether this process can reserve guarded memories at all (probed once by engines).
     pub fn guard_reservation_works() -> bool {
         region::alloc(GUARDED_RESERVATION as usize, region::Protection::NONE).is_ok()
-    }
-
-    /// Whether compiled code may rely on guard pages for this memory type.
-    pub fn can_be_guarded(ty: &MemoryType) -> bool {
-        !ty.memory64 && ty.page_size_log2 == 16
     }
 
     fn set_length(&mut self, bytes: u64) -> Result<()> {

@@ -2,8 +2,9 @@
 //! the vmctx, libcalls, signal handlers and the entry into compiled code. The only `unsafe`
 //! code of the crate lives here.
 
+pub mod arch;
 pub mod call;
-pub mod code_memory;
+pub mod code;
 pub mod exceptions;
 pub mod gc;
 pub mod host;
@@ -11,7 +12,6 @@ pub mod libcalls;
 pub mod memory;
 pub mod signals;
 pub mod table;
-pub mod unwind;
 pub mod vmcontext;
 
 /// Writes fields of a vmctx being built.

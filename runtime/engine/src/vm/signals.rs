@@ -4,8 +4,8 @@
 //! recorded at compile time? If so it records the trap and rewrites the context to resume in
 //! `resume_after_trap`; anything else goes to the handler that was installed before ours.
 
+use crate::vm::arch::{context_pc_fp, redirect_context, resume_after_trap};
 use crate::vm::call::{current_state, TrapRecord};
-use crate::vm::unwind::resume_after_trap;
 use std::cell::Cell;
 use std::sync::OnceLock;
 
@@ -97,23 +97,25 @@ pub fn ensure_alt_stack() {
 }
 
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
-    // SAFETY: the kernel passes a valid ucontext_t for SA_SIGINFO handlers on Linux x86_64.
-    let gregs = unsafe { &mut (*(ctx as *mut libc::ucontext_t)).uc_mcontext.gregs };
-    let pc = gregs[libc::REG_RIP as usize] as usize;
-    let fp = gregs[libc::REG_RBP as usize] as usize;
+    // SAFETY: the kernel passes a valid ucontext_t to SA_SIGINFO handlers.
+    let (pc, fp) = unsafe { context_pc_fp(ctx) };
     let state = current_state();
     if !state.is_null() {
-        if let Some(code) = crate::link::trap_code_at(pc) {
+        if let Some(code) = crate::vm::code::trap_code_at(pc) {
             // SAFETY: `state` is this thread's live CallThreadState (set by `invoke`), and the
             // frame-pointer chain from `fp` consists of compiled wasm frames that keep frame
-            // pointers, ending at the entry frame.
+            // pointers, ending at the entry frame. `resume_after_trap` with the state's jmpbuf
+            // unwinds to the `call_with_jmpbuf` of that entry, below the faulting frames.
             unsafe {
                 (*state).trap = Some(TrapRecord {
                     code,
                     pcs: crate::vm::call::backtrace(pc, fp),
                 });
-                gregs[libc::REG_RIP as usize] = resume_after_trap as *const () as usize as i64;
-                gregs[libc::REG_RDI as usize] = (*state).jmpbuf() as i64;
+                redirect_context(
+                    ctx,
+                    resume_after_trap as *const () as usize,
+                    (*state).jmpbuf() as usize,
+                );
             }
             return;
         }
