@@ -49,6 +49,12 @@ impl Config {
         self.features = features;
         self
     }
+    /// Accepts the legacy exception instructions (`try`, `catch`, `catch_all`, `delegate`,
+    /// `rethrow`), which toolchains such as Emscripten still emit (default: off).
+    pub fn wasm_legacy_exceptions(&mut self, on: bool) -> &mut Config {
+        self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, on);
+        self
+    }
     /// Uses explicit bounds checks instead of guard pages (for testing the fallback).
     pub fn explicit_bounds_checks(&mut self, on: bool) -> &mut Config {
         self.virtual_memory = !on;
