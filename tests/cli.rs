@@ -1,6 +1,7 @@
 //! CLI tests: runs the `runtime` binary on the bundled examples and snapshots what a user sees
 //! (stored in the top-level `snapshots/` folder).
 
+use harness::fetch::SIGHTGLASS;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -88,17 +89,37 @@ fn validate_rejects_an_invalid_module() {
     );
 }
 
+/// Exit codes as Wasmtime's: 2 for what clap rejects, 1 for any other error.
 #[test]
-fn missing_files_and_bad_arguments_are_usage_errors() {
+fn bad_usage_exits_with_2_and_other_errors_with_1() {
     for args in [
-        &["validate", "tests/data/no-such-file.wat"][..],
-        &["--bogus"],
-        &[],
+        &[][..],
+        &["--bogus", "tests/data/fib.wat"],
+        &["run"],
+        &["validate"],
+        &["wast"],
+        &["--env", "=x", "tests/data/fib.wat"],
+        &["--emscripten", "--invoke", "f", "tests/data/fib.wat"],
     ] {
         let out = cli(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("usage:"),
+            String::from_utf8_lossy(&out.stderr).contains("For more information, try '--help'."),
+            "{args:?}"
+        );
+    }
+    for args in [
+        &["validate", "tests/data/no-such-file.wat"][..],
+        &["tests/data/no-such-file.wasm"],
+        &["--dir", "no/such/dir", "tests/data/env.wat"],
+        &["--invoke", "fib", "tests/data/fib.wat"],
+        &["--invoke", "fib", "tests/data/fib.wat", "x"],
+        &["--invoke", "nope", "tests/data/fib.wat"],
+    ] {
+        let out = cli(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with("error: "),
             "{args:?}"
         );
     }
@@ -109,31 +130,291 @@ fn missing_files_and_bad_arguments_are_usage_errors() {
 }
 
 #[test]
-fn help_exits_successfully() {
-    let out = cli(&["--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("runtime validate FILE"));
+fn help_is_given_for_the_whole_and_per_command() {
+    for (args, text) in [
+        (&["--help"][..], "runtime <COMMAND>"),
+        (&["-h"], "Commands:"),
+        (&["help", "wast"], "Usage: runtime wast"),
+        (&["run", "--help"], "Usage: runtime run [OPTIONS] <WASM>..."),
+        (&["validate", "--help"], "Usage: runtime validate"),
+        (
+            &["wast", "--help"],
+            "Usage: runtime wast [OPTIONS] <SCRIPT_FILE>...",
+        ),
+        (&["-W", "help"], "custom-page-sizes[=y|n] -- "),
+        (&["run", "-W", "help-long"], "-W fuel=N"),
+        (&["-S", "help"], "inherit-env[=y|n] -- "),
+        (&["--version"], "runtime 0."),
+    ] {
+        let out = cli(args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(stdout.contains(text), "{args:?}:\n{stdout}");
+    }
+    snapshot("cli_help", transcript(&["--help"]));
+    snapshot("cli_wasm_help", transcript(&["-W", "help"]));
 }
 
 #[test]
-fn a_trap_prints_its_message_and_backtrace_and_exits_with_1() {
-    let args = ["tests/data/trap.wat", "--invoke", "divide", "1", "0"];
-    assert_eq!(cli(&args).status.code(), Some(1));
+fn a_trap_prints_its_message_and_backtrace_and_exits_with_134() {
+    let args = ["--invoke", "divide", "tests/data/trap.wat", "1", "0"];
+    assert_eq!(cli(&args).status.code(), Some(134));
     snapshot("cli_trap", transcript(&args));
 }
 
 #[test]
 fn invoke_prints_results() {
-    let out = cli(&["tests/data/fib.wat", "--invoke", "fib", "20"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n");
+    for args in [
+        &["--invoke", "fib", "tests/data/fib.wat", "20"][..],
+        &["run", "--invoke", "fib", "tests/data/fib.wat", "20"],
+        // The order this CLI always accepted.
+        &["tests/data/fib.wat", "--invoke", "fib", "20"],
+    ] {
+        let out = cli(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n", "{args:?}");
+    }
 }
 
-/// The sightglass programs beside the repository (`$RUNTIME_BENCH_DIR` overrides).
+#[test]
+fn an_unknown_import_fails_to_link_or_traps_with_unknown_imports_trap() {
+    let args = ["tests/data/unknown-import.wat"];
+    assert_eq!(cli(&args).status.code(), Some(1));
+    snapshot("cli_unknown_import", transcript(&args));
+    let out = cli(&[
+        "-W",
+        "unknown-imports-trap",
+        "tests/data/unknown-import.wat",
+    ]);
+    assert_eq!(out.status.code(), Some(134));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown import: `host::missing` has not been defined"),
+        "{stderr}"
+    );
+}
+
+/// `-W` enables the proposals the README claims: off by default, on with the flag.
+#[test]
+fn proposals_are_enabled_and_disabled_with_w() {
+    let grow = ["--invoke", "grow", "tests/data/page-sizes.wat", "3"];
+    let out = cli(&grow);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("custom page sizes proposal"));
+    for flag in [
+        "custom-page-sizes",
+        "custom-page-sizes=y",
+        "all-proposals=y",
+    ] {
+        let out = cli(&[&["-W", flag][..], &grow].concat());
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "4\n", "{flag}");
+    }
+    let out = cli(&[&["-W", "all-proposals,custom-page-sizes=n"][..], &grow].concat());
+    assert_eq!(out.status.code(), Some(1), "a proposal's own key wins");
+    // wide-arithmetic is on by default, as in Wasmtime 49.
+    let wide = [
+        "--invoke",
+        "add128",
+        "tests/data/wide.wat",
+        "-1",
+        "0",
+        "1",
+        "0",
+    ];
+    let out = cli(&wide);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0\n1\n");
+    let out = cli(&[&["-W", "wide-arithmetic=n"][..], &wide].concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wide arithmetic support is not enabled"));
+    let out = cli(&[
+        "validate",
+        "-W",
+        "custom-page-sizes",
+        "tests/data/page-sizes.wat",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+}
+
+/// As in Wasmtime, the threads proposal validates by default but a shared memory needs
+/// `-W threads` or `-W shared-memory`.
+#[test]
+fn shared_memories_need_threads_or_shared_memory() {
+    let add = ["--invoke", "add", "tests/data/shared.wat", "5"];
+    let out = cli(&add);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("-W threads"));
+    for flags in [&["-W", "threads"][..], &["-W", "shared-memory=y"]] {
+        let out = cli(&[flags, &add].concat());
+        assert_eq!(out.status.code(), Some(0), "{flags:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "5\n");
+    }
+    let out = cli(&[&["-W", "threads,shared-memory=n"][..], &add].concat());
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn unknown_and_unsupported_w_and_s_keys_are_usage_errors() {
+    for (flag, value, message) in [
+        ("-W", "bogus", "unknown -W option `bogus`"),
+        (
+            "-W",
+            "stack-switching",
+            "the stack-switching proposal is not supported yet",
+        ),
+        (
+            "-W",
+            "component-model=y",
+            "the component-model proposal is not supported yet",
+        ),
+        ("-W", "fuel=1000000", "`-W fuel` is not supported yet"),
+        ("-W", "timeout=1s", "`-W timeout` is not supported yet"),
+        (
+            "-W",
+            "max-memory-size=65536",
+            "`-W max-memory-size` is not supported yet",
+        ),
+        (
+            "-W",
+            "max-wasm-stack=65536",
+            "`-W max-wasm-stack` is not supported yet",
+        ),
+        ("-W", "threads=maybe", "`maybe` is not a flag value"),
+        ("-S", "bogus", "unknown -S option `bogus`"),
+        ("-S", "tcp", "`-S tcp` is not supported yet"),
+    ] {
+        let out = cli(&[flag, value, "tests/data/fib.wat"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(message), "{flag} {value}: {stderr}");
+    }
+    // Disabling a proposal we lack is fine; run-only options are refused by `wast`.
+    assert_eq!(
+        cli(&[
+            "-W",
+            "stack-switching=n",
+            "--invoke",
+            "fib",
+            "tests/data/fib.wat",
+            "1"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let out = cli(&[
+        "wast",
+        "-W",
+        "unknown-imports-trap",
+        "tests/data/page-sizes.wast",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    snapshot(
+        "cli_unsupported_proposal",
+        transcript(&["-W", "stack-switching", "tests/data/fib.wat"]),
+    );
+}
+
+#[test]
+fn wast_takes_proposal_flags_beyond_its_folder_defaults() {
+    let out = cli(&["wast", "tests/data/page-sizes.wast"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = cli(&[
+        "wast",
+        "-W",
+        "custom-page-sizes",
+        "tests/data/page-sizes.wast",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tests/data/page-sizes.wast: 2 passed, 0 failed\n"
+    );
+}
+
+fn env_program(args: &[&str], vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(runtime_bin());
+    command
+        .args(args)
+        .current_dir(harness::workspace_root())
+        .env_remove("RUNTIME_TEST_UNSET");
+    for (k, v) in vars {
+        command.env(k, v);
+    }
+    let out = command.output().expect("the runtime CLI runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// `--env NAME=VAL`, `--env NAME` (inherited), `-S inherit-env` and `--argv0`; the exit
+/// status is the program's (its argument count).
+#[test]
+fn wasi_programs_get_arguments_and_environment() {
+    let (code, out) = env_program(&["--env", "A=1", "tests/data/env.wat", "x", "--y"], &[]);
+    assert_eq!(code, Some(3));
+    assert_eq!(out, "tests/data/env.wat\nx\n--y\n--\nA=1\n");
+    let (code, out) = env_program(
+        &[
+            "--argv0",
+            "prog",
+            "--env",
+            "RUNTIME_TEST_VAR",
+            "--env",
+            "RUNTIME_TEST_UNSET",
+            "--env",
+            "B=2",
+            "tests/data/env.wat",
+        ],
+        &[("RUNTIME_TEST_VAR", "from the host")],
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(out, "prog\n--\nRUNTIME_TEST_VAR=from the host\nB=2\n");
+    let (_, out) = env_program(
+        &[
+            "-S",
+            "inherit-env",
+            "--env",
+            "RUNTIME_TEST_VAR=over",
+            "tests/data/env.wat",
+        ],
+        &[
+            ("RUNTIME_TEST_VAR", "from the host"),
+            ("RUNTIME_TEST_OTHER", "o"),
+        ],
+    );
+    let env: Vec<&str> = out
+        .split("--\n")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .collect();
+    assert!(env.contains(&"RUNTIME_TEST_OTHER=o"), "{out}");
+    assert_eq!(
+        env.iter()
+            .filter(|l| l.starts_with("RUNTIME_TEST_VAR="))
+            .collect::<Vec<_>>(),
+        [&"RUNTIME_TEST_VAR=over"]
+    );
+    let (code, out) = env_program(&["-S", "inherit-stdout=n", "tests/data/env.wat"], &[]);
+    assert_eq!((code, out.as_str()), (Some(1), ""));
+    let (code, _) = env_program(&["-S", "cli=n", "tests/data/env.wat"], &[]);
+    assert_eq!(code, Some(1), "without WASI its imports are unknown");
+}
+
+/// The sightglass programs, fetched like the other suites (see
+/// `xtask/bench/sightglass/manifest.json`).
 fn sightglass_dir() -> PathBuf {
-    std::env::var_os("RUNTIME_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| harness::workspace_root().join("../shared/bench/sightglass"))
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let fetched = DIR.get_or_init(|| {
+        harness::fetch::fetch(&harness::workspace_root(), SIGHTGLASS, None).map(|f| f.data_dir)
+    });
+    match fetched {
+        Ok(dir) => dir.clone(),
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// WASI programs through the CLI with `--dir` and `--preload`: the SIMD ones (BLAKE3 and
@@ -141,11 +422,6 @@ fn sightglass_dir() -> PathBuf {
 #[test]
 fn sightglass_programs_print_their_expected_output() {
     let dir = sightglass_dir();
-    assert!(
-        dir.is_dir(),
-        "the sightglass benchmarks are expected at {} (set RUNTIME_BENCH_DIR)",
-        dir.display()
-    );
     let preload = format!(
         "bench={}",
         harness::workspace_root()
@@ -184,4 +460,28 @@ fn sightglass_programs_print_their_expected_output() {
             }
         }
     }
+}
+
+/// The benchmark budgets (`RUNTIME_BENCH_FUEL`, `RUNTIME_BENCH_EPOCH`) reach the program.
+#[test]
+fn bench_budgets_come_from_the_environment() {
+    let run = |env: (&str, &str), args: &[&str]| {
+        Command::new(runtime_bin())
+            .args(args)
+            .env(env.0, env.1)
+            .current_dir(harness::workspace_root())
+            .output()
+            .expect("the runtime CLI runs")
+    };
+    let out = run(("RUNTIME_BENCH_FUEL", "100000"), &["tests/data/spin.wat"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(134), "{stderr}");
+    assert!(stderr.contains("all fuel consumed"), "{stderr}");
+    let out = run(("RUNTIME_BENCH_FUEL", "lots"), &["tests/data/spin.wat"]);
+    assert_eq!(out.status.code(), Some(2));
+    // The deadline is never reached: the program runs normally.
+    let fib = ["tests/data/fib.wat", "--invoke", "fib", "20"];
+    let out = run(("RUNTIME_BENCH_EPOCH", "1"), &fib);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n");
 }

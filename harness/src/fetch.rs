@@ -2,8 +2,10 @@
 //! checks the file count and checksum the suite's manifest records.
 //!
 //! Sources, in order: `--mirror DIR`, `$RUNTIME_SUITES_DIR`, `../shared/suites` next to the
-//! workspace, then a shallow `git` fetch of the pinned commit. A mirror holds one folder per
-//! suite (`spec/`, `wasi/`, `emscripten/`) laid out exactly like `data/`.
+//! workspace (`../shared/bench` for the benchmarks), then a shallow `git` fetch of the pinned
+//! commit. A mirror holds one folder per suite (`spec/`, `wasi/`, `emscripten/`,
+//! `sightglass/`) laid out exactly like `data/`; a suite `$RUNTIME_SUITES_DIR` lacks comes
+//! from the next source (one `--mirror DIR` lacks is an error).
 
 use crate::glob;
 use crate::hash::{relative_path, tree_checksum};
@@ -33,7 +35,13 @@ pub const EMSCRIPTEN: Suite = Suite {
     name: "emscripten",
     dir: "emscripten-tests",
 };
-pub const SUITES: [Suite; 3] = [SPEC, WASI, EMSCRIPTEN];
+/// The sightglass benchmark programs: `cargo xtask bench` runs them, `tests/cli.rs` checks a
+/// few of their outputs.
+pub const SIGHTGLASS: Suite = Suite {
+    name: "sightglass",
+    dir: "xtask/bench/sightglass",
+};
+pub const SUITES: [Suite; 4] = [SPEC, WASI, EMSCRIPTEN, SIGHTGLASS];
 
 /// The environment variable naming a mirror of all suites.
 pub const SUITES_DIR_VAR: &str = "RUNTIME_SUITES_DIR";
@@ -137,16 +145,21 @@ fn populate(
                 manifest.mirror
             ));
         }
+        // The suite's folder may be a link into another mirror: copy what it points to.
+        let src = src.canonicalize().unwrap_or(src);
         copy_tree(&src, staging).map_err(|e| format!("copying {} failed: {e}", src.display()))?;
         Ok(format!("mirror {}", src.display()))
     };
     if let Some(dir) = mirror {
         return from_mirror(dir, "the --mirror folder");
     }
+    // The variable names a mirror of some suites: one it lacks comes from the next source.
     if let Some(dir) = std::env::var_os(SUITES_DIR_VAR).filter(|v| !v.is_empty()) {
-        return from_mirror(Path::new(&dir), &format!("${SUITES_DIR_VAR} ="));
+        if Path::new(&dir).join(&manifest.mirror).is_dir() {
+            return from_mirror(Path::new(&dir), &format!("${SUITES_DIR_VAR} ="));
+        }
     }
-    let shared = root.join("..").join("shared").join("suites");
+    let shared = root.join("..").join("shared").join(&manifest.shared);
     if shared.join(&manifest.mirror).is_dir() {
         return from_mirror(&shared, "the shared folder");
     }
@@ -302,6 +315,7 @@ mod tests {
             commit: "0".repeat(40),
             license: "MIT".into(),
             mirror: "demo".into(),
+            shared: "suites".into(),
             paths: vec![
                 PathMap {
                     from: "tests/x".into(),
@@ -407,6 +421,23 @@ mod tests {
         );
         let _ = std::fs::remove_dir_all(up);
         let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn a_mirror_folder_may_be_a_link() {
+        let real = temp("link-real");
+        std::fs::write(real.join("a.wast"), "(module)").unwrap();
+        let mirror = temp("link-mirror");
+        std::os::unix::fs::symlink(&real, mirror.join("demo")).unwrap();
+        let root = temp("link-root");
+        let staging = root.join("staging");
+        let source = populate(&root, &manifest(0, ""), Some(&mirror), &staging).unwrap();
+        assert!(source.contains("link-real"), "{source}");
+        let copied = std::fs::symlink_metadata(staging.join("a.wast")).unwrap();
+        assert!(copied.is_file());
+        for dir in [real, mirror, root] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 
     #[test]

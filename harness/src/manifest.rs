@@ -25,6 +25,9 @@ pub struct Manifest {
     pub license: String,
     /// Name of the suite's folder in a mirror (`<mirror>/<name>/`).
     pub mirror: String,
+    /// The folder of `../shared/` that holds the suite's mirror folder (`"shared"`; default
+    /// `suites`, the benchmarks are in `bench`).
+    pub shared: String,
     pub paths: Vec<PathMap>,
     /// Whether `.debug_*` custom sections are removed from `.wasm` files taken from upstream.
     pub strip_debug_sections: bool,
@@ -70,6 +73,11 @@ impl Manifest {
             commit,
             license: string("license")?,
             mirror: string("mirror")?,
+            shared: v
+                .get("shared")
+                .and_then(Value::as_str)
+                .unwrap_or("suites")
+                .to_string(),
             paths,
             strip_debug_sections: v
                 .get("strip_debug_sections")

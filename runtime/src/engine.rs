@@ -5,6 +5,7 @@ use crate::types::FuncType;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 pub use wasmparser::WasmFeatures;
 
@@ -26,14 +27,26 @@ pub struct Config {
     features: WasmFeatures,
     /// Reserve 4 GiB plus guard pages for 32-bit memories so accesses need no bounds check.
     pub(crate) virtual_memory: bool,
+    /// Compiled code charges fuel (see [`Config::consume_fuel`]).
+    pub(crate) consume_fuel: bool,
+    /// Compiled code checks the store's epoch deadline (see [`Config::epoch_interruption`]).
+    pub(crate) epoch_interruption: bool,
+    /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
+    pub(crate) max_wasm_stack: usize,
     opt_level: OptLevel,
 }
+
+/// Wasmtime's default for [`Config::max_wasm_stack`] (Wasmtime 49: 512 KiB).
+const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
 
 impl Default for Config {
     fn default() -> Config {
         Config {
             features: WasmFeatures::WASM3,
             virtual_memory: true,
+            consume_fuel: false,
+            epoch_interruption: false,
+            max_wasm_stack: DEFAULT_MAX_WASM_STACK,
             opt_level: OptLevel::Speed,
         }
     }
@@ -70,6 +83,33 @@ impl Config {
     pub fn features(&self) -> WasmFeatures {
         self.features
     }
+    /// Makes compiled code consume fuel: every wasm operator costs one unit (`nop`, `drop`,
+    /// `block`, `loop`, `end`, `else`, `return` and `unreachable` are free), charged per
+    /// straight-line run and checked at every function entry and loop header. A store starts
+    /// with no fuel ([`Store::set_fuel`](crate::Store::set_fuel)); running out traps with
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel). Default: off.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
+        self.consume_fuel = enable;
+        self
+    }
+    /// Makes compiled code check, at every function entry and loop header, whether the
+    /// engine's epoch ([`Engine::increment_epoch`]) has reached the store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline), 0 until set, so code
+    /// traps at once unless a deadline is set); reaching it traps with
+    /// [`TrapCode::Interrupt`](crate::TrapCode::Interrupt). Default: off.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
+        self.epoch_interruption = enable;
+        self
+    }
+    /// The most stack, in bytes, wasm may use below the point where the host first called
+    /// into it (host functions called from wasm and the wasm they call count too); beyond it
+    /// calls trap with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow) ("call
+    /// stack exhausted"). The host thread's own stack, less a reserve for host calls, bounds
+    /// it as well. Default: 512 KiB, as Wasmtime's; zero is rejected by [`Engine::new`].
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
+        self.max_wasm_stack = bytes;
+        self
+    }
 }
 
 /// Compiles modules for the host; cheap to clone, `Send + Sync`, shared by every store and
@@ -86,11 +126,16 @@ pub(crate) struct EngineInner {
     pub(crate) types: crate::registry::TypeRegistry,
     /// Trampolines per (signature, is-host), compiled on first use.
     trampolines: Mutex<HashMap<(FuncType, bool), crate::link::LinkedCode>>,
+    /// The epoch compiled code compares with each store's deadline; only ever increases.
+    pub(crate) epoch: AtomicU64,
 }
 
 impl Engine {
     /// An engine for the host with `config`; an error if Cranelift does not support the host.
     pub fn new(config: &Config) -> Result<Engine> {
+        if config.max_wasm_stack == 0 {
+            return Err(Error::Usage("max_wasm_stack size cannot be zero".into()));
+        }
         let isa = host_isa(config.opt_level)?;
         let mut config = config.clone();
         // Without room for guard regions, fall back to explicit bounds checks.
@@ -101,8 +146,22 @@ impl Engine {
                 isa,
                 types: crate::registry::TypeRegistry::default(),
                 trampolines: Mutex::new(HashMap::new()),
+                epoch: AtomicU64::new(0),
             }),
         })
+    }
+    /// Advances the epoch by one tick; stores whose deadline it reaches trap at their next
+    /// check (with [`Config::epoch_interruption`]). Cheap, callable from any thread.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+    /// The current epoch.
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+    /// Where compiled code reads the epoch (lives as long as the engine).
+    pub(crate) fn epoch_ptr(&self) -> *const u8 {
+        &self.inner.epoch as *const AtomicU64 as *const u8
     }
     /// The engine's configuration.
     pub fn config(&self) -> &Config {

@@ -43,6 +43,7 @@ mod error;
 mod externals;
 mod func;
 mod instance;
+mod limits;
 mod link;
 mod linker;
 mod registry;

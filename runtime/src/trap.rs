@@ -56,6 +56,11 @@ pub enum TrapCode {
     /// `memory.atomic.wait32/64` with a matching value and an infinite timeout: with one
     /// agent per store nothing could ever notify it, so it traps instead of hanging.
     AtomicWaitDeadlock,
+    /// The store ran out of fuel ([`Config::consume_fuel`](crate::Config::consume_fuel)).
+    OutOfFuel,
+    /// The engine's epoch reached the store's deadline
+    /// ([`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+    Interrupt,
     /// A host function returned an error (see the trap's message).
     Host,
     /// The program asked to exit (WASI `proc_exit`, Emscripten `exit`).
@@ -93,6 +98,8 @@ impl TrapCode {
             TrapCode::AtomicWaitDeadlock => {
                 "atomic wait would block forever (no other thread can notify)"
             }
+            TrapCode::OutOfFuel => "all fuel consumed by WebAssembly",
+            TrapCode::Interrupt => "interrupt",
             TrapCode::Host => "host function error",
             TrapCode::Exit => "exit",
         }

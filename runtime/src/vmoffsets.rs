@@ -4,7 +4,8 @@
 //! 0   *mut StoreOpaque        the owning store
 //! 8   *const VMRuntimeLimits stack limit
 //! 16  u64                    index of the instance in its store
-//! 24  [u32; types]           canonical type index of every type index (padded to 8)
+//! 24  *const AtomicU64       the engine's epoch counter
+//! 32  [u32; types]           canonical type index of every type index (padded to 8)
 //!     [*mut VMMemoryDefinition; memories]
 //!     [*mut VMTableDefinition; tables]
 //!     [*mut VMGlobal; globals]
@@ -29,7 +30,8 @@ pub struct VMOffsets {
 pub const VMCTX_STORE: u32 = 0;
 pub const VMCTX_LIMITS: u32 = 8;
 pub const VMCTX_INSTANCE_INDEX: u32 = 16;
-const HEADER: u32 = 24;
+pub const VMCTX_EPOCH_PTR: u32 = 24;
+const HEADER: u32 = 32;
 const PTR: u32 = 8;
 
 /// Offsets inside the structures of `vm/vmcontext.rs`.
@@ -42,6 +44,8 @@ pub const TABLE_BASE: i32 = 0;
 pub const TABLE_LENGTH: i32 = 8;
 pub const LIMITS_STACK_LIMIT: i32 = 0;
 pub const LIMITS_PENDING_EXCEPTION: i32 = 8;
+pub const LIMITS_FUEL_CONSUMED: i32 = 16;
+pub const LIMITS_EPOCH_DEADLINE: i32 = 24;
 pub const EXCEPTION_TAG: i32 = 0;
 pub const EXCEPTION_PAYLOAD: i32 = 8;
 
@@ -113,6 +117,14 @@ mod tests {
         assert_eq!(
             offset_of!(VMRuntimeLimits, pending_exception),
             LIMITS_PENDING_EXCEPTION as usize
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, fuel_consumed),
+            LIMITS_FUEL_CONSUMED as usize
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, epoch_deadline),
+            LIMITS_EPOCH_DEADLINE as usize
         );
         assert_eq!(offset_of!(VMException, tag), EXCEPTION_TAG as usize);
         assert_eq!(offset_of!(VMException, payload), EXCEPTION_PAYLOAD as usize);

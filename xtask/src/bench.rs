@@ -3,15 +3,70 @@
 //! compilation cache off). Reports median wall-clock times of whole runs (compilation
 //! included) and ratios to each peer; checks our output against the expected one. Writes
 //! target/bench/bench.json. Then the WASI system-call benchmarks (`bench_wasi.rs`).
+//!
+//! `--fuel` / `--epoch` measure instead what fuel or epoch interruption costs: each program
+//! runs with our CLI and with Wasmtime, each without and with the option (ours through the
+//! `RUNTIME_BENCH_FUEL` / `RUNTIME_BENCH_EPOCH` environment variables, Wasmtime through
+//! `-W fuel=N` / `-W timeout=...`), and the ratios are with/without. Writes
+//! target/bench/bench-fuel.json or bench-epoch.json.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// One way of running a benchmark: a name and the command line for a `.wasm` file.
+/// What a bench run compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Our CLI against the peers.
+    Peers,
+    /// Each runtime with fuel against itself without.
+    Fuel,
+    /// Each runtime with epoch interruption against itself without.
+    Epoch,
+}
+
+/// Fuel given to each run with `--fuel`: far more than any program uses.
+const BENCH_FUEL: u64 = 1 << 60;
+
+/// One way of running a benchmark: a name, the command line for a `.wasm` file, and the
+/// environment it needs.
+#[derive(Clone)]
 struct Runner {
-    name: &'static str,
+    name: String,
     command: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    /// Whether its output is checked against the expected one (ours are).
+    checked: bool,
+}
+
+impl Runner {
+    fn new(name: &str, command: Vec<String>) -> Runner {
+        Runner {
+            name: name.into(),
+            command,
+            env: Vec::new(),
+            checked: false,
+        }
+    }
+
+    /// The same runner with `extra` arguments after the first and the given environment.
+    fn with(&self, suffix: &str, extra: &[String], env: &[(&'static str, String)]) -> Runner {
+        let mut command = self.command.clone();
+        command.splice(2..2, extra.iter().cloned());
+        Runner {
+            name: format!("{}{suffix}", self.name),
+            command,
+            env: env.to_vec(),
+            checked: self.checked,
+        }
+    }
+}
+
+/// A ratio the report shows: runner `num`'s time over runner `den`'s.
+struct Ratio {
+    label: String,
+    num: usize,
+    den: usize,
 }
 
 /// `bench --calls`: the call-cost benchmark of the library (`runtime/benches/calls.rs`),
@@ -30,9 +85,17 @@ pub fn calls() -> Result<(), String> {
     }
 }
 
-pub fn run(dir: Option<PathBuf>, repeat: usize, filter: Option<&str>) -> Result<(), String> {
+pub fn run(
+    dir: Option<PathBuf>,
+    repeat: usize,
+    filter: Option<&str>,
+    mode: Mode,
+) -> Result<(), String> {
     let root = harness::workspace_root();
-    let dir = dir.unwrap_or_else(|| root.join("../shared/bench/sightglass"));
+    let dir = match dir {
+        Some(dir) => dir,
+        None => harness::fetch::fetch(&root, harness::fetch::SIGHTGLASS, None)?.data_dir,
+    };
     if !dir.is_dir() {
         return Err(format!("no benchmark folder at {}", dir.display()));
     }
@@ -53,21 +116,22 @@ pub fn run(dir: Option<PathBuf>, repeat: usize, filter: Option<&str>) -> Result<
         return Err("building the release CLI failed".into());
     }
     let bench_wat = root.join("xtask/bench/bench.wat");
-    let ours = root.join("target/release/runtime");
-    let mut runners = vec![Runner {
-        name: "ours",
-        command: vec![
-            ours.display().to_string(),
+    let ours_bin = root.join("target/release/runtime");
+    let mut ours = Runner::new(
+        "ours",
+        vec![
+            ours_bin.display().to_string(),
             "run".into(),
             "--dir".into(),
             ".".into(),
             "--preload".into(),
             format!("bench={}", bench_wat.display()),
         ],
-    }];
-    runners.extend(peers(&root, &bench_wat));
-    let names: Vec<&str> = runners.iter().map(|r| r.name).collect();
-    println!("peers in this run: {}", names[1..].join(", "));
+    );
+    ours.checked = true;
+    let (runners, ratios) = runners_for(mode, ours, peers(&root, &bench_wat));
+    let names: Vec<&str> = runners.iter().map(|r| r.name.as_str()).collect();
+    println!("runners in this run: {}", names.join(", "));
     let mut benches: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -79,41 +143,51 @@ pub fn run(dir: Option<PathBuf>, repeat: usize, filter: Option<&str>) -> Result<
         .collect();
     benches.sort();
     if benches.is_empty() {
+        if mode != Mode::Peers {
+            return Err("no sightglass program matches the filter".into());
+        }
         // Only the WASI benchmarks match the filter (or none does).
-        return crate::bench_wasi::run(&ours, repeat, filter);
+        return crate::bench_wasi::run(&ours_bin, repeat, filter);
     }
+    let width = runners
+        .iter()
+        .map(|r| r.name.len() + 3)
+        .chain(ratios.iter().map(|r| r.label.len()))
+        .max()
+        .unwrap_or(0)
+        .max(9)
+        + 2;
     print!("{:<22}", "benchmark");
     for r in &runners {
-        print!("{:>12}", format!("{} ms", r.name));
+        print!("{:>width$}", format!("{} ms", r.name));
     }
-    for r in &runners[1..] {
-        print!("{:>14}", format!("ours/{}", r.name));
+    for r in &ratios {
+        print!("{:>width$}", r.label);
     }
     println!();
     let mut json = Vec::new();
-    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); runners.len()];
+    let mut measured: Vec<Vec<f64>> = vec![Vec::new(); ratios.len()];
     for bench in &benches {
         let name = bench.file_name().unwrap().to_string_lossy().into_owned();
-        check_output(bench, &runners[0])?;
-        let times: Vec<Option<Duration>> = runners
-            .iter()
-            .map(|r| median_time(bench, r, repeat))
-            .collect();
+        for r in runners.iter().filter(|r| r.checked) {
+            check_output(bench, r)?;
+        }
+        let times = median_times(bench, &runners, repeat);
         print!("{name:<22}");
         for t in &times {
             print!(
-                "{:>12}",
+                "{:>width$}",
                 t.map_or("failed".into(), |t| format!("{:.1}", ms(t)))
             );
         }
-        for (i, t) in times.iter().enumerate().skip(1) {
-            match (times[0], t) {
+        for (ratio, values) in ratios.iter().zip(&mut measured) {
+            match (times[ratio.num], times[ratio.den]) {
                 (Some(a), Some(b)) => {
-                    let ratio = ms(a) / ms(*b);
-                    ratios[i].push(ratio);
-                    print!("{:>14}", format!("{ratio:.2}"));
+                    let value = ms(a) / ms(b);
+                    values.push(value);
+                    print!("{:>width$}", format!("{value:.3}"));
                 }
-                _ => print!("{:>14}", "-"),
+                _ => print!("{:>width$}", "-"),
             }
         }
         println!();
@@ -130,25 +204,87 @@ pub fn run(dir: Option<PathBuf>, repeat: usize, filter: Option<&str>) -> Result<
             .collect();
         json.push(format!("    \"{name}\": {{{}}}", fields.join(", ")));
     }
-    for (i, r) in runners.iter().enumerate().skip(1) {
-        if !ratios[i].is_empty() {
-            let geo =
-                (ratios[i].iter().map(|x| x.ln()).sum::<f64>() / ratios[i].len() as f64).exp();
+    let mut geomeans = Vec::new();
+    for (ratio, values) in ratios.iter().zip(&measured) {
+        if !values.is_empty() {
+            let geo = (values.iter().map(|x| x.ln()).sum::<f64>() / values.len() as f64).exp();
+            let note = match mode {
+                Mode::Peers => "below 1 means we are faster",
+                Mode::Fuel | Mode::Epoch => "the cost of the option: 1 means none",
+            };
             println!(
-                "geometric mean of ours/{}: {geo:.2} (below 1 means we are faster)",
-                r.name
+                "geometric mean of {} over {} programs: {geo:.3} ({note})",
+                ratio.label,
+                values.len()
             );
+            geomeans.push(format!("\"{}\": {geo:.4}", ratio.label));
         }
     }
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let text = format!(
-        "{{\n  \"repeat\": {repeat},\n  \"benchmarks\": {{\n{}\n  }}\n}}\n",
+        "{{\n  \"repeat\": {repeat},\n  \"geomeans\": {{{}}},\n  \"benchmarks\": {{\n{}\n  }}\n}}\n",
+        geomeans.join(", "),
         json.join(",\n")
     );
-    std::fs::write(out.join("bench.json"), text).map_err(|e| e.to_string())?;
-    println!("wrote {}", out.join("bench.json").display());
-    crate::bench_wasi::run(&ours, repeat, filter)
+    let file = out.join(match mode {
+        Mode::Peers => "bench.json",
+        Mode::Fuel => "bench-fuel.json",
+        Mode::Epoch => "bench-epoch.json",
+    });
+    std::fs::write(&file, text).map_err(|e| e.to_string())?;
+    println!("wrote {}", file.display());
+    match mode {
+        Mode::Peers => crate::bench_wasi::run(&ours_bin, repeat, filter),
+        Mode::Fuel | Mode::Epoch => Ok(()),
+    }
+}
+
+/// The runners of a mode and the ratios to report.
+fn runners_for(mode: Mode, ours: Runner, peers: Vec<Runner>) -> (Vec<Runner>, Vec<Ratio>) {
+    let (suffix, our_env, wasmtime_args) = match mode {
+        Mode::Peers => {
+            let ratios = (1..=peers.len())
+                .map(|i| Ratio {
+                    label: format!("ours/{}", peers[i - 1].name),
+                    num: 0,
+                    den: i,
+                })
+                .collect();
+            let mut runners = vec![ours];
+            runners.extend(peers);
+            return (runners, ratios);
+        }
+        Mode::Fuel => (
+            "+fuel",
+            ("RUNTIME_BENCH_FUEL", BENCH_FUEL.to_string()),
+            vec!["-W".to_string(), format!("fuel={BENCH_FUEL}")],
+        ),
+        // Wasmtime's epoch deadline comes with a timeout (a thread increments the epoch once
+        // it expires); an hour never expires during a benchmark.
+        Mode::Epoch => (
+            "+epoch",
+            ("RUNTIME_BENCH_EPOCH", "1".to_string()),
+            vec!["-W".to_string(), "timeout=3600s".to_string()],
+        ),
+    };
+    let with_ours = ours.with(suffix, &[], &[our_env]);
+    let mut runners = vec![ours, with_ours];
+    let mut ratios = vec![Ratio {
+        label: format!("ours{suffix}/ours"),
+        num: 1,
+        den: 0,
+    }];
+    if let Some(wasmtime) = peers.into_iter().find(|p| p.name == "wasmtime") {
+        let with_wasmtime = wasmtime.with(suffix, &wasmtime_args, &[]);
+        ratios.push(Ratio {
+            label: format!("wasmtime{suffix}/wasmtime"),
+            num: 3,
+            den: 2,
+        });
+        runners.extend([wasmtime, with_wasmtime]);
+    }
+    (runners, ratios)
 }
 
 /// Peers installed on this machine: `node` (V8) and `wasmtime` (or `$WASMTIME`).
@@ -156,21 +292,21 @@ fn peers(root: &Path, bench_wat: &Path) -> Vec<Runner> {
     let mut peers = Vec::new();
     if works("node", &["--version"]) {
         let script = root.join("xtask/bench/node-runner.mjs");
-        peers.push(Runner {
-            name: "node",
-            command: vec![
+        peers.push(Runner::new(
+            "node",
+            vec![
                 "node".into(),
                 "--no-warnings".into(),
                 script.display().to_string(),
             ],
-        });
+        ));
     }
     let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
     if works(&wasmtime, &["--version"]) {
-        peers.push(Runner {
-            name: "wasmtime",
+        peers.push(Runner::new(
+            "wasmtime",
             // No compilation cache: every runner compiles the program in every run.
-            command: vec![
+            vec![
                 wasmtime,
                 "run".into(),
                 "-C".into(),
@@ -180,7 +316,7 @@ fn peers(root: &Path, bench_wat: &Path) -> Vec<Runner> {
                 "--preload".into(),
                 format!("bench={}", bench_wat.display()),
             ],
-        });
+        ));
     }
     peers
 }
@@ -202,7 +338,8 @@ fn check_output(bench: &Path, runner: &Runner) -> Result<(), String> {
     let name = bench.display();
     if !out.status.success() {
         return Err(format!(
-            "{name}: our run failed: {}",
+            "{name}: the run of {} failed: {}",
+            runner.name,
             String::from_utf8_lossy(&out.stderr)
         ));
     }
@@ -212,7 +349,10 @@ fn check_output(bench: &Path, runner: &Runner) -> Result<(), String> {
     ] {
         if let Ok(expected) = std::fs::read(bench.join(file)) {
             if &expected != got {
-                return Err(format!("{name}: output differs from {file}"));
+                return Err(format!(
+                    "{name}: the output of {} differs from {file}",
+                    runner.name
+                ));
             }
         }
     }
@@ -223,27 +363,39 @@ fn command(bench: &Path, runner: &Runner) -> Command {
     let mut c = Command::new(&runner.command[0]);
     c.args(&runner.command[1..])
         .arg("benchmark.wasm")
+        .envs(runner.env.iter().map(|(k, v)| (k, v)))
         .current_dir(bench);
     c
 }
 
-/// Median wall time of `repeat` runs; `None` if a run fails.
-fn median_time(bench: &Path, runner: &Runner, repeat: usize) -> Option<Duration> {
-    let mut times = Vec::with_capacity(repeat);
+/// Median wall time of `repeat` runs of each runner, the runners taking turns so that a
+/// change in the machine's load affects them alike; `None` for a runner whose run failed.
+fn median_times(bench: &Path, runners: &[Runner], repeat: usize) -> Vec<Option<Duration>> {
+    let mut times: Vec<Option<Vec<Duration>>> = vec![Some(Vec::new()); runners.len()];
     for _ in 0..repeat {
-        let start = Instant::now();
-        let status = command(bench, runner)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        if !status.success() {
-            return None;
+        for (runner, times) in runners.iter().zip(&mut times) {
+            let Some(list) = times else { continue };
+            let start = Instant::now();
+            let ok = command(bench, runner)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                list.push(start.elapsed());
+            } else {
+                *times = None;
+            }
         }
-        times.push(start.elapsed());
     }
-    times.sort();
-    times.get(times.len() / 2).copied()
+    times
+        .into_iter()
+        .map(|t| {
+            let mut t = t?;
+            t.sort();
+            t.get(t.len() / 2).copied()
+        })
+        .collect()
 }
 
 fn ms(d: Duration) -> f64 {

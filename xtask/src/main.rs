@@ -18,9 +18,10 @@ usage: cargo xtask <command> [options]
 
 commands:
   fetch [--mirror DIR] [SUITE...]
-      Populate <suite>/data/ for the given suites (spec, wasi, emscripten; default: all) from
-      --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites, or a git fetch of the pinned commit,
-      and verify the file count and checksum recorded in <suite>/manifest.json.
+      Populate <suite>/data/ for the given suites (spec, wasi, emscripten, sightglass;
+      default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
+      for sightglass), or a git fetch of the pinned commit, and verify the file count and
+      checksum recorded in <suite>/manifest.json.
   spectest [--mirror DIR] [-j N] [--filter TEXT] [--draft-expected-failures]
       Run every directive of the spec suite (ignoring the expected-failure list), print a
       table per group and per directive kind, and write target/conformance/spec.json.
@@ -29,12 +30,13 @@ commands:
   conformance [--mirror DIR] [-j N]
       Every conformance suite: the spec suite (as `spectest`), then the WASI and Emscripten
       programs; writes target/conformance/{spec,wasi,emscripten}.json.
-  bench [--dir DIR] [--repeat N] [--filter TEXT]
-      Run the sightglass programs (default ../shared/bench/sightglass) with our release CLI
-      and with the peers on this machine (node, wasmtime or $WASMTIME), N times each
-      (default 5); print median times and ratios, write target/bench/bench.json. Then the
-      WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written to
-      target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only WASI).
+  bench [--dir DIR] [--repeat N] [--filter TEXT] [--fuel | --epoch]
+      Run the sightglass programs (default: fetched into xtask/bench/sightglass/data) with
+      our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
+      times each (default 5); print median times and ratios, write target/bench/bench.json.
+      Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
+      to target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only
+      WASI).
   bench --calls
       Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
       against typed (TypedFunc::call, Func::wrap), in one optimised run.
@@ -67,6 +69,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     pub filter: Option<String>,
     pub draft: bool,
+    pub fuel: bool,
+    pub epoch: bool,
     pub dir: Option<PathBuf>,
     pub repeat: Option<usize>,
     pub calls: bool,
@@ -113,6 +117,8 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
                 options.repeat = Some(n);
             }
             "--draft-expected-failures" => options.draft = true,
+            "--fuel" => options.fuel = true,
+            "--epoch" => options.epoch = true,
             "--calls" => options.calls = true,
             _ => options.positional.push(arg.clone()),
         }
@@ -176,16 +182,27 @@ fn run(args: &[String]) -> Result<(), Failure> {
             programs::emscripten(&options).map_err(Failure::Error)
         }
         "bench" => {
-            let allowed = ["--dir", "--repeat", "--filter", "--calls"];
+            let allowed = [
+                "--dir", "--repeat", "--filter", "--calls", "--fuel", "--epoch",
+            ];
             let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
             if options.calls {
                 return bench::calls().map_err(Failure::Error);
             }
+            let mode = match (options.fuel, options.epoch) {
+                (false, false) => bench::Mode::Peers,
+                (true, false) => bench::Mode::Fuel,
+                (false, true) => bench::Mode::Epoch,
+                (true, true) => {
+                    return Err(usage("`--fuel` and `--epoch` are separate runs".into()))
+                }
+            };
             bench::run(
                 options.dir.clone(),
                 options.repeat.unwrap_or(5),
                 options.filter.as_deref(),
+                mode,
             )
             .map_err(Failure::Error)
         }

@@ -143,7 +143,9 @@ fn translate_ir(
     ));
     let sig = env::wasm_signature(info.func_type(index));
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
-    let fenv = FuncEnv::new(info, offsets, engine.config().virtual_memory, may_throw);
+    let budgets = engine.config();
+    let fenv = FuncEnv::new(info, offsets, budgets.virtual_memory, may_throw)
+        .with_budgets(budgets.consume_fuel, budgets.epoch_interruption);
     let config = engine.isa().frontend_config();
     if let Err(e) =
         crate::translate::translate_function(fenv, index, &body, &mut func, fctx, config)

@@ -290,6 +290,7 @@ fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index:
         crate::vmoffsets::VMCTX_INSTANCE_INDEX,
         instance_index as u64,
     );
+    w.ptr(crate::vmoffsets::VMCTX_EPOCH_PTR, inner.engine.epoch_ptr());
     for (i, id) in module.info().type_ids.iter().enumerate() {
         w.u32(offsets.type_id(i as u32), *id);
     }

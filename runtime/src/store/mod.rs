@@ -151,6 +151,9 @@ impl<T: 'static> crate::vm::call::VMStore for StoreInner<T> {
     fn limits(&mut self) -> &mut VMRuntimeLimits {
         &mut self.opaque.limits
     }
+    fn max_wasm_stack(&self) -> usize {
+        self.opaque.engine.config().max_wasm_stack
+    }
 }
 
 macro_rules! handle {

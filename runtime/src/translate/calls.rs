@@ -14,6 +14,8 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn push_call_results(&mut self, inst: ir::Inst) {
         let results = self.b.inst_results(inst).to_vec();
         self.stack.extend(results);
+        // Before the exception check: landing pads must see the callee's fuel count.
+        self.budget_after_call();
     }
 
     pub(super) fn translate_call(&mut self, index: u32, tail: bool) {

@@ -31,6 +31,9 @@ pub mod trap {
     pub const HOST: TrapCode = TrapCode::unwrap_user(7);
     pub const NULL_FUNCTION_REFERENCE: TrapCode = TrapCode::unwrap_user(8);
     pub const NULL_EXCEPTION_REFERENCE: TrapCode = TrapCode::unwrap_user(9);
+    // Budgets (`translate/budget.rs`).
+    pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(10);
+    pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(11);
     pub const CAST_FAILURE: TrapCode = TrapCode::unwrap_user(30);
     pub const NULL_STRUCT_REFERENCE: TrapCode = TrapCode::unwrap_user(31);
     pub const NULL_ARRAY_REFERENCE: TrapCode = TrapCode::unwrap_user(32);
@@ -66,6 +69,8 @@ pub mod trap {
             (HOST, T::Host),
             (NULL_FUNCTION_REFERENCE, T::NullFunctionReference),
             (NULL_EXCEPTION_REFERENCE, T::NullExceptionReference),
+            (OUT_OF_FUEL, T::OutOfFuel),
+            (INTERRUPT, T::Interrupt),
             (CAST_FAILURE, T::CastFailure),
             (NULL_STRUCT_REFERENCE, T::NullStructReference),
             (NULL_ARRAY_REFERENCE, T::NullArrayReference),
@@ -149,6 +154,10 @@ pub struct FuncEnv<'m> {
     pub virtual_memory: bool,
     /// Per function index: whether a call to it may leave an exception pending.
     pub may_throw: &'m [bool],
+    /// Charge fuel (`Config::consume_fuel`; see `budget.rs`).
+    pub consume_fuel: bool,
+    /// Check the epoch deadline (`Config::epoch_interruption`; see `budget.rs`).
+    pub epoch_interruption: bool,
     vmctx: Option<Value>,
     sigs: HashMap<u32, ir::SigRef>,
     funcs: HashMap<u32, ir::FuncRef>,
@@ -167,11 +176,20 @@ impl<'m> FuncEnv<'m> {
             offsets,
             virtual_memory,
             may_throw,
+            consume_fuel: false,
+            epoch_interruption: false,
             vmctx: None,
             sigs: HashMap::new(),
             funcs: HashMap::new(),
             libcalls: HashMap::new(),
         }
+    }
+
+    /// Makes the function charge fuel and/or check the epoch deadline.
+    pub fn with_budgets(mut self, consume_fuel: bool, epoch_interruption: bool) -> Self {
+        self.consume_fuel = consume_fuel;
+        self.epoch_interruption = epoch_interruption;
+        self
     }
 
     /// Records the function's vmctx parameter.

@@ -4,6 +4,7 @@
 //! `Variable`s, and every runtime detail is asked of the [`env::FuncEnv`].
 
 mod atomics;
+mod budget;
 mod calls;
 pub mod env;
 pub mod exceptions;
@@ -89,6 +90,8 @@ pub struct FuncTranslator<'a, 'm> {
     propagate: Option<Block>,
     /// The function's result types.
     results: Vec<ValType>,
+    /// Fuel and epoch checks (`budget.rs`).
+    budget: budget::Budget,
 }
 
 /// Translates defined function `index` (in the function index space) into `func`.
@@ -111,6 +114,7 @@ pub fn translate_function(
         throw_targets: Vec::new(),
         propagate: None,
         results: ty.results().to_vec(),
+        budget: Default::default(),
     };
     t.env.install_stack_limit(t.b.func);
     let entry = t.b.create_block();
@@ -136,6 +140,7 @@ pub fn translate_function(
             t.locals.push((var, vt));
         }
     }
+    t.budget_entry();
     let ret = t.b.create_block();
     for r in ty.results() {
         t.b.append_block_param(ret, ir_type(*r));
@@ -148,10 +153,13 @@ pub fn translate_function(
     while !reader.eof() {
         let (op, offset) = reader.read_with_offset().map_err(Error::from_wasmparser)?;
         t.b.set_srcloc(SourceLoc::new(offset as u32));
+        t.budget_before(&op);
         t.operator(&op)?;
+        t.budget_after(&op);
     }
     // The final `end` switched to the return block; return its parameters.
     if t.reachable {
+        t.budget_exit();
         let results = std::mem::take(&mut t.stack);
         t.b.ins().return_(&results);
     }

@@ -112,6 +112,14 @@ fn first_entry_on_thread() -> usize {
     limit
 }
 
+/// Lowest address wasm entered from here may use: `max_wasm_stack` bytes below this frame
+/// (the outermost entry's), and never past the thread's own limit.
+#[inline(never)]
+fn wasm_stack_limit(thread_limit: usize, max_wasm_stack: usize) -> usize {
+    let here = &max_wasm_stack as *const usize as usize;
+    thread_limit.max(here.saturating_sub(max_wasm_stack))
+}
+
 /// What `invoke` needs of a store: its id and the limits compiled code checks. Implemented
 /// by the API's store type; host functions are made for one such type.
 pub trait VMStore: 'static {
@@ -119,6 +127,8 @@ pub trait VMStore: 'static {
     fn store_id(&self) -> u64;
     /// The store's runtime limits (the ones every vmctx of the store points to).
     fn limits(&mut self) -> &mut VMRuntimeLimits;
+    /// Bytes of stack wasm may use below the outermost entry (`Config::max_wasm_stack`).
+    fn max_wasm_stack(&self) -> usize;
 }
 
 /// Calls `funcref` through an array-call `trampoline` with arguments and results in `values`.
@@ -133,6 +143,7 @@ pub fn invoke<S: VMStore>(
 ) -> Result<(), Error> {
     let thread_limit = thread_stack_limit();
     let store_id = store.store_id();
+    let max_wasm_stack = store.max_wasm_stack();
     let raw: *mut S = store;
     // SAFETY: `raw` comes from the exclusive borrow `store`, alive for the whole call; until
     // the call returns the store is reached only through `raw` (here, by host functions
@@ -141,7 +152,7 @@ pub fn invoke<S: VMStore>(
         let limits = (*raw).limits();
         let outermost = limits.stack_limit == 0;
         if outermost {
-            limits.stack_limit = thread_limit;
+            limits.stack_limit = wasm_stack_limit(thread_limit, max_wasm_stack);
             limits.pending_exception = 0;
         }
         outermost

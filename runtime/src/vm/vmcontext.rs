@@ -48,6 +48,12 @@ pub struct VMRuntimeLimits {
     /// The exception being thrown (a `*const VMException`), or 0. Compiled code checks it
     /// after every call and unwinds to the innermost `try_table` or returns.
     pub pending_exception: u64,
+    /// Fuel consumed, counting up from minus the fuel the store has toward zero: compiled
+    /// code adds what it runs and traps once it is no longer negative. Compiled code keeps it
+    /// in a register and writes it back before calls and returns (see `translate/budget.rs`).
+    pub fuel_consumed: i64,
+    /// The epoch at which compiled code traps with "interrupt" (absolute, not relative).
+    pub epoch_deadline: u64,
 }
 
 /// A thrown exception as compiled code reads it; `exnref` values point to one.

@@ -1,4 +1,5 @@
-//! CLI: parsing `--invoke` arguments by the export's parameter types.
+//! CLI: parsing `--invoke` arguments by the export's parameter types (a mismatch is an
+//! error with exit code 1, as in Wasmtime).
 
 use crate::Exit;
 use runtime::{Val, ValType};
@@ -11,7 +12,7 @@ pub(crate) fn parse_args(
 ) -> Result<Vec<Val>, Exit> {
     if params.len() != args.len() {
         let types: Vec<String> = params.iter().map(|t| t.to_string()).collect();
-        return Err(Exit::usage(format!(
+        return Err(Exit::error(format!(
             "`{name}` takes {} argument(s) ({}), {} given",
             params.len(),
             types.join(" "),
@@ -23,7 +24,7 @@ pub(crate) fn parse_args(
         .zip(args)
         .map(|(ty, arg)| {
             parse_val(*ty, arg).ok_or_else(|| {
-                Exit::usage(format!("`{arg}` is not a valid {ty} argument for `{name}`"))
+                Exit::error(format!("`{arg}` is not a valid {ty} argument for `{name}`"))
             })
         })
         .collect()
@@ -66,5 +67,46 @@ pub(crate) fn parse_val(ty: ValType, s: &str) -> Option<Val> {
             s.parse::<u32>().ok().map(|n| Val::ExternRef(Some(n)))
         }
         ValType::Ref(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_parse_by_type() {
+        assert_eq!(parse_val(ValType::I32, "-1"), Some(Val::I32(-1)));
+        assert_eq!(parse_val(ValType::I32, "4294967295"), Some(Val::I32(-1)));
+        assert_eq!(parse_val(ValType::I32, "0x10"), Some(Val::I32(16)));
+        assert_eq!(parse_val(ValType::I32, "4294967296"), None);
+        assert_eq!(
+            parse_val(ValType::I64, "-9223372036854775808"),
+            Some(Val::I64(i64::MIN))
+        );
+        assert_eq!(parse_val(ValType::F64, "1.5"), Some(Val::from(1.5f64)));
+        assert_eq!(
+            parse_val(ValType::F32, "inf"),
+            Some(Val::from(f32::INFINITY))
+        );
+        assert_eq!(parse_val(ValType::I32, "x"), None);
+        assert_eq!(
+            parse_val(ValType::EXTERNREF, "null"),
+            Some(Val::ExternRef(None))
+        );
+        assert_eq!(
+            parse_val(ValType::EXTERNREF, "7"),
+            Some(Val::ExternRef(Some(7)))
+        );
+        assert_eq!(parse_val(ValType::FUNCREF, "7"), None);
+    }
+
+    #[test]
+    fn a_wrong_number_of_arguments_is_an_error() {
+        let err = parse_args("f", &[ValType::I32], &[]).unwrap_err();
+        assert_eq!(err.code, 1);
+        assert!(err
+            .message
+            .contains("`f` takes 1 argument(s) (i32), 0 given"));
     }
 }

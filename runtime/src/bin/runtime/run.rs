@@ -1,12 +1,134 @@
-//! CLI: `run [OPTIONS] FILE [ARGS...]`, in Wasmtime's conventions. Picks the import object
+//! CLI: `run [OPTIONS] FILE [ARGS]...`, in Wasmtime's conventions. Picks the import object
 //! (WASI, Emscripten or none), applies `--preload`, runs the program or `--invoke`s an export.
 
 use crate::args::parse_args;
-use crate::{engine, existing_file, Exit};
-use runtime::emscripten::{self, Abi, Emscripten};
+use crate::budgets::Budgets;
+use crate::options::{self, Settings, DEFAULT_FEATURES};
+use crate::{engine_with, read, Exit};
+use clap::Args;
+use runtime::emscripten::{self, Abi, Emscripten, Sink};
 use runtime::wasi::{self, WasiCtx, WasiP1Ctx};
 use runtime::{Engine, Error, Extern, Func, Instance, Linker, Module, Store, Val};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Options of `run` (also the top level's, so a bare FILE runs).
+#[derive(Args, Debug)]
+pub(crate) struct RunCommand {
+    /// Options for configuring semantic execution of WebAssembly, `-W help` to see all
+    #[arg(short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]", value_parser = options::wasm_run)]
+    wasm: Vec<Settings>,
+
+    /// Options for configuring WASI, `-S help` to see all
+    #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL[,..]]", value_parser = options::wasi)]
+    wasi: Vec<Settings>,
+
+    /// Grant access of a host directory to a guest
+    ///
+    /// `HOST_DIR` alone makes it available under the same name, `HOST_DIR::GUEST_DIR` under
+    /// the name `GUEST_DIR`. For an Emscripten program the first `--dir` is the guest's `/`.
+    #[arg(verbatim_doc_comment, long = "dir", value_name = "HOST_DIR[::GUEST_DIR]", value_parser = parse_dir)]
+    dirs: Vec<Dir>,
+
+    /// Pass an environment variable to the program
+    ///
+    /// `--env FOO=BAR` sets FOO to BAR for the guest; `--env FOO` passes FOO's value in this
+    /// process, if it has one. `--env` applies after `-S inherit-env`.
+    #[arg(verbatim_doc_comment, long = "env", value_name = "NAME[=VAL]", value_parser = parse_env)]
+    envs: Vec<EnvVar>,
+
+    /// The function to run
+    ///
+    /// The export FUNCTION is called with the arguments after the module, parsed by its
+    /// parameter types; its results are printed one per line.
+    #[arg(verbatim_doc_comment, long, value_name = "FUNCTION")]
+    invoke: Option<String>,
+
+    /// Load the given WebAssembly module before the main module
+    ///
+    /// Its exports are offered to the modules loaded after it as imports from NAME.
+    #[arg(verbatim_doc_comment, long = "preload", value_name = "NAME=MODULE_PATH", value_parser = parse_preload)]
+    preloads: Vec<Preload>,
+
+    /// Override the value of `argv[0]` (default: the module's path as given)
+    #[arg(long, value_name = "ARGV0")]
+    argv0: Option<String>,
+
+    /// Give the program the Emscripten import object whatever its imports say
+    ///
+    /// Emscripten programs are detected by their imports; this forces the choice. (Not a
+    /// Wasmtime option.)
+    #[arg(verbatim_doc_comment, long, conflicts_with_all = ["invoke", "preloads"])]
+    emscripten: bool,
+
+    /// The WebAssembly module to run (.wasm or .wat) and the arguments to pass to it
+    ///
+    /// The arguments become the program's WASI (or Emscripten) arguments, or with
+    /// `--invoke` the function's arguments: everything after the module belongs to it.
+    /// (`FILE --invoke NAME ARGS...` is accepted too.)
+    #[arg(
+        verbatim_doc_comment,
+        required = true,
+        trailing_var_arg = true,
+        value_name = "WASM"
+    )]
+    pub(crate) module_and_args: Vec<String>,
+}
+
+/// `--dir HOST[::GUEST]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Dir {
+    host: PathBuf,
+    guest: String,
+}
+
+/// `--env NAME[=VAL]`: no value inherits NAME.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EnvVar {
+    name: String,
+    value: Option<String>,
+}
+
+/// `--preload NAME=MODULE_PATH`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Preload {
+    name: String,
+    path: PathBuf,
+}
+
+fn parse_dir(text: &str) -> Result<Dir, String> {
+    let (host, guest) = text.split_once("::").unwrap_or((text, text));
+    if host.is_empty() || guest.is_empty() {
+        return Err("expected HOST_DIR or HOST_DIR::GUEST_DIR".into());
+    }
+    Ok(Dir {
+        host: host.into(),
+        guest: guest.into(),
+    })
+}
+
+fn parse_env(text: &str) -> Result<EnvVar, String> {
+    let (name, value) = match text.split_once('=') {
+        Some((name, value)) => (name, Some(value.to_string())),
+        None => (text, None),
+    };
+    if name.is_empty() {
+        return Err("expected NAME or NAME=VALUE".into());
+    }
+    Ok(EnvVar {
+        name: name.into(),
+        value,
+    })
+}
+
+fn parse_preload(text: &str) -> Result<Preload, String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => Ok(Preload {
+            name: name.into(),
+            path: path.into(),
+        }),
+        _ => Err("expected NAME=MODULE_PATH".into()),
+    }
+}
 
 /// Which import object a program gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,124 +138,136 @@ enum Imports {
     None,
 }
 
-/// The parsed command line of `run`.
-#[derive(Default, Debug)]
-struct RunArgs {
-    dirs: Vec<(PathBuf, String)>,
-    envs: Vec<(String, String)>,
-    preloads: Vec<(String, String)>,
-    invoke: Option<String>,
-    forced: Option<Imports>,
+/// What `run` does, resolved from the command line.
+struct Plan {
+    wasm: Settings,
+    wasi: Settings,
     file: String,
     args: Vec<String>,
+    invoke: Option<String>,
+    argv0: String,
+    env: Vec<(String, String)>,
+    dirs: Vec<Dir>,
+    preloads: Vec<Preload>,
+    budgets: Budgets,
 }
 
-fn parse(args: &[String]) -> Result<RunArgs, Exit> {
-    let mut run = RunArgs::default();
-    let mut i = 0;
-    let value = |i: &mut usize, flag: &str| -> Result<String, Exit> {
-        let arg = &args[*i];
-        if let Some(v) = arg.strip_prefix(&format!("{flag}=")) {
-            return Ok(v.to_string());
+impl RunCommand {
+    fn plan(self) -> Result<Plan, Exit> {
+        let mut rest = self.module_and_args.into_iter();
+        let file = rest.next().unwrap_or_default();
+        let mut args: Vec<String> = rest.collect();
+        let mut invoke = self.invoke;
+        // `runtime FILE --invoke NAME ARGS...`, as this CLI always accepted.
+        if invoke.is_none() && args.len() >= 2 && args[0] == "--invoke" {
+            invoke = Some(args[1].clone());
+            args.drain(..2);
         }
-        *i += 1;
-        args.get(*i)
-            .cloned()
-            .ok_or_else(|| Exit::usage(format!("`{flag}` needs a value")))
-    };
-    while i < args.len() {
-        let arg = args[i].as_str();
-        let flag = arg.split('=').next().unwrap_or(arg);
-        match flag {
-            "--dir" => {
-                let v = value(&mut i, flag)?;
-                let (host, guest) = match v.split_once("::") {
-                    Some((h, g)) => (h.to_string(), g.to_string()),
-                    None => (v.clone(), v.clone()),
-                };
-                if !std::path::Path::new(&host).is_dir() {
-                    return Err(Exit::usage(format!(
-                        "`--dir {v}`: no such directory `{host}`"
-                    )));
+        let wasi = Settings::merge(&self.wasi);
+        let mut env: Vec<(String, String)> = Vec::new();
+        let mut set = |name: String, value: String| match env.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => env.push((name, value)),
+        };
+        if wasi.flag("inherit-env") == Some(true) {
+            for (name, value) in std::env::vars_os() {
+                if let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) {
+                    set(name, value);
                 }
-                run.dirs.push((PathBuf::from(host), guest));
             }
-            "--env" => {
-                let v = value(&mut i, flag)?;
-                let (k, val) = v
-                    .split_once('=')
-                    .ok_or_else(|| Exit::usage(format!("`--env {v}` is not KEY=VALUE")))?;
-                run.envs.push((k.to_string(), val.to_string()));
-            }
-            "--preload" => {
-                let v = value(&mut i, flag)?;
-                let (name, file) = v
-                    .split_once('=')
-                    .ok_or_else(|| Exit::usage(format!("`--preload {v}` is not NAME=FILE")))?;
-                run.preloads.push((name.to_string(), file.to_string()));
-            }
-            "--invoke" => run.invoke = Some(value(&mut i, flag)?),
-            "--wasi" => run.forced = Some(Imports::Wasi),
-            "--emscripten" => run.forced = Some(Imports::Emscripten),
-            "--" => {
-                i += 1;
-                break;
-            }
-            _ if arg.starts_with('-') => {
-                return Err(Exit::usage(format!("unknown option `{arg}`")))
-            }
-            _ => break,
         }
-        i += 1;
+        for EnvVar { name, value } in self.envs {
+            // `--env NAME` for a NAME this process does not have passes nothing, as in Wasmtime.
+            if let Some(value) = value.or_else(|| std::env::var(&name).ok()) {
+                set(name, value);
+            }
+        }
+        Ok(Plan {
+            wasm: Settings::merge(&self.wasm),
+            argv0: self.argv0.unwrap_or_else(|| file.clone()),
+            wasi,
+            file,
+            args,
+            invoke,
+            env,
+            dirs: self.dirs,
+            preloads: self.preloads,
+            budgets: Budgets::from_env()?,
+        })
     }
-    let Some(file) = args.get(i) else {
-        return Err(Exit::usage("no FILE given"));
-    };
-    run.file = file.clone();
-    let mut rest = &args[i + 1..];
-    // `runtime FILE --invoke NAME ARGS...` is accepted too.
-    if run.invoke.is_none() && rest.first().map(String::as_str) == Some("--invoke") {
-        let name = rest
-            .get(1)
-            .ok_or_else(|| Exit::usage("`--invoke` needs a NAME"))?;
-        run.invoke = Some(name.clone());
-        rest = &rest[2..];
-    }
-    run.args = rest.to_vec();
-    Ok(run)
 }
 
-/// `run [OPTIONS] FILE [ARGS...]`.
-pub(crate) fn run(args: &[String]) -> Result<(), Exit> {
-    let run = parse(args)?;
-    let path = existing_file(&run.file)?;
-    let engine = engine(None)?;
-    let module = Module::from_file(&engine, &path).map_err(Exit::error)?;
-    let imports = run.forced.unwrap_or_else(|| detect(&module));
+/// `run [OPTIONS] FILE [ARGS]...`.
+pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
+    let emscripten_forced = command.emscripten;
+    let plan = command.plan()?;
+    let imports = match (emscripten_forced, plan.wasi.flag("cli")) {
+        (true, Some(true)) => return Err(Exit::usage("`--emscripten` conflicts with `-S cli=y`")),
+        (true, _) => Some(Imports::Emscripten),
+        (false, Some(true)) => Some(Imports::Wasi),
+        (false, _) => None,
+    };
+    if let Some(dir) = plan.dirs.iter().find(|d| !d.host.is_dir()) {
+        return Err(Exit::error(format!(
+            "`--dir {}`: no such directory",
+            dir.host.display()
+        )));
+    }
+    let bytes = read(Path::new(&plan.file))?;
+    let engine = engine_with(plan.wasm.features(DEFAULT_FEATURES), plan.budgets)?;
+    let module = Module::new(&engine, &bytes).map_err(Exit::error)?;
+    if !plan.wasm.shared_memory() && has_shared_memory(&bytes) {
+        return Err(Exit::error(
+            "the module has a shared memory, and creating shared memories is off: enable it with \
+             `-W threads` (or `-W shared-memory`)",
+        ));
+    }
+    let imports = imports.unwrap_or_else(|| {
+        let detected = detect(&module);
+        if detected == Imports::Wasi && plan.wasi.flag("cli") == Some(false) {
+            Imports::None
+        } else {
+            detected
+        }
+    });
     match imports {
-        Imports::Emscripten => run_emscripten(&engine, &module, &run),
+        Imports::Emscripten => run_emscripten(&engine, &module, &plan),
         Imports::Wasi => {
-            let mut ctx = WasiCtx::builder()
-                .arg(run.file.clone())
-                .args(run.args.iter().cloned())
-                .envs(run.envs.iter().cloned())
-                .inherit_stdio();
-            for (host, guest) in &run.dirs {
-                ctx = ctx.preopened_dir(host, guest);
-            }
-            let ctx = ctx.build_p1().map_err(Exit::error)?;
+            let ctx = wasi_ctx(&plan).map_err(Exit::error)?;
             let mut linker = Linker::new(&engine);
             wasi::add_to_linker(&mut linker, |wasi: &mut WasiP1Ctx| wasi).map_err(Exit::error)?;
-            run_linked(Store::new(&engine, ctx), linker, &module, &run, imports)
+            run_linked(Store::new(&engine, ctx), linker, &module, &plan, imports)
         }
         Imports::None => run_linked(
             Store::new(&engine, ()),
             Linker::new(&engine),
             &module,
-            &run,
+            &plan,
             imports,
         ),
     }
+}
+
+/// The WASI context of a run: arguments, environment, preopens and standard streams.
+fn wasi_ctx(plan: &Plan) -> runtime::Result<WasiP1Ctx> {
+    let inherit = |name: &str| plan.wasi.flag(name).unwrap_or(true);
+    let mut ctx = WasiCtx::builder()
+        .arg(plan.argv0.clone())
+        .args(plan.args.iter().cloned())
+        .envs(plan.env.iter().cloned());
+    if inherit("inherit-stdin") {
+        ctx = ctx.inherit_stdin();
+    }
+    if inherit("inherit-stdout") {
+        ctx = ctx.inherit_stdout();
+    }
+    if inherit("inherit-stderr") {
+        ctx = ctx.inherit_stderr();
+    }
+    for Dir { host, guest } in &plan.dirs {
+        ctx = ctx.preopened_dir(host, guest);
+    }
+    ctx.build_p1()
 }
 
 /// Applies `--preload`, instantiates `module` with `linker` and runs or invokes it.
@@ -141,12 +275,13 @@ fn run_linked<T: 'static>(
     mut store: Store<T>,
     mut linker: Linker<T>,
     module: &Module,
-    run: &RunArgs,
+    plan: &Plan,
     imports: Imports,
 ) -> Result<(), Exit> {
     let engine = store.engine().clone();
-    for (name, file) in &run.preloads {
-        let preload = Module::from_file(&engine, existing_file(file)?).map_err(Exit::error)?;
+    plan.budgets.apply(&mut store)?;
+    for Preload { name, path } in &plan.preloads {
+        let preload = Module::new(&engine, read(path)?).map_err(Exit::error)?;
         let instance = linker
             .instantiate(&mut store, &preload)
             .map_err(program_exit)?;
@@ -154,19 +289,24 @@ fn run_linked<T: 'static>(
             .instance(&mut store, name, instance)
             .map_err(Exit::error)?;
     }
+    if plan.wasm.flag("unknown-imports-trap") == Some(true) {
+        linker
+            .define_unknown_imports_as_traps(module)
+            .map_err(Exit::error)?;
+    }
     let instance = linker
         .instantiate(&mut store, module)
         .map_err(program_exit)?;
-    if let Some(name) = &run.invoke {
-        return invoke(&mut store, instance, name, &run.args);
+    if let Some(name) = &plan.invoke {
+        return invoke(&mut store, instance, name, &plan.args);
     }
     let Some(entry) = entry_point(&store, &instance) else {
-        if !run.args.is_empty() {
+        if !plan.args.is_empty() {
             eprintln!("note: the module has no `_start` or `main`; arguments ignored");
         }
         return Ok(());
     };
-    if imports != Imports::Wasi && !run.args.is_empty() {
+    if imports != Imports::Wasi && !plan.args.is_empty() {
         eprintln!("note: program arguments are only passed to WASI and Emscripten programs");
     }
     let mut results: Vec<Val> = entry
@@ -195,20 +335,32 @@ fn detect(module: &Module) -> Imports {
     }
 }
 
-fn run_emscripten(engine: &Engine, module: &Module, run: &RunArgs) -> Result<(), Exit> {
-    if run.invoke.is_some() || !run.preloads.is_empty() {
+fn run_emscripten(engine: &Engine, module: &Module, plan: &Plan) -> Result<(), Exit> {
+    if plan.invoke.is_some() || !plan.preloads.is_empty() {
         return Err(Exit::usage(
             "--invoke and --preload are not supported for Emscripten programs",
         ));
     }
+    if plan.wasm.flag("unknown-imports-trap") == Some(true) {
+        return Err(Exit::usage(
+            "`-W unknown-imports-trap` is not supported for Emscripten programs",
+        ));
+    }
+    let sink = |name: &str| match plan.wasi.flag(name) {
+        Some(false) => Sink::Discard,
+        _ => Sink::Inherit,
+    };
     let options = emscripten::Options {
-        program_name: run.file.clone(),
-        args: run.args.clone(),
-        env: run.envs.clone(),
-        root: run.dirs.first().map(|(host, _)| host.clone()),
+        program_name: plan.argv0.clone(),
+        args: plan.args.clone(),
+        env: plan.env.clone(),
+        root: plan.dirs.first().map(|d| d.host.clone()),
+        stdout: sink("inherit-stdout"),
+        stderr: sink("inherit-stderr"),
         ..emscripten::Options::default()
     };
     let mut store = Store::new(engine, Emscripten::default());
+    plan.budgets.apply(&mut store)?;
     let status = emscripten::run(&mut store, module, &options).map_err(program_exit)?;
     exit_with(status)
 }
@@ -221,9 +373,9 @@ fn invoke<T: 'static>(
 ) -> Result<(), Exit> {
     let func = match instance.get_export(&*store, name) {
         Some(Extern::Func(f)) => f,
-        Some(_) => return Err(Exit::usage(format!("export `{name}` is not a function"))),
+        Some(_) => return Err(Exit::error(format!("export `{name}` is not a function"))),
         None => {
-            return Err(Exit::usage(format!(
+            return Err(Exit::error(format!(
                 "the module has no export named `{name}`"
             )))
         }
@@ -253,68 +405,98 @@ fn exit_with(status: i32) -> Result<(), Exit> {
     if status == 0 {
         Ok(())
     } else {
-        Err(Exit {
-            code: status,
-            message: String::new(),
-        })
+        Err(Exit::status(status))
     }
 }
 
-/// An error of the program: an exit request becomes its status, anything else exits with 1.
+/// An error of the program: an exit request becomes its status, a trap exits with 134 and
+/// anything else (a link error, a host error) with 1.
 fn program_exit(e: Error) -> Exit {
-    match e.as_trap().and_then(|t| t.exit_status()) {
-        Some(status) => Exit {
-            code: status,
-            message: String::new(),
+    match &e {
+        Error::Trap(trap) => match trap.exit_status() {
+            Some(status) => Exit::status(status),
+            None => Exit::trap(e),
         },
-        None => Exit::error(e),
+        _ => Exit::error(e),
     }
+}
+
+/// Whether the module (already validated) defines or imports a shared memory.
+fn has_shared_memory(bytes: &[u8]) -> bool {
+    use wasmparser::{Parser, Payload, TypeRef};
+    let assembled;
+    let binary = if bytes.starts_with(b"\0asm") {
+        bytes
+    } else {
+        // Wasm text: `Module::new` assembled it already, so this succeeds.
+        let Some(binary) = assemble(bytes) else {
+            return false;
+        };
+        assembled = binary;
+        &assembled
+    };
+    for payload in Parser::new(0).parse_all(binary) {
+        match payload {
+            Ok(Payload::ImportSection(imports)) => {
+                let shared = |i: Result<wasmparser::Import, _>| matches!(i, Ok(i) if matches!(i.ty, TypeRef::Memory(m) if m.shared));
+                if imports.into_imports().any(shared) {
+                    return true;
+                }
+            }
+            Ok(Payload::MemorySection(memories)) => {
+                if memories.into_iter().any(|m| m.is_ok_and(|m| m.shared)) {
+                    return true;
+                }
+            }
+            // Memories are declared before any code.
+            Ok(Payload::CodeSectionStart { .. }) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+    false
+}
+
+/// Assembles wasm text (the `wast` crate, as the library's loader does).
+fn assemble(text: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(text).ok()?;
+    let buf = wast::parser::ParseBuffer::new(text).ok()?;
+    let mut wat: wast::Wat = wast::parser::parse(&buf).ok()?;
+    wat.encode().ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+    #[test]
+    fn option_values_parse() {
+        assert_eq!(
+            parse_dir(".::/data"),
+            Ok(Dir {
+                host: ".".into(),
+                guest: "/data".into()
+            })
+        );
+        assert_eq!(parse_dir("x").map(|d| d.guest), Ok("x".to_string()));
+        assert!(parse_dir("::g").is_err());
+        assert_eq!(parse_env("A").map(|e| e.value), Ok(None));
+        assert_eq!(parse_env("A=b=c").map(|e| e.value), Ok(Some("b=c".into())));
+        assert!(parse_env("=x").is_err());
+        assert!(parse_preload("bench").is_err());
+        assert_eq!(
+            parse_preload("bench=b.wat").map(|p| p.path),
+            Ok(PathBuf::from("b.wat"))
+        );
     }
 
     #[test]
-    fn options_come_before_the_file_and_arguments_after() {
-        let r = parse(&strings(&[
-            "--dir",
-            ".::/data",
-            "--env",
-            "A=1",
-            "--preload=bench=b.wat",
-            "--invoke",
-            "f",
-            "m.wasm",
-            "--dir",
-            "x",
-        ]))
-        .unwrap_or_else(|e| panic!("{}", e.message));
-        assert_eq!(r.dirs, vec![(PathBuf::from("."), "/data".to_string())]);
-        assert_eq!(r.envs, vec![("A".to_string(), "1".to_string())]);
-        assert_eq!(r.preloads, vec![("bench".to_string(), "b.wat".to_string())]);
-        assert_eq!(r.invoke.as_deref(), Some("f"));
-        assert_eq!(r.file, "m.wasm");
-        assert_eq!(r.args, strings(&["--dir", "x"]));
-    }
-
-    #[test]
-    fn bad_options_are_usage_errors() {
-        for args in [
-            &["--env", "NOEQUALS", "f"][..],
-            &["--dir"],
-            &["--dir", "/no/such/dir", "f"],
-            &["--preload", "x", "f"],
-            &["--frob", "f"],
-        ] {
-            let err = parse(&strings(args))
-                .err()
-                .unwrap_or_else(|| panic!("{args:?} should fail"));
-            assert_eq!(err.code, 2, "{args:?}");
-        }
+    fn shared_memories_are_found_in_binaries_and_text() {
+        assert!(has_shared_memory(b"(module (memory 1 1 shared))"));
+        assert!(has_shared_memory(
+            b"(module (import \"env\" \"m\" (memory 1 1 shared)))"
+        ));
+        assert!(!has_shared_memory(b"(module (memory 1 1))"));
+        let binary = assemble(b"(module (memory 1) (memory 1 2 shared))").unwrap();
+        assert!(has_shared_memory(&binary));
     }
 }

@@ -72,7 +72,7 @@ pub fn our_trap_kind(code: runtime::TrapCode) -> TrapKind {
         C::UnalignedAtomic => TrapKind::UnalignedAtomic,
         C::ExpectedSharedMemory => TrapKind::ExpectedSharedMemory,
         C::AtomicWaitDeadlock => TrapKind::AtomicWaitDeadlock,
-        C::Host | C::Exit => TrapKind::Other,
+        C::Host | C::Exit | C::OutOfFuel | C::Interrupt => TrapKind::Other,
     }
 }
 

@@ -1,0 +1,551 @@
+//! CLI: the `-W` (WebAssembly) and `-S` (WASI) option groups, in Wasmtime's syntax:
+//! `-W KEY[=VAL][,KEY[=VAL]...]`, repeatable, the last setting of a key winning.
+//!
+//! Every key Wasmtime 49 accepts is in a table with what it takes and how far we support it,
+//! so a Wasmtime user's flag is either honoured or refused with a message naming it, never
+//! silently ignored; a key Wasmtime does not know either is an unknown option. Supporting a
+//! key is one table entry: give it [`Support::Run`] (or a proposal's features) and read its
+//! value with [`Settings::flag`], [`Settings::number`] or [`Settings::duration`].
+
+use runtime::WasmFeatures;
+use std::time::Duration;
+
+/// What a key's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Takes {
+    /// `KEY`, `KEY=y|yes|true` or `KEY=n|no|false`.
+    Flag,
+    /// `KEY=N`: decimal or `0x` hex, `_` allowed between digits.
+    Number,
+    /// `KEY=N` seconds or `KEY=N<unit>` (`ns`, `us`, `ms`, `s`, `m`, `h`).
+    Duration,
+}
+
+/// How far we support a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Support {
+    /// A proposal we implement: the validator features it stands for.
+    Proposal(WasmFeatures),
+    /// `all-proposals`: the default of every proposal key not given.
+    AllProposals,
+    /// A proposal we do not implement: enabling it is refused, `=n` is accepted.
+    ProposalNotYet,
+    /// An option of `run` we implement.
+    Run,
+    /// An option we do not implement yet: any use is refused.
+    NotYet,
+}
+
+/// One key of a group.
+#[derive(Debug)]
+pub(crate) struct Key {
+    pub(crate) name: &'static str,
+    pub(crate) takes: Takes,
+    pub(crate) support: Support,
+    pub(crate) help: &'static str,
+}
+
+const fn key(name: &'static str, takes: Takes, support: Support, help: &'static str) -> Key {
+    Key {
+        name,
+        takes,
+        support,
+        help,
+    }
+}
+
+const fn proposal(name: &'static str, features: WasmFeatures, help: &'static str) -> Key {
+    key(name, Takes::Flag, Support::Proposal(features), help)
+}
+
+const fn proposal_not_yet(name: &'static str, help: &'static str) -> Key {
+    key(name, Takes::Flag, Support::ProposalNotYet, help)
+}
+
+const fn not_yet(name: &'static str, takes: Takes, help: &'static str) -> Key {
+    key(name, takes, Support::NotYet, help)
+}
+
+use Takes::{Duration as D, Flag as F, Number as N};
+type W = WasmFeatures;
+
+/// The proposals on by default: Wasm 3.0 plus what Wasmtime 49 enables by default among the
+/// proposals we implement (wide-arithmetic). Like Wasmtime, the threads proposal validates by
+/// default but creating a shared memory needs `-W threads` or `-W shared-memory`.
+pub(crate) const DEFAULT_FEATURES: WasmFeatures = W::WASM3.union(W::WIDE_ARITHMETIC);
+
+#[rustfmt::skip]
+/// `-W`: Wasmtime 49's keys in its order, then two proposals of ours it has no key for.
+pub(crate) const WASM: Group = Group {
+    flag: "-W",
+    what: "wasm",
+    keys: &[
+        not_yet("nan-canonicalization", F, "Canonicalize every NaN value."),
+        not_yet("fuel", N, "Run with N units of fuel, trapping when they run out."),
+        not_yet("epoch-interruption", F, "Interrupt wasm when the engine's epoch passes the store's deadline."),
+        not_yet("max-wasm-stack", N, "Maximum stack, in bytes, wasm may use before a stack overflow is reported."),
+        not_yet("async-stack-size", N, "Stack size, in bytes, of async stacks."),
+        not_yet("async-stack-zeroing", F, "Zero async stacks before reuse."),
+        not_yet("unknown-exports-allow", F, "Allow unknown exports when running commands."),
+        key("unknown-imports-trap", F, Support::Run, "Let the main module import unknown functions: calling one traps."),
+        not_yet("unknown-imports-default", F, "Let the main module import unknown functions that return default values."),
+        not_yet("wmemcheck", F, "Check memory accesses (wmemcheck)."),
+        not_yet("max-memory-size", N, "Maximum size, in bytes, a linear memory may grow to (`memory.grow` returns -1 beyond)."),
+        not_yet("max-table-elements", N, "Maximum number of elements a table may grow to."),
+        not_yet("max-instances", N, "Maximum number of instances."),
+        not_yet("max-tables", N, "Maximum number of tables."),
+        not_yet("max-memories", N, "Maximum number of linear memories."),
+        not_yet("trap-on-grow-failure", F, "Trap when `memory.grow` or `table.grow` fails instead of returning -1."),
+        not_yet("timeout", D, "Maximum execution time of wasm code (1, 2s, 100ms, ...)."),
+        key("all-proposals", F, Support::AllProposals, "Enable (or disable) every proposal we implement; a proposal's own key overrides it."),
+        proposal("bulk-memory", W::BULK_MEMORY, "The bulk memory proposal."),
+        proposal("multi-memory", W::MULTI_MEMORY, "The multi-memory proposal."),
+        proposal("multi-value", W::MULTI_VALUE, "The multi-value proposal."),
+        proposal("reference-types", W::REFERENCE_TYPES, "The reference-types proposal."),
+        proposal("simd", W::SIMD, "The simd proposal."),
+        proposal("relaxed-simd", W::RELAXED_SIMD, "The relaxed-simd proposal."),
+        not_yet("relaxed-simd-deterministic", F, "Give relaxed-simd instructions their deterministic results."),
+        proposal("tail-call", W::TAIL_CALL, "The tail-call proposal."),
+        proposal("threads", W::THREADS, "The threads proposal (`=y` also allows shared memories)."),
+        key("shared-memory", F, Support::Run, "Allow creating shared memories (default: as `threads` is given, else no)."),
+        proposal_not_yet("shared-everything-threads", "The shared-everything-threads proposal."),
+        proposal("memory64", W::MEMORY64, "The memory64 proposal."),
+        proposal_not_yet("component-model", "The component-model proposal."),
+        proposal_not_yet("component-model-async", "Component model async lifting and lowering."),
+        proposal_not_yet("component-model-more-async-builtins", "Component model async built-ins."),
+        proposal_not_yet("component-model-async-stackful", "Component model stackful async."),
+        proposal_not_yet("component-model-threading", "Component model threading."),
+        proposal_not_yet("component-model-error-context", "Component model `error-context`."),
+        proposal_not_yet("component-model-gc", "GC in the component model."),
+        proposal_not_yet("component-model-map", "Maps in the component model."),
+        proposal_not_yet("component-model-memory64", "Component model `memory64`."),
+        proposal("function-references", W::FUNCTION_REFERENCES, "The function-references proposal."),
+        proposal_not_yet("stack-switching", "The stack-switching proposal."),
+        proposal("gc", W::GC, "The GC proposal."),
+        proposal("custom-page-sizes", W::CUSTOM_PAGE_SIZES, "The custom-page-sizes proposal."),
+        proposal("wide-arithmetic", W::WIDE_ARITHMETIC, "The wide-arithmetic proposal."),
+        proposal_not_yet("branch-hinting", "The branch-hinting proposal (hint sections are ignored either way)."),
+        proposal("extended-const", W::EXTENDED_CONST, "The extended-const proposal."),
+        proposal("exceptions", W::EXCEPTIONS, "The exceptions proposal."),
+        not_yet("gc-support", F, "Whether any GC infrastructure is enabled."),
+        proposal_not_yet("component-model-fixed-length-lists", "Component model fixed-length lists."),
+        proposal_not_yet("component-model-implements", "Component model `(implements ...)`."),
+        not_yet("concurrency-support", F, "Whether any concurrency infrastructure is enabled."),
+        proposal("custom-descriptors", W::CUSTOM_DESCRIPTORS, "The custom-descriptors proposal (not a Wasmtime key)."),
+        proposal("legacy-exceptions", W::LEGACY_EXCEPTIONS, "The legacy exception instructions `try`/`catch` (not a Wasmtime key)."),
+    ],
+};
+
+#[rustfmt::skip]
+/// `-S`: Wasmtime 49's keys in its order.
+pub(crate) const WASI: Group = Group {
+    flag: "-S",
+    what: "wasi",
+    keys: &[
+        key("cli", F, Support::Run, "Give the program WASI preview1 (default: if it imports WASI and is not an Emscripten program; `=y` also for those)."),
+        not_yet("cli-exit-with-code", F, "WASI `cli-exit-with-code`."),
+        not_yet("common", F, "Deprecated alias for `cli`."),
+        not_yet("nn", F, "WASI neural networks."),
+        not_yet("threads", F, "WASI threads."),
+        not_yet("http", F, "WASI HTTP."),
+        not_yet("http-outgoing-body-buffer-chunks", N, "WASI HTTP outgoing body chunks."),
+        not_yet("http-outgoing-body-chunk-size", N, "WASI HTTP outgoing chunk size."),
+        not_yet("config", F, "WASI config."),
+        not_yet("keyvalue", F, "WASI key-value."),
+        not_yet("listenfd", F, "systemd listen fds."),
+        not_yet("tcplisten", N, "A TCP listen socket."),
+        not_yet("tls", F, "WASI TLS."),
+        not_yet("preview2", F, "Preview1 through the preview2 implementation."),
+        not_yet("nn-graph", N, "wasi-nn graphs."),
+        not_yet("inherit-network", F, "The host's network."),
+        not_yet("allow-ip-name-lookup", F, "`wasi:sockets/ip-name-lookup`."),
+        not_yet("tcp", F, "`wasi:sockets` TCP."),
+        not_yet("udp", F, "`wasi:sockets` UDP."),
+        not_yet("network-error-code", F, "WASI `network-error-code`."),
+        not_yet("preview0", F, "Imports from `wasi_unstable` (always provided here)."),
+        key("inherit-env", F, Support::Run, "Inherit every environment variable of this process; `--env` overrides them."),
+        key("inherit-stdin", F, Support::Run, "Inherit standard input (default: yes)."),
+        key("inherit-stdout", F, Support::Run, "Inherit standard output (default: yes)."),
+        key("inherit-stderr", F, Support::Run, "Inherit standard error (default: yes)."),
+        not_yet("cwd", N, "The initial working directory of `wasi:cli/environment`."),
+        not_yet("config-var", N, "A WASI config variable."),
+        not_yet("keyvalue-in-memory-data", N, "WASI key-value data."),
+        not_yet("p3", F, "WASIp3."),
+        not_yet("max-resources", N, "Maximum resources at once."),
+        not_yet("hostcall-fuel", N, "Fuel for host calls."),
+        not_yet("max-component-handles", N, "Maximum component-model handles."),
+        not_yet("max-random-size", N, "Maximum size of a `get-random-bytes` request."),
+        not_yet("max-http-fields-size", N, "Maximum size of HTTP fields."),
+    ],
+};
+
+/// A table of keys behind one flag.
+#[derive(Debug)]
+pub(crate) struct Group {
+    flag: &'static str,
+    what: &'static str,
+    keys: &'static [Key],
+}
+
+/// A parsed value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Value {
+    Flag(bool),
+    Number(u64),
+    Duration(Duration),
+}
+
+/// The keys set by one or more occurrences of a flag, in order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Settings(Vec<(&'static str, Value)>);
+
+impl Group {
+    fn find(&self, name: &str) -> Option<&'static Key> {
+        self.keys.iter().find(|k| k.name == name)
+    }
+
+    /// Parses one occurrence's `KEY[=VAL],...`; `proposals_only` refuses the options that
+    /// only `run` has. `help` and `help-long` print the table and end the process.
+    pub(crate) fn parse(&self, text: &str, proposals_only: bool) -> Result<Settings, String> {
+        let mut settings = Vec::new();
+        for item in text.split(',') {
+            let (name, value) = match item.split_once('=') {
+                Some((name, value)) => (name, Some(value)),
+                None => (item, None),
+            };
+            if (name == "help" || name == "help-long") && value.is_none() {
+                print!("{}", self.help(name == "help-long", proposals_only));
+                crate::exit_after_help();
+            }
+            let flag = self.flag;
+            let key = match self.find(name) {
+                Some(k) if !proposals_only || k.is_proposal() => k,
+                Some(_) => return Err(format!("`{flag} {name}` is an option of `run` only")),
+                None if name.is_empty() => return Err(format!("empty {flag} option in `{text}`")),
+                None => {
+                    return Err(format!(
+                        "unknown {flag} option `{name}` (`{flag} help` lists them)"
+                    ))
+                }
+            };
+            let value = parse_value(key, value).map_err(|e| format!("`{flag} {item}`: {e}"))?;
+            match key.support {
+                Support::NotYet => {
+                    return Err(format!(
+                        "`{flag} {name}` is not supported yet by this runtime"
+                    ))
+                }
+                Support::ProposalNotYet if value == Value::Flag(true) => {
+                    return Err(format!(
+                        "the {name} proposal is not supported yet by this runtime (`{flag} {name}`)"
+                    ))
+                }
+                _ => {}
+            }
+            settings.push((key.name, value));
+        }
+        Ok(Settings(settings))
+    }
+
+    /// The `help` (one line per key) or `help-long` text.
+    fn help(&self, long: bool, proposals_only: bool) -> String {
+        let keys: Vec<&Key> = (self.keys.iter())
+            .filter(|k| !proposals_only || k.is_proposal())
+            .collect();
+        let shown = |k: &Key| {
+            let value = match k.takes {
+                Takes::Flag => "[=y|n]",
+                Takes::Number => "=N",
+                Takes::Duration => "=N|Ns|Nms|..",
+            };
+            format!("{}{value}", k.name)
+        };
+        let width = keys.iter().map(|k| shown(k).len()).max().unwrap_or(0);
+        let mut out = format!("Available {} options:\n\n", self.what);
+        for k in keys {
+            let note = match k.support {
+                Support::NotYet | Support::ProposalNotYet => " (not supported yet)",
+                Support::Proposal(f) if DEFAULT_FEATURES.contains(f) => " (default: on)",
+                Support::Proposal(_) => " (default: off)",
+                _ => "",
+            };
+            let help = format!("{}{note}", k.help);
+            if long {
+                out += &format!("  {} {}\n\n        {help}\n", self.flag, shown(k));
+            } else {
+                out += &format!("  {} {:>width$} -- {help}\n", self.flag, shown(k));
+            }
+        }
+        if !long {
+            out += &format!(
+                "\npass `{} help-long` to see longer-form explanations\n",
+                self.flag
+            );
+        }
+        out
+    }
+}
+
+impl Key {
+    /// Whether the key names a proposal (and so applies to `validate` and `wast` too).
+    fn is_proposal(&self) -> bool {
+        matches!(
+            self.support,
+            Support::Proposal(_) | Support::AllProposals | Support::ProposalNotYet
+        )
+    }
+}
+
+fn parse_value(key: &Key, value: Option<&str>) -> Result<Value, String> {
+    match (key.takes, value) {
+        (Takes::Flag, None | Some("y" | "yes" | "true")) => Ok(Value::Flag(true)),
+        (Takes::Flag, Some("n" | "no" | "false")) => Ok(Value::Flag(false)),
+        (Takes::Flag, Some(v)) => Err(format!(
+            "`{v}` is not a flag value (y, yes, true, n, no, false)"
+        )),
+        (_, None) => Err("a value is needed (`KEY=VALUE`)".into()),
+        (Takes::Number, Some(v)) => parse_number(v).map(Value::Number),
+        (Takes::Duration, Some(v)) => parse_duration(v).map(Value::Duration),
+    }
+}
+
+/// Decimal or `0x` hex, `_` allowed between digits.
+fn parse_number(text: &str) -> Result<u64, String> {
+    let digits = text.replace('_', "");
+    let parsed = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => digits.parse::<u64>(),
+    };
+    parsed.map_err(|_| format!("`{text}` is not a number (decimal or 0x hex)"))
+}
+
+/// `N` seconds or `N` followed by `ns`, `us`, `ms`, `s`, `m` or `h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let bad = || format!("`{text}` is not a duration (1, 2s, 100ms, 5m, ...)");
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let secs = |factor: u64| n.checked_mul(factor).map(Duration::from_secs);
+    match unit {
+        "ns" => Some(Duration::from_nanos(n)),
+        "us" => Some(Duration::from_micros(n)),
+        "ms" => Some(Duration::from_millis(n)),
+        "" | "s" => secs(1),
+        "m" => secs(60),
+        "h" => secs(3600),
+        _ => None,
+    }
+    .ok_or_else(bad)
+}
+
+impl Settings {
+    /// All occurrences in command-line order.
+    pub(crate) fn merge(all: &[Settings]) -> Settings {
+        Settings(all.iter().flat_map(|s| s.0.iter().copied()).collect())
+    }
+
+    fn get(&self, name: &str) -> Option<Value> {
+        debug_assert!(
+            WASM.find(name).or(WASI.find(name)).is_some(),
+            "`{name}` is in no table"
+        );
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The last setting of flag key `name`.
+    pub(crate) fn flag(&self, name: &str) -> Option<bool> {
+        match self.get(name)? {
+            Value::Flag(on) => Some(on),
+            other => unreachable!("`{name}` is a flag, not {other:?}"),
+        }
+    }
+
+    /// The proposals to validate with: `base` changed by every proposal key given (a key
+    /// not given follows `all-proposals` if that is).
+    pub(crate) fn features(&self, base: WasmFeatures) -> WasmFeatures {
+        let all = self.flag("all-proposals");
+        let mut features = base;
+        for key in WASM.keys {
+            if let Support::Proposal(bits) = key.support {
+                if let Some(on) = self.flag(key.name).or(all) {
+                    features.set(bits, on);
+                }
+            }
+        }
+        features
+    }
+
+    /// Whether shared memories may be created: `shared-memory`, else `threads`, else no.
+    pub(crate) fn shared_memory(&self) -> bool {
+        (self.flag("shared-memory"))
+            .or(self.flag("threads"))
+            .unwrap_or(false)
+    }
+}
+
+/// Typed reads for the number and duration keys; `-W fuel`, `timeout`, `max-memory-size` and
+/// `max-wasm-stack` use them once the engine supports those limits.
+#[allow(dead_code)]
+impl Settings {
+    /// The last setting of number key `name`.
+    pub(crate) fn number(&self, name: &str) -> Option<u64> {
+        match self.get(name)? {
+            Value::Number(n) => Some(n),
+            other => unreachable!("`{name}` is a number, not {other:?}"),
+        }
+    }
+
+    /// The last setting of duration key `name`.
+    pub(crate) fn duration(&self, name: &str) -> Option<Duration> {
+        match self.get(name)? {
+            Value::Duration(d) => Some(d),
+            other => unreachable!("`{name}` is a duration, not {other:?}"),
+        }
+    }
+}
+
+/// clap value parser of `run -W`.
+pub(crate) fn wasm_run(text: &str) -> Result<Settings, String> {
+    WASM.parse(text, false)
+}
+
+/// clap value parser of `validate -W` and `wast -W`: proposals only.
+pub(crate) fn wasm_proposals(text: &str) -> Result<Settings, String> {
+    WASM.parse(text, true)
+}
+
+/// clap value parser of `run -S`.
+pub(crate) fn wasi(text: &str) -> Result<Settings, String> {
+    WASI.parse(text, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Settings, String> {
+        let parsed: Result<Vec<Settings>, String> = args.iter().map(|a| wasm_run(a)).collect();
+        parsed.map(|all| Settings::merge(&all))
+    }
+
+    #[test]
+    fn proposals_toggle_features_over_the_defaults() {
+        let s = run(&["custom-page-sizes", "wide-arithmetic=n,gc=no"]).unwrap();
+        let f = s.features(DEFAULT_FEATURES);
+        assert!(f.contains(W::CUSTOM_PAGE_SIZES) && f.contains(W::SIMD));
+        assert!(!f.contains(W::WIDE_ARITHMETIC) && !f.contains(W::GC));
+        assert_eq!(
+            run(&[]).unwrap().features(DEFAULT_FEATURES),
+            DEFAULT_FEATURES
+        );
+        // The last setting wins.
+        let s = run(&["threads=n", "threads=y"]).unwrap();
+        assert!(s.features(W::empty()).contains(W::THREADS));
+    }
+
+    #[test]
+    fn all_proposals_is_the_fallback_of_each_proposal() {
+        let f = run(&["gc=n,all-proposals=y"]).unwrap().features(W::WASM1);
+        assert!(f.contains(W::CUSTOM_PAGE_SIZES | W::LEGACY_EXCEPTIONS | W::THREADS));
+        assert!(!f.contains(W::GC) && !f.contains(W::STACK_SWITCHING));
+        let f = run(&["all-proposals=n"])
+            .unwrap()
+            .features(DEFAULT_FEATURES);
+        assert!(!f.contains(W::SIMD) && !f.contains(W::MULTI_VALUE));
+    }
+
+    #[test]
+    fn shared_memory_follows_threads_unless_given() {
+        assert!(!run(&[]).unwrap().shared_memory());
+        assert!(run(&["threads"]).unwrap().shared_memory());
+        assert!(!run(&["threads,shared-memory=n"]).unwrap().shared_memory());
+        assert!(run(&["shared-memory"]).unwrap().shared_memory());
+        assert!(!run(&["all-proposals"]).unwrap().shared_memory());
+    }
+
+    #[test]
+    fn unknown_unsupported_and_malformed_keys_are_refused() {
+        let err = |a: &str| run(&[a]).unwrap_err();
+        assert!(err("bogus").contains("unknown -W option `bogus`"));
+        assert!(err("threads,").contains("empty -W option"));
+        assert!(err("threads=maybe").contains("not a flag value"));
+        assert!(
+            err("stack-switching").contains("the stack-switching proposal is not supported yet")
+        );
+        assert!(err("component-model=y").contains("component-model proposal is not supported yet"));
+        assert!(run(&["stack-switching=n"]).is_ok());
+        for resource in [
+            "fuel=1000",
+            "timeout=1s",
+            "max-memory-size=65536",
+            "max-wasm-stack=65536",
+        ] {
+            assert!(err(resource).contains("is not supported yet"), "{resource}");
+        }
+        assert!(err("fuel").contains("a value is needed"));
+        assert!(err("fuel=lots").contains("not a number"));
+        assert!(err("timeout=1 fortnight").contains("not a duration"));
+        assert!(wasm_proposals("unknown-imports-trap")
+            .unwrap_err()
+            .contains("of `run` only"));
+        assert!(wasi("inherit-env=y").is_ok());
+        assert!(wasi("tcp").unwrap_err().contains("not supported yet"));
+    }
+
+    #[test]
+    fn values_parse_like_wasmtime() {
+        assert_eq!(parse_number("0x10"), Ok(16));
+        assert_eq!(parse_number("1_000_000"), Ok(1_000_000));
+        assert!(parse_number("1M").is_err());
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("100ms"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse_duration("3m"), Ok(Duration::from_secs(180)));
+        assert!(parse_duration("ms").is_err() && parse_duration("1d").is_err());
+    }
+
+    #[test]
+    fn every_wasmtime_key_is_in_the_tables_once() {
+        for group in [&WASM, &WASI] {
+            for (i, k) in group.keys.iter().enumerate() {
+                assert!(
+                    group.keys[..i].iter().all(|o| o.name != k.name),
+                    "{}",
+                    k.name
+                );
+            }
+        }
+        // The proposal names of `wasmtime run -W help` (Wasmtime 49).
+        for name in [
+            "bulk-memory",
+            "multi-memory",
+            "multi-value",
+            "reference-types",
+            "simd",
+            "relaxed-simd",
+            "tail-call",
+            "threads",
+            "shared-everything-threads",
+            "memory64",
+            "component-model",
+            "function-references",
+            "stack-switching",
+            "gc",
+            "custom-page-sizes",
+            "wide-arithmetic",
+            "branch-hinting",
+            "extended-const",
+            "exceptions",
+        ] {
+            assert!(WASM.find(name).is_some_and(Key::is_proposal), "{name}");
+        }
+    }
+}
