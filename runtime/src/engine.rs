@@ -27,6 +27,7 @@ pub struct Config {
     features: WasmFeatures,
     /// Reserve 4 GiB plus guard pages for 32-bit memories so accesses need no bounds check.
     pub(crate) virtual_memory: bool,
+    pub(crate) memory_reservation: u64,
     /// Compiled code charges fuel (see [`Config::consume_fuel`]).
     pub(crate) consume_fuel: bool,
     /// Compiled code checks the store's epoch deadline (see [`Config::epoch_interruption`]).
@@ -44,6 +45,7 @@ impl Default for Config {
         Config {
             features: WasmFeatures::WASM3,
             virtual_memory: true,
+            memory_reservation: crate::vm::memory::DEFAULT_MEMORY_RESERVATION,
             consume_fuel: false,
             epoch_interruption: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
@@ -66,6 +68,16 @@ impl Config {
     /// `rethrow`), which toolchains such as Emscripten still emit (default: off).
     pub fn wasm_legacy_exceptions(&mut self, on: bool) -> &mut Config {
         self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, on);
+        self
+    }
+    /// Address space, in bytes, reserved for a bounds-checked memory (a 64-bit one, one with
+    /// custom page sizes, or any under [`Config::explicit_bounds_checks`]) whose maximum is
+    /// larger or absent (default: 64 GiB). Memories never move, so such a memory grows to at
+    /// most this size (`memory.grow` returns -1 beyond); one whose minimum is larger reserves
+    /// its minimum. Only what the memory's size covers is committed. Unlike Wasmtime, whose
+    /// memories move when they outgrow their reservation, this bounds their growth.
+    pub fn memory_reservation(&mut self, bytes: u64) -> &mut Config {
+        self.memory_reservation = bytes;
         self
     }
     /// Uses explicit bounds checks instead of guard pages (for testing the fallback).
