@@ -189,7 +189,9 @@ fn memory64_grows_within_its_reservation() {
     );
     // A 32-bit memory with 1-byte pages too.
     grow(
-        &format!("(module (memory 1 (pagesize 1)) (func (export \"grow\") (param i64) (result i64) (i64.extend_i32_s (memory.grow (i32.wrap_i64 (local.get 0))))))"),
+        r#"(module (memory 1 (pagesize 1))
+            (func (export "grow") (param i64) (result i64)
+                (i64.extend_i32_s (memory.grow (i32.wrap_i64 (local.get 0))))))"#,
         &[((16 << 20) - 1, 1), (1, -1)],
     );
 }
