@@ -237,6 +237,43 @@ fn proposals_are_enabled_and_disabled_with_w() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
 }
 
+/// The legacy exception instructions are on by default in the CLI (the library's `Config`
+/// keeps them off); `-W legacy-exceptions=n` refuses a module that uses them.
+#[test]
+fn legacy_exceptions_are_on_unless_turned_off() {
+    let catch = ["--invoke", "catch", "tests/data/legacy-try.wat", "41"];
+    let out = cli(&catch);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n");
+    let out = cli(&[&["-W", "legacy-exceptions=y"][..], &catch].concat());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n");
+    for flag in ["legacy-exceptions=n", "all-proposals=n,exceptions"] {
+        let out = cli(&[&["-W", flag][..], &catch].concat());
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("legacy_exceptions feature required"),
+            "{flag}: {stderr}"
+        );
+    }
+    let out = cli(&["validate", "tests/data/legacy-try.wat"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    // A C++ program built by emcc with -fwasm-exceptions prints what Node printed.
+    let program = "emscripten-tests/modern/wasm_exceptions.wasm";
+    let expected = std::fs::read_to_string(
+        harness::workspace_root()
+            .join(program)
+            .with_extension("out"),
+    )
+    .expect("the recorded output");
+    let out = cli(&[program]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    let out = cli(&["-W", "legacy-exceptions=n", program]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("legacy_exceptions feature required"));
+}
+
 /// As in Wasmtime, the threads proposal validates by default but a shared memory needs
 /// `-W threads` or `-W shared-memory`.
 #[test]

@@ -216,8 +216,11 @@ pub fn run_test(test: &EmTest) -> Result<(), String> {
         stderr: stderr.sink(),
         ..Options::default()
     };
-    let engine = runtime::Engine::default();
-    let result = runtime::Module::from_file(&engine, &test.wasm).and_then(|module| {
+    // As in the CLI, the legacy exception instructions of `-fwasm-exceptions` builds are on.
+    let mut config = runtime::Config::new();
+    config.wasm_legacy_exceptions(true);
+    let result = runtime::Engine::new(&config).and_then(|engine| {
+        let module = runtime::Module::from_file(&engine, &test.wasm)?;
         let mut store = runtime::Store::new(&engine, emscripten::Emscripten::default());
         emscripten::run(&mut store, &module, &options)
     });

@@ -21,6 +21,8 @@ pub struct Config {
     features: WasmFeatures,
     /// Reserve 4 GiB plus guard pages for 32-bit memories so accesses need no bounds check.
     pub(crate) virtual_memory: bool,
+    /// Address space of a bounds-checked memory (see [`Config::memory_reservation`]).
+    pub(crate) memory_reservation: u64,
     /// Compiled code charges fuel (see [`Config::consume_fuel`]).
     pub(crate) consume_fuel: bool,
     /// Compiled code checks the store's epoch deadline (see [`Config::epoch_interruption`]).
@@ -30,6 +32,10 @@ pub struct Config {
     pub(crate) opt_level: OptLevel,
 }
 
+/// Default of [`Config::memory_reservation`]: how far a bounds-checked memory without a
+/// smaller maximum may grow (64 GiB of address space, committed only as the memory grows).
+const DEFAULT_MEMORY_RESERVATION: u64 = 64 << 30;
+
 /// Wasmtime's default for [`Config::max_wasm_stack`] (Wasmtime 49: 512 KiB).
 const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
 
@@ -38,6 +44,7 @@ impl Default for Config {
         Config {
             features: WasmFeatures::WASM3,
             virtual_memory: true,
+            memory_reservation: DEFAULT_MEMORY_RESERVATION,
             consume_fuel: false,
             epoch_interruption: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
@@ -54,6 +61,22 @@ impl Config {
     /// Sets the proposals the validator accepts (default: Wasm 3.0).
     pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Config {
         self.features = features;
+        self
+    }
+    /// Accepts the legacy exception instructions (`try`, `catch`, `catch_all`, `delegate`,
+    /// `rethrow`), which toolchains such as Emscripten still emit (default: off).
+    pub fn wasm_legacy_exceptions(&mut self, on: bool) -> &mut Config {
+        self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, on);
+        self
+    }
+    /// Address space, in bytes, reserved for a bounds-checked memory (a 64-bit one, one with
+    /// custom page sizes, or any under [`Config::explicit_bounds_checks`]) whose maximum is
+    /// larger or absent (default: 64 GiB). Memories never move, so such a memory grows to at
+    /// most this size (`memory.grow` returns -1 beyond); one whose minimum is larger reserves
+    /// its minimum. Only what the memory's size covers is committed. Unlike Wasmtime, whose
+    /// memories move when they outgrow their reservation, this bounds their growth.
+    pub fn memory_reservation(&mut self, bytes: u64) -> &mut Config {
+        self.memory_reservation = bytes;
         self
     }
     /// Uses explicit bounds checks instead of guard pages (for testing the fallback).

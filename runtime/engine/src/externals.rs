@@ -130,7 +130,9 @@ impl Memory {
     /// ```
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = &mut store.as_context_mut().0.opaque;
-        let memory = vm::memory::LinearMemory::new(ty, store.engine.config().virtual_memory)?;
+        let config = store.engine.config();
+        let memory =
+            vm::memory::LinearMemory::new(ty, config.virtual_memory, config.memory_reservation)?;
         store.memories.push(memory);
         Ok(Memory {
             store: store.id,

@@ -23,9 +23,8 @@ pub(crate) fn run(
     options: &WastOptions,
     on_result: &mut dyn FnMut(&DirectiveResult),
 ) -> Vec<DirectiveResult> {
-    let parsed = script::with_parsed(text, |wast| {
+    let parsed = script::with_parsed(text, |wast, lines| {
         let mut exec = Executor::new(options);
-        let lines = script::LineIndex::new(text);
         let mut results = Vec::with_capacity(wast.directives.len());
         for (index, directive) in wast.directives.into_iter().enumerate() {
             let line = lines.line_of(&directive);
@@ -310,10 +309,22 @@ impl<'o> Executor<'o> {
     }
 
     /// Assembles a script module into a binary.
+    /// Quoted text gets the folded legacy `try` forms unfolded first, as scripts do.
     pub(super) fn encode(module: &mut QuoteWat<'_>) -> Result<Vec<u8>, String> {
-        module
-            .encode()
-            .map_err(|e| format!("the module text does not assemble: {}", e.message()))
+        let fail = |e: wast::Error| format!("the module text does not assemble: {}", e.message());
+        if !matches!(module, QuoteWat::QuoteModule(..)) {
+            return module.encode().map_err(fail);
+        }
+        let text = match module.to_test().map_err(fail)? {
+            wast::QuoteWatTest::Binary(bytes) => return Ok(bytes),
+            wast::QuoteWatTest::Text(text) => text,
+        };
+        let text = String::from_utf8(text)
+            .map_err(|_| "the module text does not assemble: malformed UTF-8 encoding")?;
+        let text = super::unfold::unfold_legacy_try(&text);
+        let buffer = wast::parser::ParseBuffer::new(&text).map_err(fail)?;
+        let mut wat = wast::parser::parse::<Wat<'_>>(&buffer).map_err(fail)?;
+        wat.encode().map_err(fail)
     }
 
     pub(super) fn compile_binary(&self, binary: &[u8]) -> Result<Module, Error> {

@@ -11,6 +11,7 @@ mod assert;
 mod exec;
 mod script;
 mod spectest;
+mod unfold;
 mod values;
 
 use runtime_engine::WasmFeatures;

@@ -33,8 +33,7 @@ impl std::fmt::Display for ScriptError {
 
 /// Lists a script's top-level directives in order, without running them.
 pub fn list_directives(text: &str) -> Result<Vec<DirectiveInfo>, ScriptError> {
-    with_parsed(text, |wast| {
-        let lines = LineIndex::new(text);
+    with_parsed(text, |wast, lines| {
         wast.directives
             .iter()
             .map(|d| DirectiveInfo {
@@ -45,8 +44,13 @@ pub fn list_directives(text: &str) -> Result<Vec<DirectiveInfo>, ScriptError> {
     })
 }
 
-/// Parses `text` as a script and hands the directives to `f`.
-pub(crate) fn with_parsed<R>(text: &str, f: impl FnOnce(Wast<'_>) -> R) -> Result<R, ScriptError> {
+/// Parses `text` as a script (folded legacy `try` forms unfolded first) and hands the
+/// directives to `f`, with the lines of the text that was parsed.
+pub(crate) fn with_parsed<R>(
+    text: &str,
+    f: impl FnOnce(Wast<'_>, &LineIndex) -> R,
+) -> Result<R, ScriptError> {
+    let text = &*super::unfold::unfold_legacy_try(text);
     let mut lexer = Lexer::new(text);
     // The suite's own files use characters the lexer calls confusing (in names.wast, ...).
     lexer.allow_confusing_unicode(true);
@@ -59,7 +63,7 @@ pub(crate) fn with_parsed<R>(text: &str, f: impl FnOnce(Wast<'_>) -> R) -> Resul
     };
     let buffer = ParseBuffer::new_with_lexer(lexer).map_err(error)?;
     let wast = parser::parse::<Wast>(&buffer).map_err(error)?;
-    Ok(f(wast))
+    Ok(f(wast, &LineIndex::new(text)))
 }
 
 /// Where each line of a script starts, to find a directive's line in logarithmic time
@@ -155,7 +159,7 @@ mod tests {
     fn the_line_index_agrees_with_the_lexer() {
         let text = "(module)\n\n  (module $a)\r\n(module $b) (module $c)\n;; x\n\n(module $d)";
         let lines = LineIndex::new(text);
-        with_parsed(text, |wast| {
+        with_parsed(text, |wast, _| {
             for d in &wast.directives {
                 let expected = d.span().linecol_in(text).0 as u32 + 1;
                 assert_eq!(lines.line_of(d), expected, "{d:?}");

@@ -241,9 +241,11 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
         data.funcs.push(inner.func_handle(first_func + i));
     }
     for def in &info.memories[info.num_imported_memories as usize..] {
+        let config = inner.engine.config();
         inner.memories.push(vm::memory::LinearMemory::new(
             *def,
-            inner.engine.config().virtual_memory,
+            config.virtual_memory,
+            config.memory_reservation,
         )?);
         data.memories.push(Memory {
             store: inner.id,

@@ -1,4 +1,5 @@
-//! Phase 3, translate: exception handling (`throw`, `throw_ref`, `try_table`).
+//! Phase 3, translate: exception handling (`throw`, `throw_ref`, `try_table`; the legacy
+//! instructions are in `legacy_exceptions.rs`).
 //!
 //! A thrown exception becomes the store's pending exception (`VMRuntimeLimits`). Every call
 //! is followed by a check of that slot which jumps to the current *throw target*: the landing
@@ -80,22 +81,18 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().jump(target, &[]);
                 self.set_unreachable();
             }
-            O::Try { .. }
-            | O::Catch { .. }
-            | O::CatchAll
-            | O::Rethrow { .. }
-            | O::Delegate { .. } => {
-                return Err(Error::Unsupported(
-                    "legacy exception handling instructions".into(),
-                ));
-            }
+            O::Try { blockty } => self.translate_try(*blockty),
+            O::Catch { tag_index } => self.translate_catch(Some(*tag_index)),
+            O::CatchAll => self.translate_catch(None),
+            O::Rethrow { relative_depth } => self.translate_rethrow(*relative_depth),
+            O::Delegate { relative_depth } => self.translate_delegate(*relative_depth),
             _ => return Ok(false),
         }
         Ok(true)
     }
 
     /// The address of the store's runtime limits.
-    fn limits(&mut self) -> Value {
+    pub(super) fn limits(&mut self) -> Value {
         let vmctx = self.env.vmctx(&mut self.b);
         self.b
             .ins()
@@ -103,11 +100,39 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Where a thrown exception goes from here.
-    fn throw_target(&mut self) -> Block {
+    pub(super) fn throw_target(&mut self) -> Block {
         if let Some(pad) = self.throw_targets.last() {
             return *pad;
         }
+        self.propagate_block()
+    }
+
+    /// The block that returns from the function with the exception pending.
+    pub(super) fn propagate_block(&mut self) -> Block {
         *self.propagate.get_or_insert_with(|| self.b.create_block())
+    }
+
+    /// Loads the payload of exception `exn`, thrown with module tag `tag_index`.
+    pub(super) fn catch_payload(&mut self, exn: Value, tag_index: u32) -> Vec<Value> {
+        let ty = self
+            .env
+            .info
+            .type_as_func(self.env.info.tags[tag_index as usize])
+            .clone();
+        let flags = MemFlagsData::trusted();
+        let payload = self
+            .b
+            .ins()
+            .load(types::I64, flags, exn, off::EXCEPTION_PAYLOAD);
+        ty.params()
+            .iter()
+            .enumerate()
+            .map(|(i, vt)| {
+                self.b
+                    .ins()
+                    .load(ir_type(*vt), flags, payload, i as i32 * 16)
+            })
+            .collect()
     }
 
     /// After a call: unwind if the callee left an exception pending. Outside any `try_table`
@@ -179,25 +204,10 @@ impl FuncTranslator<'_, '_> {
             self.b
                 .ins()
                 .store(flags, zero, limits, off::LIMITS_PENDING_EXCEPTION);
-            let mut args = Vec::new();
-            if let Some(t) = tag_index {
-                let ty = self
-                    .env
-                    .info
-                    .type_as_func(self.env.info.tags[t as usize])
-                    .clone();
-                let payload = self
-                    .b
-                    .ins()
-                    .load(types::I64, flags, exn, off::EXCEPTION_PAYLOAD);
-                for (i, vt) in ty.params().iter().enumerate() {
-                    args.push(
-                        self.b
-                            .ins()
-                            .load(ir_type(*vt), flags, payload, i as i32 * 16),
-                    );
-                }
-            }
+            let mut args = match tag_index {
+                Some(t) => self.catch_payload(exn, t),
+                None => Vec::new(),
+            };
             if with_ref {
                 args.push(exn);
             }

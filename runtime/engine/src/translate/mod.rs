@@ -9,6 +9,7 @@ mod calls;
 pub mod env;
 pub mod exceptions;
 mod gc;
+mod legacy_exceptions;
 mod memory;
 mod numeric;
 mod reference;
@@ -51,6 +52,8 @@ pub(super) struct ControlFrame {
     reachable_at_start: bool,
     /// For `try_table`: its landing pad.
     landing_pad: Option<exceptions::LandingPad>,
+    /// For a legacy `try`: its pad and catch clauses.
+    legacy: Option<legacy_exceptions::LegacyTry>,
 }
 
 impl ControlFrame {
@@ -68,6 +71,7 @@ impl ControlFrame {
             pending_else: None,
             reachable_at_start: true,
             landing_pad: None,
+            legacy: None,
         }
     }
 }
@@ -395,6 +399,9 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::Else => self.translate_else(),
             Operator::End => self.translate_end(),
+            Operator::Catch { tag_index } => self.translate_catch(Some(*tag_index)),
+            Operator::CatchAll => self.translate_catch(None),
+            Operator::Delegate { relative_depth } => self.translate_delegate(*relative_depth),
             _ => {}
         }
         Ok(())
@@ -442,6 +449,9 @@ impl FuncTranslator<'_, '_> {
         if let Some(pad) = frame.landing_pad.take() {
             // Catch clauses may branch to the end of enclosing frames, making them reachable.
             self.fill_landing_pad(pad);
+        }
+        if let Some(t) = frame.legacy.take() {
+            self.finish_legacy_try(t);
         }
         if end_reached {
             self.b.switch_to_block(frame.end);

@@ -1,7 +1,8 @@
 //! Phase 6, vm: linear memories. A 32-bit memory with 64 KiB pages reserves its whole index
 //! space plus a guard region, so compiled accesses need no bounds check; other memories (or a
-//! failed reservation) reserve up to a cap and are bounds-checked by compiled code. The base
-//! never moves.
+//! failed reservation) reserve what they may grow to, within `Config::memory_reservation`,
+//! and are bounds-checked by compiled code. The base never moves, so a memory grows only
+//! within its reservation.
 
 use crate::error::{Error, Result};
 use crate::types::MemoryType;
@@ -10,8 +11,9 @@ use crate::vm::vmcontext::VMMemoryDefinition;
 /// Bytes reserved for a guard-page memory: 4 GiB of index space, 4 GiB for static offsets,
 /// and a page for the widest access.
 pub const GUARDED_RESERVATION: u64 = (8 << 30) + (64 << 10);
-/// Largest reservation of a bounds-checked memory.
-const CHECKED_RESERVATION_CAP: u64 = 4 << 30;
+/// The largest memory this runtime creates, in bytes: x86-64's 47-bit user address space
+/// (128 TiB). A memory whose minimum is larger fails instantiation.
+pub const MAX_MEMORY_BYTES: u64 = 1 << 47;
 
 pub struct LinearMemory {
     def: Box<VMMemoryDefinition>,
@@ -22,14 +24,17 @@ pub struct LinearMemory {
 }
 
 impl LinearMemory {
-    pub fn new(ty: MemoryType, virtual_memory: bool) -> Result<LinearMemory> {
+    /// A memory of type `ty` at its minimum size. Guard pages are used where `virtual_memory`
+    /// allows; a bounds-checked memory reserves up to `reservation` bytes to grow into (never
+    /// less than its minimum; less when the host refuses that much address space).
+    pub fn new(ty: MemoryType, virtual_memory: bool, reservation: u64) -> Result<LinearMemory> {
         let page = 1u64 << ty.page_size_log2;
         let index_space: u64 = if ty.memory64 { u64::MAX } else { 1 << 32 };
         let max_bytes = ty
             .maximum
             .map_or(index_space, |m| m.saturating_mul(page))
             .min(index_space);
-        let min_bytes = ty.minimum.saturating_mul(page);
+        let min_bytes = Self::minimum_bytes(&ty)?;
         let (alloc, reserved, guarded) = if virtual_memory && crate::vmoffsets::can_be_guarded(&ty)
         {
             // Compiled code relies on the guard region: failing to reserve it is an error.
@@ -37,22 +42,8 @@ impl LinearMemory {
                 .map_err(|e| Error::Usage(format!("cannot reserve guarded memory: {e}")))?;
             (Some(alloc), max_bytes.min(1 << 32), true)
         } else {
-            let reserved = max_bytes.min(CHECKED_RESERVATION_CAP).max(min_bytes);
-            if min_bytes > CHECKED_RESERVATION_CAP {
-                return Err(Error::Usage(format!(
-                    "memory of {} pages is larger than this runtime supports",
-                    ty.minimum
-                )));
-            }
-            let alloc = if reserved == 0 {
-                None
-            } else {
-                Some(
-                    region::alloc(reserved as usize, region::Protection::NONE).map_err(|e| {
-                        Error::Usage(format!("cannot reserve {reserved} bytes of memory: {e}"))
-                    })?,
-                )
-            };
+            let wanted = max_bytes.min(reservation).max(min_bytes);
+            let (alloc, reserved) = Self::reserve(wanted, min_bytes)?;
             (alloc, reserved, false)
         };
         let base = alloc
@@ -67,8 +58,64 @@ impl LinearMemory {
             reserved,
             guarded,
         };
-        memory.set_length(min_bytes)?;
+        memory.set_length(min_bytes).map_err(|e| {
+            Error::Usage(format!(
+                "out of memory: cannot commit the minimum of {min_bytes} bytes of a memory: {e}"
+            ))
+        })?;
         Ok(memory)
+    }
+
+    /// The byte size of `ty`'s minimum, checked against the index type's address space (the
+    /// spec's "memory size overflow": a 64-bit memory of 2^48 64 KiB pages is valid but has
+    /// 2^64 bytes) and [`MAX_MEMORY_BYTES`].
+    fn minimum_bytes(ty: &MemoryType) -> Result<u64> {
+        let page = 1u64 << ty.page_size_log2;
+        let bits = if ty.memory64 { 64 } else { 32 };
+        let index_space = if ty.memory64 {
+            u128::from(u64::MAX) + 1
+        } else {
+            1 << 32
+        };
+        let bytes = u128::from(ty.minimum) * u128::from(page);
+        if bytes > index_space || (ty.memory64 && bytes == index_space) {
+            return Err(Error::Usage(format!(
+                "memory size overflow: a minimum of {} pages of {page} bytes ({bytes} bytes) \
+                 exceeds the {bits}-bit address space",
+                ty.minimum
+            )));
+        }
+        let bytes = bytes as u64;
+        if bytes > MAX_MEMORY_BYTES {
+            return Err(Error::Usage(format!(
+                "out of memory: a minimum of {} pages of {page} bytes ({bytes} bytes) exceeds \
+                 this runtime's limit of {MAX_MEMORY_BYTES} bytes per memory",
+                ty.minimum
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// Reserves `wanted` bytes of address space, or as much as the host grants down to
+    /// `needed` (halving each time); `None` for an empty reservation.
+    fn reserve(wanted: u64, needed: u64) -> Result<(Option<region::Allocation>, u64)> {
+        let mut size = wanted;
+        loop {
+            if size == 0 {
+                return Ok((None, 0));
+            }
+            match region::alloc(size as usize, region::Protection::NONE) {
+                Ok(alloc) => return Ok((Some(alloc), size)),
+                Err(_) if size / 2 >= needed => size /= 2,
+                Err(_) if size > needed => size = needed,
+                Err(e) => {
+                    return Err(Error::Usage(format!(
+                        "out of memory: cannot reserve {size} bytes of address space for a \
+                         memory: {e}"
+                    )))
+                }
+            }
+        }
     }
 
     /// Whether this process can reserve guarded memories at all (probed once by engines).
@@ -76,7 +123,8 @@ impl LinearMemory {
         region::alloc(GUARDED_RESERVATION as usize, region::Protection::NONE).is_ok()
     }
 
-    fn set_length(&mut self, bytes: u64) -> Result<()> {
+    /// Commits `[length, bytes)` read+write (the host may refuse: overcommit limits).
+    fn set_length(&mut self, bytes: u64) -> std::result::Result<(), region::Error> {
         let old = self.def.length;
         if bytes > old {
             // SAFETY: `[base + old, base + bytes)` lies inside our reservation (callers check
@@ -88,8 +136,7 @@ impl LinearMemory {
                     (bytes - old) as usize,
                     region::Protection::READ_WRITE,
                 )
-            }
-            .map_err(|e| Error::Usage(format!("cannot commit memory: {e}")))?;
+            }?;
         }
         self.def.length = bytes;
         Ok(())

@@ -71,8 +71,13 @@ type W = WasmFeatures;
 
 /// The proposals on by default: Wasm 3.0 plus what Wasmtime 49 enables by default among the
 /// proposals we implement (wide-arithmetic). Like Wasmtime, the threads proposal validates by
-/// default but creating a shared memory needs `-W threads` or `-W shared-memory`.
-pub(crate) const DEFAULT_FEATURES: WasmFeatures = W::WASM3.union(W::WIDE_ARITHMETIC);
+/// default but creating a shared memory needs `-W threads` or `-W shared-memory`. The legacy
+/// exception instructions are on too (Wasmtime has no such key): they only make modules that
+/// use them valid, such as C++ built by emcc with `-fwasm-exceptions`; `-W
+/// legacy-exceptions=n` refuses those.
+pub(crate) const DEFAULT_FEATURES: WasmFeatures = W::WASM3
+    .union(W::WIDE_ARITHMETIC)
+    .union(W::LEGACY_EXCEPTIONS);
 
 #[rustfmt::skip]
 /// `-W`: Wasmtime 49's keys in its order, then two proposals of ours it has no key for.
@@ -132,7 +137,7 @@ pub(crate) const WASM: Group = Group {
         proposal_not_yet("component-model-implements", "Component model `(implements ...)`."),
         not_yet("concurrency-support", F, "Whether any concurrency infrastructure is enabled."),
         proposal("custom-descriptors", W::CUSTOM_DESCRIPTORS, "The custom-descriptors proposal (not a Wasmtime key)."),
-        proposal("legacy-exceptions", W::LEGACY_EXCEPTIONS, "The legacy exception instructions `try`/`catch` (not a Wasmtime key)."),
+        proposal("legacy-exceptions", W::LEGACY_EXCEPTIONS, "The legacy exception instructions `try`/`catch`/`delegate`/`rethrow`, as emcc's `-fwasm-exceptions` emits them (not a Wasmtime key)."),
     ],
 };
 
@@ -450,6 +455,15 @@ mod tests {
         // The last setting wins.
         let s = run(&["threads=n", "threads=y"]).unwrap();
         assert!(s.features(W::empty()).contains(W::THREADS));
+    }
+
+    #[test]
+    fn legacy_exceptions_are_on_unless_turned_off() {
+        assert!(DEFAULT_FEATURES.contains(W::LEGACY_EXCEPTIONS | W::EXCEPTIONS));
+        let f = run(&["legacy-exceptions=n"])
+            .unwrap()
+            .features(DEFAULT_FEATURES);
+        assert!(!f.contains(W::LEGACY_EXCEPTIONS) && f.contains(W::EXCEPTIONS));
     }
 
     #[test]
