@@ -3,6 +3,7 @@
 use crate::config::{Config, OptLevel};
 use crate::error::{Error, Result};
 use crate::types::FuncType;
+use crate::vm::code::CodePtr;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::collections::HashMap;
@@ -20,7 +21,7 @@ pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) isa: OwnedTargetIsa,
     /// Canonical indices of every type (iso-recursive equivalence), used by type checks.
-    pub(crate) types: crate::registry::TypeRegistry,
+    pub(crate) types: Arc<crate::registry::TypeRegistry>,
     /// Trampolines per (signature, is-host), compiled on first use.
     trampolines: Mutex<HashMap<(FuncType, bool), crate::vm::code::CodeObject>>,
     /// The epoch compiled code compares with each store's deadline; only ever increases.
@@ -41,7 +42,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config,
                 isa,
-                types: crate::registry::TypeRegistry::default(),
+                types: Arc::default(),
                 trampolines: Mutex::new(HashMap::new()),
                 epoch: AtomicU64::new(0),
             }),
@@ -56,9 +57,9 @@ impl Engine {
     pub(crate) fn current_epoch(&self) -> u64 {
         self.inner.epoch.load(Ordering::Relaxed)
     }
-    /// Where compiled code reads the epoch (lives as long as the engine).
-    pub(crate) fn epoch_ptr(&self) -> *const u8 {
-        &self.inner.epoch as *const AtomicU64 as *const u8
+    /// The epoch counter compiled code reads (lives as long as the engine).
+    pub(crate) fn epoch(&self) -> &AtomicU64 {
+        &self.inner.epoch
     }
     /// The engine's configuration.
     pub fn config(&self) -> &Config {
@@ -71,16 +72,16 @@ impl Engine {
         &self.inner.types
     }
     /// The array-call trampoline for calling wasm functions of type `ty` from the host.
-    pub(crate) fn array_trampoline(&self, ty: &FuncType) -> *const u8 {
+    pub(crate) fn array_trampoline(&self, ty: &FuncType) -> CodePtr {
         self.trampoline(ty, false)
     }
 
     /// The wasm-convention entry of host functions of type `ty`.
-    pub(crate) fn host_trampoline(&self, ty: &FuncType) -> *const u8 {
+    pub(crate) fn host_trampoline(&self, ty: &FuncType) -> CodePtr {
         self.trampoline(ty, true)
     }
 
-    fn trampoline(&self, ty: &FuncType, host: bool) -> *const u8 {
+    fn trampoline(&self, ty: &FuncType, host: bool) -> CodePtr {
         use crate::compile::trampolines;
         let mut cache = self
             .inner
@@ -88,7 +89,7 @@ impl Engine {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         if let Some(code) = cache.get(&(ty.clone(), host)) {
-            return code.func_ptr(0);
+            return code.entry(0);
         }
         let compiled = if host {
             trampolines::host_trampoline(
@@ -105,7 +106,7 @@ impl Engine {
                 crate::vm::code::CodeObject::publish(image, Default::default())
             })
             .expect("trampolines compile for every signature");
-        let ptr = code.func_ptr(0);
+        let ptr = code.entry(0);
         cache.insert((ty.clone(), host), code);
         ptr
     }

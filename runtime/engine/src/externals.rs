@@ -36,8 +36,8 @@ impl Extern {
     pub(crate) fn ty_in(&self, store: &StoreOpaque) -> ExternType {
         match self {
             Extern::Func(f) => ExternType::Func(store.funcs[f.checked(store)].ty.clone()),
-            Extern::Table(t) => ExternType::Table(store.tables[t.checked(store)].ty()),
-            Extern::Memory(m) => ExternType::Memory(store.memories[m.checked(store)].ty()),
+            Extern::Table(t) => ExternType::Table(store.vm.tables[t.checked(store)].ty()),
+            Extern::Memory(m) => ExternType::Memory(store.vm.memories[m.checked(store)].ty()),
             Extern::Global(g) => ExternType::Global(store.globals[g.checked(store)].ty),
             Extern::Tag(t) => ExternType::Tag(store.tags[t.checked(store)].0.clone()),
         }
@@ -133,21 +133,21 @@ impl Memory {
         let config = store.engine.config();
         let memory =
             vm::memory::LinearMemory::new(ty, config.virtual_memory, config.memory_reservation)?;
-        store.memories.push(memory);
+        store.vm.memories.push(memory);
         Ok(Memory {
             store: store.id,
-            index: store.memories.len() as u32 - 1,
+            index: store.vm.memories.len() as u32 - 1,
         })
     }
     /// The memory's type (with its current size as the minimum).
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
         let store = &store.as_context().0.opaque;
-        store.memories[self.checked(store)].ty()
+        store.vm.memories[self.checked(store)].ty()
     }
     /// Current size in pages.
     pub fn size(&self, store: impl AsContext) -> u64 {
         let store = &store.as_context().0.opaque;
-        store.memories[self.checked(store)].pages()
+        store.vm.memories[self.checked(store)].pages()
     }
     /// Current size in bytes.
     pub fn data_size(&self, store: impl AsContext) -> usize {
@@ -156,7 +156,7 @@ impl Memory {
     /// The memory's bytes.
     pub fn data<'a, T: 'static>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
         let store = &store.into().0.opaque;
-        store.memories[self.checked(store)].data()
+        store.vm.memories[self.checked(store)].data()
     }
     /// The memory's bytes, mutably.
     pub fn data_mut<'a, T: 'static>(
@@ -165,7 +165,7 @@ impl Memory {
     ) -> &'a mut [u8] {
         let store = &mut store.into().0.opaque;
         let index = self.checked(store);
-        store.memories[index].data_mut()
+        store.vm.memories[index].data_mut()
     }
     /// The memory's bytes and the store's host data at once (host functions that copy
     /// between guest memory and their own state need both).
@@ -186,7 +186,7 @@ impl Memory {
     ) -> (&'a mut [u8], &'a mut T) {
         let inner = store.into().0;
         let index = self.checked(&inner.opaque);
-        (inner.opaque.memories[index].data_mut(), &mut inner.data)
+        (inner.opaque.vm.memories[index].data_mut(), &mut inner.data)
     }
     /// Copies `buffer.len()` bytes at `offset` into `buffer`; an error if out of bounds.
     pub fn read(&self, store: impl AsContext, offset: usize, buffer: &mut [u8]) -> Result<()> {
@@ -212,7 +212,7 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let store = &mut store.as_context_mut().0.opaque;
         let index = self.checked(store);
-        store.memories[index]
+        store.vm.memories[index]
             .grow(delta)
             .ok_or_else(|| Error::Usage(format!("memory cannot grow by {delta} pages")))
     }
@@ -225,26 +225,26 @@ impl Table {
         check_element(store, ty, &init)?;
         let raw = store.val_to_raw(&init) as u64;
         let table = vm::table::TableStorage::new(ty, raw)?;
-        store.tables.push(table);
+        store.vm.tables.push(table);
         Ok(Table {
             store: store.id,
-            index: store.tables.len() as u32 - 1,
+            index: store.vm.tables.len() as u32 - 1,
         })
     }
     /// The table's type (with its current size as the minimum).
     pub fn ty(&self, store: impl AsContext) -> TableType {
         let store = &store.as_context().0.opaque;
-        store.tables[self.checked(store)].ty()
+        store.vm.tables[self.checked(store)].ty()
     }
     /// Current size in elements.
     pub fn size(&self, store: impl AsContext) -> u64 {
         let store = &store.as_context().0.opaque;
-        store.tables[self.checked(store)].len()
+        store.vm.tables[self.checked(store)].len()
     }
     /// Element `index`, if it exists.
     pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
         let store = &store.as_context().0.opaque;
-        let table = &store.tables[self.checked(store)];
+        let table = &store.vm.tables[self.checked(store)];
         let raw = table.get(index)?;
         Some(store.raw_to_val(raw as u128, crate::types::ValType::Ref(table.ty().element)))
     }
@@ -252,9 +252,9 @@ impl Table {
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
         let store = &mut store.as_context_mut().0.opaque;
         let i = self.checked(store);
-        check_element(store, store.tables[i].ty(), &val)?;
+        check_element(store, store.vm.tables[i].ty(), &val)?;
         let raw = store.val_to_raw(&val) as u64;
-        store.tables[i]
+        store.vm.tables[i]
             .set(index, raw)
             .ok_or_else(|| Error::Trap(Trap::new(crate::TrapCode::TableOutOfBounds)))
     }
@@ -262,9 +262,9 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = &mut store.as_context_mut().0.opaque;
         let i = self.checked(store);
-        check_element(store, store.tables[i].ty(), &init)?;
+        check_element(store, store.vm.tables[i].ty(), &init)?;
         let raw = store.val_to_raw(&init) as u64;
-        store.tables[i]
+        store.vm.tables[i]
             .grow(delta, raw)
             .ok_or_else(|| Error::Usage(format!("table cannot grow by {delta} elements")))
     }

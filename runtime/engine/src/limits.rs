@@ -26,18 +26,18 @@ impl StoreOpaque {
         self.fuel_enabled()?;
         // The counter is an i64 counting up to zero; more than i64::MAX units is as good as
         // unlimited (it would take centuries to use).
-        self.limits.fuel_consumed = -(fuel.min(i64::MAX as u64) as i64);
+        self.vm.limits.fuel_consumed = -(fuel.min(i64::MAX as u64) as i64);
         Ok(())
     }
 
     fn get_fuel(&self) -> Result<u64> {
         self.fuel_enabled()?;
-        Ok(self.limits.fuel_consumed.min(0).unsigned_abs())
+        Ok(self.vm.limits.fuel_consumed.min(0).unsigned_abs())
     }
 
     fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
         let current = self.engine.current_epoch();
-        self.limits.epoch_deadline = current.saturating_add(ticks_beyond_current);
+        self.vm.limits.epoch_deadline = current.saturating_add(ticks_beyond_current);
     }
 }
 

@@ -27,8 +27,8 @@ pub struct HostFunc<T> {
     ty: FuncType,
     /// Canonical type index of `ty` in the engine.
     type_id: u32,
-    /// Address of the engine's host trampoline for `ty` (kept alive by the engine).
-    trampoline: usize,
+    /// The engine's host trampoline for `ty` (kept alive by the engine).
+    trampoline: crate::vm::code::CodePtr,
     body: HostCallRef,
     _data: PhantomData<fn(T)>,
 }
@@ -45,7 +45,7 @@ impl<T: 'static> HostFunc<T> {
             + 'static,
     ) -> HostFunc<T> {
         let type_id = engine.types().register_func(&ty);
-        let trampoline = engine.host_trampoline(&ty) as usize;
+        let trampoline = engine.host_trampoline(&ty);
         HostFunc {
             ty,
             type_id,
@@ -96,16 +96,17 @@ impl<T: 'static> HostFunc<T> {
         let ctx = VMHostFuncContext::new(
             store.id,
             index as u32,
-            self.trampoline as *const u8,
+            self.trampoline,
             self.type_id,
             values,
             self.body.clone(),
         );
-        store.funcs.push(FuncData {
+        let index = store.push_func(FuncData {
             ty: self.ty.clone(),
+            type_id: self.type_id,
             funcref: ctx.funcref(),
             kind: FuncKind::Host { ctx },
-            array_trampoline: std::cell::Cell::new(std::ptr::null()),
+            array_trampoline: std::cell::Cell::new(None),
         });
         store.func_handle(index)
     }
@@ -232,11 +233,14 @@ pub(crate) fn call_raw<T: 'static>(
         }
         FuncKind::Wasm => {
             let funcref = data.funcref;
-            let mut trampoline = data.array_trampoline.get();
-            if trampoline.is_null() {
-                trampoline = store.opaque.engine.array_trampoline(&data.ty);
-                data.array_trampoline.set(trampoline);
-            }
+            let trampoline = match data.array_trampoline.get() {
+                Some(trampoline) => trampoline,
+                None => {
+                    let trampoline = store.opaque.engine.array_trampoline(&data.ty);
+                    data.array_trampoline.set(Some(trampoline));
+                    trampoline
+                }
+            };
             vm::call::invoke(store, trampoline, funcref, values)
         }
     }

@@ -183,7 +183,7 @@ impl WasmTyRaw for Option<Func> {
         match self {
             None => Ok(0),
             Some(f) if f.belongs_to(store) => {
-                Ok(store.funcs[f.index as usize].funcref as usize as u128)
+                Ok(store.funcs[f.index as usize].funcref.raw() as u128)
             }
             Some(_) => Err(wrong_store("a function")),
         }

@@ -22,9 +22,9 @@ pub(crate) fn eval_const(
             ConstOp::F64(v) => v as u128,
             ConstOp::V128(v) => v,
             ConstOp::RefNull(_) => 0,
-            ConstOp::RefFunc(f) => {
-                inner.funcs[data.funcs[f as usize].index as usize].funcref as usize as u128
-            }
+            ConstOp::RefFunc(f) => inner.funcs[data.funcs[f as usize].index as usize]
+                .funcref
+                .raw() as u128,
             ConstOp::GlobalGet(g) => {
                 inner.globals[data.globals[g as usize].index as usize]
                     .storage
@@ -103,7 +103,7 @@ fn const_alloc(
         ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize), None),
         _ => (0, Vec::new(), None),
     };
-    let raw = vm::gc::alloc(inner, instance, t, len);
+    let raw = vm::gc::alloc(&mut inner.vm, instance, t, len);
     if raw == 0 {
         return Err(too_large());
     }
@@ -113,6 +113,7 @@ fn const_alloc(
             let (offsets, _) = vm::gc::struct_layout(fields);
             for ((offset, field), v) in offsets.into_iter().zip(fields.iter()).zip(values) {
                 inner
+                    .vm
                     .gc
                     .write(raw, offset, field.storage.size(), v)
                     .expect(written);
@@ -123,10 +124,11 @@ fn const_alloc(
             // `alloc` zeroes the object: a zero value needs no writes (and no pages touched).
             let mask = u128::MAX >> (128 - 8 * size);
             if let Some(value) = repeated.filter(|v| v & mask != 0) {
-                vm::gc::fill_elements(&mut inner.gc, raw, 0, len, size, value).expect(written);
+                vm::gc::fill_elements(&mut inner.vm.gc, raw, 0, len, size, value).expect(written);
             }
             for (i, v) in (0u32..).zip(values) {
                 inner
+                    .vm
                     .gc
                     .write(raw, vm::gc::DATA_OFFSET + i * size, size, v)
                     .expect(written);
@@ -136,6 +138,7 @@ fn const_alloc(
     }
     if let Some(d) = descriptor {
         inner
+            .vm
             .gc
             .write(raw, vm::gc::DESCRIPTOR_OFFSET as u32, 8, d)
             .expect(written);

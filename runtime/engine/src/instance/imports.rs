@@ -27,8 +27,7 @@ pub(super) fn check_import(
                 unreachable!()
             };
             let expected_id = info.type_ids[info.functions[f as usize] as usize];
-            let funcref = store.funcs[func.checked(store)].funcref;
-            let actual_id = crate::vm::vmcontext::funcref_type_id(funcref);
+            let actual_id = store.funcs[func.checked(store)].type_id;
             actual_id == expected_id
                 || (!import.exact && registry.is_subtype(actual_id, expected_id))
         }
@@ -57,7 +56,7 @@ pub(super) fn check_import(
 /// Compiled code of this engine relies on guard pages exactly when the memory has them.
 pub(super) fn check_guard(store: &StoreOpaque, ext: &Extern) -> std::result::Result<(), String> {
     if let Extern::Memory(m) = ext {
-        let memory = &store.memories[m.checked(store)];
+        let memory = &store.vm.memories[m.checked(store)];
         let expects =
             store.engine.config().virtual_memory && crate::vmoffsets::can_be_guarded(&memory.ty());
         if expects != memory.is_guarded() {

@@ -17,25 +17,21 @@ use crate::store::{
     Table, Tag,
 };
 use crate::vm;
-use crate::vm::vmcontext::VMFuncRef;
+use crate::vm::vmcontext::{InstanceFuncRefs, Vmctx};
 use crate::{Trap, TrapCode};
 
 /// An instance as the store keeps it.
 pub(crate) struct InstanceData {
     pub(crate) module: Module,
     /// The vmctx compiled code receives; laid out by `VMOffsets`.
-    pub(crate) vmctx: Box<[u64]>,
+    pub(crate) vmctx: Vmctx,
     /// Funcrefs of the defined functions (imported ones live with their owner).
-    pub(crate) funcrefs: Box<[VMFuncRef]>,
+    pub(crate) funcrefs: InstanceFuncRefs,
     pub(crate) funcs: Vec<Func>,
     pub(crate) tables: Vec<Table>,
     pub(crate) memories: Vec<Memory>,
     pub(crate) globals: Vec<Global>,
     pub(crate) tags: Vec<Tag>,
-    /// Element segments as raw references; emptied by `elem.drop`.
-    pub(crate) elements: Vec<Vec<u64>>,
-    /// Whether each data segment was dropped.
-    pub(crate) data_dropped: Vec<bool>,
 }
 
 impl Instance {
@@ -196,17 +192,26 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
         store: inner.id,
         index: instance_index as u32,
     };
+    let mut vmctx = Vmctx::new(module.inner.offsets.size());
+    let first_func = inner.funcs.len();
+    let defined_types: Vec<u32> = (info.num_imported_funcs..info.functions.len() as u32)
+        .map(|f| info.type_ids[info.functions[f as usize] as usize])
+        .collect();
+    let funcrefs = InstanceFuncRefs::new(
+        &module.inner.code,
+        &mut vmctx,
+        &defined_types,
+        first_func as u32,
+    );
     let mut data = InstanceData {
         module: module.clone(),
-        vmctx: vec![0u64; module.inner.offsets.size() as usize / 8].into_boxed_slice(),
-        funcrefs: Box::new([]),
+        vmctx,
+        funcrefs,
         funcs: Vec::with_capacity(info.functions.len()),
         tables: Vec::new(),
         memories: Vec::new(),
         globals: Vec::new(),
         tags: Vec::new(),
-        elements: Vec::new(),
-        data_dropped: vec![false; info.data.len()],
     };
     for ext in imports {
         match *ext {
@@ -217,46 +222,37 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
             Extern::Tag(t) => data.tags.push(t),
         }
     }
-    let vmctx_ptr = data.vmctx.as_mut_ptr() as *mut u8;
-    let first_func = inner.funcs.len();
-    data.funcrefs = (0..info.num_defined_funcs())
-        .map(|i| {
-            let index = info.num_imported_funcs as usize + i;
-            VMFuncRef {
-                code: module.inner.code.func_ptr(i),
-                vmctx: vmctx_ptr,
-                type_id: info.type_ids[info.functions[index] as usize],
-                store_index: (first_func + i) as u32,
-            }
-        })
-        .collect();
-    for (i, funcref) in data.funcrefs.iter().enumerate() {
-        let index = info.num_imported_funcs as usize + i;
-        inner.funcs.push(FuncData {
-            ty: info.func_type(index as u32).clone(),
-            funcref,
+    for (i, type_id) in defined_types.iter().enumerate() {
+        let index = info.num_imported_funcs + i as u32;
+        let index = inner.push_func(FuncData {
+            ty: info.func_type(index).clone(),
+            type_id: *type_id,
+            funcref: data.funcrefs.get(i),
             kind: FuncKind::Wasm,
-            array_trampoline: std::cell::Cell::new(std::ptr::null()),
+            array_trampoline: std::cell::Cell::new(None),
         });
-        data.funcs.push(inner.func_handle(first_func + i));
+        data.funcs.push(inner.func_handle(index));
     }
     for def in &info.memories[info.num_imported_memories as usize..] {
         let config = inner.engine.config();
-        inner.memories.push(vm::memory::LinearMemory::new(
+        inner.vm.memories.push(vm::memory::LinearMemory::new(
             *def,
             config.virtual_memory,
             config.memory_reservation,
         )?);
         data.memories.push(Memory {
             store: inner.id,
-            index: inner.memories.len() as u32 - 1,
+            index: inner.vm.memories.len() as u32 - 1,
         });
     }
     for def in &info.tables[info.num_imported_tables as usize..] {
-        inner.tables.push(vm::table::TableStorage::new(def.ty, 0)?);
+        inner
+            .vm
+            .tables
+            .push(vm::table::TableStorage::new(def.ty, 0)?);
         data.tables.push(Table {
             store: inner.id,
-            index: inner.tables.len() as u32 - 1,
+            index: inner.vm.tables.len() as u32 - 1,
         });
     }
     for def in &info.globals[info.num_imported_globals as usize..] {
@@ -272,53 +268,50 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
         });
     }
     write_vmctx(inner, &mut data, instance_index);
+    inner.vm.instances.push(vm::store::InstanceState {
+        info: module.inner.info.clone(),
+        memories: data.memories.iter().map(|m| m.index).collect(),
+        tables: data.tables.iter().map(|t| t.index).collect(),
+        tags: data.tags.iter().map(|t| t.index).collect(),
+        elements: Vec::new(),
+        data_dropped: vec![false; info.data.len()],
+    });
     inner.instances.push(data);
     Ok(handle)
 }
 
 /// Fills the vmctx with pointers to everything the instance uses.
 fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index: usize) {
+    use crate::vmoffsets::{VMCTX_EPOCH_PTR, VMCTX_INSTANCE_INDEX, VMCTX_LIMITS, VMCTX_STORE};
     let module = data.module.clone();
     let offsets = &module.inner.offsets;
-    let mut w = vm::VmctxWriter::new(&mut data.vmctx);
-    w.ptr(
-        crate::vmoffsets::VMCTX_STORE,
-        inner as *mut StoreOpaque as *const u8,
-    );
-    w.ptr(
-        crate::vmoffsets::VMCTX_LIMITS,
-        &*inner.limits as *const _ as *const u8,
-    );
-    w.u64(
-        crate::vmoffsets::VMCTX_INSTANCE_INDEX,
-        instance_index as u64,
-    );
-    w.ptr(crate::vmoffsets::VMCTX_EPOCH_PTR, inner.engine.epoch_ptr());
+    let mut w = data.vmctx.builder();
+    w.store(VMCTX_STORE, &mut inner.vm);
+    w.limits(VMCTX_LIMITS, &inner.vm.limits);
+    w.u64(VMCTX_INSTANCE_INDEX, instance_index as u64);
+    w.epoch(VMCTX_EPOCH_PTR, inner.engine.epoch());
     for (i, id) in module.info().type_ids.iter().enumerate() {
         w.u32(offsets.type_id(i as u32), *id);
     }
     for (i, m) in data.memories.iter().enumerate() {
-        w.ptr(
+        w.memory(
             offsets.memory(i as u32),
-            inner.memories[m.index as usize].definition() as *const u8,
+            &inner.vm.memories[m.index as usize],
         );
     }
     for (i, t) in data.tables.iter().enumerate() {
-        w.ptr(
-            offsets.table(i as u32),
-            inner.tables[t.index as usize].definition() as *const u8,
-        );
+        w.table(offsets.table(i as u32), &inner.vm.tables[t.index as usize]);
     }
     for (i, g) in data.globals.iter().enumerate() {
-        w.ptr(
+        w.global(
             offsets.global(i as u32),
-            &*inner.globals[g.index as usize].storage as *const _ as *const u8,
+            &inner.globals[g.index as usize].storage,
         );
     }
     for (i, f) in data.funcs.iter().enumerate() {
-        w.ptr(
+        w.func(
             offsets.func(i as u32),
-            inner.funcs[f.index as usize].funcref as *const u8,
+            inner.funcs[f.index as usize].funcref,
         );
     }
     for (i, t) in data.tags.iter().enumerate() {
@@ -350,7 +343,7 @@ fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
         if let Some(init) = &def.init {
             let raw = eval_const(inner, index, init)? as u64;
             let t = inner.instances[index].tables[i];
-            inner.tables[t.index as usize].fill_all(raw);
+            inner.vm.tables[t.index as usize].fill_all(raw);
         }
     }
     let mut elements = Vec::with_capacity(info.elements.len());
@@ -362,19 +355,19 @@ fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
             .collect::<Result<Vec<u64>>>()?;
         elements.push(items);
     }
-    inner.instances[index].elements = elements;
+    inner.vm.instances[index].elements = elements;
     let trap = |code| Error::Trap(Trap::new(code));
     for (i, seg) in info.elements.iter().enumerate() {
         match &seg.mode {
             ElementMode::Active { table, offset } => {
                 let offset = eval_const(inner, index, offset)? as u64;
                 let t = inner.instances[index].tables[*table as usize];
-                let items = std::mem::take(&mut inner.instances[index].elements[i]);
-                inner.tables[t.index as usize]
+                let items = std::mem::take(&mut inner.vm.instances[index].elements[i]);
+                inner.vm.tables[t.index as usize]
                     .init(offset, &items)
                     .ok_or_else(|| trap(TrapCode::TableOutOfBounds))?;
             }
-            ElementMode::Declared => inner.instances[index].elements[i].clear(),
+            ElementMode::Declared => inner.vm.instances[index].elements[i].clear(),
             ElementMode::Passive => {}
         }
     }
@@ -383,7 +376,7 @@ fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
             let offset = eval_const(inner, index, offset)? as u64;
             let m = inner.instances[index].memories[*memory as usize];
             let bytes = info.data_bytes(i);
-            let mem = inner.memories[m.index as usize].data_mut();
+            let mem = inner.vm.memories[m.index as usize].data_mut();
             let end = offset
                 .checked_add(bytes.len() as u64)
                 .filter(|e| *e <= mem.len() as u64);
@@ -391,7 +384,7 @@ fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
                 return Err(trap(TrapCode::MemoryOutOfBounds));
             };
             mem[offset as usize..end as usize].copy_from_slice(bytes);
-            inner.instances[index].data_dropped[i] = true;
+            inner.vm.instances[index].data_dropped[i] = true;
         }
     }
     Ok(())

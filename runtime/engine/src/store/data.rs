@@ -4,15 +4,18 @@
 use super::{Func, StoreOpaque};
 use crate::types::{FuncType, GlobalType};
 use crate::values::Val;
+use crate::vm::code::CodePtr;
 use crate::vm::host::VMHostFuncContext;
-use crate::vm::vmcontext::{VMFuncRef, VMGlobal};
+use crate::vm::vmcontext::{FuncRefPtr, VMGlobal};
 
 pub(crate) struct FuncData {
     pub(crate) ty: FuncType,
-    pub(crate) funcref: *const VMFuncRef,
+    /// The canonical type index of `ty`.
+    pub(crate) type_id: u32,
+    pub(crate) funcref: FuncRefPtr,
     pub(crate) kind: FuncKind,
     /// The host-to-wasm trampoline for `ty`, looked up on the first call.
-    pub(crate) array_trampoline: std::cell::Cell<*const u8>,
+    pub(crate) array_trampoline: std::cell::Cell<Option<CodePtr>>,
 }
 
 pub(crate) enum FuncKind {
@@ -51,7 +54,7 @@ impl StoreOpaque {
             Val::F64(v) => v as u128,
             Val::V128(v) => v,
             Val::FuncRef(None) | Val::ExternRef(None) | Val::NullRef(_) => 0,
-            Val::FuncRef(Some(f)) => self.funcs[f.checked(self)].funcref as usize as u128,
+            Val::FuncRef(Some(f)) => self.funcs[f.checked(self)].funcref.raw() as u128,
             Val::ExternRef(Some(n)) => crate::vm::gc::host_ref(n) as u128,
             Val::AnyRef(a) | Val::ExternAny(a) => {
                 assert!(
@@ -72,6 +75,7 @@ impl StoreOpaque {
             (0, AnyRefKind::Host)
         } else {
             let id = self
+                .vm
                 .gc
                 .type_id(raw)
                 .expect("a reference to a GC object of this store");
@@ -98,11 +102,9 @@ impl StoreOpaque {
         };
         let types = self.engine.types();
         match val {
-            Val::FuncRef(Some(f)) => {
-                let funcref = self.funcs[f.checked(self)].funcref;
-                types.is_subtype(crate::vm::vmcontext::funcref_type_id(funcref), want)
-            }
+            Val::FuncRef(Some(f)) => types.is_subtype(self.funcs[f.checked(self)].type_id, want),
             Val::AnyRef(a) if a.store == self.id => self
+                .vm
                 .gc
                 .type_id(a.raw)
                 .is_some_and(|id| types.is_subtype(id, want)),
@@ -137,11 +139,27 @@ impl StoreOpaque {
     }
 
     /// The function a raw funcref points to.
+    ///
+    /// # Panics
+    ///
+    /// If `raw` is neither null nor a funcref of this store (compiled code and the API only
+    /// ever store those: validation keeps other values out of funcref slots).
     pub(crate) fn funcref_to_func(&self, raw: u64) -> Option<Func> {
         if raw == 0 {
             return None;
         }
-        let index = crate::vm::vmcontext::funcref_store_index(raw);
-        Some(self.func_handle(index as usize))
+        let index = self
+            .funcref_index
+            .get(&raw)
+            .expect("a funcref of this store");
+        Some(self.func_handle(*index as usize))
+    }
+
+    /// Adds a function to the store; its handle's index.
+    pub(crate) fn push_func(&mut self, data: FuncData) -> usize {
+        let index = self.funcs.len();
+        self.funcref_index.insert(data.funcref.raw(), index as u32);
+        self.funcs.push(data);
+        index
     }
 }

@@ -14,8 +14,7 @@ pub(crate) use data::{FuncData, FuncKind, GlobalData};
 use crate::engine::Engine;
 use crate::instance::InstanceData;
 use crate::types::FuncType;
-use crate::vm::memory::LinearMemory;
-use crate::vm::table::TableStorage;
+use crate::vm::store::StoreState;
 use crate::vm::vmcontext::VMRuntimeLimits;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,19 +51,18 @@ pub(crate) struct StoreInner<T> {
 pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
-    pub(crate) limits: Box<VMRuntimeLimits>,
+    /// What compiled code and libcalls reach (memories, tables, GC heap, exceptions,
+    /// limits); every vmctx of the store points to it.
+    pub(crate) vm: StoreState,
     pub(crate) funcs: Vec<FuncData>,
-    pub(crate) memories: Vec<LinearMemory>,
-    pub(crate) tables: Vec<TableStorage>,
+    /// The store index of every function, by its raw funcref (how compiled code refers to
+    /// it in tables and globals).
+    pub(crate) funcref_index: HashMap<u64, u32>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
     /// Signatures of the exception tags with their canonical type index (for import
     /// checks); a tag's identity is its index.
     pub(crate) tags: Vec<(FuncType, u32)>,
-    /// Every exception thrown in this store (exnrefs point into it; freed with the store).
-    pub(crate) exceptions: Vec<crate::vm::exceptions::Exception>,
-    /// Structs and arrays (GC proposal); freed with the store, never collected.
-    pub(crate) gc: crate::vm::gc::GcHeap,
     /// Host functions of a `Linker` already made in this store, by the address of their
     /// definition (kept alive here so the address stays unique).
     pub(crate) linker_funcs:
@@ -81,15 +79,12 @@ impl<T: 'static> Store<T> {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                     engine: engine.clone(),
-                    limits: Box::default(),
+                    vm: StoreState::new(engine.inner.types.clone()),
                     funcs: Vec::new(),
-                    memories: Vec::new(),
-                    tables: Vec::new(),
+                    funcref_index: HashMap::new(),
                     globals: Vec::new(),
                     instances: Vec::new(),
                     tags: Vec::new(),
-                    exceptions: Vec::new(),
-                    gc: Default::default(),
                     linker_funcs: HashMap::new(),
                 },
                 data,
@@ -149,7 +144,7 @@ impl<T: 'static> crate::vm::call::VMStore for StoreInner<T> {
         self.opaque.id
     }
     fn limits(&mut self) -> &mut VMRuntimeLimits {
-        &mut self.opaque.limits
+        &mut self.opaque.vm.limits
     }
     fn max_wasm_stack(&self) -> usize {
         self.opaque.engine.config().max_wasm_stack

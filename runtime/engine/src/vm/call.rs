@@ -3,8 +3,9 @@
 use crate::error::Error;
 use crate::trap::{Trap, TrapCode};
 use crate::vm::arch::{call_with_jmpbuf, caller_frame, JmpBuf};
+use crate::vm::code::CodePtr;
 use crate::vm::signals;
-use crate::vm::vmcontext::{VMFuncRef, VMRuntimeLimits};
+use crate::vm::vmcontext::{FuncRefPtr, VMRuntimeLimits};
 use std::any::{Any, TypeId};
 use std::cell::Cell;
 
@@ -138,8 +139,8 @@ pub trait VMStore: 'static {
 /// host panic resumes unwinding here, in the Rust frame that entered wasm.
 pub fn invoke<S: VMStore>(
     store: &mut S,
-    trampoline: *const u8,
-    funcref: *const VMFuncRef,
+    trampoline: CodePtr,
+    funcref: FuncRefPtr,
     values: &mut [u128],
 ) -> Result<(), Error> {
     let thread_limit = thread_stack_limit();
@@ -168,13 +169,14 @@ pub fn invoke<S: VMStore>(
         prev: current_state(),
     };
     CURRENT.with(|c| c.set(&mut state));
-    // SAFETY: `funcref` belongs to this store; the trampoline was compiled for its signature
-    // and `values` has room for every argument and result.
+    // SAFETY: `funcref` belongs to this store (the API only passes funcrefs of the store it
+    // calls with), so it points to a live funcref; the trampoline was compiled for its
+    // signature and `values` has room for every argument and result.
     let trapped = unsafe {
-        let f = &*funcref;
+        let f = &*funcref.as_ptr();
         call_with_jmpbuf(
             &mut state.jmpbuf,
-            trampoline,
+            trampoline.as_ptr(),
             f.vmctx,
             f.vmctx,
             f.code,

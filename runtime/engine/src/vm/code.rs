@@ -143,8 +143,13 @@ impl CodeObject {
     }
 
     /// Entry address of the `i`th function of the image.
-    pub fn func_ptr(&self, i: usize) -> *const u8 {
+    pub(super) fn func_ptr(&self, i: usize) -> *const u8 {
         (self.memory.start() + self.func_offsets[i]) as *const u8
+    }
+
+    /// Entry of the `i`th function of the image (trampolines are called through these).
+    pub fn entry(&self, i: usize) -> CodePtr {
+        CodePtr(self.func_ptr(i))
     }
 }
 
@@ -154,6 +159,23 @@ impl Drop for CodeObject {
         registry.remove(&self.memory.start());
     }
 }
+
+/// The entry of a function in published code (a trampoline, for the API's function table).
+/// Only made from a live [`CodeObject`], which the engine or module keeps alive as long as
+/// anything may call it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodePtr(*const u8);
+
+impl CodePtr {
+    pub(super) fn as_ptr(self) -> *const u8 {
+        self.0
+    }
+}
+
+// SAFETY: published code is immutable; the pointer may be used from any thread.
+unsafe impl Send for CodePtr {}
+// SAFETY: as above.
+unsafe impl Sync for CodePtr {}
 
 /// The address of a relocation target outside the image.
 fn resolve(target: RelocTarget) -> Option<usize> {

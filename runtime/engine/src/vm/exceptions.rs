@@ -1,9 +1,8 @@
 //! Phase 6, vm: exception objects. `throw` creates one in the store and makes it the store's
 //! pending exception; compiled code unwinds by checking that slot after every call.
 
-use crate::store::StoreOpaque;
-use crate::vm::vmcontext::VMException;
-use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
+use super::store::from_vmctx;
+use super::vmcontext::VMException;
 
 /// An exception owned by a store: the part compiled code reads and the payload it points to.
 pub struct Exception {
@@ -24,15 +23,14 @@ impl Exception {
 /// # Safety
 /// Called by compiled code with its own vmctx and a buffer of `count` 16-byte values.
 pub unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const u128, count: u32) {
-    // SAFETY: per the contract, the vmctx header holds the store and instance index, and
-    // `values` holds `count` values.
+    // SAFETY: per the contract, `vmctx` is the caller's own and `values` holds `count`
+    // values.
     let (store, instance, payload) = unsafe {
-        let store = &mut **(vmctx.add(VMCTX_STORE as usize) as *const *mut StoreOpaque);
-        let instance = *(vmctx.add(VMCTX_INSTANCE_INDEX as usize) as *const u64) as usize;
+        let (store, instance) = from_vmctx(vmctx);
         let payload: Box<[u128]> = std::slice::from_raw_parts(values, count as usize).into();
         (store, instance, payload)
     };
-    let tag = store.instances[instance].tags[tag as usize].index;
+    let tag = store.instances[instance].tags[tag as usize];
     let header = Box::new(VMException {
         tag,
         payload: payload.as_ptr(),

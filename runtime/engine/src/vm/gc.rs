@@ -28,7 +28,7 @@
 //! when the store drops. A store's objects may take [`MAX_HEAP_BYTES`] together; allocating
 //! beyond that traps.
 
-use crate::store::StoreOpaque;
+use super::store::StoreState;
 use crate::types::StorageType;
 use std::alloc::Layout;
 use std::collections::BTreeMap;
@@ -150,8 +150,8 @@ impl Drop for GcHeap {
 }
 
 /// The storage of the elements of array type `type_index` of an instance's module.
-fn array_storage(store: &StoreOpaque, instance: usize, type_index: u32) -> StorageType {
-    let info = store.instances[instance].module.info();
+fn array_storage(store: &StoreState, instance: usize, type_index: u32) -> StorageType {
+    let info = &store.instances[instance].info;
     match &info.types[type_index as usize].composite {
         crate::types::CompositeType::Array(f) => f.storage,
         _ => unreachable!("validated: type {type_index} is an array type"),
@@ -160,9 +160,8 @@ fn array_storage(store: &StoreOpaque, instance: usize, type_index: u32) -> Stora
 
 /// Allocates an object of type `type_index` (module-local) of the instance: a struct, or an
 /// array of `len` elements. Returns 0 if the heap is exhausted.
-pub fn alloc(store: &mut StoreOpaque, instance: usize, type_index: u32, len: u32) -> u64 {
-    let info = store.instances[instance].module.clone();
-    let info = info.info();
+pub fn alloc(store: &mut StoreState, instance: usize, type_index: u32, len: u32) -> u64 {
+    let info = store.instances[instance].info.clone();
     let type_id = info.type_ids[type_index as usize];
     let (length, bytes) = match &info.types[type_index as usize].composite {
         crate::types::CompositeType::Struct(fields) => (0, struct_layout(fields).1 as u64),
@@ -173,7 +172,7 @@ pub fn alloc(store: &mut StoreOpaque, instance: usize, type_index: u32, len: u32
 }
 
 /// `vmctx` → (store, instance index); see `libcalls::context`.
-unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreState, usize) {
     // SAFETY: the caller passes its own vmctx.
     unsafe { super::libcalls::context(vmctx) }
 }
@@ -182,7 +181,7 @@ unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
 pub unsafe extern "C" fn gc_is_subtype(vmctx: *mut u8, a: u32, b: u32) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, _) = unsafe { context(vmctx) };
-    store.engine.types().is_subtype(a, b) as u32
+    store.types.is_subtype(a, b) as u32
 }
 
 /// `struct.new*` and `array.new*`: a zeroed object, or 0 when the heap is exhausted.
@@ -277,8 +276,8 @@ pub unsafe extern "C" fn gc_array_new_data(
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let size = array_storage(store, instance, type_index).size();
-    let module = store.instances[instance].module.clone();
-    let bytes = data_segment(store, instance, &module, data);
+    let info = store.instances[instance].info.clone();
+    let bytes = data_segment(store, instance, &info, data);
     let Some(source) = byte_range(offset, len as u64 * size as u64, bytes.len()).map(|r| &bytes[r])
     else {
         return 0;
@@ -327,8 +326,8 @@ pub unsafe extern "C" fn gc_array_init_data(
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let size = array_storage(store, instance, type_index).size();
-    let module = store.instances[instance].module.clone();
-    let bytes = data_segment(store, instance, &module, data);
+    let info = store.instances[instance].info.clone();
+    let bytes = data_segment(store, instance, &info, data);
     let Some(source) =
         byte_range(src, len as u64 * size as u64, bytes.len()).map(|r| bytes[r].to_vec())
     else {
@@ -377,15 +376,15 @@ pub unsafe extern "C" fn gc_array_init_elem(
 
 /// The bytes of data segment `data` of an instance (empty once dropped).
 fn data_segment<'m>(
-    store: &StoreOpaque,
+    store: &StoreState,
     instance: usize,
-    module: &'m crate::Module,
+    info: &'m crate::info::ModuleInfo,
     data: u32,
 ) -> &'m [u8] {
     if store.instances[instance].data_dropped[data as usize] {
         &[]
     } else {
-        module.info().data_bytes(data as usize)
+        info.data_bytes(data as usize)
     }
 }
 

@@ -11,6 +11,8 @@
 use crate::error::Error;
 use crate::trap::Trap;
 use crate::vm::call::{current_state, HostFailure, VMStore};
+use crate::vm::code::CodePtr;
+use crate::vm::vmcontext::FuncRefPtr;
 use crate::vm::vmcontext::VMFuncRef;
 use crate::vmoffsets::VMCTX_INSTANCE_INDEX;
 use std::any::TypeId;
@@ -118,14 +120,14 @@ impl VMHostFuncContext {
     pub fn new(
         store_id: u64,
         store_index: u32,
-        code: *const u8,
+        code: CodePtr,
         type_id: u32,
         values_len: usize,
         call: HostCallRef,
     ) -> Box<VMHostFuncContext> {
         let mut ctx = Box::new(VMHostFuncContext {
             funcref: VMFuncRef {
-                code,
+                code: code.as_ptr(),
                 vmctx: std::ptr::null_mut(),
                 type_id,
                 store_index,
@@ -141,8 +143,8 @@ impl VMHostFuncContext {
     }
 
     /// The funcref compiled code calls.
-    pub fn funcref(&self) -> *const VMFuncRef {
-        &self.funcref
+    pub fn funcref(&self) -> FuncRefPtr {
+        FuncRefPtr::new(&self.funcref)
     }
 
     /// The body, for calls from the host.

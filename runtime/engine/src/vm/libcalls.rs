@@ -2,9 +2,8 @@
 //! table growth, bulk memory, bulk table operations). Each takes the caller's vmctx; those
 //! that can trap return 1 on success and 0 on failure, and the compiled caller traps.
 
+use super::store::{from_vmctx, StoreState};
 use crate::libcall::{foreach_libcall, rust_type, Libcall};
-use crate::store::StoreOpaque;
-use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
 
 pub use super::exceptions::throw;
 pub use super::gc::{
@@ -33,39 +32,27 @@ macro_rules! address_table {
 
 foreach_libcall!(address_table);
 
-/// The store and instance index behind a vmctx.
+/// The store state and instance index behind a libcall's vmctx.
 ///
 /// # Safety
-/// `vmctx` must be the vmctx of a live instance whose store is not otherwise borrowed.
-pub(super) unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreOpaque, usize) {
-    // SAFETY: per the contract, the header fields hold the store pointer and instance index.
-    unsafe {
-        let store = *(vmctx.add(VMCTX_STORE as usize) as *const *mut StoreOpaque);
-        let index = *(vmctx.add(VMCTX_INSTANCE_INDEX as usize) as *const u64) as usize;
-        (&mut *store, index)
-    }
-}
-
-fn memory_index(store: &StoreOpaque, instance: usize, mem: u32) -> usize {
-    store.instances[instance].memories[mem as usize].index as usize
-}
-
-fn table_index(store: &StoreOpaque, instance: usize, table: u32) -> usize {
-    store.instances[instance].tables[table as usize].index as usize
+/// As [`from_vmctx`]: `vmctx` is the calling compiled code's own vmctx.
+pub(super) unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreState, usize) {
+    // SAFETY: per the contract.
+    unsafe { from_vmctx(vmctx) }
 }
 
 /// `memory.grow`: the old size in pages, or `u64::MAX` (-1) on failure.
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let m = memory_index(store, instance, mem);
+    let m = store.memory_index(instance, mem);
     store.memories[m].grow(delta).unwrap_or(u64::MAX)
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let m = memory_index(store, instance, mem);
+    let m = store.memory_index(instance, mem);
     let data = store.memories[m].data_mut();
     match range(dst, len, data.len()) {
         Some(r) => {
@@ -86,8 +73,8 @@ unsafe extern "C" fn memory_copy(
 ) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let d = memory_index(store, instance, dst_mem);
-    let s = memory_index(store, instance, src_mem);
+    let d = store.memory_index(instance, dst_mem);
+    let s = store.memory_index(instance, src_mem);
     let (src_ptr, src_len) = {
         let data = store.memories[s].data();
         (data.as_ptr(), data.len())
@@ -118,13 +105,13 @@ unsafe extern "C" fn memory_init(
 ) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let module = store.instances[instance].module.clone();
+    let m = store.memory_index(instance, mem);
+    let info = store.instances[instance].info.clone();
     let bytes: &[u8] = if store.instances[instance].data_dropped[data as usize] {
         &[]
     } else {
-        module.info().data_bytes(data as usize)
+        info.data_bytes(data as usize)
     };
-    let m = memory_index(store, instance, mem);
     let mem_data = store.memories[m].data_mut();
     let (Some(sr), Some(dr)) = (
         range(src as u64, len as u64, bytes.len()),
@@ -146,14 +133,14 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let t = table_index(store, instance, table);
+    let t = store.table_index(instance, table);
     store.tables[t].grow(delta, init).unwrap_or(u64::MAX)
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, len: u64) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let t = table_index(store, instance, table);
+    let t = store.table_index(instance, table);
     store.tables[t].fill(dst, val, len).is_some() as u32
 }
 
@@ -167,8 +154,8 @@ unsafe extern "C" fn table_copy(
 ) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let d = table_index(store, instance, dst_table);
-    let s = table_index(store, instance, src_table);
+    let d = store.table_index(instance, dst_table);
+    let s = store.table_index(instance, src_table);
     if d == s {
         return store.tables[d].copy_within(dst, src, len).is_some() as u32;
     }
@@ -188,7 +175,7 @@ unsafe extern "C" fn table_init(
 ) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let t = table_index(store, instance, table);
+    let t = store.table_index(instance, table);
     let items = &store.instances[instance].elements[elem as usize];
     let Some(r) = range(src as u64, len as u64, items.len()) else {
         return 0;
