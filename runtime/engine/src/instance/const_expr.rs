@@ -103,7 +103,7 @@ fn const_alloc(
         ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize), None),
         _ => (0, Vec::new(), None),
     };
-    let raw = vm::gc::alloc(&mut inner.vm, instance, t, len);
+    let raw = vm::libcalls::gc::alloc(&mut inner.vm, instance, t, len);
     if raw == 0 {
         return Err(too_large());
     }

@@ -17,7 +17,7 @@ use crate::store::{
     Table, Tag,
 };
 use crate::vm;
-use crate::vm::vmcontext::{InstanceFuncRefs, Vmctx};
+use crate::vm::instance::{InstanceFuncRefs, Vmctx};
 use crate::{Trap, TrapCode};
 
 /// An instance as the store keeps it.

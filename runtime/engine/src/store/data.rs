@@ -6,7 +6,8 @@ use crate::types::{FuncType, GlobalType};
 use crate::values::Val;
 use crate::vm::code::CodePtr;
 use crate::vm::host::VMHostFuncContext;
-use crate::vm::vmcontext::{FuncRefPtr, VMGlobal};
+use crate::vm::instance::FuncRefPtr;
+use crate::vm::vmcontext::VMGlobal;
 
 pub(crate) struct FuncData {
     pub(crate) ty: FuncType,

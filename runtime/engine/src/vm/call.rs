@@ -2,80 +2,17 @@
 
 use crate::error::Error;
 use crate::trap::{Trap, TrapCode};
-use crate::vm::arch::{call_with_jmpbuf, caller_frame, JmpBuf};
+use crate::vm::arch::call_with_jmpbuf;
 use crate::vm::code::CodePtr;
+use crate::vm::instance::FuncRefPtr;
 use crate::vm::signals;
-use crate::vm::vmcontext::{FuncRefPtr, VMRuntimeLimits};
-use std::any::{Any, TypeId};
+use crate::vm::thread::{enter, leave, CallThreadState, HostFailure};
+use crate::vm::vmcontext::VMRuntimeLimits;
+use std::any::TypeId;
 use std::cell::Cell;
 
-/// A trap caught by the signal handler: its kind and the return addresses of the wasm frames.
-pub struct TrapRecord {
-    pub code: TrapCode,
-    pub pcs: Vec<usize>,
-}
-
-/// Why a host function failed: what `invoke` passes on.
-pub enum HostFailure {
-    /// It returned an error.
-    Error(Error),
-    /// It panicked; the payload is resumed in `invoke`.
-    Panic(Box<dyn Any + Send>),
-}
-
-/// Per-entry state, linked per thread: where to resume after a trap, what happened, and the
-/// store that entered (for host functions).
-pub struct CallThreadState {
-    jmpbuf: JmpBuf,
-    pub trap: Option<TrapRecord>,
-    /// Why a host function failed; its trampoline then raised a `Host` trap.
-    pub(super) host_failure: Option<HostFailure>,
-    /// The `*mut S` given to `invoke`, with the store's id and type.
-    pub(super) store: *mut u8,
-    pub(super) store_id: u64,
-    pub(super) store_type: TypeId,
-    prev: *mut CallThreadState,
-}
-
-impl CallThreadState {
-    pub fn jmpbuf(&self) -> *const JmpBuf {
-        &self.jmpbuf
-    }
-}
-
 thread_local! {
-    static CURRENT: Cell<*mut CallThreadState> = const { Cell::new(std::ptr::null_mut()) };
     static STACK_LIMIT: Cell<usize> = const { Cell::new(0) };
-}
-
-/// This thread's innermost call state (null when no wasm runs on this thread).
-#[inline]
-pub fn current_state() -> *mut CallThreadState {
-    CURRENT.with(|c| c.get())
-}
-
-/// Most frames a trap's backtrace records.
-const MAX_FRAMES: usize = 1000;
-
-/// Walks the frame-pointer chain from a trapping `pc`/`fp` while the return addresses lie
-/// in compiled code.
-///
-/// # Safety
-/// `fp` must be the frame pointer of compiled code that keeps frame pointers.
-pub unsafe fn backtrace(pc: usize, mut fp: usize) -> Vec<usize> {
-    let mut pcs = vec![pc];
-    while fp != 0 && pcs.len() < MAX_FRAMES {
-        // SAFETY: `fp` is a frame of compiled code (the first by the contract, the others
-        // because their return address lies in compiled code), which keeps frame pointers.
-        let (next_fp, ret) = unsafe { caller_frame(fp) };
-        if !crate::vm::code::is_wasm_code(ret) {
-            break;
-        }
-        // Return addresses point after the call; step back into the call instruction.
-        pcs.push(ret - 1);
-        fp = next_fp;
-    }
-    pcs
 }
 
 /// Lowest address wasm may use on this thread's stack, keeping room for host calls. The
@@ -159,23 +96,15 @@ pub fn invoke<S: VMStore>(
         }
         outermost
     };
-    let mut state = CallThreadState {
-        jmpbuf: JmpBuf::default(),
-        trap: None,
-        host_failure: None,
-        store: raw.cast(),
-        store_id,
-        store_type: TypeId::of::<S>(),
-        prev: current_state(),
-    };
-    CURRENT.with(|c| c.set(&mut state));
+    let mut state = CallThreadState::new(raw.cast(), store_id, TypeId::of::<S>());
+    enter(&mut state);
     // SAFETY: `funcref` belongs to this store (the API only passes funcrefs of the store it
     // calls with), so it points to a live funcref; the trampoline was compiled for its
     // signature and `values` has room for every argument and result.
     let trapped = unsafe {
         let f = &*funcref.as_ptr();
         call_with_jmpbuf(
-            &mut state.jmpbuf,
+            state.jmpbuf_mut(),
             trampoline.as_ptr(),
             f.vmctx,
             f.vmctx,
@@ -183,7 +112,7 @@ pub fn invoke<S: VMStore>(
             values.as_mut_ptr(),
         )
     };
-    CURRENT.with(|c| c.set(state.prev));
+    leave(&state);
     // SAFETY: as above; compiled code and host functions are done with the store.
     let exception = unsafe {
         let limits = (*raw).limits();

@@ -5,7 +5,7 @@
 //! `resume_after_trap`; anything else goes to the handler that was installed before ours.
 
 use crate::vm::arch::{context_pc_fp, redirect_context, resume_after_trap};
-use crate::vm::call::{current_state, TrapRecord};
+use crate::vm::thread::{backtrace, current_state, TrapRecord};
 use std::cell::Cell;
 use std::sync::OnceLock;
 
@@ -109,7 +109,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
             unsafe {
                 (*state).trap = Some(TrapRecord {
                     code,
-                    pcs: crate::vm::call::backtrace(pc, fp),
+                    pcs: backtrace(pc, fp),
                 });
                 redirect_context(
                     ctx,

@@ -2,11 +2,14 @@
 //! table growth, bulk memory, bulk table operations). Each takes the caller's vmctx; those
 //! that can trap return 1 on success and 0 on failure, and the compiled caller traps.
 
-use super::store::{from_vmctx, StoreState};
 use crate::libcall::{foreach_libcall, rust_type, Libcall};
+use crate::vm::store::{from_vmctx, StoreState};
 
-pub use super::exceptions::throw;
-pub use super::gc::{
+mod exceptions;
+pub mod gc;
+
+use exceptions::throw;
+use gc::{
     gc_alloc, gc_array_copy, gc_array_fill, gc_array_init_data, gc_array_init_elem,
     gc_array_new_data, gc_array_new_elem, gc_is_subtype,
 };
@@ -36,7 +39,7 @@ foreach_libcall!(address_table);
 ///
 /// # Safety
 /// As [`from_vmctx`]: `vmctx` is the calling compiled code's own vmctx.
-pub(super) unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreState, usize) {
+unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreState, usize) {
     // SAFETY: per the contract.
     unsafe { from_vmctx(vmctx) }
 }
