@@ -1,6 +1,6 @@
 //! Runtime values passed between the host and WebAssembly.
 
-use crate::store::Func;
+use crate::store::{Func, StoreOpaque};
 use crate::types::{HeapType, RefType, ValType};
 
 /// A WebAssembly value. Floats are kept as raw bits so NaN payloads survive.
@@ -255,5 +255,132 @@ impl std::fmt::Display for AnyRef {
             AnyRefKind::Array => f.write_str("array"),
             AnyRefKind::Host => write!(f, "host {}", self.host_index().unwrap_or_default()),
         }
+    }
+}
+
+/// Conversions between [`Val`]s and the raw 16-byte slots compiled code, globals and tables
+/// use, checked against the store the values belong to.
+impl StoreOpaque {
+    /// Whether every reference in `val` belongs to this store (or to none).
+    pub(crate) fn owns_val(&self, val: &Val) -> bool {
+        match val {
+            Val::FuncRef(Some(f)) => f.belongs_to(self),
+            Val::AnyRef(a) | Val::ExternAny(a) => a.store == 0 || a.store == self.id,
+            _ => true,
+        }
+    }
+
+    /// Encodes a value as the 128-bit raw form used by globals, tables and trampolines.
+    ///
+    /// # Panics
+    ///
+    /// If a reference in `val` belongs to another store (check with `owns_val` first).
+    pub(crate) fn val_to_raw(&self, val: &Val) -> u128 {
+        match *val {
+            Val::I32(v) => v as u32 as u128,
+            Val::I64(v) => v as u64 as u128,
+            Val::F32(v) => v as u128,
+            Val::F64(v) => v as u128,
+            Val::V128(v) => v,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::NullRef(_) => 0,
+            Val::FuncRef(Some(f)) => self.funcs[f.checked(self)].funcref.raw() as u128,
+            Val::ExternRef(Some(n)) => crate::vm::gc::host_ref(n) as u128,
+            Val::AnyRef(a) | Val::ExternAny(a) => {
+                assert!(
+                    a.store == 0 || a.store == self.id,
+                    "a struct or array used with a store it does not belong to"
+                );
+                a.raw as u128
+            }
+        }
+    }
+
+    /// The non-null `any` reference `raw` (in compiled code's encoding, see `vm::gc`).
+    pub(crate) fn any_ref(&self, raw: u64) -> crate::values::AnyRef {
+        use crate::values::{AnyRef, AnyRefKind};
+        let (store, kind) = if crate::vm::gc::is_i31(raw) {
+            (0, AnyRefKind::I31)
+        } else if crate::vm::gc::is_host(raw) {
+            (0, AnyRefKind::Host)
+        } else {
+            let id = self
+                .vm
+                .gc
+                .type_id(raw)
+                .expect("a reference to a GC object of this store");
+            match crate::types::CanonicalKind::of(id) {
+                crate::types::CanonicalKind::Array => (self.id, AnyRefKind::Array),
+                _ => (self.id, AnyRefKind::Struct),
+            }
+        };
+        AnyRef { store, raw, kind }
+    }
+
+    /// Whether `val` is a value of type `ty` of this store, concrete reference types included.
+    pub(crate) fn val_matches(&self, val: &Val, ty: crate::types::ValType) -> bool {
+        use crate::types::{HeapType, ValType};
+        if !val.matches(ty) || !self.owns_val(val) {
+            return false;
+        }
+        let ValType::Ref(crate::types::RefType {
+            heap: HeapType::Concrete(want),
+            ..
+        }) = ty
+        else {
+            return true;
+        };
+        let types = self.engine.types();
+        match val {
+            Val::FuncRef(Some(f)) => types.is_subtype(self.funcs[f.checked(self)].type_id, want),
+            Val::AnyRef(a) if a.store == self.id => self
+                .vm
+                .gc
+                .type_id(a.raw)
+                .is_some_and(|id| types.is_subtype(id, want)),
+            Val::AnyRef(_) => false,
+            _ => true,
+        }
+    }
+
+    /// Decodes a raw value of type `ty`.
+    pub(crate) fn raw_to_val(&self, raw: u128, ty: crate::types::ValType) -> Val {
+        use crate::types::{HeapType, ValType};
+        match ty {
+            ValType::I32 => Val::I32(raw as u32 as i32),
+            ValType::I64 => Val::I64(raw as u64 as i64),
+            ValType::F32 => Val::F32(raw as u32),
+            ValType::F64 => Val::F64(raw as u64),
+            ValType::V128 => Val::V128(raw),
+            ValType::Ref(r) => match r.heap.top() {
+                HeapType::Func => Val::FuncRef(self.funcref_to_func(raw as u64)),
+                HeapType::Extern => match raw as u64 {
+                    0 => Val::ExternRef(None),
+                    raw if crate::vm::gc::is_host(raw) => Val::ExternRef(Some((raw >> 2) as u32)),
+                    raw => Val::ExternAny(self.any_ref(raw)),
+                },
+                HeapType::Any => match raw as u64 {
+                    0 => Val::NullRef(HeapType::Any),
+                    raw => Val::AnyRef(self.any_ref(raw)),
+                },
+                other => Val::NullRef(other),
+            },
+        }
+    }
+
+    /// The function a raw funcref points to.
+    ///
+    /// # Panics
+    ///
+    /// If `raw` is neither null nor a funcref of this store (compiled code and the API only
+    /// ever store those: validation keeps other values out of funcref slots).
+    pub(crate) fn funcref_to_func(&self, raw: u64) -> Option<Func> {
+        if raw == 0 {
+            return None;
+        }
+        let index = self
+            .funcref_index
+            .get(&raw)
+            .expect("a funcref of this store");
+        Some(self.func_handle(*index as usize))
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::engine::Engine;
 use crate::externals::Extern;
-use crate::store::{Instance, StoreContextMut, StoreInner};
+use crate::store::{AsContext, AsContextMut, Instance, StoreContext, StoreContextMut, StoreInner};
 
 /// What a host function sees of its caller: the store (with the host data) and the calling
 /// instance. Pass it (or `&mut caller`) wherever a store is expected, e.g. to call back into
@@ -69,5 +69,38 @@ impl<'a, T> Caller<'a, T> {
         T: 'static,
     {
         self.caller?.get_export(&self.store, name)
+    }
+}
+
+// A caller is a view of its store.
+
+impl<T: 'static> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        self.store.as_context()
+    }
+}
+
+impl<T: 'static> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        self.store.as_context_mut()
+    }
+}
+
+impl<'a, T> From<&'a Caller<'_, T>> for StoreContext<'a, T> {
+    fn from(caller: &'a Caller<'_, T>) -> StoreContext<'a, T> {
+        StoreContext(caller.store.0)
+    }
+}
+
+impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContext<'a, T> {
+    fn from(caller: &'a mut Caller<'_, T>) -> StoreContext<'a, T> {
+        StoreContext(caller.store.0)
+    }
+}
+
+impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContextMut<'a, T> {
+    fn from(caller: &'a mut Caller<'_, T>) -> StoreContextMut<'a, T> {
+        StoreContextMut(caller.store.0)
     }
 }

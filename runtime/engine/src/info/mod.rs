@@ -36,7 +36,8 @@ pub struct Import {
 }
 
 /// An operator of a constant expression (a global's initialiser, a segment's offset), as the
-/// module states it; read through [`Module::globals`] and [`Module::data_segments`]. Indices are
+/// module states it; read through [`Module::globals`](crate::Module::globals) and
+/// [`Module::data_segments`](crate::Module::data_segments). Indices are
 /// the module's own (function, global and type index spaces); references to types in
 /// [`ConstOp::RefNull`] are canonical.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -13,26 +13,12 @@ use crate::func::{TypedFunc, WasmParams, WasmResults};
 use crate::info::{DataMode, ElementMode, EntityIndex};
 use crate::module::Module;
 use crate::store::{
-    AsContext, AsContextMut, Func, FuncData, FuncKind, Global, Instance, Memory, StoreOpaque,
-    Table, Tag,
+    AsContext, AsContextMut, Func, FuncData, FuncKind, Global, Instance, InstanceData, Memory,
+    StoreOpaque, Table, Tag,
 };
 use crate::vm;
 use crate::vm::instance::{InstanceFuncRefs, Vmctx};
 use crate::{Trap, TrapCode};
-
-/// An instance as the store keeps it.
-pub(crate) struct InstanceData {
-    pub(crate) module: Module,
-    /// The vmctx compiled code receives; laid out by `VMOffsets`.
-    pub(crate) vmctx: Vmctx,
-    /// Funcrefs of the defined functions (imported ones live with their owner).
-    pub(crate) funcrefs: InstanceFuncRefs,
-    pub(crate) funcs: Vec<Func>,
-    pub(crate) tables: Vec<Table>,
-    pub(crate) memories: Vec<Memory>,
-    pub(crate) globals: Vec<Global>,
-    pub(crate) tags: Vec<Tag>,
-}
 
 impl Instance {
     /// Instantiates `module` in `store` with `imports` given in the module's import order,

@@ -1,10 +1,9 @@
 //! Phase 6, instantiate: borrowed views of a store. Every API method takes its store as
 //! `impl AsContext` (reads) or `impl AsContextMut` (changes, calls), so a [`Store`], a
-//! [`Caller`] or a [`StoreContextMut`] can be passed wherever a store is expected.
+//! [`Caller`](crate::Caller) or a [`StoreContextMut`] can be passed wherever a store is expected.
 
 use super::{Store, StoreInner};
 use crate::engine::Engine;
-use crate::func::Caller;
 
 /// A shared borrow of a store with host data `T` (what [`AsContext`] gives).
 pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
@@ -36,7 +35,7 @@ impl<T> Copy for StoreContext<'_, T> {}
 pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
 
 /// Anything that can be read as a store: [`Store`], [`StoreContext`], [`StoreContextMut`],
-/// [`Caller`] and references to them.
+/// [`Caller`](crate::Caller) and references to them.
 ///
 /// ```
 /// use runtime_engine::{AsContext, Engine, Store};
@@ -118,19 +117,6 @@ impl<T: 'static> AsContextMut for StoreContextMut<'_, T> {
     }
 }
 
-impl<T: 'static> AsContext for Caller<'_, T> {
-    type Data = T;
-    fn as_context(&self) -> StoreContext<'_, T> {
-        self.store.as_context()
-    }
-}
-
-impl<T: 'static> AsContextMut for Caller<'_, T> {
-    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
-        self.store.as_context_mut()
-    }
-}
-
 impl<S: AsContext + ?Sized> AsContext for &S {
     type Data = S::Data;
     fn as_context(&self) -> StoreContext<'_, S::Data> {
@@ -189,18 +175,6 @@ impl<'a, T> From<StoreContextMut<'a, T>> for StoreContext<'a, T> {
     }
 }
 
-impl<'a, T> From<&'a Caller<'_, T>> for StoreContext<'a, T> {
-    fn from(caller: &'a Caller<'_, T>) -> StoreContext<'a, T> {
-        StoreContext(caller.store.0)
-    }
-}
-
-impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContext<'a, T> {
-    fn from(caller: &'a mut Caller<'_, T>) -> StoreContext<'a, T> {
-        StoreContext(caller.store.0)
-    }
-}
-
 impl<'a, T> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
     fn from(store: &'a mut Store<T>) -> StoreContextMut<'a, T> {
         StoreContextMut(&mut store.inner)
@@ -210,11 +184,5 @@ impl<'a, T> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
 impl<'a, T> From<&'a mut StoreContextMut<'_, T>> for StoreContextMut<'a, T> {
     fn from(store: &'a mut StoreContextMut<'_, T>) -> StoreContextMut<'a, T> {
         StoreContextMut(store.0)
-    }
-}
-
-impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContextMut<'a, T> {
-    fn from(caller: &'a mut Caller<'_, T>) -> StoreContextMut<'a, T> {
-        StoreContextMut(caller.store.0)
     }
 }

@@ -9,10 +9,9 @@ mod context;
 mod data;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
-pub(crate) use data::{FuncData, FuncKind, GlobalData};
+pub(crate) use data::{FuncData, FuncKind, GlobalData, InstanceData};
 
 use crate::engine::Engine;
-use crate::instance::InstanceData;
 use crate::types::FuncType;
 use crate::vm::store::StoreState;
 use crate::vm::vmcontext::VMRuntimeLimits;
