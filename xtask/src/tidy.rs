@@ -1,6 +1,6 @@
 //! `cargo xtask tidy`: structural checks the compiler does not make. The engine's modules
 //! form a chain without import cycles (at every level of the module tree), and the host
-//! crates contain no `unsafe`.
+//! crates contain no `unsafe`; every `unsafe fn` of the engine documents its contract.
 //!
 //! The module graph is read from the sources with `syn`: every path a module names
 //! (`use` items, paths in code and in macro arguments) that resolves, through the crate's
@@ -49,6 +49,10 @@ pub fn run(root: &Path, print_graph: bool) -> Result<(), String> {
         );
     } else {
         failures.extend(cycles);
+    }
+    match check_safety_docs(root, &tree) {
+        Ok(count) => println!("tidy: engine: {count} unsafe fns, each with a `# Safety` section"),
+        Err(e) => failures.push(e),
     }
     for dir in SAFE_CRATES {
         match check_no_unsafe(&root.join(dir)) {
@@ -564,6 +568,77 @@ fn is_test_only(attrs: &[syn::Attribute]) -> bool {
     })
 }
 
+/// Every `unsafe fn` of the engine (free functions, methods, trait items) has a `# Safety`
+/// section in its doc comment. Clippy's `missing_safety_doc` only sees exported ones; the
+/// engine's are crate-private. Returns how many there are.
+fn check_safety_docs(root: &Path, tree: &ModuleTree) -> Result<usize, String> {
+    #[derive(Default)]
+    struct UnsafeFns {
+        count: usize,
+        missing: Vec<(String, usize)>,
+    }
+    impl UnsafeFns {
+        fn check(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature) {
+            if !matches!(sig.safety, syn::Safety::Unsafe(_)) {
+                return;
+            }
+            self.count += 1;
+            let documented = attrs.iter().any(|a| {
+                a.path().is_ident("doc")
+                    && matches!(&a.meta, syn::Meta::NameValue(nv) if matches!(
+                        &nv.value,
+                        syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. })
+                            if s.value().trim_start().starts_with("# Safety")
+                    ))
+            });
+            if !documented {
+                self.missing
+                    .push((sig.ident.to_string(), sig.fn_token.span.start().line));
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for UnsafeFns {
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            self.check(&f.attrs, &f.sig);
+            syn::visit::visit_item_fn(self, f);
+        }
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            self.check(&f.attrs, &f.sig);
+            syn::visit::visit_impl_item_fn(self, f);
+        }
+        fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+            self.check(&f.attrs, &f.sig);
+            syn::visit::visit_trait_item_fn(self, f);
+        }
+    }
+    let files: BTreeSet<&PathBuf> = tree.modules.iter().map(|m| &m.file).collect();
+    let mut count = 0;
+    let mut missing = Vec::new();
+    for file in files {
+        let path = root.join(file);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let ast =
+            syn::parse_file(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
+        let mut fns = UnsafeFns::default();
+        fns.visit_file(&ast);
+        count += fns.count;
+        missing.extend(
+            fns.missing
+                .into_iter()
+                .map(|(name, line)| format!("{}:{line} `{name}`", file.display())),
+        );
+    }
+    if missing.is_empty() {
+        Ok(count)
+    } else {
+        Err(format!(
+            "unsafe fn without a `# Safety` section in its documentation:\n  {}",
+            missing.join("\n  ")
+        ))
+    }
+}
+
 /// Every `.rs` file under `dir` is free of the `unsafe` keyword (comments and strings aside),
 /// and the crate root forbids `unsafe_code`. Returns how many files were read.
 fn check_no_unsafe(dir: &Path) -> Result<usize, String> {
@@ -681,6 +756,18 @@ mod tests {
         assert_eq!(top, [("b".to_string(), "a".to_string())]);
         let inner = &graph.edges[&tree.find(&["a".to_string()])];
         assert_eq!(inner.len(), 1, "{:?}", inner);
+    }
+
+    #[test]
+    fn unsafe_fns_need_a_safety_section() {
+        let (dir, tree) = tree_of(&[(
+            "lib.rs",
+            "/// Does it.\n///\n/// # Safety\n/// Never.\nunsafe fn a() {}\n\
+             struct S;\nimpl S {\n    /// Undocumented contract.\n    unsafe fn b() {}\n}\n",
+        )]);
+        let err = check_safety_docs(dir.path(), &tree).unwrap_err();
+        assert!(err.contains("lib.rs:9 `b`"), "{err}");
+        assert!(!err.contains("`a`"), "{err}");
     }
 
     #[test]

@@ -30,6 +30,7 @@
 //! public API alone; the `runtime` crate re-exports it together with them. Only `vm`
 //! contains `unsafe` code.
 #![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 #![warn(missing_docs)]
 
 mod info;

@@ -46,6 +46,10 @@ impl<S: 'static, F> HostCall for ForStore<S, F>
 where
     F: Fn(&mut S, Option<u32>, &mut [u128]) -> Result<(), Error> + Send + Sync,
 {
+    /// Runs the body on the store `store` points to.
+    ///
+    /// # Safety
+    /// As [`HostCall::call`]: `store` is a live `S`, usable exclusively for the call.
     unsafe fn call(
         &self,
         store: *mut u8,

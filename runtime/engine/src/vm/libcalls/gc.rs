@@ -29,6 +29,10 @@ pub fn alloc(store: &mut StoreState, instance: usize, type_index: u32, len: u32)
 }
 
 /// `ref.test` and friends: whether canonical type `a` is a subtype of `b`.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 pub unsafe extern "C" fn gc_is_subtype(vmctx: *mut u8, a: u32, b: u32) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, _) = unsafe { context(vmctx) };
@@ -36,6 +40,10 @@ pub unsafe extern "C" fn gc_is_subtype(vmctx: *mut u8, a: u32, b: u32) -> u32 {
 }
 
 /// `struct.new*` and `array.new*`: a zeroed object, or 0 when the heap is exhausted.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 pub unsafe extern "C" fn gc_alloc(vmctx: *mut u8, type_index: u32, len: u32) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
@@ -44,6 +52,10 @@ pub unsafe extern "C" fn gc_alloc(vmctx: *mut u8, type_index: u32, len: u32) -> 
 
 /// `array.fill` (and `array.new`): stores the low `size` bytes of `hi:lo` into elements
 /// `[start, start + len)`; 0 if out of bounds.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 pub unsafe extern "C" fn gc_array_fill(
     vmctx: *mut u8,
     array: u64,
@@ -60,6 +72,10 @@ pub unsafe extern "C" fn gc_array_fill(
 }
 
 /// `array.copy`; 0 if either range is out of bounds.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 pub unsafe extern "C" fn gc_array_copy(
     vmctx: *mut u8,
     dst: u64,
@@ -87,6 +103,10 @@ pub unsafe extern "C" fn gc_array_copy(
 
 /// `array.new_data`: a new array from a data segment; 0 if the segment is too short (or
 /// the heap is exhausted).
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 pub unsafe extern "C" fn gc_array_new_data(
     vmctx: *mut u8,
     type_index: u32,
@@ -111,6 +131,10 @@ pub unsafe extern "C" fn gc_array_new_data(
 }
 
 /// `array.new_elem`: a new array from an element segment; 0 if the segment is too short.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 pub unsafe extern "C" fn gc_array_new_elem(
     vmctx: *mut u8,
     type_index: u32,
@@ -135,6 +159,10 @@ pub unsafe extern "C" fn gc_array_new_elem(
 
 /// `array.init_data`: 1 on success, 0 if the array range is out of bounds, 2 if the data
 /// segment range is.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 pub unsafe extern "C" fn gc_array_init_data(
     vmctx: *mut u8,
     array: u64,
@@ -167,6 +195,10 @@ pub unsafe extern "C" fn gc_array_init_data(
 
 /// `array.init_elem`: 1 on success, 0 if the array range is out of bounds, 2 if the element
 /// segment range is.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 pub unsafe extern "C" fn gc_array_init_elem(
     vmctx: *mut u8,
     array: u64,

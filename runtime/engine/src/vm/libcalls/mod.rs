@@ -45,6 +45,10 @@ unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreState, usize) {
 }
 
 /// `memory.grow`: the old size in pages, or `u64::MAX` (-1) on failure.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
@@ -52,6 +56,11 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     store.memories[m].grow(delta).unwrap_or(u64::MAX)
 }
 
+/// `memory.fill`: 0 if the range is out of bounds.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
@@ -66,6 +75,11 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, l
     }
 }
 
+/// `memory.copy` (the ranges may overlap): 0 if either is out of bounds.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn memory_copy(
     vmctx: *mut u8,
     dst_mem: u32,
@@ -98,6 +112,11 @@ unsafe extern "C" fn memory_copy(
     1
 }
 
+/// `memory.init`: 0 if either range is out of bounds.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn memory_init(
     vmctx: *mut u8,
     mem: u32,
@@ -126,6 +145,11 @@ unsafe extern "C" fn memory_init(
     1
 }
 
+/// `data.drop`.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
@@ -133,6 +157,10 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 }
 
 /// `table.grow`: the old size, or `u64::MAX` (-1) on failure.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
@@ -140,6 +168,11 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u6
     store.tables[t].grow(delta, init).unwrap_or(u64::MAX)
 }
 
+/// `table.fill`: 0 if the range is out of bounds.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, len: u64) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
@@ -147,6 +180,11 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, 
     store.tables[t].fill(dst, val, len).is_some() as u32
 }
 
+/// `table.copy`: 0 if either range is out of bounds.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
@@ -168,6 +206,11 @@ unsafe extern "C" fn table_copy(
     store.tables[d].init(dst, &items).is_some() as u32
 }
 
+/// `table.init`: 0 if either range is out of bounds.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
@@ -187,6 +230,11 @@ unsafe extern "C" fn table_init(
     store.tables[t].init(dst, &items).is_some() as u32
 }
 
+/// `elem.drop`.
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx (the contract of
+/// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
