@@ -60,9 +60,9 @@ commands:
       module with its reproducer (for the corpus). Default: 60 s, seed from the clock.
   tidy [--graph]
       Structural checks: the engine's modules (runtime/engine/src) have no import cycle at
-      any level of the module tree, and the host crates (runtime, runtime-wasi,
-      runtime-emscripten, runtime-wast) contain no `unsafe`. --graph prints each module's
-      children with the siblings they use.
+      any level of the module tree, every unsafe fn of the engine has a `# Safety` section,
+      and the host crates (runtime, runtime-wasi, runtime-emscripten, runtime-wast) contain
+      no `unsafe`. --graph prints each module's children with the siblings they use.
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help
