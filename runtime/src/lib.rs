@@ -47,6 +47,7 @@ mod limits;
 mod link;
 mod linker;
 mod registry;
+mod shared_memory;
 mod store;
 mod translate;
 mod trap;
@@ -64,6 +65,7 @@ pub use func::{
 };
 pub use linker::Linker;
 pub use module::Module;
+pub use shared_memory::{SharedMemory, WaitResult};
 pub use store::{
     AsContext, AsContextMut, Func, Global, Instance, Memory, Store, StoreContext, StoreContextMut,
     Table, Tag,

@@ -53,9 +53,6 @@ pub enum TrapCode {
     UnalignedAtomic,
     /// `memory.atomic.wait32/64` on a memory that is not shared.
     ExpectedSharedMemory,
-    /// `memory.atomic.wait32/64` with a matching value and an infinite timeout: with one
-    /// agent per store nothing could ever notify it, so it traps instead of hanging.
-    AtomicWaitDeadlock,
     /// The store ran out of fuel ([`Config::consume_fuel`](crate::Config::consume_fuel)).
     OutOfFuel,
     /// The engine's epoch reached the store's deadline
@@ -95,9 +92,6 @@ impl TrapCode {
             TrapCode::NullExceptionReference => "null exception reference",
             TrapCode::UnalignedAtomic => "unaligned atomic",
             TrapCode::ExpectedSharedMemory => "expected shared memory",
-            TrapCode::AtomicWaitDeadlock => {
-                "atomic wait would block forever (no other thread can notify)"
-            }
             TrapCode::OutOfFuel => "all fuel consumed by WebAssembly",
             TrapCode::Interrupt => "interrupt",
             TrapCode::Host => "host function error",

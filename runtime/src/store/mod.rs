@@ -14,7 +14,7 @@ pub(crate) use data::{FuncData, FuncKind, GlobalData};
 use crate::engine::Engine;
 use crate::instance::InstanceData;
 use crate::types::FuncType;
-use crate::vm::memory::LinearMemory;
+use crate::vm::memory::StoreMemory;
 use crate::vm::table::TableStorage;
 use crate::vm::vmcontext::VMRuntimeLimits;
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ pub struct StoreOpaque {
     pub(crate) engine: Engine,
     pub(crate) limits: Box<VMRuntimeLimits>,
     pub(crate) funcs: Vec<FuncData>,
-    pub(crate) memories: Vec<LinearMemory>,
+    pub(crate) memories: Vec<StoreMemory>,
     pub(crate) tables: Vec<TableStorage>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,

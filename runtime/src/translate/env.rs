@@ -45,7 +45,6 @@ pub mod trap {
     // Threads proposal.
     pub const UNALIGNED_ATOMIC: TrapCode = TrapCode::unwrap_user(20);
     pub const EXPECTED_SHARED_MEMORY: TrapCode = TrapCode::unwrap_user(21);
-    pub const ATOMIC_WAIT_DEADLOCK: TrapCode = TrapCode::unwrap_user(22);
     pub const MEMORY_OUT_OF_BOUNDS: TrapCode = TrapCode::HEAP_OUT_OF_BOUNDS;
 
     /// What each trap code compiled code may raise means: the one mapping to [`crate::TrapCode`].
@@ -81,7 +80,6 @@ pub mod trap {
             (DESCRIPTOR_CAST_FAILURE, T::DescriptorCastFailure),
             (UNALIGNED_ATOMIC, T::UnalignedAtomic),
             (EXPECTED_SHARED_MEMORY, T::ExpectedSharedMemory),
-            (ATOMIC_WAIT_DEADLOCK, T::AtomicWaitDeadlock),
         ]
     };
 
@@ -144,6 +142,9 @@ pub struct Heap {
     pub index: u32,
     pub memory64: bool,
     pub guarded: bool,
+    /// Shared (threads proposal): other threads may grow it, so its length is read with an
+    /// atomic load, which Cranelift neither merges with earlier loads nor moves.
+    pub shared: bool,
     pub page_size_log2: u8,
 }
 
@@ -238,6 +239,7 @@ impl<'m> FuncEnv<'m> {
             index,
             memory64: ty.memory64,
             guarded: self.virtual_memory && LinearMemory::can_be_guarded(ty),
+            shared: ty.shared,
             page_size_log2: ty.page_size_log2,
         }
     }
@@ -251,6 +253,12 @@ impl<'m> FuncEnv<'m> {
     /// The current length in bytes of a memory.
     pub fn heap_bound(&mut self, b: &mut FunctionBuilder, heap: Heap) -> Value {
         let def = self.load_vmctx_ptr(b, self.offsets.memory(heap.index));
+        if heap.shared {
+            let length = b.ins().iadd_imm_u(def, off::MEMORY_LENGTH as i64);
+            return b
+                .ins()
+                .atomic_load(types::I64, MemFlagsData::trusted(), length);
+        }
         b.ins()
             .load(types::I64, MemFlagsData::trusted(), def, off::MEMORY_LENGTH)
     }
@@ -330,7 +338,11 @@ impl<'m> FuncEnv<'m> {
                 Some(types::I32),
             ),
             Libcall::Throw => (&[types::I32, types::I64, types::I32], None),
-            Libcall::AtomicWait => (&[types::I32, types::I64], Some(types::I32)),
+            Libcall::AtomicWait => (
+                &[types::I64, types::I64, types::I64, types::I32],
+                Some(types::I32),
+            ),
+            Libcall::AtomicNotify => (&[types::I64, types::I32], Some(types::I32)),
             Libcall::GcIsSubtype => (&[types::I32, types::I32], Some(types::I32)),
             Libcall::GcAlloc => (&[types::I32, types::I32], Some(types::I64)),
             Libcall::GcArrayFill => (
@@ -420,7 +432,7 @@ impl<'m> FuncEnv<'m> {
 
 impl Libcall {
     /// All libcalls, indexed by their `as u32` value.
-    pub const ALL: [Libcall; 20] = [
+    pub const ALL: [Libcall; 21] = [
         Libcall::MemoryGrow,
         Libcall::MemoryFill,
         Libcall::MemoryCopy,
@@ -433,6 +445,7 @@ impl Libcall {
         Libcall::ElemDrop,
         Libcall::Throw,
         Libcall::AtomicWait,
+        Libcall::AtomicNotify,
         Libcall::GcIsSubtype,
         Libcall::GcAlloc,
         Libcall::GcArrayFill,

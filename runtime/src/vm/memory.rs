@@ -2,11 +2,15 @@
 //! space plus a guard region, so compiled accesses need no bounds check; other memories (or a
 //! failed reservation) reserve what they may grow to, within `Config::memory_reservation`,
 //! and are bounds-checked by compiled code. The base never moves, so a memory grows only
-//! within its reservation.
+//! within its reservation. A store holds each of its memories as a [`StoreMemory`]: its own,
+//! or a shared one (`shared_memory.rs`) that other stores use at the same time.
 
 use crate::error::{Error, Result};
 use crate::types::MemoryType;
+use crate::vm::shared_memory::SharedLinearMemory;
 use crate::vm::vmcontext::VMMemoryDefinition;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Bytes reserved for a guard-page memory: 4 GiB of index space, 4 GiB for static offsets,
 /// and a page for the widest access.
@@ -54,7 +58,10 @@ impl LinearMemory {
                 a.as_ptr::<u8>() as *mut u8
             });
         let mut memory = LinearMemory {
-            def: Box::new(VMMemoryDefinition { base, length: 0 }),
+            def: Box::new(VMMemoryDefinition {
+                base,
+                length: AtomicU64::new(0),
+            }),
             alloc,
             ty,
             reserved,
@@ -130,9 +137,11 @@ impl LinearMemory {
         !ty.memory64 && ty.page_size_log2 == 16
     }
 
-    /// Commits `[length, bytes)` read+write (the host may refuse: overcommit limits).
+    /// Commits `[length, bytes)` read+write (the host may refuse: overcommit limits), then
+    /// publishes the new length. The pages are committed before the length says so, so a
+    /// thread that reads the new length (a shared memory) finds them accessible.
     fn set_length(&mut self, bytes: u64) -> std::result::Result<(), region::Error> {
-        let old = self.def.length;
+        let old = self.byte_len();
         if bytes > old {
             // SAFETY: `[base + old, base + bytes)` lies inside our reservation (callers check
             // `bytes <= reserved`), and making it read+write exposes only zeroed anonymous pages.
@@ -145,7 +154,7 @@ impl LinearMemory {
                 )
             }?;
         }
-        self.def.length = bytes;
+        self.def.length.store(bytes, Ordering::SeqCst);
         Ok(())
     }
 
@@ -166,7 +175,17 @@ impl LinearMemory {
     }
 
     pub fn pages(&self) -> u64 {
-        self.def.length >> self.ty.page_size_log2
+        self.byte_len() >> self.ty.page_size_log2
+    }
+
+    /// The current size in bytes.
+    pub fn byte_len(&self) -> u64 {
+        self.def.length.load(Ordering::SeqCst)
+    }
+
+    /// The base address (never changes).
+    pub fn base(&self) -> *mut u8 {
+        self.def.base
     }
 
     pub fn ty(&self) -> MemoryType {
@@ -187,17 +206,129 @@ impl LinearMemory {
 
     pub fn data(&self) -> &[u8] {
         // SAFETY: `[base, base + length)` is committed read+write memory owned by `self`.
-        unsafe { std::slice::from_raw_parts(self.def.base, self.def.length as usize) }
+        unsafe { std::slice::from_raw_parts(self.def.base, self.byte_len() as usize) }
     }
 
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `data`, and `&mut self` guarantees no other Rust reference exists.
-        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.length as usize) }
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.byte_len() as usize) }
     }
 }
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
         drop(self.alloc.take());
+    }
+}
+
+/// A memory as a store holds it: its own, or a shared memory other stores (on other threads)
+/// use at the same time.
+pub enum StoreMemory {
+    /// A memory only this store reaches.
+    Owned(LinearMemory),
+    /// A shared memory (threads proposal); its bytes may change under any host reference, so
+    /// it offers no slices, only copies (`read`, `write`) and raw ranges for libcalls.
+    Shared(Arc<SharedLinearMemory>),
+}
+
+impl StoreMemory {
+    /// Grows by `delta` pages; returns the old size in pages, or `None` if it cannot.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        match self {
+            StoreMemory::Owned(m) => m.grow(delta),
+            StoreMemory::Shared(m) => m.grow(delta),
+        }
+    }
+
+    /// The current size in pages.
+    pub fn pages(&self) -> u64 {
+        match self {
+            StoreMemory::Owned(m) => m.pages(),
+            StoreMemory::Shared(m) => m.pages(),
+        }
+    }
+
+    /// The memory's type with its current size as the minimum.
+    pub fn ty(&self) -> MemoryType {
+        match self {
+            StoreMemory::Owned(m) => m.ty(),
+            StoreMemory::Shared(m) => m.ty(),
+        }
+    }
+
+    /// Whether compiled code relies on guard pages (no explicit bounds checks).
+    pub fn is_guarded(&self) -> bool {
+        match self {
+            StoreMemory::Owned(m) => m.is_guarded(),
+            StoreMemory::Shared(m) => m.is_guarded(),
+        }
+    }
+
+    /// What compiled code reads: the base and the length.
+    pub fn definition(&self) -> *mut VMMemoryDefinition {
+        match self {
+            StoreMemory::Owned(m) => m.definition(),
+            StoreMemory::Shared(m) => m.definition(),
+        }
+    }
+
+    /// The shared memory, if this is one.
+    pub fn shared(&self) -> Option<&Arc<SharedLinearMemory>> {
+        match self {
+            StoreMemory::Owned(_) => None,
+            StoreMemory::Shared(m) => Some(m),
+        }
+    }
+
+    /// The bytes of a memory of this store.
+    ///
+    /// # Panics
+    ///
+    /// For a shared memory (public `Memory` handles never name one; see `shared`).
+    pub fn data(&self) -> &[u8] {
+        match self {
+            StoreMemory::Owned(m) => m.data(),
+            StoreMemory::Shared(_) => panic!("a shared memory has no byte slice"),
+        }
+    }
+
+    /// The bytes of a memory of this store, mutably.
+    ///
+    /// # Panics
+    ///
+    /// For a shared memory, as [`StoreMemory::data`].
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        match self {
+            StoreMemory::Owned(m) => m.data_mut(),
+            StoreMemory::Shared(_) => panic!("a shared memory has no byte slice"),
+        }
+    }
+
+    /// The base and the current length in bytes. `[base, base + length)` stays committed
+    /// read+write while the memory lives (memories never shrink or move); for a shared memory
+    /// other threads may access it at the same time.
+    pub fn raw(&self) -> (*mut u8, u64) {
+        match self {
+            StoreMemory::Owned(m) => (m.base(), m.byte_len()),
+            StoreMemory::Shared(m) => (m.base(), m.byte_len()),
+        }
+    }
+
+    /// Copies `bytes` to `offset`; false (nothing written) if that is out of bounds.
+    pub fn write(&mut self, offset: u64, bytes: &[u8]) -> bool {
+        match self {
+            StoreMemory::Owned(m) => {
+                let data = m.data_mut();
+                let end = offset.checked_add(bytes.len() as u64);
+                match end.filter(|e| *e <= data.len() as u64) {
+                    Some(end) => {
+                        data[offset as usize..end as usize].copy_from_slice(bytes);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            StoreMemory::Shared(m) => m.write(offset, bytes),
+        }
     }
 }

@@ -9,6 +9,8 @@ pub mod gc;
 pub mod host;
 pub mod libcalls;
 pub mod memory;
+pub mod parking;
+pub mod shared_memory;
 pub mod signals;
 pub mod table;
 pub mod unwind;
@@ -43,5 +45,6 @@ impl<'a> VmctxWriter<'a> {
 // tied to a thread: host function bodies are `Send + Sync`, the per-thread call state is
 // popped before every entry into wasm returns, and the stack limit is recomputed for the
 // current thread on every outermost entry. A store is only used through `&mut`, so moving it
-// to another thread moves everything it refers to with it.
+// to another thread moves everything it refers to with it, except shared memories, which it
+// holds through an `Arc` of a `Send + Sync` memory (`shared_memory.rs`) other stores use too.
 unsafe impl Send for crate::store::StoreOpaque {}
