@@ -522,3 +522,97 @@ fn bench_budgets_come_from_the_environment() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n");
 }
+
+/// wasi-threads (`tests/data/threads/`, WAT programs against `wasi::thread-spawn`: Debian's
+/// clang 14 and wasi-libc of 2022 cannot target `wasm32-wasip1-threads`).
+mod wasi_threads {
+    use super::cli;
+
+    fn run(program: &str, args: &[&str]) -> (Option<i32>, String, String) {
+        let path = format!("tests/data/threads/{program}");
+        let out = cli(&[&["run", "-W", "threads", path.as_str()][..], args].concat());
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    }
+
+    /// Eight threads contend on a futex mutex; a lost update or a lost wake-up (a hang, which
+    /// the harness's time limit catches) fails. `THREADS_MUTEX_RUNS` runs (default 1,000).
+    #[test]
+    fn a_mutex_contended_by_eight_threads_counts_right_every_time() {
+        let runs: usize = std::env::var("THREADS_MUTEX_RUNS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1000);
+        for run_index in 0..runs {
+            let (code, stdout, stderr) = run("mutex.wat", &[]);
+            assert_eq!(
+                (code, stdout.as_str()),
+                (Some(0), "counter = 80000\n"),
+                "run {run_index}: {stderr}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_broadcast_condition_orders_the_threads_output() {
+        let (code, stdout, stderr) = run("turns.wat", &[]);
+        let expected: String = (1..=6).map(|n| format!("thread {n}\n")).collect();
+        assert_eq!((code, stdout), (Some(0), expected + "done\n"), "{stderr}");
+    }
+
+    #[test]
+    fn a_parallel_sum_is_the_same_on_one_two_and_four_threads() {
+        // f(i) = (i * 2654435761 mod 2^32) >> 8 summed over [0, 2 * 10^6).
+        let expected: u64 = (0..2_000_000u64)
+            .map(|i| ((i * 2_654_435_761) & 0xffff_ffff) >> 8)
+            .sum();
+        for threads in ["1", "2", "4"] {
+            let (code, stdout, stderr) = run("sum.wat", &[threads, "2"]);
+            assert_eq!(code, Some(0), "{threads} threads: {stderr}");
+            assert_eq!(stdout, format!("sum = {expected}\n"), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn a_trap_or_an_exit_in_a_thread_ends_the_program() {
+        // The main thread waits forever: only the thread's end can stop the program.
+        let (code, _, stderr) = run("trap.wat", &[]);
+        assert_eq!(code, Some(134), "{stderr}");
+        assert!(stderr.contains("wasm trap: unreachable"), "{stderr}");
+        let (code, _, stderr) = run("trap.wat", &["1"]);
+        assert_eq!(code, Some(7), "{stderr}");
+    }
+
+    #[test]
+    fn thread_spawn_follows_dash_s_threads() {
+        // Off: the import is unknown. On for a module that does not import it: harmless.
+        let out = cli(&[
+            "run",
+            "-W",
+            "threads",
+            "-S",
+            "threads=n",
+            "tests/data/threads/turns.wat",
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("thread-spawn"));
+        let out = cli(&[
+            "-S",
+            "threads",
+            "--invoke",
+            "fib",
+            "tests/data/fib.wat",
+            "10",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // A shared memory still needs `-W threads`, as in Wasmtime.
+        let out = cli(&["run", "tests/data/threads/turns.wat"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("-W threads"));
+    }
+}

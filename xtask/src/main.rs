@@ -19,7 +19,7 @@ usage: cargo xtask <command> [options]
 
 commands:
   fetch [--mirror DIR] [SUITE...]
-      Populate <suite>/data/ for the given suites (spec, wasi, emscripten, sightglass;
+      Populate <suite>/data/ for the given suites (spec, threads, wasi, emscripten, sightglass;
       default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
       for sightglass), or a git fetch of the pinned commit, and verify the file count and
       checksum recorded in <suite>/manifest.json.
@@ -275,8 +275,9 @@ fn fetch_suites(options: &Options) -> Result<(), String> {
             .positional
             .iter()
             .map(|name| {
-                Suite::by_name(name)
-                    .ok_or_else(|| format!("unknown suite `{name}` (spec, wasi, emscripten)"))
+                Suite::by_name(name).ok_or_else(|| {
+                    format!("unknown suite `{name}` (spec, threads, wasi, emscripten, sightglass)")
+                })
             })
             .collect::<Result<_, _>>()?
     };

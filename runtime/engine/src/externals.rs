@@ -2,6 +2,7 @@
 //! [`Extern`], anything an instance imports or exports.
 
 use crate::error::{Error, Result};
+use crate::shared_memory::SharedMemory;
 use crate::store::{
     AsContext, AsContextMut, GlobalData, StoreContext, StoreContextMut, StoreOpaque,
 };
@@ -13,7 +14,7 @@ use crate::vm::vmcontext::VMGlobal;
 use crate::Trap;
 
 /// Anything an instance can import or export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Extern {
     /// A function.
     Func(Func),
@@ -21,6 +22,8 @@ pub enum Extern {
     Table(Table),
     /// A linear memory.
     Memory(Memory),
+    /// A shared linear memory (threads proposal), usable by every store of its engine.
+    SharedMemory(SharedMemory),
     /// A global.
     Global(Global),
     /// An exception tag.
@@ -38,6 +41,7 @@ impl Extern {
             Extern::Func(f) => ExternType::Func(store.funcs[f.checked(store)].ty.clone()),
             Extern::Table(t) => ExternType::Table(store.vm.tables[t.checked(store)].ty()),
             Extern::Memory(m) => ExternType::Memory(store.vm.memories[m.checked(store)].ty()),
+            Extern::SharedMemory(m) => ExternType::Memory(m.ty()),
             Extern::Global(g) => ExternType::Global(store.globals[g.checked(store)].ty),
             Extern::Tag(t) => ExternType::Tag(store.tags[t.checked(store)].0.clone()),
         }
@@ -53,6 +57,14 @@ impl Extern {
     /// The memory, if this is one.
     pub fn into_memory(self) -> Option<Memory> {
         if let Extern::Memory(m) = self {
+            Some(m)
+        } else {
+            None
+        }
+    }
+    /// The shared memory, if this is one.
+    pub fn into_shared_memory(self) -> Option<SharedMemory> {
+        if let Extern::SharedMemory(m) = self {
             Some(m)
         } else {
             None
@@ -88,13 +100,15 @@ impl Extern {
             Extern::Func(_) => "function",
             Extern::Table(_) => "table",
             Extern::Memory(_) => "memory",
+            Extern::SharedMemory(_) => "shared memory",
             Extern::Global(_) => "global",
             Extern::Tag(_) => "tag",
         }
     }
-    /// Whether the item belongs to `store`.
+    /// Whether the item can be used in `store` (a shared memory: one of its engine).
     pub(crate) fn belongs_to(&self, store: &StoreOpaque) -> bool {
         match self {
+            Extern::SharedMemory(m) => m.engine.same(&store.engine),
             Extern::Func(f) => f.belongs_to(store),
             Extern::Table(t) => t.belongs_to(store),
             Extern::Memory(m) => m.belongs_to(store),
@@ -113,7 +127,7 @@ macro_rules! into_extern {
         }
     )*};
 }
-into_extern!(Func Table Memory Global Tag);
+into_extern!(Func Table Memory SharedMemory Global Tag);
 
 impl Memory {
     /// A new memory of type `ty` in `store`.
@@ -128,12 +142,22 @@ impl Memory {
     /// assert_eq!(&memory.data(&store)[..5], b"hello");
     /// # Ok::<(), runtime_engine::Error>(())
     /// ```
+    ///
+    /// A `shared` type is an error: use [`SharedMemory::new`].
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        if ty.shared {
+            return Err(Error::Usage(
+                "a shared memory is made with `SharedMemory::new`".into(),
+            ));
+        }
         let store = &mut store.as_context_mut().0.opaque;
         let config = store.engine.config();
         let memory =
             vm::memory::LinearMemory::new(ty, config.virtual_memory, config.memory_reservation)?;
-        store.vm.memories.push(memory);
+        store
+            .vm
+            .memories
+            .push(vm::store::StoreMemory::Owned(memory));
         Ok(Memory {
             store: store.id,
             index: store.vm.memories.len() as u32 - 1,

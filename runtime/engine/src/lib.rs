@@ -49,6 +49,7 @@ mod limits;
 mod link;
 mod linker;
 mod registry;
+mod shared_memory;
 mod store;
 mod translate;
 mod trap;
@@ -68,6 +69,7 @@ pub use func::{
 pub use info::ConstOp;
 pub use linker::Linker;
 pub use module::{DataSegment, DataSegmentKind, GlobalInit, Module, ModuleGlobal};
+pub use shared_memory::{SharedMemory, WaitResult};
 pub use store::{
     AsContext, AsContextMut, Func, Global, Instance, Memory, Store, StoreContext, StoreContextMut,
     Table, Tag,

@@ -35,8 +35,11 @@ macro_rules! foreach_libcall {
             elem_drop: ElemDrop(elem: u32);
             /// `throw`: makes the exception the store's pending one.
             throw: Throw(tag: u32, payload: values, count: u32);
-            /// `memory.atomic.wait32/64` after compiled code compared the value.
-            atomic_wait: AtomicWait(matched: u32, timeout: i64) -> u32;
+            /// `memory.atomic.wait32/64` on the cell at native address `addr` (checked by
+            /// compiled code); `wide` is 1 for `wait64`. 0 "ok", 1 "not-equal", 2 "timed-out".
+            atomic_wait: AtomicWait(addr: u64, expected: u64, timeout: i64, wide: u32) -> u32;
+            /// `memory.atomic.notify` of the cell at native address `addr`: how many it woke.
+            atomic_notify: AtomicNotify(addr: u64, count: u32) -> u32;
             /// Whether canonical type `a` is a subtype of `b`.
             gc_is_subtype: GcIsSubtype(a: u32, b: u32) -> u32;
             /// A zeroed struct, or array of `len` elements, of a module type (0 on failure).
@@ -128,7 +131,7 @@ mod tests {
         for (i, call) in Libcall::ALL.iter().enumerate() {
             assert_eq!(*call as usize, i);
         }
-        assert_eq!(Libcall::ALL.len(), 20);
+        assert_eq!(Libcall::ALL.len(), 21);
         assert_eq!(
             Libcall::MemoryGrow.signature(),
             (&[types::I32, types::I64][..], Some(types::I64))

@@ -57,7 +57,7 @@ enum Definition<T> {
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
-            Definition::Extern(e) => Definition::Extern(*e),
+            Definition::Extern(e) => Definition::Extern(e.clone()),
             Definition::Host(h) => Definition::Host(h.clone()),
         }
     }
@@ -376,7 +376,7 @@ fn item_in<T: 'static>(
     store: &mut StoreOpaque,
 ) -> std::result::Result<Extern, &'static str> {
     match def {
-        Definition::Extern(e) if e.belongs_to(store) => Ok(*e),
+        Definition::Extern(e) if e.belongs_to(store) => Ok(e.clone()),
         Definition::Extern(e) => Err(e.ty_kind()),
         Definition::Host(host) => {
             let key = Arc::as_ptr(host) as *const () as usize;

@@ -59,9 +59,6 @@ macro_rules! foreach_trap_code {
             UnalignedAtomic "unaligned atomic" = UNALIGNED_ATOMIC: user(20);
             /// `memory.atomic.wait32/64` on a memory that is not shared.
             ExpectedSharedMemory "expected shared memory" = EXPECTED_SHARED_MEMORY: user(21);
-            /// `memory.atomic.wait32/64` with a matching value and an infinite timeout: with one
-            /// agent per store nothing could ever notify it, so it traps instead of hanging.
-            AtomicWaitDeadlock "atomic wait would block forever (no other thread can notify)" = ATOMIC_WAIT_DEADLOCK: user(22);
             /// The store ran out of fuel ([`Config::consume_fuel`](crate::Config::consume_fuel)).
             OutOfFuel "all fuel consumed by WebAssembly" = OUT_OF_FUEL: user(10);
             /// The engine's epoch reached the store's deadline

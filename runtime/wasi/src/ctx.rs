@@ -247,26 +247,39 @@ impl WasiCtxBuilder {
     }
 }
 
-/// The WASI preview1 state of one store: descriptor table, arguments, environment, clocks.
+/// The WASI preview1 state of a program: descriptor table, arguments, environment, clocks.
 /// Keep it in the store's host data and give [`add_to_linker`](super::add_to_linker) a
 /// function that finds it there.
+///
+/// Clones share the state: the threads of a wasi-threads program (one store each) all use
+/// one descriptor table. Each WASI call holds the state's lock while it runs, so calls of
+/// different threads never interleave inside one another (a call that blocks, such as a
+/// `poll_oneoff` sleep or a read of the inherited stdin, makes other threads' WASI calls
+/// wait for it).
+#[derive(Clone)]
 pub struct WasiP1Ctx {
-    pub(crate) state: WasiState,
+    pub(crate) state: Arc<Mutex<WasiState>>,
 }
 
 impl WasiP1Ctx {
     /// Opens the preopened directories of `ctx` and makes its state.
     pub fn new(ctx: WasiCtx) -> runtime_engine::Result<WasiP1Ctx> {
         Ok(WasiP1Ctx {
-            state: WasiState::new(ctx)?,
+            state: Arc::new(Mutex::new(WasiState::new(ctx)?)),
         })
+    }
+
+    /// The state, locked. A WASI call that panicked (caught as a host error) left the table
+    /// as its last completed change, so a poisoned lock is still usable.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, WasiState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl std::fmt::Debug for WasiP1Ctx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WasiP1Ctx")
-            .field("args", &self.state.args)
+            .field("args", &self.lock().args)
             .finish_non_exhaustive()
     }
 }

@@ -41,15 +41,12 @@ pub(crate) fn fd_read(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResult
     let n = match st.desc(fd)? {
         Desc::File(f) => {
             f.need(rights::FD_READ)?;
-            let buf = mem.slice_mut(ptr, len)?;
-            let n = retry(|| f.file.read_at(buf, f.pos))?;
+            let pos = f.pos;
+            let n = mem.fill(ptr, len, |buf| Ok(retry(|| f.file.read_at(buf, pos))?))?;
             f.pos = f.pos.checked_add(n as u64).ok_or(Errno::OVERFLOW)?;
             n
         }
-        Desc::Stdin(s) => {
-            let buf = mem.slice_mut(ptr, len)?;
-            retry(|| s.read(buf))?
-        }
+        Desc::Stdin(s) => mem.fill(ptr, len, |buf| Ok(retry(|| s.read(buf))?))?,
         _ => return Err(Errno::BADF.into()),
     };
     mem.write_u32(out, n as u32)
@@ -61,8 +58,7 @@ pub(crate) fn fd_pread(st: &mut WasiState, mem: &mut Mem, a: &Args) -> WasiResul
     let n = match st.desc(fd)? {
         Desc::File(f) => {
             f.need(rights::FD_READ | rights::FD_SEEK)?;
-            let buf = mem.slice_mut(ptr, len)?;
-            retry(|| f.file.read_at(buf, offset))?
+            mem.fill(ptr, len, |buf| Ok(retry(|| f.file.read_at(buf, offset))?))?
         }
         Desc::Stdin(_) => return Err(Errno::SPIPE.into()),
         _ => return Err(Errno::BADF.into()),
@@ -85,14 +81,14 @@ fn write_impl(st: &mut WasiState, mem: &mut Mem, a: &Args, at: Option<u64>) -> W
             if f.append {
                 // Like Linux `pwrite` on an `O_APPEND` file, even `fd_pwrite` appends.
                 let end = f.file.metadata()?.len();
-                let n = retry(|| f.file.write_at(buf, end))?;
+                let n = retry(|| f.file.write_at(&buf, end))?;
                 if at.is_none() {
                     f.pos = end + n as u64;
                 }
                 n
             } else {
                 let pos = at.unwrap_or(f.pos);
-                let n = retry(|| f.file.write_at(buf, pos))?;
+                let n = retry(|| f.file.write_at(&buf, pos))?;
                 if at.is_none() {
                     f.pos = pos.checked_add(n as u64).ok_or(Errno::OVERFLOW)?;
                 }
@@ -104,11 +100,11 @@ fn write_impl(st: &mut WasiState, mem: &mut Mem, a: &Args, at: Option<u64>) -> W
             return Err(Errno::SPIPE.into());
         }
         Desc::Stdout(sink) => {
-            write_sink(sink, false, mem.slice(ptr, len)?)?;
+            write_sink(sink, false, &mem.slice(ptr, len)?)?;
             len as usize
         }
         Desc::Stderr(sink) => {
-            write_sink(sink, true, mem.slice(ptr, len)?)?;
+            write_sink(sink, true, &mem.slice(ptr, len)?)?;
             len as usize
         }
         _ => return Err(Errno::BADF.into()),

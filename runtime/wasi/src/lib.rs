@@ -41,9 +41,11 @@ mod path;
 mod poll;
 mod sandbox;
 mod state;
+pub mod threads;
 mod types;
 
 pub use ctx::{OutputBuffer, WasiCtx, WasiCtxBuilder, WasiP1Ctx};
+pub use threads::{ThreadExit, WasiThreads};
 pub use types::{errno_name, Errno};
 
 use fd::Args;
@@ -199,16 +201,15 @@ fn define<T: 'static>(
         name,
         ty,
         move |mut caller: Caller<'_, T>, args: &[Val], results: &mut [Val]| {
-            let memory = caller.get_export("memory").and_then(Extern::into_memory);
-            let (data, host) = match memory {
-                Some(m) => {
+            let (mut mem, host) = match caller.get_export("memory") {
+                Some(Extern::Memory(m)) => {
                     let (data, host) = m.data_and_store_mut(&mut caller);
-                    (Some(data), host)
+                    (Mem::new(Some(data)), host)
                 }
-                None => (None, caller.data_mut()),
+                Some(Extern::SharedMemory(m)) => (Mem::shared(m), caller.data_mut()),
+                _ => (Mem::new(None), caller.data_mut()),
             };
-            let mut mem = Mem::new(data);
-            let errno = match imp(&mut get(host).state, &mut mem, &Args(args)) {
+            let errno = match imp(&mut get(host).lock(), &mut mem, &Args(args)) {
                 Ok(()) => 0,
                 Err(Fail::Errno(e)) => e.0 as i32,
                 Err(Fail::Trap(t)) => return Err(Error::Trap(t)),

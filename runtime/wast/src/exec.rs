@@ -1,12 +1,15 @@
 //! Script runner: executes a script's directives in order against one store, keeping the
 //! current module, named modules and instances, and the registered import namespaces.
+//! A `thread` directive runs in another executor with its own store (`threads.rs`).
 
-use super::script::{self, module_name};
+use super::script::{self, module_name, LineIndex};
+use super::threads::{SharedExports, ThreadHandle};
 use super::values::{arg_to_val, panic_message};
 use super::{spectest, DirectiveResult, Outcome, WastOptions};
 use runtime_engine::{Config, Engine, Error, Extern, Instance, Linker, Module, Store, Val};
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use wast::token::Id;
 use wast::{QuoteWat, WastDirective, WastExecute, WastInvoke, Wat};
 
@@ -24,23 +27,8 @@ pub(crate) fn run(
     on_result: &mut dyn FnMut(&DirectiveResult),
 ) -> Vec<DirectiveResult> {
     let parsed = script::with_parsed(text, |wast, lines| {
-        let mut exec = Executor::new(options);
-        let mut results = Vec::with_capacity(wast.directives.len());
-        for (index, directive) in wast.directives.into_iter().enumerate() {
-            let line = lines.line_of(&directive);
-            let kind = script::kind(&directive);
-            let (outcome, detail) = exec.run_directive(directive, line);
-            let result = DirectiveResult {
-                index,
-                line,
-                kind,
-                outcome,
-                detail,
-            };
-            on_result(&result);
-            results.push(result);
-        }
-        results
+        let mut exec = Executor::new(options, Arc::from(text));
+        exec.run_all(wast.directives, lines, on_result)
     });
     parsed.unwrap_or_else(|e| {
         let result = DirectiveResult {
@@ -64,15 +52,15 @@ pub(super) enum ExecError {
 }
 
 /// The engine and the store a script runs in.
-struct Backend {
-    engine: Engine,
-    store: Store<()>,
-    linker: Linker<()>,
+pub(super) struct Backend {
+    pub(super) engine: Engine,
+    pub(super) store: Store<()>,
+    pub(super) linker: Linker<()>,
 }
 
 pub(super) struct Executor<'o> {
-    options: &'o WastOptions,
-    backend: Result<Backend, String>,
+    pub(super) options: &'o WastOptions,
+    pub(super) backend: Result<Backend, String>,
     /// Bumped whenever a panic forces a fresh store; instances remember theirs.
     generation: u32,
     /// Line of the directive whose panic last reset the store.
@@ -87,10 +75,19 @@ pub(super) struct Executor<'o> {
     registered: HashMap<String, u32>,
     /// Parts of `spectest` the runtime could not create.
     spectest_problems: Vec<String>,
+    /// The whole script, which `thread` directives parse again on their own host threads.
+    pub(super) text: Arc<str>,
+    /// Where this executor's directives are: indices of the enclosing `thread` directives
+    /// (empty at the top level), then the index of the directive running.
+    pub(super) path: Vec<usize>,
+    /// Threads started and not waited for yet, by name.
+    pub(super) threads: HashMap<String, ThreadHandle>,
+    /// Modules a parent script shared with this thread: their shared memories, by name.
+    pub(super) shared_modules: HashMap<String, SharedExports>,
 }
 
 impl<'o> Executor<'o> {
-    fn new(options: &'o WastOptions) -> Executor<'o> {
+    fn new(options: &'o WastOptions, text: Arc<str>) -> Executor<'o> {
         let engine = catch_unwind(|| {
             let mut config = Config::new();
             config.wasm_features(options.features);
@@ -102,6 +99,17 @@ impl<'o> Executor<'o> {
                 panic_message(&*p)
             ))
         });
+        Executor::with_engine(options, engine, text, Vec::new())
+    }
+
+    /// An executor with its own store for `engine` (or the reason there is none); `path` as
+    /// in [`Executor::path`].
+    pub(super) fn with_engine(
+        options: &'o WastOptions,
+        engine: Result<Engine, String>,
+        text: Arc<str>,
+        path: Vec<usize>,
+    ) -> Executor<'o> {
         let mut spectest_problems = Vec::new();
         let backend = engine.map(|engine| {
             let (store, linker, problems) = fresh_store(&engine, options.print);
@@ -124,7 +132,39 @@ impl<'o> Executor<'o> {
             last_definition: Err("no module definition yet".to_string()),
             registered: HashMap::new(),
             spectest_problems,
+            text,
+            path,
+            threads: HashMap::new(),
+            shared_modules: HashMap::new(),
         }
+    }
+
+    /// Runs `directives` in order, reporting each to `on_result`.
+    pub(super) fn run_all(
+        &mut self,
+        directives: Vec<WastDirective<'_>>,
+        lines: &LineIndex,
+        on_result: &mut dyn FnMut(&DirectiveResult),
+    ) -> Vec<DirectiveResult> {
+        let mut results = Vec::with_capacity(directives.len());
+        self.path.push(0);
+        for (index, directive) in directives.into_iter().enumerate() {
+            *self.path.last_mut().expect("pushed above") = index;
+            let line = lines.line_of(&directive);
+            let kind = script::kind(&directive);
+            let (outcome, detail) = self.run_directive(directive, line);
+            let result = DirectiveResult {
+                index,
+                line,
+                kind,
+                outcome,
+                detail,
+            };
+            on_result(&result);
+            results.push(result);
+        }
+        self.path.pop();
+        results
     }
 
     /// Runs one directive, turning a panic into its failure.
@@ -214,14 +254,8 @@ impl<'o> Executor<'o> {
             WastDirective::AssertSuspension { .. } => Err(
                 "unsupported: assert_suspension (stack switching) is not implemented".to_string(),
             ),
-            WastDirective::Thread(_) => {
-                Err("unsupported: `thread` needs one store shared by several \
-                 threads, which the runtime's API cannot express"
-                    .to_string())
-            }
-            WastDirective::Wait { .. } => {
-                Err("unsupported: `wait` (the `thread` it waits for cannot be run)".to_string())
-            }
+            WastDirective::Thread(thread) => self.thread(thread),
+            WastDirective::Wait { thread, .. } => self.wait(thread),
         }
     }
 
@@ -232,6 +266,7 @@ impl<'o> Executor<'o> {
         let missing = format!("no module to use: the module at line {line} failed");
         self.current = Err(missing.clone());
         if let Some(name) = &name {
+            self.shared_modules.remove(name);
             self.instances.insert(name.clone(), Err(missing.clone()));
             self.definitions.insert(name.clone(), Err(missing));
         }
@@ -279,6 +314,7 @@ impl<'o> Executor<'o> {
         let missing = format!("no module to use: the module instance at line {line} failed");
         self.current = Err(missing.clone());
         if let Some(name) = &name {
+            self.shared_modules.remove(name);
             self.instances.insert(name.clone(), Err(missing));
         }
         let made = self
@@ -297,6 +333,10 @@ impl<'o> Executor<'o> {
     }
 
     fn register(&mut self, name: &str, module: Option<Id<'_>>) -> Step {
+        if let Some(shared) = module.and_then(|id| self.shared_modules.get(id.name())) {
+            let shared = shared.clone();
+            return self.register_shared(name, &shared);
+        }
         let instance = self.instance(module.as_ref())?;
         let backend = self.backend.as_mut().map_err(|e| e.clone())?;
         self.touching_store = true;
@@ -356,9 +396,16 @@ impl<'o> Executor<'o> {
     }
 
     /// The instance `id` names, or the current one.
-    fn instance(&self, id: Option<&Id<'_>>) -> Result<Instance, String> {
+    pub(super) fn instance(&self, id: Option<&Id<'_>>) -> Result<Instance, String> {
         let slot = match id {
             None => &self.current,
+            Some(id) if self.shared_modules.contains_key(id.name()) => {
+                return Err(format!(
+                    "module ${} was shared with this thread: only its shared memories are \
+                     available here (through `register`)",
+                    id.name()
+                ))
+            }
             Some(id) => self
                 .instances
                 .get(id.name())

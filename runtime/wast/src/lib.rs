@@ -11,6 +11,7 @@ mod assert;
 mod exec;
 mod script;
 mod spectest;
+mod threads;
 mod unfold;
 mod values;
 

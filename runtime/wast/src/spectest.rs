@@ -1,8 +1,8 @@
 //! Script runner: the `spectest` host module, as the spec's reference interpreter defines it.
 
 use runtime_engine::{
-    Extern, FuncType, Global, GlobalType, Linker, Memory, MemoryType, RefType, Store, Table,
-    TableType, Val, ValType,
+    Extern, FuncType, Global, GlobalType, Linker, Memory, MemoryType, RefType, SharedMemory, Store,
+    Table, TableType, Val, ValType,
 };
 
 /// Defines `spectest` in `linker`. Items the runtime cannot create are left out (imports of them
@@ -57,7 +57,7 @@ pub(crate) fn define(store: &mut Store<()>, linker: &mut Linker<()>, print: bool
         shared: true,
         ..memory
     };
-    let item = Memory::new(&mut *store, shared).map(Extern::Memory);
+    let item = SharedMemory::new(store.engine(), shared).map(Extern::SharedMemory);
     add(store, linker, "shared_memory", item);
 
     use ValType::{F32, F64, I32, I64};

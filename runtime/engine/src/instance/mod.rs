@@ -12,13 +12,16 @@ use crate::externals::{new_global, Extern};
 use crate::func::{TypedFunc, WasmParams, WasmResults};
 use crate::info::{DataMode, ElementMode, EntityIndex};
 use crate::module::Module;
+use crate::shared_memory::SharedMemory;
 use crate::store::{
     AsContext, AsContextMut, Func, FuncData, FuncKind, Global, Instance, InstanceData, Memory,
     StoreOpaque, Table, Tag,
 };
 use crate::vm;
 use crate::vm::instance::{InstanceFuncRefs, Vmctx};
+use crate::vm::store::StoreMemory;
 use crate::{Trap, TrapCode};
+use std::sync::Arc;
 
 impl Instance {
     /// Instantiates `module` in `store` with `imports` given in the module's import order,
@@ -65,7 +68,7 @@ impl Instance {
             .iter()
             .find(|(n, _)| n == name)?
             .1;
-        Some(data.entity(index))
+        Some(data.entity(store, index))
     }
 
     /// Every export with its name, in order.
@@ -76,7 +79,7 @@ impl Instance {
             .info()
             .exports
             .iter()
-            .map(|(n, i)| (n.clone(), data.entity(*i)))
+            .map(|(n, i)| (n.clone(), data.entity(store, *i)))
             .collect()
     }
 
@@ -97,9 +100,14 @@ impl Instance {
             .ok_or_else(|| Error::Usage(format!("the instance exports no function `{name}`")))?;
         func.typed(store)
     }
-    /// The exported memory `name`.
+    /// The exported memory `name` (`None` for a shared one: see
+    /// [`get_shared_memory`](Instance::get_shared_memory)).
     pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
+    }
+    /// The exported shared memory `name`.
+    pub fn get_shared_memory(&self, store: impl AsContext, name: &str) -> Option<SharedMemory> {
+        self.get_export(store, name)?.into_shared_memory()
     }
     /// The exported global `name`.
     pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
@@ -133,8 +141,12 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
     }
     for (import, ext) in info.imports.iter().zip(imports) {
         if !ext.belongs_to(store) {
+            let owner = match ext {
+                Extern::SharedMemory(_) => "engine",
+                _ => "store",
+            };
             return Err(Error::Link(format!(
-                "import `{}::{}`: the {} given belongs to another store",
+                "import `{}::{}`: the {} given belongs to another {owner}",
                 import.module,
                 import.name,
                 ext.ty_kind()
@@ -158,12 +170,41 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
     Ok(handle)
 }
 
+impl StoreOpaque {
+    /// The store's entry for the shared memory `memory`: the one an earlier import made, or a
+    /// new one.
+    fn import_shared_memory(&mut self, memory: &SharedMemory) -> Memory {
+        let memories = &mut self.vm.memories;
+        let index = memories
+            .iter()
+            .position(|m| m.shared().is_some_and(|s| Arc::ptr_eq(s, &memory.inner)))
+            .unwrap_or_else(|| {
+                memories.push(StoreMemory::Shared(memory.inner.clone()));
+                memories.len() - 1
+            });
+        Memory {
+            store: self.id,
+            index: index as u32,
+        }
+    }
+}
+
 impl InstanceData {
-    fn entity(&self, index: EntityIndex) -> Extern {
+    /// Export `index` as the host sees it: a shared memory as a [`SharedMemory`].
+    fn entity(&self, store: &StoreOpaque, index: EntityIndex) -> Extern {
         match index {
             EntityIndex::Func(i) => Extern::Func(self.funcs[i as usize]),
             EntityIndex::Table(i) => Extern::Table(self.tables[i as usize]),
-            EntityIndex::Memory(i) => Extern::Memory(self.memories[i as usize]),
+            EntityIndex::Memory(i) => {
+                let memory = self.memories[i as usize];
+                match store.vm.memories[memory.index as usize].shared() {
+                    Some(shared) => Extern::SharedMemory(SharedMemory {
+                        inner: shared.clone(),
+                        engine: store.engine.clone(),
+                    }),
+                    None => Extern::Memory(memory),
+                }
+            }
             EntityIndex::Global(i) => Extern::Global(self.globals[i as usize]),
             EntityIndex::Tag(i) => Extern::Tag(self.tags[i as usize]),
         }
@@ -200,12 +241,13 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
         tags: Vec::new(),
     };
     for ext in imports {
-        match *ext {
-            Extern::Func(f) => data.funcs.push(f),
-            Extern::Table(t) => data.tables.push(t),
-            Extern::Memory(m) => data.memories.push(m),
-            Extern::Global(g) => data.globals.push(g),
-            Extern::Tag(t) => data.tags.push(t),
+        match ext {
+            Extern::Func(f) => data.funcs.push(*f),
+            Extern::Table(t) => data.tables.push(*t),
+            Extern::Memory(m) => data.memories.push(*m),
+            Extern::SharedMemory(m) => data.memories.push(inner.import_shared_memory(m)),
+            Extern::Global(g) => data.globals.push(*g),
+            Extern::Tag(t) => data.tags.push(*t),
         }
     }
     for (i, type_id) in defined_types.iter().enumerate() {
@@ -221,11 +263,19 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
     }
     for def in &info.memories[info.num_imported_memories as usize..] {
         let config = inner.engine.config();
-        inner.vm.memories.push(vm::memory::LinearMemory::new(
-            *def,
-            config.virtual_memory,
-            config.memory_reservation,
-        )?);
+        let (virtual_memory, reservation) = (config.virtual_memory, config.memory_reservation);
+        let memory = if def.shared {
+            let shared =
+                vm::shared_memory::SharedLinearMemory::new(*def, virtual_memory, reservation)?;
+            StoreMemory::Shared(std::sync::Arc::new(shared))
+        } else {
+            StoreMemory::Owned(vm::memory::LinearMemory::new(
+                *def,
+                virtual_memory,
+                reservation,
+            )?)
+        };
+        inner.vm.memories.push(memory);
         data.memories.push(Memory {
             store: inner.id,
             index: inner.vm.memories.len() as u32 - 1,
@@ -362,14 +412,9 @@ fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
             let offset = eval_const(inner, index, offset)? as u64;
             let m = inner.instances[index].memories[*memory as usize];
             let bytes = info.data_bytes(i);
-            let mem = inner.vm.memories[m.index as usize].data_mut();
-            let end = offset
-                .checked_add(bytes.len() as u64)
-                .filter(|e| *e <= mem.len() as u64);
-            let Some(end) = end else {
+            if !inner.vm.memories[m.index as usize].write(offset, bytes) {
                 return Err(trap(TrapCode::MemoryOutOfBounds));
-            };
-            mem[offset as usize..end as usize].copy_from_slice(bytes);
+            }
             inner.vm.instances[index].data_dropped[i] = true;
         }
     }

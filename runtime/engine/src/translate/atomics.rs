@@ -10,21 +10,21 @@
 //! Narrow (`_u`) forms operate on the narrow type and zero-extend the old value; their operands
 //! are wrapped to the access width (also `cmpxchg`'s expected value, as engines do).
 //!
-//! `wait`/`notify` assume a single agent: this runtime has no way for another thread to reach
-//! a store's memories. So `memory.atomic.notify` wakes nobody and returns 0 (after its
-//! alignment and bounds checks, on shared and unshared memories alike), and
-//! `memory.atomic.wait32/64` on a shared memory returns 1 ("not-equal") if the value differs,
-//! otherwise sleeps for the timeout and returns 2 ("timed-out"). A negative (infinite) timeout
-//! with a matching value could never end — nothing can notify — so it traps with
-//! [`crate::TrapCode::AtomicWaitDeadlock`] instead of hanging. `wait` on an unshared memory
-//! traps with "expected shared memory" (after the alignment check and before the bounds check,
-//! in the reference interpreter's order).
+//! Cranelift's atomic instructions are sequentially consistent, the proposal's ordering (on
+//! x86-64: loads are plain moves, stores a move and `mfence`, read-modify-writes `lock`ed).
+//!
+//! `wait`/`notify` on a shared memory check alignment and bounds here (an atomic load of the
+//! cell, which faults on a guarded memory's unmapped pages), then call the parking lot
+//! (`vm/parking.rs`) with the cell's native address: `wait` compares the value there under
+//! the lot's lock and blocks until notified or timed out, `notify` wakes up to its count of
+//! waiters and returns how many. On an unshared memory `notify` returns 0 after the same
+//! checks (nobody can wait there), and `wait` traps with "expected shared memory" (after the
+//! alignment check and before the bounds check, in the reference interpreter's order).
 
 use super::env::trap;
 use super::FuncTranslator;
 use crate::error::Result;
 use crate::libcall::Libcall;
-use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, AtomicRmwOp, InstBuilder, Type, Value};
 use wasmparser::{MemArg, Operator as O};
 
@@ -38,13 +38,20 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().fence();
             }
             O::MemoryAtomicNotify { memarg } => {
-                let _count = self.pop();
+                let count = self.pop();
                 self.check_atomic_alignment(memarg, 4);
+                let shared = self.env.info.memories[memory_of(memarg) as usize].shared;
                 let (addr, flags) = self.effective_address(memarg, 4);
                 // The load performs the bounds check on guarded memories too.
                 self.b.ins().atomic_load(I32, flags, addr);
-                let zero = self.b.ins().iconst(I32, 0);
-                self.push(zero);
+                let woken = if shared {
+                    self.env
+                        .call_libcall(&mut self.b, Libcall::AtomicNotify, &[addr, count])
+                        .unwrap()
+                } else {
+                    self.b.ins().iconst(I32, 0)
+                };
+                self.push(woken);
             }
             O::MemoryAtomicWait32 { memarg } => self.atomic_wait(memarg, I32),
             O::MemoryAtomicWait64 { memarg } => self.atomic_wait(memarg, I64),
@@ -133,11 +140,7 @@ impl FuncTranslator<'_, '_> {
         if size <= 1 {
             return;
         }
-        let memory = match memarg.target {
-            wasmparser::MemArgTarget::Memory(m) => m,
-            wasmparser::MemArgTarget::Array(_) => 0,
-        };
-        let memory64 = self.env.info.memories[memory as usize].memory64;
+        let memory64 = self.env.info.memories[memory_of(memarg) as usize].memory64;
         let index = *self
             .stack
             .last()
@@ -219,25 +222,34 @@ impl FuncTranslator<'_, '_> {
     fn atomic_wait(&mut self, memarg: MemArg, ty: Type) {
         let (expected, timeout) = self.pop2();
         self.check_atomic_alignment(memarg, ty.bytes());
-        let memory = match memarg.target {
-            wasmparser::MemArgTarget::Memory(m) => m,
-            wasmparser::MemArgTarget::Array(_) => 0,
-        };
         // Imports must match `shared` exactly, so the module's type is the memory's.
-        if !self.env.info.memories[memory as usize].shared {
+        if !self.env.info.memories[memory_of(memarg) as usize].shared {
             self.b.ins().trap(trap::EXPECTED_SHARED_MEMORY);
             self.set_unreachable();
             return;
         }
         let (addr, flags) = self.effective_address(memarg, ty.bytes());
-        let current = self.b.ins().atomic_load(ty, flags.with_aligned(), addr);
-        let matched = self.b.ins().icmp(IntCC::Equal, current, expected);
-        let matched = self.b.ins().uextend(types::I32, matched);
+        // The bounds check on guarded memories; the parking lot compares the value itself,
+        // under its lock.
+        self.b.ins().atomic_load(ty, flags.with_aligned(), addr);
+        let expected = self.extend_to(types::I64, expected);
+        let wide = self.b.ins().iconst(types::I32, (ty == types::I64) as i64);
         let result = self
             .env
-            .call_libcall(&mut self.b, Libcall::AtomicWait, &[matched, timeout])
+            .call_libcall(
+                &mut self.b,
+                Libcall::AtomicWait,
+                &[addr, expected, timeout, wide],
+            )
             .unwrap();
-        self.b.ins().trapz(result, trap::ATOMIC_WAIT_DEADLOCK);
         self.push(result);
+    }
+}
+
+/// The memory an atomic access addresses.
+fn memory_of(memarg: MemArg) -> u32 {
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(m) => m,
+        wasmparser::MemArgTarget::Array(_) => 0,
     }
 }

@@ -68,6 +68,9 @@ pub struct Heap {
     pub index: u32,
     pub memory64: bool,
     pub guarded: bool,
+    /// Shared (threads proposal): other threads may grow it, so its length is read with an
+    /// atomic load, which Cranelift neither merges with earlier loads nor moves.
+    pub shared: bool,
     pub page_size_log2: u8,
 }
 
@@ -162,6 +165,7 @@ impl<'m> FuncEnv<'m> {
             index,
             memory64: ty.memory64,
             guarded: self.virtual_memory && off::can_be_guarded(ty),
+            shared: ty.shared,
             page_size_log2: ty.page_size_log2,
         }
     }
@@ -175,6 +179,12 @@ impl<'m> FuncEnv<'m> {
     /// The current length in bytes of a memory.
     pub fn heap_bound(&mut self, b: &mut FunctionBuilder, heap: Heap) -> Value {
         let def = self.load_vmctx_ptr(b, self.offsets.memory(heap.index));
+        if heap.shared {
+            let length = b.ins().iadd_imm_u(def, off::MEMORY_LENGTH as i64);
+            return b
+                .ins()
+                .atomic_load(types::I64, MemFlagsData::trusted(), length);
+        }
         b.ins()
             .load(types::I64, MemFlagsData::trusted(), def, off::MEMORY_LENGTH)
     }

@@ -3,7 +3,7 @@
 //! never addresses.
 
 use super::code::CodeObject;
-use super::memory::LinearMemory;
+use super::store::StoreMemory;
 use super::store::StoreState;
 use super::table::TableStorage;
 use super::vmcontext::{VMFuncRef, VMGlobal, VMRuntimeLimits};
@@ -95,7 +95,7 @@ impl VmctxBuilder<'_> {
         self.ptr(offset, epoch as *const AtomicU64 as *const u8);
     }
     /// A memory's definition.
-    pub fn memory(&mut self, offset: u32, memory: &LinearMemory) {
+    pub fn memory(&mut self, offset: u32, memory: &StoreMemory) {
         self.ptr(offset, memory.definition() as *const u8);
     }
     /// A table's definition.

@@ -2,11 +2,13 @@
 //! space plus a guard region, so compiled accesses need no bounds check; other memories (or a
 //! failed reservation) reserve what they may grow to, within `Config::memory_reservation`,
 //! and are bounds-checked by compiled code. The base never moves, so a memory grows only
-//! within its reservation.
+//! within its reservation. A store holds each of its memories as a [`StoreMemory`]: its own,
+//! or a shared one (`shared_memory.rs`) that other stores use at the same time.
 
 use crate::error::{Error, Result};
 use crate::types::MemoryType;
 use crate::vm::vmcontext::VMMemoryDefinition;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bytes reserved for a guard-page memory: 4 GiB of index space, 4 GiB for static offsets,
 /// and a page for the widest access.
@@ -52,7 +54,10 @@ impl LinearMemory {
                 a.as_ptr::<u8>() as *mut u8
             });
         let mut memory = LinearMemory {
-            def: Box::new(VMMemoryDefinition { base, length: 0 }),
+            def: Box::new(VMMemoryDefinition {
+                base,
+                length: AtomicU64::new(0),
+            }),
             alloc,
             ty,
             reserved,
@@ -123,9 +128,11 @@ impl LinearMemory {
         region::alloc(GUARDED_RESERVATION as usize, region::Protection::NONE).is_ok()
     }
 
-    /// Commits `[length, bytes)` read+write (the host may refuse: overcommit limits).
+    /// Commits `[length, bytes)` read+write (the host may refuse: overcommit limits), then
+    /// publishes the new length. The pages are committed before the length says so, so a
+    /// thread that reads the new length (a shared memory) finds them accessible.
     fn set_length(&mut self, bytes: u64) -> std::result::Result<(), region::Error> {
-        let old = self.def.length;
+        let old = self.byte_len();
         if bytes > old {
             // SAFETY: `[base + old, base + bytes)` lies inside our reservation (callers check
             // `bytes <= reserved`), and making it read+write exposes only zeroed anonymous pages.
@@ -138,7 +145,7 @@ impl LinearMemory {
                 )
             }?;
         }
-        self.def.length = bytes;
+        self.def.length.store(bytes, Ordering::SeqCst);
         Ok(())
     }
 
@@ -159,7 +166,17 @@ impl LinearMemory {
     }
 
     pub fn pages(&self) -> u64 {
-        self.def.length >> self.ty.page_size_log2
+        self.byte_len() >> self.ty.page_size_log2
+    }
+
+    /// The current size in bytes.
+    pub fn byte_len(&self) -> u64 {
+        self.def.length.load(Ordering::SeqCst)
+    }
+
+    /// The base address (never changes).
+    pub fn base(&self) -> *mut u8 {
+        self.def.base
     }
 
     pub fn ty(&self) -> MemoryType {
@@ -180,12 +197,12 @@ impl LinearMemory {
 
     pub fn data(&self) -> &[u8] {
         // SAFETY: `[base, base + length)` is committed read+write memory owned by `self`.
-        unsafe { std::slice::from_raw_parts(self.def.base, self.def.length as usize) }
+        unsafe { std::slice::from_raw_parts(self.def.base, self.byte_len() as usize) }
     }
 
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `data`, and `&mut self` guarantees no other Rust reference exists.
-        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.length as usize) }
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.byte_len() as usize) }
     }
 }
 

@@ -11,6 +11,8 @@ pub mod host;
 pub mod instance;
 pub mod libcalls;
 pub mod memory;
+pub mod parking;
+pub mod shared_memory;
 pub mod signals;
 pub mod store;
 pub mod table;

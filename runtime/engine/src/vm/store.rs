@@ -5,10 +5,12 @@
 use super::exceptions::Exception;
 use super::gc::GcHeap;
 use super::memory::LinearMemory;
+use super::shared_memory::SharedLinearMemory;
 use super::table::TableStorage;
-use super::vmcontext::VMRuntimeLimits;
+use super::vmcontext::{VMMemoryDefinition, VMRuntimeLimits};
 use crate::info::ModuleInfo;
 use crate::registry::TypeRegistry;
+use crate::types::MemoryType;
 use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
 use std::sync::Arc;
 
@@ -18,7 +20,7 @@ pub struct StoreState {
     /// The limits compiled code checks (the vmctx points to them).
     pub limits: Box<VMRuntimeLimits>,
     /// Every memory of the store, by store index.
-    pub memories: Vec<LinearMemory>,
+    pub memories: Vec<StoreMemory>,
     /// Every table of the store, by store index.
     pub tables: Vec<TableStorage>,
     /// Every instance of the store, by instance index.
@@ -72,11 +74,124 @@ impl StoreState {
     }
 }
 
+/// A memory as a store holds it: its own, or a shared memory other stores (on other threads)
+/// use at the same time.
+pub enum StoreMemory {
+    /// A memory only this store reaches.
+    Owned(LinearMemory),
+    /// A shared memory (threads proposal); its bytes may change under any host reference, so
+    /// it offers no slices, only copies (`read`, `write`) and raw ranges for libcalls.
+    Shared(Arc<SharedLinearMemory>),
+}
+
+impl StoreMemory {
+    /// Grows by `delta` pages; returns the old size in pages, or `None` if it cannot.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        match self {
+            StoreMemory::Owned(m) => m.grow(delta),
+            StoreMemory::Shared(m) => m.grow(delta),
+        }
+    }
+
+    /// The current size in pages.
+    pub fn pages(&self) -> u64 {
+        match self {
+            StoreMemory::Owned(m) => m.pages(),
+            StoreMemory::Shared(m) => m.pages(),
+        }
+    }
+
+    /// The memory's type with its current size as the minimum.
+    pub fn ty(&self) -> MemoryType {
+        match self {
+            StoreMemory::Owned(m) => m.ty(),
+            StoreMemory::Shared(m) => m.ty(),
+        }
+    }
+
+    /// Whether compiled code relies on guard pages (no explicit bounds checks).
+    pub fn is_guarded(&self) -> bool {
+        match self {
+            StoreMemory::Owned(m) => m.is_guarded(),
+            StoreMemory::Shared(m) => m.is_guarded(),
+        }
+    }
+
+    /// What compiled code reads: the base and the length.
+    pub fn definition(&self) -> *mut VMMemoryDefinition {
+        match self {
+            StoreMemory::Owned(m) => m.definition(),
+            StoreMemory::Shared(m) => m.definition(),
+        }
+    }
+
+    /// The shared memory, if this is one.
+    pub fn shared(&self) -> Option<&Arc<SharedLinearMemory>> {
+        match self {
+            StoreMemory::Owned(_) => None,
+            StoreMemory::Shared(m) => Some(m),
+        }
+    }
+
+    /// The bytes of a memory of this store.
+    ///
+    /// # Panics
+    ///
+    /// For a shared memory (public `Memory` handles never name one; see `shared`).
+    pub fn data(&self) -> &[u8] {
+        match self {
+            StoreMemory::Owned(m) => m.data(),
+            StoreMemory::Shared(_) => panic!("a shared memory has no byte slice"),
+        }
+    }
+
+    /// The bytes of a memory of this store, mutably.
+    ///
+    /// # Panics
+    ///
+    /// For a shared memory, as [`StoreMemory::data`].
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        match self {
+            StoreMemory::Owned(m) => m.data_mut(),
+            StoreMemory::Shared(_) => panic!("a shared memory has no byte slice"),
+        }
+    }
+
+    /// The base and the current length in bytes. `[base, base + length)` stays committed
+    /// read+write while the memory lives (memories never shrink or move); for a shared memory
+    /// other threads may access it at the same time.
+    pub fn raw(&self) -> (*mut u8, u64) {
+        match self {
+            StoreMemory::Owned(m) => (m.base(), m.byte_len()),
+            StoreMemory::Shared(m) => (m.base(), m.byte_len()),
+        }
+    }
+
+    /// Copies `bytes` to `offset`; false (nothing written) if that is out of bounds.
+    pub fn write(&mut self, offset: u64, bytes: &[u8]) -> bool {
+        match self {
+            StoreMemory::Owned(m) => {
+                let data = m.data_mut();
+                let end = offset.checked_add(bytes.len() as u64);
+                match end.filter(|e| *e <= data.len() as u64) {
+                    Some(end) => {
+                        data[offset as usize..end as usize].copy_from_slice(bytes);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            StoreMemory::Shared(m) => m.write(offset, bytes),
+        }
+    }
+}
+
 // SAFETY: the raw pointers the state holds (memory and table bases, GC objects, exceptions)
 // point into allocations it owns, and nothing in it is tied to a thread: the stack limit is
 // recomputed for the current thread on every outermost entry into wasm. A store, and so its
 // state, is only used through `&mut`, so moving it to another thread moves everything it
-// refers to with it.
+// refers to with it, except shared memories, which it holds through an `Arc` of a
+// `Send + Sync` memory (`shared_memory.rs`) that other stores use too.
 unsafe impl Send for StoreState {}
 
 /// The store state and instance index behind a vmctx (the header written at instantiation).

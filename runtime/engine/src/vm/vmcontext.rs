@@ -19,8 +19,9 @@ pub struct VMFuncRef {
 #[derive(Debug)]
 pub struct VMMemoryDefinition {
     pub base: *mut u8,
-    /// Current size in bytes.
-    pub length: u64,
+    /// Current size in bytes. Atomic because a shared memory's length is read by compiled code
+    /// on other threads (with atomic loads) while one thread grows it; it only ever increases.
+    pub length: std::sync::atomic::AtomicU64,
 }
 
 /// The part of a table that compiled code reads. Elements are 64-bit references (0 is null).

@@ -7,6 +7,7 @@ mod args;
 mod budgets;
 mod options;
 mod run;
+mod threads;
 mod validate;
 mod wast;
 
@@ -102,12 +103,21 @@ fn main() {
         Some(Command::Validate(validate)) => validate::validate(validate),
         Some(Command::Wast(wast)) => wast::wast(wast),
     };
-    if let Err(Exit { code, message }) = result {
-        if !message.is_empty() {
-            eprintln!("{message}");
-        }
-        exit(code);
+    if let Err(e) = result {
+        exit_now(e);
     }
+}
+
+/// Prints `e`'s message (if any) and ends the process with its code; also what a
+/// wasi-threads thread that ends the program calls, from its own thread.
+pub(crate) fn exit_now(e: Exit) -> ! {
+    use std::io::Write;
+    let Exit { code, message } = e;
+    if !message.is_empty() {
+        eprintln!("{message}");
+    }
+    let _ = std::io::stdout().flush();
+    exit(code)
 }
 
 /// Ends the process after `-W help` or `-S help` printed the table (from clap's value parser,

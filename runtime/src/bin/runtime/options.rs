@@ -151,7 +151,7 @@ pub(crate) const WASI: Group = Group {
         not_yet("cli-exit-with-code", F, "WASI `cli-exit-with-code`."),
         not_yet("common", F, "Deprecated alias for `cli`."),
         not_yet("nn", F, "WASI neural networks."),
-        not_yet("threads", F, "WASI threads."),
+        key("threads", F, Support::Run, "WASI threads: `wasi::thread-spawn`, one host thread and store per thread (default: when the module imports it)."),
         not_yet("http", F, "WASI HTTP."),
         not_yet("http-outgoing-body-buffer-chunks", N, "WASI HTTP outgoing body chunks."),
         not_yet("http-outgoing-body-chunk-size", N, "WASI HTTP outgoing chunk size."),

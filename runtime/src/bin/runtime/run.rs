@@ -236,7 +236,18 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
             let ctx = wasi_ctx(&plan).map_err(Exit::error)?;
             let mut linker = Linker::new(&engine);
             wasi::add_to_linker(&mut linker, |wasi: &mut WasiP1Ctx| wasi).map_err(Exit::error)?;
-            run_linked(Store::new(&engine, ctx), linker, &module, &plan, imports)
+            let store = Store::new(&engine, ctx);
+            let threads = if crate::threads::wanted(&plan.wasi, &module) {
+                Some(crate::threads::setup(&store, &mut linker, &module)?)
+            } else {
+                None
+            };
+            let ready = |linker: &Linker<WasiP1Ctx>| {
+                if let Some(threads) = &threads {
+                    threads.ready(linker);
+                }
+            };
+            run_linked(store, linker, &module, &plan, imports, &ready)
         }
         Imports::None => run_linked(
             Store::new(&engine, ()),
@@ -244,6 +255,7 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
             &module,
             &plan,
             imports,
+            &|_| {},
         ),
     }
 }
@@ -270,13 +282,15 @@ fn wasi_ctx(plan: &Plan) -> runtime::Result<WasiP1Ctx> {
     ctx.build_p1()
 }
 
-/// Applies `--preload`, instantiates `module` with `linker` and runs or invokes it.
+/// Applies `--preload`, instantiates `module` with `linker` and runs or invokes it; `ready`
+/// sees the finished linker first (wasi-threads makes its threads' instances with it).
 fn run_linked<T: 'static>(
     mut store: Store<T>,
     mut linker: Linker<T>,
     module: &Module,
     plan: &Plan,
     imports: Imports,
+    ready: &dyn Fn(&Linker<T>),
 ) -> Result<(), Exit> {
     let engine = store.engine().clone();
     plan.budgets.apply(&mut store)?;
@@ -294,6 +308,7 @@ fn run_linked<T: 'static>(
             .define_unknown_imports_as_traps(module)
             .map_err(Exit::error)?;
     }
+    ready(&linker);
     let instance = linker
         .instantiate(&mut store, module)
         .map_err(program_exit)?;
@@ -411,7 +426,7 @@ fn exit_with(status: i32) -> Result<(), Exit> {
 
 /// An error of the program: an exit request becomes its status, a trap exits with 134 and
 /// anything else (a link error, a host error) with 1.
-fn program_exit(e: Error) -> Exit {
+pub(crate) fn program_exit(e: Error) -> Exit {
     match &e {
         Error::Trap(trap) => match trap.exit_status() {
             Some(status) => Exit::status(status),

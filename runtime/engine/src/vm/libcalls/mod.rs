@@ -4,6 +4,7 @@
 
 use crate::libcall::{foreach_libcall, rust_type, Libcall};
 use crate::vm::store::{from_vmctx, StoreState};
+use crate::vm::{parking, shared_memory};
 
 mod exceptions;
 pub mod gc;
@@ -65,14 +66,15 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, l
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
     let m = store.memory_index(instance, mem);
-    let data = store.memories[m].data_mut();
-    match range(dst, len, data.len()) {
-        Some(r) => {
-            data[r].fill(val as u8);
-            1
-        }
-        None => 0,
-    }
+    let (base, size) = store.memories[m].raw();
+    let Some(r) = range(dst, len, size as usize) else {
+        return 0;
+    };
+    // SAFETY: the range was checked against the memory's length and stays committed (memories
+    // never shrink). No Rust reference to the bytes is made: another thread may access a
+    // shared memory meanwhile (a guest data race, which the wasm memory model allows).
+    unsafe { std::ptr::write_bytes(base.add(r.start), val as u8, r.len()) };
+    1
 }
 
 /// `memory.copy` (the ranges may overlap): 0 if either is out of bounds.
@@ -92,23 +94,18 @@ unsafe extern "C" fn memory_copy(
     let (store, instance) = unsafe { context(vmctx) };
     let d = store.memory_index(instance, dst_mem);
     let s = store.memory_index(instance, src_mem);
-    let (src_ptr, src_len) = {
-        let data = store.memories[s].data();
-        (data.as_ptr(), data.len())
-    };
-    let dst_data = store.memories[d].data_mut();
-    let (Some(sr), Some(dr)) = (range(src, len, src_len), range(dst, len, dst_data.len())) else {
+    let (src_base, src_len) = store.memories[s].raw();
+    let (dst_base, dst_len) = store.memories[d].raw();
+    let (Some(sr), Some(dr)) = (
+        range(src, len, src_len as usize),
+        range(dst, len, dst_len as usize),
+    ) else {
         return 0;
     };
-    // SAFETY: both ranges were checked against their memories; `copy` allows overlap when
-    // source and destination are the same memory.
-    unsafe {
-        std::ptr::copy(
-            src_ptr.add(sr.start),
-            dst_data.as_mut_ptr().add(dr.start),
-            sr.len(),
-        )
-    };
+    // SAFETY: both ranges were checked against their memories' lengths and stay committed;
+    // `copy` allows overlap when source and destination are the same memory. No Rust
+    // reference is made (shared memories may be accessed by other threads meanwhile).
+    unsafe { std::ptr::copy(src_base.add(sr.start), dst_base.add(dr.start), sr.len()) };
     1
 }
 
@@ -127,22 +124,17 @@ unsafe extern "C" fn memory_init(
 ) -> u32 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let m = store.memory_index(instance, mem);
     let info = store.instances[instance].info.clone();
     let bytes: &[u8] = if store.instances[instance].data_dropped[data as usize] {
         &[]
     } else {
         info.data_bytes(data as usize)
     };
-    let mem_data = store.memories[m].data_mut();
-    let (Some(sr), Some(dr)) = (
-        range(src as u64, len as u64, bytes.len()),
-        range(dst, len as u64, mem_data.len()),
-    ) else {
+    let m = store.memory_index(instance, mem);
+    let Some(sr) = range(src as u64, len as u64, bytes.len()) else {
         return 0;
     };
-    mem_data[dr].copy_from_slice(&bytes[sr]);
-    1
+    store.memories[m].write(dst, &bytes[sr]) as u32
 }
 
 /// `data.drop`.
@@ -241,23 +233,40 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     store.instances[instance].elements[elem as usize] = Vec::new();
 }
 
-/// `memory.atomic.wait32/64` on a shared memory, after compiled code compared the value
-/// (`matched` is 1 if it equals the expected one). This runtime runs one agent per store and
-/// nothing else can reach its memories, so no `notify` can ever arrive: a matching wait sleeps
-/// for `timeout` nanoseconds and returns 2 ("timed-out"); a negative (infinite) timeout would
-/// never end and returns 0, on which the caller traps ("atomic wait would block forever").
-/// Returns 1 ("not-equal") if the value did not match.
-extern "C" fn atomic_wait(_vmctx: *mut u8, matched: u32, timeout: i64) -> u32 {
-    if matched == 0 {
-        return 1;
-    }
-    if timeout < 0 {
-        return 0;
-    }
-    if timeout > 0 {
-        std::thread::sleep(std::time::Duration::from_nanos(timeout as u64));
-    }
-    2
+/// `memory.atomic.wait32/64` on a shared memory. Compiled code checked alignment and bounds
+/// (`addr` is the native address of the cell) and passes the expected value zero-extended;
+/// `wide` is 1 for `wait64`. Blocks until a notify of the cell or `timeout` nanoseconds
+/// (negative: no limit); returns 0 ("ok"), 1 ("not-equal") or 2 ("timed-out").
+///
+/// # Safety
+/// Called by compiled code only, with its own vmctx and the native address of an
+/// aligned cell inside one of its shared memories.
+unsafe extern "C" fn atomic_wait(
+    _vmctx: *mut u8,
+    addr: u64,
+    expected: u64,
+    timeout: i64,
+    wide: u32,
+) -> u32 {
+    let cell = addr as usize as *mut u8;
+    let matches = || {
+        // SAFETY: compiled code checked that the cell is aligned and inside the memory, which
+        // the calling instance keeps alive and which never shrinks.
+        unsafe {
+            if wide != 0 {
+                shared_memory::load64(cell) == expected
+            } else {
+                shared_memory::load32(cell) == expected as u32
+            }
+        }
+    };
+    parking::wait(cell as usize, matches, timeout)
+}
+
+/// `memory.atomic.notify` on a shared memory: wakes up to `count` waiters of the cell at the
+/// native address `addr` (checked by compiled code); returns how many it woke.
+extern "C" fn atomic_notify(_vmctx: *mut u8, addr: u64, count: u32) -> u32 {
+    parking::notify(addr as usize, count)
 }
 
 fn range(start: u64, len: u64, size: usize) -> Option<std::ops::Range<usize>> {
