@@ -1,5 +1,5 @@
-//! Emscripten host filesystem: a virtual filesystem rooted in one host directory (a fresh
-//! temporary one by default, never the host's `/`), the descriptor table, stdio sinks and
+//! Emscripten host filesystem: a virtual filesystem rooted in one host directory the embedder
+//! chooses (never the host's `/`; none: stdio only), the descriptor table, stdio sinks and
 //! the ABI-neutral system calls both Emscripten ABIs are built on.
 
 use super::Sink;
@@ -195,50 +195,29 @@ pub(crate) struct Stat {
     pub ctime: i64,
 }
 
-/// A temporary root directory, removed when dropped.
-struct TempRoot(PathBuf);
-
-impl Drop for TempRoot {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The virtual filesystem and descriptor table of one program.
 pub(crate) struct Vfs {
-    root: PathBuf,
+    /// The host directory of the guest's `/`; `None`: no filesystem beyond stdio.
+    root: Option<PathBuf>,
     cwd: String,
     fds: Vec<Option<Arc<Mutex<OpenFile>>>>,
     stdin: VecDeque<u8>,
     pub stdout: Sink,
     pub stderr: Sink,
     random: u64,
-    _temp: Option<TempRoot>,
 }
 
 impl Vfs {
-    /// A filesystem rooted at `root`, or at a fresh temporary directory laid out like
-    /// Emscripten's default one (`/tmp`, `/home/web_user`, `/dev`).
+    /// A filesystem rooted at the host directory `root`; without one, every path operation
+    /// fails with `ENOENT` (only stdio works). The runtime never makes a directory for it:
+    /// the embedder chooses one (see [`default_layout`](crate::default_layout)).
     pub fn new(
         root: Option<&Path>,
         stdin: Vec<u8>,
         stdout: Sink,
         stderr: Sink,
     ) -> std::io::Result<Vfs> {
-        let (root, temp) = match root {
-            Some(r) => (r.canonicalize()?, None),
-            None => {
-                static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-                let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let dir =
-                    std::env::temp_dir().join(format!("emscripten-{}-{n}", std::process::id()));
-                let _ = std::fs::remove_dir_all(&dir);
-                for sub in ["tmp", "home/web_user", "dev"] {
-                    std::fs::create_dir_all(dir.join(sub))?;
-                }
-                (dir.clone(), Some(TempRoot(dir)))
-            }
-        };
+        let root = root.map(Path::canonicalize).transpose()?;
         let stdio = |node, path: &str, flags| {
             Some(Arc::new(Mutex::new(OpenFile {
                 node,
@@ -259,7 +238,6 @@ impl Vfs {
             stdout,
             stderr,
             random: 0x2545_f491_4f6c_dd1d,
-            _temp: temp,
         })
     }
 
@@ -288,14 +266,15 @@ impl Vfs {
         format!("/{}", parts.join("/"))
     }
 
-    /// The host path of an absolute guest path.
-    fn host(&self, guest: &str) -> PathBuf {
+    /// The host path of an absolute guest path (`ENOENT` without a root).
+    fn host(&self, guest: &str) -> SysResult<PathBuf> {
+        let root = self.root.as_ref().ok_or(Errno::NoEnt)?;
         let rel = guest.trim_start_matches('/');
-        if rel.is_empty() {
-            self.root.clone()
+        Ok(if rel.is_empty() {
+            root.clone()
         } else {
-            self.root.join(rel)
-        }
+            root.join(rel)
+        })
     }
 
     /// The guest path `path` relative to directory descriptor `dirfd` (or the cwd).
@@ -359,7 +338,7 @@ impl Vfs {
             };
             return self.insert(Arc::new(Mutex::new(file)), 0);
         }
-        let host = self.host(guest);
+        let host = self.host(guest)?;
         let meta = std::fs::metadata(&host);
         if let Ok(m) = &meta {
             if flags & O_CREAT != 0 && flags & O_EXCL != 0 {
@@ -619,7 +598,7 @@ impl Vfs {
         if Self::special(guest).is_some() {
             return Ok(device_stat());
         }
-        let host = self.host(guest);
+        let host = self.host(guest)?;
         let meta = if follow {
             std::fs::metadata(&host)?
         } else {
@@ -636,7 +615,7 @@ impl Vfs {
         if guest == "/" {
             return Err(Errno::Exist);
         }
-        let host = self.host(guest);
+        let host = self.host(guest)?;
         std::fs::create_dir(&host)?;
         let _ = mode;
         Ok(())
@@ -646,7 +625,7 @@ impl Vfs {
         if guest == "/" {
             return Err(Errno::Perm);
         }
-        let host = self.host(guest);
+        let host = self.host(guest)?;
         if !std::fs::symlink_metadata(&host)?.is_dir() {
             return Err(Errno::NotDir);
         }
@@ -655,7 +634,7 @@ impl Vfs {
     }
 
     pub fn unlink(&mut self, guest: &str) -> SysResult<()> {
-        let host = self.host(guest);
+        let host = self.host(guest)?;
         if std::fs::symlink_metadata(&host)?.is_dir() {
             return Err(Errno::IsDir);
         }
@@ -667,7 +646,7 @@ impl Vfs {
         if old == "/" || new == "/" {
             return Err(Errno::Perm);
         }
-        std::fs::rename(self.host(old), self.host(new))?;
+        std::fs::rename(self.host(old)?, self.host(new)?)?;
         Ok(())
     }
 
@@ -685,7 +664,7 @@ impl Vfs {
     }
 
     pub fn readlink(&self, guest: &str) -> SysResult<Vec<u8>> {
-        let target = std::fs::read_link(self.host(guest)).map_err(|e| {
+        let target = std::fs::read_link(self.host(guest)?).map_err(|e| {
             if e.kind() == std::io::ErrorKind::InvalidInput {
                 Errno::Inval
             } else {
@@ -699,7 +678,7 @@ impl Vfs {
     pub fn truncate(&mut self, guest: &str, len: u64) -> SysResult<()> {
         let f = std::fs::OpenOptions::new()
             .write(true)
-            .open(self.host(guest))?;
+            .open(self.host(guest)?)?;
         f.set_len(len)?;
         Ok(())
     }
@@ -834,4 +813,34 @@ fn device_stat() -> Stat {
 /// Locks a shared open file or pipe buffer (a poisoned lock still holds valid data).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_root_paths_fail_and_stdio_works() {
+        let mut fs = Vfs::new(None, b"in".to_vec(), Sink::Discard, Sink::Discard).unwrap();
+        assert_eq!(
+            fs.open("/tmp/x", O_CREAT | O_WRONLY, 0o644),
+            Err(Errno::NoEnt)
+        );
+        assert_eq!(fs.mkdir("/tmp", 0o755), Err(Errno::NoEnt));
+        assert!(matches!(fs.stat("/", true), Err(Errno::NoEnt)));
+        assert_eq!(fs.write(1, b"out", None), Ok(3));
+        let fd = fs.open("/dev/stdin", 0, 0).unwrap();
+        assert_eq!(fs.read(fd, 2, None).unwrap(), b"in");
+    }
+
+    #[test]
+    fn the_default_layout_is_made_inside_the_given_root() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::default_layout(dir.path()).unwrap();
+        let mut fs = Vfs::new(Some(dir.path()), Vec::new(), Sink::Discard, Sink::Discard).unwrap();
+        let fd = fs.open("/tmp/x", O_CREAT | O_WRONLY, 0o644).unwrap();
+        assert_eq!(fs.write(fd, b"x", None), Ok(1));
+        assert!(dir.path().join("tmp/x").is_file());
+        assert!(dir.path().join("home/web_user").is_dir());
+    }
 }

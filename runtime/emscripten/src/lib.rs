@@ -165,8 +165,10 @@ pub struct Options {
     pub args: Vec<String>,
     /// Variables added to Emscripten's default environment (`USER`, `PATH`, `HOME`, …).
     pub env: Vec<(String, String)>,
-    /// The host directory the guest's `/` maps to; `None` for a fresh temporary directory
-    /// (removed afterwards) with `/tmp` and `/home/web_user`.
+    /// The host directory the guest's `/` maps to; `None`: no filesystem, every path
+    /// operation fails with `ENOENT` (stdio still works). The runtime never creates one;
+    /// [`default_layout`] lays out a directory the embedder made like Emscripten's default
+    /// filesystem.
     pub root: Option<PathBuf>,
     /// What the program reads from standard input.
     pub stdin: Vec<u8>,
@@ -188,6 +190,16 @@ impl Default for Options {
             stderr: Sink::Inherit,
         }
     }
+}
+
+/// Creates, inside `root`, the directories of Emscripten's default filesystem: `/tmp`,
+/// `/home/web_user` and `/dev`. For a directory the embedder made for one program (the CLI
+/// uses a temporary one when no `--dir` is given).
+pub fn default_layout(root: &std::path::Path) -> std::io::Result<()> {
+    for sub in ["tmp", "home/web_user", "dev"] {
+        std::fs::create_dir_all(root.join(sub))?;
+    }
+    Ok(())
 }
 
 /// Links, initialises and runs an Emscripten program's `main`; returns its exit code

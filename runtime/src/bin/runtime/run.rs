@@ -365,11 +365,25 @@ fn run_emscripten(engine: &Engine, module: &Module, plan: &Plan) -> Result<(), E
         Some(false) => Sink::Discard,
         _ => Sink::Inherit,
     };
+    // Without `--dir`, the program gets a scratch root laid out like Emscripten's default
+    // filesystem, removed when it ends (the library never makes one).
+    let scratch = match plan.dirs.first() {
+        Some(_) => None,
+        None => Some(scratch_root().map_err(|e| {
+            Exit::error(format!(
+                "cannot make a scratch directory for the program: {e}"
+            ))
+        })?),
+    };
+    let root = match (&scratch, plan.dirs.first()) {
+        (Some(dir), _) => Some(dir.path().to_path_buf()),
+        (None, dir) => dir.map(|d| d.host.clone()),
+    };
     let options = emscripten::Options {
         program_name: plan.argv0.clone(),
         args: plan.args.clone(),
         env: plan.env.clone(),
-        root: plan.dirs.first().map(|d| d.host.clone()),
+        root,
         stdout: sink("inherit-stdout"),
         stderr: sink("inherit-stderr"),
         ..emscripten::Options::default()
@@ -378,6 +392,16 @@ fn run_emscripten(engine: &Engine, module: &Module, plan: &Plan) -> Result<(), E
     plan.budgets.apply(&mut store)?;
     let status = emscripten::run(&mut store, module, &options).map_err(program_exit)?;
     exit_with(status)
+}
+
+/// A fresh temporary directory with Emscripten's default layout (`/tmp`, `/home/web_user`,
+/// `/dev`), removed on drop.
+fn scratch_root() -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("runtime-emscripten-")
+        .tempdir()?;
+    emscripten::default_layout(dir.path())?;
+    Ok(dir)
 }
 
 fn invoke<T: 'static>(
