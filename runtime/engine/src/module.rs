@@ -4,7 +4,7 @@
 
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::info::{parse, ConstOp, DataMode, EntityIndex, ModuleInfo};
+use crate::info::{parse, ConstOp, DataMode, DefinedFuncIndex, EntityIndex, ModuleInfo};
 use crate::types::GlobalType;
 use crate::vm::code::{CodeNames, CodeObject};
 use crate::vmoffsets::VMOffsets;
@@ -39,7 +39,8 @@ impl Module {
         info.canonicalize_types();
         let offsets = VMOffsets::new(&info);
         let funcs = crate::compile::compile_module(engine.isa(), engine.config(), &info, &offsets)?;
-        let image = crate::link::layout(&funcs, Some(info.num_imported_funcs));
+        let first_defined = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
+        let image = crate::link::layout(&funcs, Some(first_defined));
         let names = CodeNames {
             module_name: info.names.module.clone(),
             func_names: Arc::new(info.names.functions.clone()),
@@ -123,7 +124,7 @@ impl Module {
             EntityIndex::Global(_) => Some((i.module.as_str(), i.name.as_str())),
             _ => None,
         });
-        let imported = info.num_imported_globals as usize;
+        let imported = info.globals.len() - info.defined_globals().len();
         let imports: Vec<_> = (0..imported).filter_map(|_| imports.next()).collect();
         info.globals
             .iter()

@@ -7,7 +7,7 @@ pub mod trampolines;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::info::ModuleInfo;
+use crate::info::{DefinedFuncIndex, ModuleInfo};
 use crate::libcall::Libcall;
 use crate::translate::env::{self, FuncEnv, NS_LIBCALL, NS_WASM_FUNC};
 use crate::trap::TrapCode;
@@ -16,6 +16,7 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::{control::ControlPlane, Context, FinalizedRelocTarget};
+use cranelift_entity::EntityRef;
 use cranelift_frontend::FunctionBuilderContext;
 
 /// Where a relocation points; addresses are only known when the code is published.
@@ -131,7 +132,7 @@ fn translate_ir(
         offsets,
         may_throw,
     } = *unit;
-    let index = info.num_imported_funcs + defined as u32;
+    let index = info.func_index(DefinedFuncIndex::new(defined)).as_u32();
     let range = info.bodies[defined].range.clone();
     let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
         &info.binary[range.clone()],

@@ -2,9 +2,11 @@
 //! every later phase reads; it knows nothing of compiled code.
 
 mod convert;
+mod index;
 mod parse;
 
 pub(crate) use convert::val_type;
+pub use index::{DefinedFuncIndex, FuncIndex};
 pub(crate) use parse::parse;
 
 use crate::types::{CompositeType, FuncType, GlobalType, MemoryType, RefType, SubType, TableType};
@@ -240,7 +242,8 @@ impl ModuleInfo {
     }
 
     pub fn is_imported_func(&self, index: u32) -> bool {
-        index < self.num_imported_funcs
+        self.defined_func_index(FuncIndex::from_u32(index))
+            .is_none()
     }
 
     /// The bytes of a data segment.

@@ -21,6 +21,7 @@ use crate::vm;
 use crate::vm::instance::{InstanceFuncRefs, Vmctx};
 use crate::vm::store::StoreMemory;
 use crate::{Trap, TrapCode};
+use cranelift_entity::EntityRef;
 use std::sync::Arc;
 
 impl Instance {
@@ -221,8 +222,9 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
     };
     let mut vmctx = Vmctx::new(module.inner.offsets.size());
     let first_func = inner.funcs.len();
-    let defined_types: Vec<u32> = (info.num_imported_funcs..info.functions.len() as u32)
-        .map(|f| info.type_ids[info.functions[f as usize] as usize])
+    let defined_types: Vec<u32> = info
+        .defined_funcs()
+        .map(|(_, f)| info.type_ids[info.functions[f.index()] as usize])
         .collect();
     let funcrefs = InstanceFuncRefs::new(
         &module.inner.code,
@@ -250,10 +252,10 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
             Extern::Tag(t) => data.tags.push(*t),
         }
     }
-    for (i, type_id) in defined_types.iter().enumerate() {
-        let index = info.num_imported_funcs + i as u32;
+    for ((defined, func), type_id) in info.defined_funcs().zip(&defined_types) {
+        let i = defined.index();
         let index = inner.push_func(FuncData {
-            ty: info.func_type(index).clone(),
+            ty: info.func_type(func.as_u32()).clone(),
             type_id: *type_id,
             funcref: data.funcrefs.get(i),
             kind: FuncKind::Wasm,
@@ -261,7 +263,10 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
         });
         data.funcs.push(inner.func_handle(index));
     }
-    for def in &info.memories[info.num_imported_memories as usize..] {
+    for def in info
+        .defined_memories()
+        .map(|(_, m)| &info.memories[m.index()])
+    {
         let config = inner.engine.config();
         let (virtual_memory, reservation) = (config.virtual_memory, config.memory_reservation);
         let memory = if def.shared {
@@ -281,7 +286,7 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
             index: inner.vm.memories.len() as u32 - 1,
         });
     }
-    for def in &info.tables[info.num_imported_tables as usize..] {
+    for def in info.defined_tables().map(|(_, t)| &info.tables[t.index()]) {
         inner
             .vm
             .tables
@@ -291,10 +296,13 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
             index: inner.vm.tables.len() as u32 - 1,
         });
     }
-    for def in &info.globals[info.num_imported_globals as usize..] {
+    for def in info
+        .defined_globals()
+        .map(|(_, g)| &info.globals[g.index()])
+    {
         data.globals.push(new_global(inner, def.ty, 0));
     }
-    for ty in &info.tags[info.num_imported_tags as usize..] {
+    for ty in info.defined_tags().map(|(_, t)| &info.tags[t.index()]) {
         inner
             .tags
             .push((info.type_as_func(*ty).clone(), info.type_ids[*ty as usize]));
@@ -361,20 +369,16 @@ fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
     let module = inner.instances[index].module.clone();
     let info = module.info();
     for (i, def) in info
-        .globals
-        .iter()
-        .enumerate()
-        .skip(info.num_imported_globals as usize)
+        .defined_globals()
+        .map(|(_, g)| (g.index(), &info.globals[g.index()]))
     {
         let bits = eval_const(inner, index, &def.init)?;
         let g = inner.instances[index].globals[i];
         inner.globals[g.index as usize].storage.bits = bits;
     }
     for (i, def) in info
-        .tables
-        .iter()
-        .enumerate()
-        .skip(info.num_imported_tables as usize)
+        .defined_tables()
+        .map(|(_, t)| (t.index(), &info.tables[t.index()]))
     {
         if let Some(init) = &def.init {
             let raw = eval_const(inner, index, init)? as u64;

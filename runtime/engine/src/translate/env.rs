@@ -2,7 +2,7 @@
 //! global, signature or callee" for one function. Every runtime layout detail the translator
 //! needs goes through here (in the spirit of Cranelift's `FuncEnvironment`).
 
-use crate::info::ModuleInfo;
+use crate::info::{FuncIndex, ModuleInfo};
 use crate::libcall::Libcall;
 use crate::types::{FuncType, ValType};
 use crate::vmoffsets::{self as off, VMOffsets};
@@ -215,10 +215,13 @@ impl<'m> FuncEnv<'m> {
             return *f;
         }
         let signature = self.make_indirect_sig(func, self.info.functions[index as usize]);
-        let defined = index - self.info.num_imported_funcs;
+        let defined = self
+            .info
+            .defined_func_index(FuncIndex::from_u32(index))
+            .expect("direct calls are made to defined functions");
         let name = func.declare_imported_user_function(UserExternalName {
             namespace: NS_WASM_FUNC,
-            index: defined,
+            index: defined.as_u32(),
         });
         let r = func.import_function(ExtFuncData {
             name: ExternalName::user(name),

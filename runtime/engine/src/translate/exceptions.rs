@@ -9,12 +9,14 @@
 use super::env::{ir_type, readonly, trap};
 use super::{block_args, ControlFrame, FuncTranslator};
 use crate::error::{Error, Result};
+use crate::info::DefinedFuncIndex;
 use crate::libcall::Libcall;
 use crate::vmoffsets as off;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
 };
+use cranelift_entity::EntityRef;
 use wasmparser::{Catch, Operator as O};
 
 /// A `try_table`'s landing pad and its catch clauses, filled in at the `end`.
@@ -237,8 +239,8 @@ impl FuncTranslator<'_, '_> {
 /// functions, functions that throw or call indirectly, and direct callers of those. Calls to
 /// the others need no check afterwards.
 pub fn may_throw(info: &crate::info::ModuleInfo) -> Result<Vec<bool>> {
-    let imported = info.num_imported_funcs as usize;
     let mut may = vec![true; info.functions.len()];
+    let func = |d: usize| info.func_index(DefinedFuncIndex::new(d)).index();
     let mut callees: Vec<Vec<u32>> = Vec::with_capacity(info.bodies.len());
     for (i, body) in info.bodies.iter().enumerate() {
         let reader = wasmparser::BinaryReader::new(
@@ -265,7 +267,7 @@ pub fn may_throw(info: &crate::info::ModuleInfo) -> Result<Vec<bool>> {
                 _ => {}
             }
         }
-        may[imported + i] = throws;
+        may[func(i)] = throws;
         callees.push(direct);
     }
     // Propagate to callers until nothing changes.
@@ -273,8 +275,8 @@ pub fn may_throw(info: &crate::info::ModuleInfo) -> Result<Vec<bool>> {
     while changed {
         changed = false;
         for (i, direct) in callees.iter().enumerate() {
-            if !may[imported + i] && direct.iter().any(|f| may[*f as usize]) {
-                may[imported + i] = true;
+            if !may[func(i)] && direct.iter().any(|f| may[*f as usize]) {
+                may[func(i)] = true;
                 changed = true;
             }
         }
