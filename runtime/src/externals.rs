@@ -2,13 +2,13 @@
 //! [`Extern`], anything an instance imports or exports.
 
 use crate::error::{Error, Result};
+use crate::limiter;
 use crate::store::{
     AsContext, AsContextMut, GlobalData, StoreContext, StoreContextMut, StoreOpaque,
 };
 pub use crate::store::{Func, Global, Memory, Table, Tag};
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
 use crate::values::Val;
-use crate::vm;
 use crate::vm::vmcontext::VMGlobal;
 use crate::Trap;
 
@@ -129,8 +129,9 @@ impl Memory {
     /// # Ok::<(), runtime::Error>(())
     /// ```
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let store = &mut store.as_context_mut().0.opaque;
-        let memory = vm::memory::LinearMemory::new(ty, store.engine.config().virtual_memory)?;
+        let (store, limiter) = store.as_context_mut().0.opaque_and_limiter();
+        limiter::check_counts(store, 0, 1, 0)?;
+        let memory = limiter::new_memory(store, limiter, ty)?;
         store.memories.push(memory);
         Ok(Memory {
             store: store.id,
@@ -206,12 +207,12 @@ impl Memory {
         dst.copy_from_slice(buffer);
         Ok(())
     }
-    /// Grows by `delta` pages and returns the old size in pages.
+    /// Grows by `delta` pages and returns the old size in pages. Fails if the memory cannot
+    /// grow that far or the store's [`ResourceLimiter`](crate::ResourceLimiter) refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let (store, limiter) = store.as_context_mut().0.opaque_and_limiter();
         let index = self.checked(store);
-        store.memories[index]
-            .grow(delta)
+        limiter::grow_memory(store, limiter, index, delta)?
             .ok_or_else(|| Error::Usage(format!("memory cannot grow by {delta} pages")))
     }
 }
@@ -219,10 +220,11 @@ impl Memory {
 impl Table {
     /// A new table of type `ty` in `store`, every element set to `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let (store, limiter) = store.as_context_mut().0.opaque_and_limiter();
         check_element(store, ty, &init)?;
+        limiter::check_counts(store, 0, 0, 1)?;
         let raw = store.val_to_raw(&init) as u64;
-        let table = vm::table::TableStorage::new(ty, raw)?;
+        let table = limiter::new_table(limiter, ty, raw)?;
         store.tables.push(table);
         Ok(Table {
             store: store.id,
@@ -256,14 +258,15 @@ impl Table {
             .set(index, raw)
             .ok_or_else(|| Error::Trap(Trap::new(crate::TrapCode::TableOutOfBounds)))
     }
-    /// Grows by `delta` elements set to `init`; returns the old size.
+    /// Grows by `delta` elements set to `init`; returns the old size. Fails if the table
+    /// cannot grow that far or the store's [`ResourceLimiter`](crate::ResourceLimiter)
+    /// refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let (store, limiter) = store.as_context_mut().0.opaque_and_limiter();
         let i = self.checked(store);
         check_element(store, store.tables[i].ty(), &init)?;
         let raw = store.val_to_raw(&init) as u64;
-        store.tables[i]
-            .grow(delta, raw)
+        limiter::grow_table(store, limiter, i, delta, raw)?
             .ok_or_else(|| Error::Usage(format!("table cannot grow by {delta} elements")))
     }
 }

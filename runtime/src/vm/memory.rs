@@ -10,8 +10,8 @@ use crate::vm::vmcontext::VMMemoryDefinition;
 /// Bytes reserved for a guard-page memory: 4 GiB of index space, 4 GiB for static offsets,
 /// and a page for the widest access.
 pub const GUARDED_RESERVATION: u64 = (8 << 30) + (64 << 10);
-/// Largest reservation of a bounds-checked memory.
-const CHECKED_RESERVATION_CAP: u64 = 4 << 30;
+/// Most bytes any memory may hold here (a bounds-checked memory reserves at most this).
+const MAX_BYTES: u64 = 4 << 30;
 
 pub struct LinearMemory {
     def: Box<VMMemoryDefinition>,
@@ -23,26 +23,21 @@ pub struct LinearMemory {
 
 impl LinearMemory {
     pub fn new(ty: MemoryType, virtual_memory: bool) -> Result<LinearMemory> {
-        let page = 1u64 << ty.page_size_log2;
-        let index_space: u64 = if ty.memory64 { u64::MAX } else { 1 << 32 };
-        let max_bytes = ty
-            .maximum
-            .map_or(index_space, |m| m.saturating_mul(page))
-            .min(index_space);
-        let min_bytes = ty.minimum.saturating_mul(page);
-        let (alloc, reserved, guarded) = if virtual_memory && Self::can_be_guarded(&ty) {
+        let min_bytes = ty.minimum.saturating_mul(1 << ty.page_size_log2);
+        if min_bytes > MAX_BYTES {
+            return Err(Error::Usage(format!(
+                "memory of {} pages is larger than this runtime supports",
+                ty.minimum
+            )));
+        }
+        // At least the minimum, whatever the type claims as its maximum.
+        let reserved = Self::byte_limit(&ty).max(min_bytes);
+        let (alloc, guarded) = if virtual_memory && Self::can_be_guarded(&ty) {
             // Compiled code relies on the guard region: failing to reserve it is an error.
             let alloc = region::alloc(GUARDED_RESERVATION as usize, region::Protection::NONE)
                 .map_err(|e| Error::Usage(format!("cannot reserve guarded memory: {e}")))?;
-            (Some(alloc), max_bytes.min(1 << 32), true)
+            (Some(alloc), true)
         } else {
-            let reserved = max_bytes.min(CHECKED_RESERVATION_CAP).max(min_bytes);
-            if min_bytes > CHECKED_RESERVATION_CAP {
-                return Err(Error::Usage(format!(
-                    "memory of {} pages is larger than this runtime supports",
-                    ty.minimum
-                )));
-            }
             let alloc = if reserved == 0 {
                 None
             } else {
@@ -52,7 +47,7 @@ impl LinearMemory {
                     })?,
                 )
             };
-            (alloc, reserved, false)
+            (alloc, false)
         };
         let base = alloc
             .as_ref()
@@ -99,20 +94,52 @@ impl LinearMemory {
         Ok(())
     }
 
-    /// Grows by `delta` pages; returns the old size in pages, or `None` if it cannot.
-    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+    /// The most bytes a memory of type `ty` can ever hold here: its maximum (or its whole
+    /// index space), capped by what this runtime reserves for a memory. Its reservation.
+    pub fn byte_limit(ty: &MemoryType) -> u64 {
+        let index_space: u64 = if ty.memory64 { u64::MAX } else { 1 << 32 };
+        let page = 1u64 << ty.page_size_log2;
+        (ty.maximum.map_or(index_space, |m| m.saturating_mul(page)))
+            .min(index_space)
+            .min(MAX_BYTES)
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or why it cannot.
+    pub fn grow(&mut self, delta: u64) -> Result<u64, String> {
         let page_log2 = self.ty.page_size_log2 as u32;
         let old_pages = self.pages();
-        let new_pages = old_pages.checked_add(delta)?;
+        let new_pages = old_pages
+            .checked_add(delta)
+            .ok_or("memory size overflows")?;
         if self.ty.maximum.is_some_and(|m| new_pages > m) {
-            return None;
+            return Err("memory maximum size exceeded".into());
         }
-        let new_bytes = new_pages.checked_mul(1 << page_log2)?;
-        if new_bytes > self.reserved {
-            return None;
-        }
-        self.set_length(new_bytes).ok()?;
-        Some(old_pages)
+        let new_bytes = new_pages
+            .checked_mul(1 << page_log2)
+            .filter(|b| *b <= self.reserved)
+            .ok_or_else(|| {
+                format!(
+                    "memory larger than this runtime supports ({} bytes)",
+                    self.reserved
+                )
+            })?;
+        self.set_length(new_bytes).map_err(|e| e.to_string())?;
+        Ok(old_pages)
+    }
+
+    /// Current size in bytes.
+    pub fn byte_size(&self) -> u64 {
+        self.def.length
+    }
+
+    /// The most bytes this memory can grow to ([`LinearMemory::byte_limit`] of its type).
+    pub fn maximum_byte_size(&self) -> u64 {
+        self.reserved
+    }
+
+    /// Bytes per page.
+    pub fn page_size(&self) -> u64 {
+        1 << self.ty.page_size_log2
     }
 
     pub fn pages(&self) -> u64 {
