@@ -120,13 +120,13 @@ pub(crate) fn exit_after_help() -> ! {
 
 /// An engine validating `features`.
 pub(crate) fn engine(features: WasmFeatures) -> Result<Engine, Exit> {
-    engine_with(features, budgets::Budgets::default())
+    engine_with(features, &budgets::Budgets::default())
 }
 
 /// An engine validating `features` whose stores may be given `budgets`.
 pub(crate) fn engine_with(
     features: WasmFeatures,
-    budgets: budgets::Budgets,
+    budgets: &budgets::Budgets,
 ) -> Result<Engine, Exit> {
     let mut config = runtime::Config::new();
     config.wasm_features(features);
@@ -187,7 +187,11 @@ mod tests {
                 &["-W", "stack-switching", "m.wasm"],
                 ErrorKind::ValueValidation,
             ),
-            (&["-W", "fuel=10", "m.wasm"], ErrorKind::ValueValidation),
+            (&["-W", "fuel=ten", "m.wasm"], ErrorKind::ValueValidation),
+            (
+                &["wast", "-W", "timeout=1s", "a.wast"],
+                ErrorKind::ValueValidation,
+            ),
             (&["-S", "bogus", "m.wasm"], ErrorKind::ValueValidation),
             (
                 &["wast", "-W", "unknown-imports-trap", "a.wast"],
