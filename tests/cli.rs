@@ -598,7 +598,7 @@ fn instance_memory_and_table_counts_and_sizes_are_limited() {
 }
 
 #[test]
-fn wast_takes_fuel() {
+fn wast_takes_fuel_and_max_wasm_stack() {
     let out = cli(&["wast", "-W", "fuel=100000", "tests/data/fuel.wast"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(
@@ -608,4 +608,15 @@ fn wast_takes_fuel() {
     // Too little fuel for the module's own calls shows as failures.
     let out = cli(&["wast", "-W", "fuel=0", "tests/data/fuel.wast"]);
     assert_eq!(out.status.code(), Some(1));
+    let deep = |flags: &[&str]| {
+        let out = cli(&[&["wast"], flags, &["tests/data/recurse.wast"]].concat());
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(deep(&[]).0, Some(0));
+    let (code, stdout) = deep(&["-W", "max-wasm-stack=65536"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("call stack exhausted"), "{stdout}");
 }

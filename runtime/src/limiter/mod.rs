@@ -74,6 +74,41 @@ pub trait ResourceLimiter {
     /// of the call unchanged) and creation or [`Memory::grow`](crate::Memory::grow) fail with
     /// `e`: not what the spec says `memory.grow` does, but a way to find who asked for so
     /// much.
+    ///
+    /// ```
+    /// use runtime::{Engine, Error, Instance, Module, ResourceLimiter, Result, Store};
+    ///
+    /// #[derive(Debug)]
+    /// struct TooMuch(usize);
+    /// impl std::fmt::Display for TooMuch {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         write!(f, "{} bytes is too much", self.0)
+    ///     }
+    /// }
+    /// impl std::error::Error for TooMuch {}
+    ///
+    /// struct Strict;
+    /// impl ResourceLimiter for Strict {
+    ///     fn memory_growing(&mut self, _: usize, desired: usize, _: Option<usize>) -> Result<bool> {
+    ///         if desired > 65536 { Err(Error::new(TooMuch(desired))) } else { Ok(true) }
+    ///     }
+    ///     fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
+    ///         Ok(true)
+    ///     }
+    /// }
+    ///
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module (memory 1)
+    ///     (func (export "grow") (result i32) (memory.grow (i32.const 1))))"#)?;
+    /// let mut store = Store::new(&engine, Strict);
+    /// store.limiter(|strict| strict);
+    /// let instance = Instance::new(&mut store, &module, &[])?;
+    /// let grow = instance.get_typed_func::<(), i32>(&mut store, "grow")?;
+    /// // The guest's `memory.grow` traps; the call returns the limiter's error unchanged.
+    /// let err = grow.call(&mut store, ()).unwrap_err();
+    /// assert_eq!(err.downcast_ref::<TooMuch>().unwrap().0, 131072);
+    /// # Ok::<(), runtime::Error>(())
+    /// ```
     fn memory_growing(
         &mut self,
         current: usize,
