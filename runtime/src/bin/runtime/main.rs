@@ -28,7 +28,9 @@ Examples:
   runtime hello.wasm arg1 arg2                 run a WASI program with arguments
   runtime --dir . --env HOME program.wasm      preopen `.`, pass HOME from this environment
   runtime --invoke fib tests/data/fib.wat 20   call an export and print its results
-  runtime -W custom-page-sizes small.wat       enable a proposal (`-W help` lists them)";
+  runtime -W custom-page-sizes small.wat       enable a proposal (`-W help` lists them)
+  runtime -W timeout=5s,max-memory-size=16777216 guest.wasm
+                                               bound a guest's time and memory";
 
 /// A WebAssembly runtime: wasmparser front end, Cranelift back end, WASI and Emscripten.
 #[derive(Parser, Debug)]

@@ -17,7 +17,7 @@ pub(crate) enum Takes {
     Flag,
     /// `KEY=N`: decimal or `0x` hex, `_` allowed between digits.
     Number,
-    /// `KEY=N` seconds or `KEY=N<unit>` (`ns`, `us`, `ms`, `s`, `m`, `h`).
+    /// `KEY=N` seconds or a duration with units (`100ms`, `1m30s`; see `parse_duration`).
     Duration,
 }
 
