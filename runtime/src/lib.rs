@@ -43,6 +43,7 @@ mod error;
 mod externals;
 mod func;
 mod instance;
+mod limiter;
 mod limits;
 mod link;
 mod linker;
@@ -62,6 +63,10 @@ pub use error::{Error, Result};
 pub use externals::Extern;
 pub use func::{
     Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
+};
+pub use limiter::{
+    ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT,
+    DEFAULT_TABLE_LIMIT,
 };
 pub use linker::Linker;
 pub use module::Module;

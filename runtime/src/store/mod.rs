@@ -13,6 +13,7 @@ pub(crate) use data::{FuncData, FuncKind, GlobalData};
 
 use crate::engine::Engine;
 use crate::instance::InstanceData;
+use crate::limiter::{CountLimits, Limiter, LimiterFn};
 use crate::types::FuncType;
 use crate::vm::memory::StoreMemory;
 use crate::vm::table::TableStorage;
@@ -40,10 +41,12 @@ pub struct Store<T> {
     pub(crate) inner: Box<StoreInner<T>>,
 }
 
-/// The store's state: the non-generic part and the host data.
+/// The store's state: the non-generic part, the host data and how to find the resource
+/// limiter in it.
 pub(crate) struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) data: T,
+    pub(crate) limiter: Option<LimiterFn<T>>,
 }
 
 /// Everything of a store except the host data: what compiled code, libcalls and instances
@@ -69,6 +72,8 @@ pub struct StoreOpaque {
     /// definition (kept alive here so the address stays unique).
     pub(crate) linker_funcs:
         HashMap<usize, (Func, std::sync::Arc<dyn std::any::Any + Send + Sync>)>,
+    /// How many instances, memories and tables the store may hold (see `Store::limiter`).
+    pub(crate) count_limits: CountLimits,
 }
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -91,8 +96,10 @@ impl<T: 'static> Store<T> {
                     exceptions: Vec::new(),
                     gc: Default::default(),
                     linker_funcs: HashMap::new(),
+                    count_limits: CountLimits::default(),
                 },
                 data,
+                limiter: None,
             }),
         }
     }
@@ -116,8 +123,12 @@ impl<T> Store<T> {
 
     /// Consumes the store (and everything in it) and returns the host data.
     pub fn into_data(self) -> T {
-        let StoreInner { opaque, data } = *self.inner;
-        drop(opaque);
+        let StoreInner {
+            opaque,
+            data,
+            limiter,
+        } = *self.inner;
+        drop((opaque, limiter));
         data
     }
 }
@@ -128,6 +139,17 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Store<T> {
             .field("id", &self.inner.opaque.id)
             .field("data", &self.inner.data)
             .finish_non_exhaustive()
+    }
+}
+
+impl<T> StoreInner<T> {
+    /// The non-generic part and the resource limiter, borrowed at once.
+    pub(crate) fn opaque_and_limiter(&mut self) -> (&mut StoreOpaque, Limiter<'_>) {
+        let limiter = match &mut self.limiter {
+            Some(find) => Some(find(&mut self.data)),
+            None => None,
+        };
+        (&mut self.opaque, limiter)
     }
 }
 
@@ -153,6 +175,14 @@ impl<T: 'static> crate::vm::call::VMStore for StoreInner<T> {
     }
     fn max_wasm_stack(&self) -> usize {
         self.opaque.engine.config().max_wasm_stack
+    }
+    fn memory_grow(&mut self, index: usize, delta: u64) -> crate::Result<Option<u64>> {
+        let (opaque, limiter) = self.opaque_and_limiter();
+        crate::limiter::grow_memory(opaque, limiter, index, delta)
+    }
+    fn table_grow(&mut self, index: usize, delta: u64, init: u64) -> crate::Result<Option<u64>> {
+        let (opaque, limiter) = self.opaque_and_limiter();
+        crate::limiter::grow_table(opaque, limiter, index, delta, init)
     }
 }
 

@@ -31,6 +31,8 @@ pub struct CallThreadState {
     pub(super) host_failure: Option<HostFailure>,
     /// The `*mut S` given to `invoke`, with the store's id and type.
     pub(super) store: *mut u8,
+    /// The same store as a trait object, for the growth libcalls.
+    vmstore: *mut dyn VMStore,
     pub(super) store_id: u64,
     pub(super) store_type: TypeId,
     prev: *mut CallThreadState,
@@ -120,8 +122,9 @@ fn wasm_stack_limit(thread_limit: usize, max_wasm_stack: usize) -> usize {
     thread_limit.max(here.saturating_sub(max_wasm_stack))
 }
 
-/// What `invoke` needs of a store: its id and the limits compiled code checks. Implemented
-/// by the API's store type; host functions are made for one such type.
+/// What `invoke` needs of a store: its id and the limits compiled code checks, and what the
+/// growth libcalls ask of it. Implemented by the API's store type; host functions are made
+/// for one such type.
 pub trait VMStore: 'static {
     /// The store's unique id.
     fn store_id(&self) -> u64;
@@ -129,6 +132,58 @@ pub trait VMStore: 'static {
     fn limits(&mut self) -> &mut VMRuntimeLimits;
     /// Bytes of stack wasm may use below the outermost entry (`Config::max_wasm_stack`).
     fn max_wasm_stack(&self) -> usize;
+    /// `memory.grow` of the store's memory `index` by `delta` pages, as the store's resource
+    /// limiter allows: the old size in pages, `None` if the growth was refused or failed, or
+    /// the limiter's error.
+    fn memory_grow(&mut self, index: usize, delta: u64) -> Result<Option<u64>, Error>;
+    /// `table.grow` of the store's table `index` by `delta` elements set to `init`, in the
+    /// same way.
+    fn table_grow(&mut self, index: usize, delta: u64, init: u64) -> Result<Option<u64>, Error>;
+}
+
+/// What a growth libcall returns when the store's limiter failed (returned an error or
+/// panicked; the failure is kept in the call state) so that compiled code raises a `Host`
+/// trap, which `invoke` turns back into the error or panic. `u64::MAX` (-1) is a refused or
+/// failed growth. No memory or table here has anywhere near this many pages or elements.
+pub const GROW_ERROR: u64 = u64::MAX - 1;
+
+/// Runs `grow` on the store that entered the wasm code calling a growth libcall, the store
+/// `store_id` of the caller's vmctx. Returns the old size, `u64::MAX` for a refused growth,
+/// or [`GROW_ERROR`].
+pub(super) fn grow_running_store(
+    store_id: u64,
+    grow: impl FnOnce(&mut dyn VMStore) -> Result<Option<u64>, Error>,
+) -> u64 {
+    let state = current_state();
+    if state.is_null() {
+        // Cannot happen: libcalls are only reached from compiled code, which runs inside
+        // `invoke`. Refusing the growth is the safe answer.
+        return u64::MAX;
+    }
+    // SAFETY: compiled code runs only inside `invoke`, so `state` is this thread's live call
+    // state and its `vmstore` the store that entered (which `invoke` does not touch until
+    // the call returns). The libcall holds no other reference to that store, and nothing is
+    // borrowed from the state across the call below.
+    let (same_store, vmstore) = unsafe { ((*state).store_id == store_id, (*state).vmstore) };
+    let failure = if !same_store {
+        HostFailure::Error(Error::Trap(Trap::host(
+            "a growth reached a store that is not running",
+        )))
+    } else {
+        // SAFETY: as above.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            grow(unsafe { &mut *vmstore })
+        }));
+        match outcome {
+            Ok(Ok(Some(old))) => return old,
+            Ok(Ok(None)) => return u64::MAX,
+            Ok(Err(e)) => HostFailure::Error(e),
+            Err(payload) => HostFailure::Panic(payload),
+        }
+    };
+    // SAFETY: as above; no other reference to the state is live here.
+    unsafe { (*state).host_failure = Some(failure) };
+    GROW_ERROR
 }
 
 /// Calls `funcref` through an array-call `trampoline` with arguments and results in `values`.
@@ -162,6 +217,7 @@ pub fn invoke<S: VMStore>(
         trap: None,
         host_failure: None,
         store: raw.cast(),
+        vmstore: raw,
         store_id,
         store_type: TypeId::of::<S>(),
         prev: current_state(),

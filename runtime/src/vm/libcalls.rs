@@ -1,8 +1,11 @@
 //! Phase 6, vm: functions compiled code calls for operations too large to inline (memory and
 //! table growth, bulk memory, bulk table operations). Each takes the caller's vmctx; those
-//! that can trap return 1 on success and 0 on failure, and the compiled caller traps.
+//! that can trap return 1 on success and 0 on failure, and the compiled caller traps. The
+//! growth libcalls go through the running store (`VMStore`), whose resource limiter decides;
+//! they return the old size, -1, or `GROW_ERROR` (the compiled caller traps).
 
 use crate::store::StoreOpaque;
+use crate::vm::call::grow_running_store;
 use crate::vm::{parking, shared_memory};
 use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
 
@@ -82,12 +85,15 @@ fn table_index(store: &StoreOpaque, instance: usize, table: u32) -> usize {
     store.instances[instance].tables[table as usize].index as usize
 }
 
-/// `memory.grow`: the old size in pages, or `u64::MAX` (-1) on failure.
+/// `memory.grow`: the old size in pages, `u64::MAX` (-1) on failure, or `GROW_ERROR`.
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
-    // SAFETY: called from compiled code with its own vmctx.
-    let (store, instance) = unsafe { context(vmctx) };
-    let m = memory_index(store, instance, mem);
-    store.memories[m].grow(delta).unwrap_or(u64::MAX)
+    let (store_id, m) = {
+        // SAFETY: called from compiled code with its own vmctx. The borrow of the store ends
+        // here, before the store is reached again through the call state.
+        let (store, instance) = unsafe { context(vmctx) };
+        (store.id, memory_index(store, instance, mem))
+    };
+    grow_running_store(store_id, |store| store.memory_grow(m, delta))
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
@@ -161,12 +167,14 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     store.instances[instance].data_dropped[data as usize] = true;
 }
 
-/// `table.grow`: the old size, or `u64::MAX` (-1) on failure.
+/// `table.grow`: the old size, `u64::MAX` (-1) on failure, or `GROW_ERROR`.
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
-    // SAFETY: called from compiled code with its own vmctx.
-    let (store, instance) = unsafe { context(vmctx) };
-    let t = table_index(store, instance, table);
-    store.tables[t].grow(delta, init).unwrap_or(u64::MAX)
+    let (store_id, t) = {
+        // SAFETY: as in `memory_grow`.
+        let (store, instance) = unsafe { context(vmctx) };
+        (store.id, table_index(store, instance, table))
+    };
+    grow_running_store(store_id, |store| store.table_grow(t, delta, init))
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, len: u64) -> u32 {
