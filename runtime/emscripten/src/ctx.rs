@@ -15,6 +15,9 @@ use std::sync::Arc;
 #[derive(Default)]
 pub struct Emscripten {
     pub(crate) state: Option<State>,
+    /// Resource limits for the program, in effect once installed with
+    /// `store.limiter(|data| &mut data.limits)` (no size limits by default).
+    pub limits: runtime_engine::StoreLimits,
 }
 
 /// The program's state in `store` (set up by `run`).

@@ -94,8 +94,9 @@ impl Config {
     pub fn features(&self) -> WasmFeatures {
         self.features
     }
-    /// Makes compiled code consume fuel: every wasm operator costs one unit (`nop`, `drop`,
-    /// `block`, `loop`, `end`, `else`, `return` and `unreachable` are free), charged per
+    /// Makes compiled code consume fuel, as Wasmtime counts it: entering a function costs one
+    /// unit and so does every wasm operator (`nop`, `drop`, `block`, `loop`, `end`, `else`,
+    /// `return` and `unreachable` are free), charged per
     /// straight-line run and checked at every function entry and loop header. A store starts
     /// with no fuel ([`Store::set_fuel`](crate::Store::set_fuel)); running out traps with
     /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel). Default: off.

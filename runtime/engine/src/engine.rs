@@ -103,7 +103,11 @@ impl Engine {
         let code = compiled
             .and_then(|f| {
                 let image = crate::link::layout(&[f], None);
-                crate::vm::code::CodeObject::publish(image, Default::default())
+                crate::vm::code::CodeObject::publish(
+                    image,
+                    Default::default(),
+                    crate::vm::libcalls::resolve,
+                )
             })
             .expect("trampolines compile for every signature");
         let ptr = code.entry(0);

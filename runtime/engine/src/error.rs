@@ -56,6 +56,11 @@ pub enum Error {
     Trap(Trap),
     /// A wrong use of the API from the host (type mismatch of arguments, ...).
     Usage(String),
+    /// A store's resource limits were reached: too many instances, memories or tables, a
+    /// memory or table larger than its [`ResourceLimiter`](crate::ResourceLimiter) allows, or
+    /// a growth that failed and was made an error (see
+    /// [`StoreLimitsBuilder::trap_on_grow_failure`](crate::StoreLimitsBuilder::trap_on_grow_failure)).
+    Resource(String),
     /// An error a host function returned (see [`Error::new`] and [`Error::msg`]).
     Host(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
@@ -176,7 +181,7 @@ impl fmt::Display for Error {
             Error::Compile(m) => write!(f, "compile error: {m}"),
             Error::Link(m) => write!(f, "link error: {m}"),
             Error::Trap(t) => write!(f, "{t}"),
-            Error::Usage(m) => write!(f, "{m}"),
+            Error::Usage(m) | Error::Resource(m) => write!(f, "{m}"),
             Error::Host(e) => write!(f, "{e}"),
         }
     }

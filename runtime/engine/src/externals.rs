@@ -9,7 +9,6 @@ use crate::store::{
 pub use crate::store::{Func, Global, Memory, Table, Tag};
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
 use crate::values::Val;
-use crate::vm;
 use crate::vm::vmcontext::VMGlobal;
 use crate::Trap;
 
@@ -150,14 +149,10 @@ impl Memory {
                 "a shared memory is made with `SharedMemory::new`".into(),
             ));
         }
-        let store = &mut store.as_context_mut().0.opaque;
-        let config = store.engine.config();
-        let memory =
-            vm::memory::LinearMemory::new(ty, config.virtual_memory, config.memory_reservation)?;
-        store
-            .vm
-            .memories
-            .push(vm::store::StoreMemory::Owned(memory));
+        let (store, limiter) = store.as_context_mut().0.opaque_and_limiter();
+        crate::store::check_counts(store, 0, 1, 0)?;
+        let memory = crate::store::new_memory(store, limiter, ty)?;
+        store.vm.memories.push(memory);
         Ok(Memory {
             store: store.id,
             index: store.vm.memories.len() as u32 - 1,
@@ -232,12 +227,12 @@ impl Memory {
         dst.copy_from_slice(buffer);
         Ok(())
     }
-    /// Grows by `delta` pages and returns the old size in pages.
+    /// Grows by `delta` pages and returns the old size in pages. Fails if the memory cannot
+    /// grow that far or the store's [`ResourceLimiter`](crate::ResourceLimiter) refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let (store, limiter) = store.as_context_mut().0.opaque_and_limiter();
         let index = self.checked(store);
-        store.vm.memories[index]
-            .grow(delta)
+        crate::store::grow_memory(store, limiter, index, delta)?
             .ok_or_else(|| Error::Usage(format!("memory cannot grow by {delta} pages")))
     }
 }
@@ -245,10 +240,11 @@ impl Memory {
 impl Table {
     /// A new table of type `ty` in `store`, every element set to `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let (store, limiter) = store.as_context_mut().0.opaque_and_limiter();
         check_element(store, ty, &init)?;
+        crate::store::check_counts(store, 0, 0, 1)?;
         let raw = store.val_to_raw(&init) as u64;
-        let table = vm::table::TableStorage::new(ty, raw)?;
+        let table = crate::store::new_table(limiter, ty, raw)?;
         store.vm.tables.push(table);
         Ok(Table {
             store: store.id,
@@ -282,14 +278,15 @@ impl Table {
             .set(index, raw)
             .ok_or_else(|| Error::Trap(Trap::new(crate::TrapCode::TableOutOfBounds)))
     }
-    /// Grows by `delta` elements set to `init`; returns the old size.
+    /// Grows by `delta` elements set to `init`; returns the old size. Fails if the table
+    /// cannot grow that far or the store's [`ResourceLimiter`](crate::ResourceLimiter)
+    /// refuses.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let (store, limiter) = store.as_context_mut().0.opaque_and_limiter();
         let i = self.checked(store);
         check_element(store, store.vm.tables[i].ty(), &init)?;
         let raw = store.val_to_raw(&init) as u64;
-        store.vm.tables[i]
-            .grow(delta, raw)
+        crate::store::grow_table(store, limiter, i, delta, raw)?
             .ok_or_else(|| Error::Usage(format!("table cannot grow by {delta} elements")))
     }
 }

@@ -45,6 +45,7 @@ mod externals;
 mod func;
 mod instance;
 mod libcall;
+mod limiter;
 mod limits;
 mod link;
 mod linker;
@@ -67,6 +68,10 @@ pub use func::{
     Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
 };
 pub use info::ConstOp;
+pub use limiter::{
+    ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT,
+    DEFAULT_TABLE_LIMIT,
+};
 pub use linker::Linker;
 pub use module::{DataSegment, DataSegmentKind, GlobalInit, Module, ModuleGlobal};
 pub use shared_memory::{SharedMemory, WaitResult};

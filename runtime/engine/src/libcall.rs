@@ -61,6 +61,12 @@ macro_rules! foreach_libcall {
 }
 pub(crate) use foreach_libcall;
 
+/// What a growth libcall returns when the store's limiter failed (returned an error or
+/// panicked; the failure is kept in the call state) so that compiled code raises a `Host`
+/// trap, which `invoke` turns back into the error or panic. `u64::MAX` (-1) is a refused or
+/// failed growth. No memory or table here has anywhere near this many pages or elements.
+pub const GROW_ERROR: u64 = u64::MAX - 1;
+
 /// The CLIF type of a libcall parameter or result, from its Rust type.
 macro_rules! clif_type {
     (u32) => {

@@ -43,7 +43,7 @@ impl StoreOpaque {
 
 impl<T> Store<T> {
     /// Gives the store `fuel` units of fuel, replacing what it had left. Compiled code charges
-    /// one unit per operator it runs and traps with
+    /// one unit per function entry and per operator it runs (as Wasmtime) and traps with
     /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) when none is left. Fails unless the
     /// engine was configured with [`Config::consume_fuel`](crate::Config::consume_fuel).
     ///
@@ -72,7 +72,7 @@ impl<T> Store<T> {
     /// ```
     /// use runtime_engine::{Config, Engine, Instance, Module, Store};
     /// let engine = Engine::new(Config::new().consume_fuel(true))?;
-    /// // `local.get`, `i32.const`, `i32.add`: three units.
+    /// // Entering the function, `local.get`, `i32.const`, `i32.add`: four units.
     /// let module = Module::new(&engine, r#"(module (func (export "inc") (param i32) (result i32)
     ///     (i32.add (local.get 0) (i32.const 1))))"#)?;
     /// let mut store = Store::new(&engine, ());
@@ -80,7 +80,7 @@ impl<T> Store<T> {
     /// let instance = Instance::new(&mut store, &module, &[])?;
     /// let inc = instance.get_typed_func::<i32, i32>(&mut store, "inc")?;
     /// assert_eq!(inc.call(&mut store, 41)?, 42);
-    /// assert_eq!(store.get_fuel()?, 97);
+    /// assert_eq!(store.get_fuel()?, 96);
     /// # Ok::<(), runtime_engine::Error>(())
     /// ```
     pub fn get_fuel(&self) -> Result<u64> {
@@ -145,7 +145,7 @@ impl<T> Caller<'_, T> {
     /// let mut store = Store::new(&engine, ());
     /// store.set_fuel(10)?;
     /// let refuel = Func::wrap(&mut store, |mut caller: Caller<'_, ()>| -> runtime_engine::Result<()> {
-    ///     assert_eq!(caller.get_fuel()?, 9); // the `call` cost one unit
+    ///     assert_eq!(caller.get_fuel()?, 8); // entering `run` and the `call`
     ///     caller.set_fuel(1_000)
     /// });
     /// let instance = Instance::new(&mut store, &module, &[refuel.into()])?;

@@ -45,7 +45,7 @@ impl Module {
             module_name: info.names.module.clone(),
             func_names: Arc::new(info.names.functions.clone()),
         };
-        let code = CodeObject::publish(image, names)?;
+        let code = CodeObject::publish(image, names, crate::vm::libcalls::resolve)?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),

@@ -106,7 +106,7 @@ impl SharedMemory {
     pub fn grow(&self, delta: u64) -> Result<u64> {
         self.inner
             .grow(delta)
-            .ok_or_else(|| Error::Usage(format!("memory cannot grow by {delta} pages")))
+            .map_err(|why| Error::Usage(format!("memory cannot grow by {delta} pages: {why}")))
     }
 
     /// Copies `buffer.len()` bytes at `offset` into `buffer`; an error if out of bounds.

@@ -91,6 +91,10 @@ impl<'o> Executor<'o> {
         let engine = catch_unwind(|| {
             let mut config = Config::new();
             config.wasm_features(options.features);
+            config.consume_fuel(options.fuel.is_some());
+            if let Some(bytes) = options.max_wasm_stack {
+                config.max_wasm_stack(bytes);
+            }
             Engine::new(&config).map_err(|e| format!("cannot create the engine: {e}"))
         })
         .unwrap_or_else(|p| {
@@ -112,7 +116,7 @@ impl<'o> Executor<'o> {
     ) -> Executor<'o> {
         let mut spectest_problems = Vec::new();
         let backend = engine.map(|engine| {
-            let (store, linker, problems) = fresh_store(&engine, options.print);
+            let (store, linker, problems) = fresh_store(&engine, options);
             spectest_problems = problems;
             Backend {
                 engine,
@@ -194,9 +198,8 @@ impl<'o> Executor<'o> {
 
     /// Replaces the store after a panic left it in an unknown state.
     fn reset_store(&mut self, line: u32) {
-        let print = self.options.print;
         if let Ok(backend) = &mut self.backend {
-            let (store, linker, problems) = fresh_store(&backend.engine, print);
+            let (store, linker, problems) = fresh_store(&backend.engine, self.options);
             let old = std::mem::replace(&mut backend.store, store);
             // Dropping a store a panic escaped from could run into the same broken state:
             // leak it instead.
@@ -535,9 +538,16 @@ impl<'o> Executor<'o> {
     }
 }
 
-/// A new store with `spectest` defined in a new linker; a panic while defining it is caught.
-fn fresh_store(engine: &Engine, print: bool) -> (Store<()>, Linker<()>, Vec<String>) {
+/// A new store (with the script's fuel) with `spectest` defined in a new linker; a panic
+/// while defining it is caught.
+fn fresh_store(engine: &Engine, options: &WastOptions) -> (Store<()>, Linker<()>, Vec<String>) {
+    let print = options.print;
     let mut store = Store::new(engine, ());
+    if let Some(fuel) = options.fuel {
+        store
+            .set_fuel(fuel)
+            .expect("the engine consumes fuel when the options give some");
+    }
     let mut linker = Linker::new(engine);
     // `register` may reuse a name; the latest registration wins, as in the reference
     // interpreter.

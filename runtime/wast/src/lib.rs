@@ -29,6 +29,11 @@ pub struct WastOptions {
     pub print: bool,
     /// Stack size of the thread [`run_script_on_thread`] starts (deep recursion tests need room).
     pub stack_size: usize,
+    /// Fuel each store of the script gets ([`Config::consume_fuel`](crate::Config::consume_fuel)
+    /// is on when this is set); `None` runs without fuel.
+    pub fuel: Option<u64>,
+    /// [`Config::max_wasm_stack`](crate::Config::max_wasm_stack), if not the default.
+    pub max_wasm_stack: Option<usize>,
 }
 
 impl Default for WastOptions {
@@ -37,6 +42,8 @@ impl Default for WastOptions {
             features: WasmFeatures::WASM3,
             print: false,
             stack_size: 64 << 20,
+            fuel: None,
+            max_wasm_stack: None,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::externals::{new_global, Extern};
 use crate::func::{TypedFunc, WasmParams, WasmResults};
 use crate::info::{DataMode, ElementMode, EntityIndex};
+use crate::limiter::{self, Limiter};
 use crate::module::Module;
 use crate::shared_memory::SharedMemory;
 use crate::store::{
@@ -50,7 +51,8 @@ impl Instance {
         imports: &[Extern],
     ) -> Result<Instance> {
         let store = store.as_context_mut().0;
-        let handle = instantiate(&mut store.opaque, module, imports)?;
+        let (opaque, limiter) = store.opaque_and_limiter();
+        let handle = instantiate(opaque, limiter, module, imports)?;
         if let Some(start) = module.info().start {
             let func = store.opaque.instances[handle.index as usize].funcs[start as usize];
             crate::func::call_raw(store, func.index as usize, &mut [0u128])?;
@@ -126,7 +128,12 @@ impl Instance {
 }
 
 /// Checks the imports and creates and initialises the instance (everything but `start`).
-fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
+fn instantiate(
+    store: &mut StoreOpaque,
+    limiter: Limiter<'_>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
     if !store.engine.same(&module.inner.engine) {
         return Err(Error::Usage(
             "module and store belong to different engines".into(),
@@ -166,7 +173,7 @@ fn instantiate(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> 
             ))
         })?;
     }
-    let handle = allocate(store, module, imports)?;
+    let handle = allocate(store, limiter, module, imports)?;
     initialize(store, handle)?;
     Ok(handle)
 }
@@ -212,9 +219,24 @@ impl InstanceData {
     }
 }
 
-/// Creates the instance's entities and vmctx and registers it in the store.
-fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
+/// Creates the instance's entities and vmctx and registers it in the store, within the
+/// limiter's counts and sizes.
+fn allocate(
+    inner: &mut StoreOpaque,
+    mut limiter: Limiter<'_>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
     let info = module.info();
+    let defined_memories: Vec<_> = info
+        .defined_memories()
+        .map(|(_, m)| &info.memories[m.index()])
+        .collect();
+    let defined_tables: Vec<_> = info
+        .defined_tables()
+        .map(|(_, t)| &info.tables[t.index()])
+        .collect();
+    crate::store::check_counts(inner, 1, defined_memories.len(), defined_tables.len())?;
     let instance_index = inner.instances.len();
     let handle = Instance {
         store: inner.id,
@@ -263,34 +285,17 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
         });
         data.funcs.push(inner.func_handle(index));
     }
-    for def in info
-        .defined_memories()
-        .map(|(_, m)| &info.memories[m.index()])
-    {
-        let config = inner.engine.config();
-        let (virtual_memory, reservation) = (config.virtual_memory, config.memory_reservation);
-        let memory = if def.shared {
-            let shared =
-                vm::shared_memory::SharedLinearMemory::new(*def, virtual_memory, reservation)?;
-            StoreMemory::Shared(std::sync::Arc::new(shared))
-        } else {
-            StoreMemory::Owned(vm::memory::LinearMemory::new(
-                *def,
-                virtual_memory,
-                reservation,
-            )?)
-        };
+    for def in defined_memories {
+        let memory = crate::store::new_memory(inner, limiter::reborrow(&mut limiter), *def)?;
         inner.vm.memories.push(memory);
         data.memories.push(Memory {
             store: inner.id,
             index: inner.vm.memories.len() as u32 - 1,
         });
     }
-    for def in info.defined_tables().map(|(_, t)| &info.tables[t.index()]) {
-        inner
-            .vm
-            .tables
-            .push(vm::table::TableStorage::new(def.ty, 0)?);
+    for def in defined_tables {
+        let table = crate::store::new_table(limiter::reborrow(&mut limiter), def.ty, 0)?;
+        inner.vm.tables.push(table);
         data.tables.push(Table {
             store: inner.id,
             index: inner.vm.tables.len() as u32 - 1,

@@ -7,11 +7,14 @@
 
 mod context;
 mod data;
+mod growth;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub(crate) use data::{FuncData, FuncKind, GlobalData, InstanceData};
+pub(crate) use growth::{check_counts, grow_memory, grow_table, new_memory, new_table};
 
 use crate::engine::Engine;
+use crate::limiter::{CountLimits, Limiter, LimiterFn};
 use crate::types::FuncType;
 use crate::vm::store::StoreState;
 use crate::vm::vmcontext::VMRuntimeLimits;
@@ -38,10 +41,12 @@ pub struct Store<T> {
     pub(crate) inner: Box<StoreInner<T>>,
 }
 
-/// The store's state: the non-generic part and the host data.
+/// The store's state: the non-generic part, the host data and how to find the resource
+/// limiter in it.
 pub(crate) struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) data: T,
+    pub(crate) limiter: Option<LimiterFn<T>>,
 }
 
 /// Everything of a store except the host data: what compiled code, libcalls and instances
@@ -66,6 +71,8 @@ pub struct StoreOpaque {
     /// definition (kept alive here so the address stays unique).
     pub(crate) linker_funcs:
         HashMap<usize, (Func, std::sync::Arc<dyn std::any::Any + Send + Sync>)>,
+    /// How many instances, memories and tables the store may hold (see `Store::limiter`).
+    pub(crate) count_limits: CountLimits,
 }
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -73,20 +80,23 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 impl<T: 'static> Store<T> {
     /// A new, empty store for `engine`'s modules, holding the host data `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
+        let id = NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed);
         Store {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
-                    id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                    id,
                     engine: engine.clone(),
-                    vm: StoreState::new(engine.inner.types.clone()),
+                    vm: StoreState::new(id, engine.inner.types.clone()),
                     funcs: Vec::new(),
                     funcref_index: HashMap::new(),
                     globals: Vec::new(),
                     instances: Vec::new(),
                     tags: Vec::new(),
                     linker_funcs: HashMap::new(),
+                    count_limits: CountLimits::default(),
                 },
                 data,
+                limiter: None,
             }),
         }
     }
@@ -110,8 +120,12 @@ impl<T> Store<T> {
 
     /// Consumes the store (and everything in it) and returns the host data.
     pub fn into_data(self) -> T {
-        let StoreInner { opaque, data } = *self.inner;
-        drop(opaque);
+        let StoreInner {
+            opaque,
+            data,
+            limiter,
+        } = *self.inner;
+        drop((opaque, limiter));
         data
     }
 }
@@ -122,6 +136,17 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Store<T> {
             .field("id", &self.inner.opaque.id)
             .field("data", &self.inner.data)
             .finish_non_exhaustive()
+    }
+}
+
+impl<T> StoreInner<T> {
+    /// The non-generic part and the resource limiter, borrowed at once.
+    pub(crate) fn opaque_and_limiter(&mut self) -> (&mut StoreOpaque, Limiter<'_>) {
+        let limiter = match &mut self.limiter {
+            Some(find) => Some(find(&mut self.data)),
+            None => None,
+        };
+        (&mut self.opaque, limiter)
     }
 }
 
@@ -138,7 +163,7 @@ impl<T> std::ops::DerefMut for StoreInner<T> {
     }
 }
 
-impl<T: 'static> crate::vm::call::VMStore for StoreInner<T> {
+impl<T: 'static> crate::vm::thread::VMStore for StoreInner<T> {
     fn store_id(&self) -> u64 {
         self.opaque.id
     }
@@ -147,6 +172,14 @@ impl<T: 'static> crate::vm::call::VMStore for StoreInner<T> {
     }
     fn max_wasm_stack(&self) -> usize {
         self.opaque.engine.config().max_wasm_stack
+    }
+    fn memory_grow(&mut self, index: usize, delta: u64) -> crate::Result<Option<u64>> {
+        let (opaque, limiter) = self.opaque_and_limiter();
+        grow_memory(opaque, limiter, index, delta)
+    }
+    fn table_grow(&mut self, index: usize, delta: u64, init: u64) -> crate::Result<Option<u64>> {
+        let (opaque, limiter) = self.opaque_and_limiter();
+        grow_table(opaque, limiter, index, delta, init)
     }
 }
 

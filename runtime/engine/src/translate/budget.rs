@@ -2,8 +2,9 @@
 //! (`Config::consume_fuel`) and epoch deadlines (`Config::epoch_interruption`), both checked
 //! at every function entry and loop header, so every unbounded execution passes a check.
 //!
-//! Fuel, as in Wasmtime: every operator costs one unit except `nop`, `drop`, `block`, `loop`,
-//! `end`, `else`, `return` and `unreachable`, which cost nothing. The translator adds up the
+//! Fuel, as in Wasmtime: entering a function costs one unit, and every operator one unit
+//! except `nop`, `drop`, `block`, `loop`, `end`, `else`, `return` and `unreachable`, which
+//! cost nothing. The translator adds up the
 //! cost of each straight-line run of operators at compile time and adds it to a counter kept
 //! in a Cranelift variable just before the run ends (before every branch, call, return and
 //! structured-control operator), so each path pays exactly for the operators it executes. The
@@ -110,6 +111,9 @@ impl FuncTranslator<'_, '_> {
             let var = self.b.declare_var(types::I64);
             self.budget.fuel = Some(var);
             self.fuel_load();
+            // As in Wasmtime, entering a function costs a unit, charged before the check.
+            self.budget.unflushed = 1;
+            self.fuel_flush();
         }
         self.budget_check();
     }

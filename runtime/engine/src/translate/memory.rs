@@ -67,10 +67,7 @@ impl FuncTranslator<'_, '_> {
                 let delta = self.pop();
                 let delta = self.index_to_i64(heap.memory64, delta);
                 let m = self.b.ins().iconst(I32, mem as i64);
-                let old = self
-                    .env
-                    .call_libcall(&mut self.b, Libcall::MemoryGrow, &[m, delta])
-                    .unwrap();
+                let old = self.grow_libcall(Libcall::MemoryGrow, &[m, delta]);
                 let v = self.index_from_i64(heap, old);
                 self.push(v);
             }
@@ -131,6 +128,16 @@ impl FuncTranslator<'_, '_> {
     ) {
         let ok = self.env.call_libcall(&mut self.b, call, args).unwrap();
         self.b.ins().trapz(ok, code);
+    }
+
+    /// Calls `memory.grow`'s or `table.grow`'s libcall: traps (`Host`) if the store's
+    /// resource limiter failed, else gives the old size or -1.
+    pub(super) fn grow_libcall(&mut self, call: Libcall, args: &[Value]) -> Value {
+        let old = self.env.call_libcall(&mut self.b, call, args).unwrap();
+        let error = crate::libcall::GROW_ERROR as i64;
+        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, old, error);
+        self.b.ins().trapnz(failed, trap::HOST);
+        old
     }
 
     /// Widens a 32-bit index or length to 64 bits.

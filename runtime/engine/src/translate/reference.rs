@@ -94,10 +94,7 @@ impl FuncTranslator<'_, '_> {
                 let (init, delta) = self.pop2();
                 let delta = self.table_index64(table, delta);
                 let t = self.b.ins().iconst(I32, table as i64);
-                let old = self
-                    .env
-                    .call_libcall(&mut self.b, Libcall::TableGrow, &[t, init, delta])
-                    .unwrap();
+                let old = self.grow_libcall(Libcall::TableGrow, &[t, init, delta]);
                 let v = self.table_index_narrow(table, old);
                 self.push(v);
             }

@@ -6,8 +6,7 @@ use crate::vm::arch::call_with_jmpbuf;
 use crate::vm::code::CodePtr;
 use crate::vm::instance::FuncRefPtr;
 use crate::vm::signals;
-use crate::vm::thread::{enter, leave, CallThreadState, HostFailure};
-use crate::vm::vmcontext::VMRuntimeLimits;
+use crate::vm::thread::{enter, leave, CallThreadState, HostFailure, VMStore};
 use std::any::TypeId;
 use std::cell::Cell;
 
@@ -59,17 +58,6 @@ fn wasm_stack_limit(thread_limit: usize, max_wasm_stack: usize) -> usize {
     thread_limit.max(here.saturating_sub(max_wasm_stack))
 }
 
-/// What `invoke` needs of a store: its id and the limits compiled code checks. Implemented
-/// by the API's store type; host functions are made for one such type.
-pub trait VMStore: 'static {
-    /// The store's unique id.
-    fn store_id(&self) -> u64;
-    /// The store's runtime limits (the ones every vmctx of the store points to).
-    fn limits(&mut self) -> &mut VMRuntimeLimits;
-    /// Bytes of stack wasm may use below the outermost entry (`Config::max_wasm_stack`).
-    fn max_wasm_stack(&self) -> usize;
-}
-
 /// Calls `funcref` through an array-call `trampoline` with arguments and results in `values`.
 ///
 /// A host error comes back unchanged (a trap without a backtrace gets the wasm frames); a
@@ -96,7 +84,7 @@ pub fn invoke<S: VMStore>(
         }
         outermost
     };
-    let mut state = CallThreadState::new(raw.cast(), store_id, TypeId::of::<S>());
+    let mut state = CallThreadState::new(raw, store_id, TypeId::of::<S>());
     enter(&mut state);
     // SAFETY: `funcref` belongs to this store (the API only passes funcrefs of the store it
     // calls with), so it points to a live funcref; the trampoline was compiled for its

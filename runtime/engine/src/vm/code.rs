@@ -119,8 +119,13 @@ pub struct CodeObject {
 
 impl CodeObject {
     /// Publishes `image`: copies it into executable memory, patches its relocations there
-    /// (libcalls resolve to this runtime's functions) and registers its trap sites.
-    pub fn publish(image: Image, names: CodeNames) -> Result<CodeObject> {
+    /// (targets outside the image at the addresses `resolve` gives: `vm::libcalls::resolve`)
+    /// and registers its trap sites.
+    pub fn publish(
+        image: Image,
+        names: CodeNames,
+        resolve: fn(RelocTarget) -> Option<usize>,
+    ) -> Result<CodeObject> {
         let memory = CodeMemory::publish(&image.code, |code, base| {
             image.patch(code, base, super::arch::write_reloc, resolve)
         })?;
@@ -176,12 +181,3 @@ impl CodePtr {
 unsafe impl Send for CodePtr {}
 // SAFETY: as above.
 unsafe impl Sync for CodePtr {}
-
-/// The address of a relocation target outside the image.
-fn resolve(target: RelocTarget) -> Option<usize> {
-    match target {
-        RelocTarget::Func(_) => None,
-        RelocTarget::Libcall(call) => Some(super::libcalls::address(call)),
-        RelocTarget::Cranelift(call) => super::libcalls::cranelift_libcall(call),
-    }
-}

@@ -10,9 +10,9 @@
 
 use crate::error::Error;
 use crate::trap::Trap;
-use crate::vm::call::VMStore;
 use crate::vm::code::CodePtr;
 use crate::vm::instance::FuncRefPtr;
+use crate::vm::thread::VMStore;
 use crate::vm::thread::{current_state, HostFailure};
 use crate::vm::vmcontext::VMFuncRef;
 use crate::vmoffsets::VMCTX_INSTANCE_INDEX;

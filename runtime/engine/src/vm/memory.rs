@@ -149,20 +149,42 @@ impl LinearMemory {
         Ok(())
     }
 
-    /// Grows by `delta` pages; returns the old size in pages, or `None` if it cannot.
-    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+    /// The most bytes a memory of type `ty` can ever hold here: its maximum (or its whole
+    /// index space), capped by [`MAX_MEMORY_BYTES`]. What a resource limiter is told.
+    pub fn byte_limit(ty: &MemoryType) -> u64 {
+        let index_space: u64 = if ty.memory64 { u64::MAX } else { 1 << 32 };
+        let page = 1u64 << ty.page_size_log2;
+        (ty.maximum.map_or(index_space, |m| m.saturating_mul(page)))
+            .min(index_space)
+            .min(MAX_MEMORY_BYTES)
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or why it cannot.
+    pub fn grow(&mut self, delta: u64) -> std::result::Result<u64, String> {
         let page_log2 = self.ty.page_size_log2 as u32;
         let old_pages = self.pages();
-        let new_pages = old_pages.checked_add(delta)?;
+        let new_pages = old_pages
+            .checked_add(delta)
+            .ok_or("memory size overflows")?;
         if self.ty.maximum.is_some_and(|m| new_pages > m) {
-            return None;
+            return Err("memory maximum size exceeded".into());
         }
-        let new_bytes = new_pages.checked_mul(1 << page_log2)?;
-        if new_bytes > self.reserved {
-            return None;
-        }
-        self.set_length(new_bytes).ok()?;
-        Some(old_pages)
+        let new_bytes = new_pages
+            .checked_mul(1 << page_log2)
+            .filter(|b| *b <= self.reserved)
+            .ok_or_else(|| {
+                format!(
+                    "memory larger than its reservation ({} bytes)",
+                    self.reserved
+                )
+            })?;
+        self.set_length(new_bytes).map_err(|e| e.to_string())?;
+        Ok(old_pages)
+    }
+
+    /// The most bytes this memory can grow to (its reservation).
+    pub fn maximum_byte_size(&self) -> u64 {
+        self.reserved
     }
 
     pub fn pages(&self) -> u64 {

@@ -60,8 +60,16 @@ impl SharedLinearMemory {
         })
     }
 
-    /// Grows by `delta` pages; returns the old size in pages, or `None` if it cannot.
-    pub fn grow(&self, delta: u64) -> Option<u64> {
+    /// The most bytes this memory can grow to (its reservation).
+    pub fn maximum_byte_size(&self) -> u64 {
+        self.memory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .maximum_byte_size()
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or why it cannot.
+    pub fn grow(&self, delta: u64) -> std::result::Result<u64, String> {
         // Growth either completes or leaves the memory as it was, so a poisoned lock still
         // guards a consistent memory.
         let mut memory = self.memory.lock().unwrap_or_else(PoisonError::into_inner);

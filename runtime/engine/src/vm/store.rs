@@ -17,6 +17,8 @@ use std::sync::Arc;
 /// A store's memories, tables, GC heap, exceptions and runtime limits, and what each of its
 /// instances' libcalls need.
 pub struct StoreState {
+    /// The id of the store (the API's) that owns this state.
+    pub id: u64,
     /// The limits compiled code checks (the vmctx points to them).
     pub limits: Box<VMRuntimeLimits>,
     /// Every memory of the store, by store index.
@@ -50,9 +52,10 @@ pub struct InstanceState {
 }
 
 impl StoreState {
-    /// An empty state for a store of an engine with canonical types `types`.
-    pub fn new(types: Arc<TypeRegistry>) -> StoreState {
+    /// An empty state for store `id` of an engine with canonical types `types`.
+    pub fn new(id: u64, types: Arc<TypeRegistry>) -> StoreState {
         StoreState {
+            id,
             limits: Box::default(),
             memories: Vec::new(),
             tables: Vec::new(),
@@ -85,12 +88,30 @@ pub enum StoreMemory {
 }
 
 impl StoreMemory {
-    /// Grows by `delta` pages; returns the old size in pages, or `None` if it cannot.
-    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+    /// Grows by `delta` pages; returns the old size in pages, or why it cannot.
+    pub fn grow(&mut self, delta: u64) -> std::result::Result<u64, String> {
         match self {
             StoreMemory::Owned(m) => m.grow(delta),
             StoreMemory::Shared(m) => m.grow(delta),
         }
+    }
+
+    /// The current size in bytes.
+    pub fn byte_size(&self) -> u64 {
+        self.raw().1
+    }
+
+    /// The most bytes this memory can grow to.
+    pub fn maximum_byte_size(&self) -> u64 {
+        match self {
+            StoreMemory::Owned(m) => m.maximum_byte_size(),
+            StoreMemory::Shared(m) => m.maximum_byte_size(),
+        }
+    }
+
+    /// Bytes per page.
+    pub fn page_size(&self) -> u64 {
+        1 << self.ty().page_size_log2
     }
 
     /// The current size in pages.

@@ -58,16 +58,32 @@ impl TableStorage {
         Some(())
     }
 
-    /// Grows by `delta` elements set to `init`; returns the old length.
-    pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
+    /// The most elements a table of type `ty` can ever hold here: its maximum, capped by
+    /// this runtime's limit.
+    pub fn element_limit(ty: &TableType) -> u64 {
+        ty.maximum.unwrap_or(u64::MAX).min(MAX_ELEMENTS)
+    }
+
+    /// The most elements this table can grow to.
+    pub fn maximum(&self) -> u64 {
+        Self::element_limit(&self.ty)
+    }
+
+    /// Grows by `delta` elements set to `init`; returns the old length, or why it cannot.
+    pub fn grow(&mut self, delta: u64, init: u64) -> Result<u64, String> {
         let old = self.len();
-        let new = old.checked_add(delta)?;
-        if new > MAX_ELEMENTS || self.ty.maximum.is_some_and(|m| new > m) {
-            return None;
+        let new = old.checked_add(delta).ok_or("table size overflows")?;
+        if self.ty.maximum.is_some_and(|m| new > m) {
+            return Err("table maximum size exceeded".into());
+        }
+        if new > MAX_ELEMENTS {
+            return Err(format!(
+                "table larger than this runtime supports ({MAX_ELEMENTS} elements)"
+            ));
         }
         self.elements.resize(new as usize, init);
         self.sync();
-        Some(old)
+        Ok(old)
     }
 
     pub fn fill_all(&mut self, raw: u64) {

@@ -8,7 +8,7 @@ use crate::{engine_with, read, Exit};
 use clap::Args;
 use runtime::emscripten::{self, Abi, Emscripten, Sink};
 use runtime::wasi::{self, WasiCtx, WasiP1Ctx};
-use runtime::{Engine, Error, Extern, Func, Instance, Linker, Module, Store, Val};
+use runtime::{Engine, Error, Extern, Func, Instance, Linker, Module, Store, StoreLimits, Val};
 use std::path::{Path, PathBuf};
 
 /// Options of `run` (also the top level's, so a bare FILE runs).
@@ -182,8 +182,10 @@ impl RunCommand {
                 set(name, value);
             }
         }
+        let wasm = Settings::merge(&self.wasm);
         Ok(Plan {
-            wasm: Settings::merge(&self.wasm),
+            budgets: Budgets::from_settings(&wasm)?,
+            wasm,
             argv0: self.argv0.unwrap_or_else(|| file.clone()),
             wasi,
             file,
@@ -192,7 +194,6 @@ impl RunCommand {
             env,
             dirs: self.dirs,
             preloads: self.preloads,
-            budgets: Budgets::from_env()?,
         })
     }
 }
@@ -214,7 +215,7 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
         )));
     }
     let bytes = read(Path::new(&plan.file))?;
-    let engine = engine_with(plan.wasm.features(DEFAULT_FEATURES), plan.budgets)?;
+    let engine = engine_with(plan.wasm.features(DEFAULT_FEATURES), &plan.budgets)?;
     let module = Module::new(&engine, &bytes).map_err(Exit::error)?;
     if !plan.wasm.shared_memory() && module.memories().any(|m| m.shared) {
         return Err(Exit::error(
@@ -235,14 +236,15 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
         Imports::Wasi => {
             let ctx = wasi_ctx(&plan).map_err(Exit::error)?;
             let mut linker = Linker::new(&engine);
-            wasi::add_to_linker(&mut linker, |wasi: &mut WasiP1Ctx| wasi).map_err(Exit::error)?;
-            let store = Store::new(&engine, ctx);
+            wasi::add_to_linker(&mut linker, |host: &mut Host<WasiP1Ctx>| &mut host.ctx)
+                .map_err(Exit::error)?;
+            let store = Host::store(&engine, ctx, &plan);
             let threads = if crate::threads::wanted(&plan.wasi, &module) {
                 Some(crate::threads::setup(&store, &mut linker, &module)?)
             } else {
                 None
             };
-            let ready = |linker: &Linker<WasiP1Ctx>| {
+            let ready = |linker: &Linker<Host<WasiP1Ctx>>| {
                 if let Some(threads) = &threads {
                     threads.ready(linker);
                 }
@@ -250,13 +252,30 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
             run_linked(store, linker, &module, &plan, imports, &ready)
         }
         Imports::None => run_linked(
-            Store::new(&engine, ()),
+            Host::store(&engine, (), &plan),
             Linker::new(&engine),
             &module,
             &plan,
             imports,
             &|_| {},
         ),
+    }
+}
+
+/// The host data of a run's store: the import object's context and the resource limits.
+#[derive(Clone)]
+struct Host<T> {
+    ctx: T,
+    limits: StoreLimits,
+}
+
+impl<T: 'static> Host<T> {
+    /// A store for `ctx` with the run's resource limits installed.
+    fn store(engine: &Engine, ctx: T, plan: &Plan) -> Store<Host<T>> {
+        let limits = plan.budgets.limits();
+        let mut store = Store::new(engine, Host { ctx, limits });
+        store.limiter(|host| &mut host.limits);
+        store
     }
 }
 
@@ -388,7 +407,10 @@ fn run_emscripten(engine: &Engine, module: &Module, plan: &Plan) -> Result<(), E
         stderr: sink("inherit-stderr"),
         ..emscripten::Options::default()
     };
-    let mut store = Store::new(engine, Emscripten::default());
+    let mut data = Emscripten::default();
+    data.limits = plan.budgets.limits();
+    let mut store = Store::new(engine, data);
+    store.limiter(|data| &mut data.limits);
     plan.budgets.apply(&mut store)?;
     let status = emscripten::run(&mut store, module, &options).map_err(program_exit)?;
     exit_with(status)

@@ -5,7 +5,7 @@
 
 use crate::options::Settings;
 use crate::Exit;
-use runtime::wasi::{threads as wasi_threads, WasiP1Ctx, WasiThreads};
+use runtime::wasi::{threads as wasi_threads, WasiThreads};
 use runtime::{ExternType, Linker, Module, SharedMemory, Store};
 
 /// Whether the run gets `thread-spawn`: `-S threads` if given, else whether the module
@@ -21,11 +21,11 @@ pub(crate) fn wanted(wasi: &Settings, module: &Module) -> bool {
 
 /// Defines `thread-spawn` and the module's shared memory imports in `linker`; the threads
 /// still need [`WasiThreads::ready`] with the finished linker.
-pub(crate) fn setup(
-    store: &Store<WasiP1Ctx>,
-    linker: &mut Linker<WasiP1Ctx>,
+pub(crate) fn setup<T: Clone + Send + 'static>(
+    store: &Store<T>,
+    linker: &mut Linker<T>,
     module: &Module,
-) -> Result<WasiThreads<WasiP1Ctx>, Exit> {
+) -> Result<WasiThreads<T>, Exit> {
     for import in module.imports() {
         if let ExternType::Memory(ty) = import.ty {
             if ty.shared {

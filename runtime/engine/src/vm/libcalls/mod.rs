@@ -1,9 +1,13 @@
 //! Phase 6, vm: functions compiled code calls for operations too large to inline (memory and
 //! table growth, bulk memory, bulk table operations). Each takes the caller's vmctx; those
-//! that can trap return 1 on success and 0 on failure, and the compiled caller traps.
+//! that can trap return 1 on success and 0 on failure, and the compiled caller traps. The
+//! growth libcalls go through the running store (`VMStore`), whose resource limiter decides;
+//! they return the old size, -1, or `GROW_ERROR` (the compiled caller traps).
 
+use crate::compile::RelocTarget;
 use crate::libcall::{foreach_libcall, rust_type, Libcall};
 use crate::vm::store::{from_vmctx, StoreState};
+use crate::vm::thread::grow_running_store;
 use crate::vm::{parking, shared_memory};
 
 mod exceptions;
@@ -45,16 +49,19 @@ unsafe fn context<'a>(vmctx: *mut u8) -> (&'a mut StoreState, usize) {
     unsafe { from_vmctx(vmctx) }
 }
 
-/// `memory.grow`: the old size in pages, or `u64::MAX` (-1) on failure.
+/// `memory.grow`: the old size in pages, `u64::MAX` (-1) on failure, or `GROW_ERROR`.
 ///
 /// # Safety
 /// Called by compiled code only, with its own vmctx (the contract of
 /// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
-    // SAFETY: called from compiled code with its own vmctx.
-    let (store, instance) = unsafe { context(vmctx) };
-    let m = store.memory_index(instance, mem);
-    store.memories[m].grow(delta).unwrap_or(u64::MAX)
+    let (store_id, m) = {
+        // SAFETY: called from compiled code with its own vmctx. The borrow of the store ends
+        // here, before the store is reached again through the call state.
+        let (store, instance) = unsafe { context(vmctx) };
+        (store.id, store.memory_index(instance, mem))
+    };
+    grow_running_store(store_id, |store| store.memory_grow(m, delta))
 }
 
 /// `memory.fill`: 0 if the range is out of bounds.
@@ -148,16 +155,18 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     store.instances[instance].data_dropped[data as usize] = true;
 }
 
-/// `table.grow`: the old size, or `u64::MAX` (-1) on failure.
+/// `table.grow`: the old size, `u64::MAX` (-1) on failure, or `GROW_ERROR`.
 ///
 /// # Safety
 /// Called by compiled code only, with its own vmctx (the contract of
 /// [`from_vmctx`](crate::vm::store::from_vmctx)).
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, init: u64, delta: u64) -> u64 {
-    // SAFETY: called from compiled code with its own vmctx.
-    let (store, instance) = unsafe { context(vmctx) };
-    let t = store.table_index(instance, table);
-    store.tables[t].grow(delta, init).unwrap_or(u64::MAX)
+    let (store_id, t) = {
+        // SAFETY: as in `memory_grow`.
+        let (store, instance) = unsafe { context(vmctx) };
+        (store.id, store.table_index(instance, table))
+    };
+    grow_running_store(store_id, |store| store.table_grow(t, delta, init))
 }
 
 /// `table.fill`: 0 if the range is out of bounds.
@@ -320,4 +329,14 @@ pub fn cranelift_libcall(call: cranelift_codegen::ir::LibCall) -> Option<usize> 
         L::FmaF64 => fma as *const () as usize,
         _ => return None,
     })
+}
+
+/// The address of a relocation target outside an image: the runtime's and Cranelift's
+/// libcalls (what `vm::code::CodeObject::publish` is given).
+pub fn resolve(target: RelocTarget) -> Option<usize> {
+    match target {
+        RelocTarget::Func(_) => None,
+        RelocTarget::Libcall(call) => Some(address(call)),
+        RelocTarget::Cranelift(call) => cranelift_libcall(call),
+    }
 }
