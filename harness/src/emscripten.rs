@@ -195,7 +195,14 @@ pub fn run_test(test: &EmTest) -> Result<(), String> {
                 .map_err(|e| format!("cannot copy the fixture {}: {e}", dir.display()))?;
             Some(root)
         }
-        None => None,
+        // As the CLI does without `--dir`: a scratch root with Emscripten's default layout.
+        None => {
+            let root = TempDir::new("emscripten", &base)
+                .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+            emscripten::default_layout(root.path())
+                .map_err(|e| format!("cannot lay out {}: {e}", root.path().display()))?;
+            Some(root)
+        }
     };
     let args: Vec<String> = if test.modern {
         let file = test.wasm.with_extension("args");

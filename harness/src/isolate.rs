@@ -76,10 +76,8 @@ pub fn child_main() -> Option<ExitCode> {
         .unwrap_or(1);
     let stdout = std::io::stdout();
     let report = |index: usize, fail: Option<String>| {
-        let mut line = serde_json::json!({ "i": index });
-        if let Some(reason) = fail {
-            line["fail"] = reason.into();
-        }
+        let line = serde_json::to_string(&ResultLine { i: index, fail })
+            .expect("a result line serialises");
         let mut out = stdout.lock();
         let _ = writeln!(out, "{RESULT_PREFIX}{line}");
         let _ = out.flush();
@@ -319,6 +317,14 @@ fn assemble(
         .collect()
 }
 
+/// One result line of the child: the directive's index and, if it failed, why.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ResultLine {
+    i: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fail: Option<String>,
+}
+
 /// Reads the child's result lines; also says whether the done marker arrived.
 fn read_results(out: impl Read) -> (Vec<(usize, Outcome)>, bool) {
     let mut results = Vec::new();
@@ -331,17 +337,14 @@ fn read_results(out: impl Read) -> (Vec<(usize, Outcome)>, bool) {
         let Some(json) = line.strip_prefix(RESULT_PREFIX) else {
             continue;
         };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+        let Ok(line) = serde_json::from_str::<ResultLine>(json) else {
             continue;
         };
-        let Some(i) = v.get("i").and_then(|i| i.as_u64()) else {
-            continue;
-        };
-        let outcome = match v.get("fail").and_then(|f| f.as_str()) {
-            Some(reason) => Outcome::Fail(reason.to_string()),
+        let outcome = match line.fail {
+            Some(reason) => Outcome::Fail(reason),
             None => Outcome::Pass,
         };
-        results.push((i as usize, outcome));
+        results.push((line.i, outcome));
     }
     (results, done)
 }

@@ -160,7 +160,7 @@ pub fn run(
         print!("{:>width$}", r.label);
     }
     println!();
-    let mut json = Vec::new();
+    let mut json = serde_json::Map::new();
     let mut measured: Vec<Vec<f64>> = vec![Vec::new(); ratios.len()];
     for bench in &benches {
         let name = bench.file_name().unwrap().to_string_lossy().into_owned();
@@ -186,20 +186,19 @@ pub fn run(
             }
         }
         println!();
-        let fields: Vec<String> = runners
+        let fields: serde_json::Map<String, serde_json::Value> = runners
             .iter()
             .zip(&times)
             .map(|(r, t)| {
-                format!(
-                    "\"{}_ms\": {}",
-                    r.name,
-                    t.map_or("null".into(), |t| format!("{:.3}", ms(t)))
+                (
+                    format!("{}_ms", r.name),
+                    t.map(|t| rounded(ms(t), 3)).into(),
                 )
             })
             .collect();
-        json.push(format!("    \"{name}\": {{{}}}", fields.join(", ")));
+        json.insert(name, fields.into());
     }
-    let mut geomeans = Vec::new();
+    let mut geomeans = serde_json::Map::new();
     for (ratio, values) in ratios.iter().zip(&measured) {
         if !values.is_empty() {
             let geo = (values.iter().map(|x| x.ln()).sum::<f64>() / values.len() as f64).exp();
@@ -212,16 +211,13 @@ pub fn run(
                 ratio.label,
                 values.len()
             );
-            geomeans.push(format!("\"{}\": {geo:.4}", ratio.label));
+            geomeans.insert(ratio.label.to_string(), rounded(geo, 4).into());
         }
     }
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let text = format!(
-        "{{\n  \"repeat\": {repeat},\n  \"geomeans\": {{{}}},\n  \"benchmarks\": {{\n{}\n  }}\n}}\n",
-        geomeans.join(", "),
-        json.join(",\n")
-    );
+    let report = serde_json::json!({ "repeat": repeat, "geomeans": geomeans, "benchmarks": json });
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
     let file = out.join(match mode {
         Mode::Peers => "bench.json",
         Mode::Fuel => "bench-fuel.json",
@@ -392,4 +388,10 @@ fn median_times(bench: &Path, runners: &[Runner], repeat: usize) -> Vec<Option<D
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// `x` rounded to `digits` decimals, for the JSON reports.
+pub(crate) fn rounded(x: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
 }

@@ -217,7 +217,7 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
     let bytes = read(Path::new(&plan.file))?;
     let engine = engine_with(plan.wasm.features(DEFAULT_FEATURES), &plan.budgets)?;
     let module = Module::new(&engine, &bytes).map_err(Exit::error)?;
-    if !plan.wasm.shared_memory() && has_shared_memory(&bytes) {
+    if !plan.wasm.shared_memory() && module.memories().any(|m| m.shared) {
         return Err(Exit::error(
             "the module has a shared memory, and creating shared memories is off: enable it with \
              `-W threads` (or `-W shared-memory`)",
@@ -384,11 +384,25 @@ fn run_emscripten(engine: &Engine, module: &Module, plan: &Plan) -> Result<(), E
         Some(false) => Sink::Discard,
         _ => Sink::Inherit,
     };
+    // Without `--dir`, the program gets a scratch root laid out like Emscripten's default
+    // filesystem, removed when it ends (the library never makes one).
+    let scratch = match plan.dirs.first() {
+        Some(_) => None,
+        None => Some(scratch_root().map_err(|e| {
+            Exit::error(format!(
+                "cannot make a scratch directory for the program: {e}"
+            ))
+        })?),
+    };
+    let root = match (&scratch, plan.dirs.first()) {
+        (Some(dir), _) => Some(dir.path().to_path_buf()),
+        (None, dir) => dir.map(|d| d.host.clone()),
+    };
     let options = emscripten::Options {
         program_name: plan.argv0.clone(),
         args: plan.args.clone(),
         env: plan.env.clone(),
-        root: plan.dirs.first().map(|d| d.host.clone()),
+        root,
         stdout: sink("inherit-stdout"),
         stderr: sink("inherit-stderr"),
         ..emscripten::Options::default()
@@ -400,6 +414,16 @@ fn run_emscripten(engine: &Engine, module: &Module, plan: &Plan) -> Result<(), E
     plan.budgets.apply(&mut store)?;
     let status = emscripten::run(&mut store, module, &options).map_err(program_exit)?;
     exit_with(status)
+}
+
+/// A fresh temporary directory with Emscripten's default layout (`/tmp`, `/home/web_user`,
+/// `/dev`), removed on drop.
+fn scratch_root() -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("runtime-emscripten-")
+        .tempdir()?;
+    emscripten::default_layout(dir.path())?;
+    Ok(dir)
 }
 
 fn invoke<T: 'static>(
@@ -458,49 +482,6 @@ pub(crate) fn program_exit(e: Error) -> Exit {
     }
 }
 
-/// Whether the module (already validated) defines or imports a shared memory.
-fn has_shared_memory(bytes: &[u8]) -> bool {
-    use wasmparser::{Parser, Payload, TypeRef};
-    let assembled;
-    let binary = if bytes.starts_with(b"\0asm") {
-        bytes
-    } else {
-        // Wasm text: `Module::new` assembled it already, so this succeeds.
-        let Some(binary) = assemble(bytes) else {
-            return false;
-        };
-        assembled = binary;
-        &assembled
-    };
-    for payload in Parser::new(0).parse_all(binary) {
-        match payload {
-            Ok(Payload::ImportSection(imports)) => {
-                let shared = |i: Result<wasmparser::Import, _>| matches!(i, Ok(i) if matches!(i.ty, TypeRef::Memory(m) if m.shared));
-                if imports.into_imports().any(shared) {
-                    return true;
-                }
-            }
-            Ok(Payload::MemorySection(memories)) => {
-                if memories.into_iter().any(|m| m.is_ok_and(|m| m.shared)) {
-                    return true;
-                }
-            }
-            // Memories are declared before any code.
-            Ok(Payload::CodeSectionStart { .. }) | Err(_) => return false,
-            Ok(_) => {}
-        }
-    }
-    false
-}
-
-/// Assembles wasm text (the `wast` crate, as the library's loader does).
-fn assemble(text: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(text).ok()?;
-    let buf = wast::parser::ParseBuffer::new(text).ok()?;
-    let mut wat: wast::Wat = wast::parser::parse(&buf).ok()?;
-    wat.encode().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,16 +505,5 @@ mod tests {
             parse_preload("bench=b.wat").map(|p| p.path),
             Ok(PathBuf::from("b.wat"))
         );
-    }
-
-    #[test]
-    fn shared_memories_are_found_in_binaries_and_text() {
-        assert!(has_shared_memory(b"(module (memory 1 1 shared))"));
-        assert!(has_shared_memory(
-            b"(module (import \"env\" \"m\" (memory 1 1 shared)))"
-        ));
-        assert!(!has_shared_memory(b"(module (memory 1 1))"));
-        let binary = assemble(b"(module (memory 1) (memory 1 2 shared))").unwrap();
-        assert!(has_shared_memory(&binary));
     }
 }
