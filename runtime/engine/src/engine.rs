@@ -2,6 +2,7 @@
 
 use crate::config::{Config, OptLevel};
 use crate::error::{Error, Result};
+use crate::serialize::Fingerprint;
 use crate::types::FuncType;
 use crate::vm::code::CodePtr;
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -26,6 +27,16 @@ pub(crate) struct EngineInner {
     trampolines: Mutex<HashMap<(FuncType, bool), crate::vm::code::CodeObject>>,
     /// The epoch compiled code compares with each store's deadline; only ever increases.
     pub(crate) epoch: AtomicU64,
+    /// What an artifact must match to be loaded here (see `serialize`).
+    fingerprint: Fingerprint,
+}
+
+/// What [`Engine::detect_precompiled`] finds (as Wasmtime's `Precompiled`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Precompiled {
+    /// An artifact of [`Module::serialize`](crate::Module::serialize) or `runtime compile`.
+    Module,
 }
 
 impl Engine {
@@ -38,6 +49,7 @@ impl Engine {
         let mut config = config.clone();
         // Without room for guard regions, fall back to explicit bounds checks.
         config.virtual_memory &= crate::vm::memory::LinearMemory::guard_reservation_works();
+        let fingerprint = Fingerprint::new(&*isa, &config);
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config,
@@ -45,6 +57,7 @@ impl Engine {
                 types: Arc::default(),
                 trampolines: Mutex::new(HashMap::new()),
                 epoch: AtomicU64::new(0),
+                fingerprint,
             }),
         })
     }
@@ -64,6 +77,15 @@ impl Engine {
     /// The engine's configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+    /// Whether `bytes` look like a precompiled artifact (by their header; nothing is
+    /// checked beyond it), as Wasmtime's `Engine::detect_precompiled`.
+    pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
+        crate::serialize::is_artifact(bytes).then_some(Precompiled::Module)
+    }
+    /// What an artifact must match to load in this engine.
+    pub(crate) fn fingerprint(&self) -> &Fingerprint {
+        &self.inner.fingerprint
     }
     pub(crate) fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
         &*self.inner.isa
@@ -104,7 +126,7 @@ impl Engine {
             .and_then(|f| {
                 let image = crate::link::layout(&[f], None);
                 crate::vm::code::CodeObject::publish(
-                    image,
+                    Arc::new(image),
                     Default::default(),
                     crate::vm::libcalls::resolve,
                 )

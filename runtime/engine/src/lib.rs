@@ -37,6 +37,7 @@ mod info;
 mod load;
 mod module;
 
+mod cache;
 mod compile;
 mod config;
 mod engine;
@@ -50,6 +51,7 @@ mod limits;
 mod link;
 mod linker;
 mod registry;
+mod serialize;
 mod shared_memory;
 mod store;
 mod translate;
@@ -60,8 +62,8 @@ mod values;
 mod vm;
 mod vmoffsets;
 
-pub use config::{Config, OptLevel, WasmFeatures};
-pub use engine::Engine;
+pub use config::{CacheConfig, Config, OptLevel, WasmFeatures};
+pub use engine::{Engine, Precompiled};
 pub use error::{Error, Result};
 pub use externals::Extern;
 pub use func::{

@@ -5,7 +5,7 @@
 
 use crate::compile::RelocTarget;
 use crate::error::{Error, Result};
-use crate::link::{FuncRange, Image};
+use crate::link::Image;
 use crate::trap::{FrameInfo, TrapCode};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -59,9 +59,8 @@ pub struct CodeNames {
 struct CodeInfo {
     start: usize,
     end: usize,
-    /// (code offset, trap), sorted.
-    traps: Vec<(u32, TrapCode)>,
-    funcs: Vec<FuncRange>,
+    /// The unpatched image: its trap sites (sorted) and function ranges.
+    image: Arc<Image>,
     names: CodeNames,
 }
 
@@ -77,8 +76,9 @@ fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
 pub fn trap_code_at(pc: usize) -> Option<TrapCode> {
     let info = lookup(pc)?;
     let offset = (pc - info.start) as u32;
-    let i = info.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
-    Some(info.traps[i].1)
+    let traps = &info.image.traps;
+    let i = traps.binary_search_by_key(&offset, |t| t.0).ok()?;
+    Some(traps[i].1)
 }
 
 /// Whether `pc` lies in compiled code.
@@ -93,6 +93,7 @@ pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
         let Some(info) = lookup(pc) else { continue };
         let offset = (pc - info.start) as u32;
         let Some(func) = info
+            .image
             .funcs
             .iter()
             .find(|f| f.start <= offset && offset < f.end)
@@ -114,15 +115,16 @@ pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
 /// Published code of one module (or of a trampoline), registered while alive.
 pub struct CodeObject {
     memory: CodeMemory,
-    func_offsets: Vec<usize>,
+    image: Arc<Image>,
 }
 
 impl CodeObject {
     /// Publishes `image`: copies it into executable memory, patches its relocations there
     /// (targets outside the image at the addresses `resolve` gives: `vm::libcalls::resolve`)
-    /// and registers its trap sites.
+    /// and registers its trap sites. The image is kept, unpatched (`Module::serialize`
+    /// writes it out).
     pub fn publish(
-        image: Image,
+        image: Arc<Image>,
         names: CodeNames,
         resolve: fn(RelocTarget) -> Option<usize>,
     ) -> Result<CodeObject> {
@@ -133,23 +135,24 @@ impl CodeObject {
         let info = CodeInfo {
             start,
             end: start + image.code.len().max(1),
-            traps: image.traps,
-            funcs: image.funcs,
+            image: image.clone(),
             names,
         };
         REGISTRY
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(start, Arc::new(info));
-        Ok(CodeObject {
-            memory,
-            func_offsets: image.func_offsets,
-        })
+        Ok(CodeObject { memory, image })
+    }
+
+    /// The image this code was published from, unpatched.
+    pub fn image(&self) -> &Image {
+        &self.image
     }
 
     /// Entry address of the `i`th function of the image.
     pub(super) fn func_ptr(&self, i: usize) -> *const u8 {
-        (self.memory.start() + self.func_offsets[i]) as *const u8
+        (self.memory.start() + self.image.func_offsets[i]) as *const u8
     }
 
     /// Entry of the `i`th function of the image (trampolines are called through these).
