@@ -44,6 +44,24 @@ pub fn list_directives(text: &str) -> Result<Vec<DirectiveInfo>, ScriptError> {
     })
 }
 
+/// The binary of every `module` and `module definition` directive of a script, with its
+/// line, in order (text modules encoded, `module quote` parsed); a module that does not
+/// encode gives its error instead. Nothing runs.
+pub fn module_binaries(text: &str) -> Result<Vec<(u32, Result<Vec<u8>, String>)>, ScriptError> {
+    with_parsed(text, |wast, lines| {
+        let mut out = Vec::new();
+        for directive in wast.directives {
+            let line = lines.line_of(&directive);
+            if let WastDirective::Module(mut module) | WastDirective::ModuleDefinition(mut module) =
+                directive
+            {
+                out.push((line, module.encode().map_err(|e| e.message())));
+            }
+        }
+        out
+    })
+}
+
 /// Parses `text` as a script (folded legacy `try` forms unfolded first) and hands the
 /// directives to `f`, with the lines of the text that was parsed.
 pub(crate) fn with_parsed<R>(
