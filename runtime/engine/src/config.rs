@@ -42,6 +42,18 @@ pub struct CacheConfig {
     pub(crate) max_size: u64,
 }
 
+/// `$XDG_CACHE_HOME/runtime/modules`, else `$HOME/.cache/runtime/modules` (the XDG base
+/// directory rules: a relative value is ignored).
+fn default_directory(
+    xdg_cache_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> Option<std::path::PathBuf> {
+    let absolute =
+        |v: Option<std::ffi::OsString>| v.map(std::path::PathBuf::from).filter(|p| p.is_absolute());
+    let base = absolute(xdg_cache_home).or_else(|| absolute(home).map(|h| h.join(".cache")))?;
+    Some(base.join("runtime").join("modules"))
+}
+
 /// Default of [`CacheConfig::max_size`]: 1 GiB.
 const DEFAULT_CACHE_SIZE: u64 = 1 << 30;
 
@@ -57,14 +69,8 @@ impl CacheConfig {
     /// `$HOME/.cache/runtime/modules`; `None` when neither variable is set to an absolute
     /// path.
     pub fn from_default_directory() -> Option<CacheConfig> {
-        let absolute = |var: &str| {
-            std::env::var_os(var)
-                .map(std::path::PathBuf::from)
-                .filter(|p| p.is_absolute())
-        };
-        let base =
-            absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))?;
-        Some(CacheConfig::new(base.join("runtime").join("modules")))
+        default_directory(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME"))
+            .map(CacheConfig::new)
     }
     /// Bounds the cache's total size: after adding an entry, the least recently used
     /// entries are removed until the rest fit (default: 1 GiB).
@@ -201,5 +207,27 @@ impl Config {
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
         self.max_wasm_stack = bytes;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_directory;
+    use std::path::Path;
+
+    #[test]
+    fn the_cache_directory_follows_the_xdg_rules() {
+        let dir = |xdg: Option<&str>, home: Option<&str>| {
+            default_directory(xdg.map(Into::into), home.map(Into::into))
+        };
+        let path = |p: &str| Some(Path::new(p).to_path_buf());
+        assert_eq!(dir(Some("/x"), Some("/h")), path("/x/runtime/modules"));
+        assert_eq!(dir(None, Some("/h")), path("/h/.cache/runtime/modules"));
+        assert_eq!(
+            dir(Some("rel"), Some("/h")),
+            path("/h/.cache/runtime/modules")
+        );
+        assert_eq!(dir(None, Some("rel")), None);
+        assert_eq!(dir(None, None), None);
     }
 }
