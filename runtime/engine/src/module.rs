@@ -158,24 +158,19 @@ impl Module {
         Module::from_artifact(engine, &bytes, None)
     }
 
-    /// Reads a file that may be a precompiled artifact or a module (binary or text): the
-    /// command line's `run --allow-precompiled`, which cannot write `unsafe` (the CLI forbids
-    /// it). Not for embedders, which use [`Module::deserialize_file`].
+    /// Loads `bytes` as a precompiled artifact if they are one (see
+    /// [`Engine::detect_precompiled`]), else as a module (binary or text): the command
+    /// line's `run --allow-precompiled`, which cannot write `unsafe` (the CLI forbids it).
+    /// Not for embedders, which use [`Module::deserialize`].
     ///
     /// Loading an artifact runs its machine code as it is: this is exactly as safe as the
-    /// file, which the user vouched for by passing `--allow-precompiled`.
+    /// bytes, which the user vouched for by passing `--allow-precompiled`.
     #[doc(hidden)]
-    pub fn from_file_allowing_precompiled(
-        engine: &Engine,
-        path: impl AsRef<std::path::Path>,
-    ) -> Result<Module> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::Load(format!("cannot read {}: {e}", path.display())))?;
-        if crate::serialize::is_artifact(&bytes) {
-            Module::from_artifact(engine, &bytes, None)
+    pub fn new_allowing_precompiled(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        if engine.detect_precompiled(bytes).is_some() {
+            Module::from_artifact(engine, bytes, None)
         } else {
-            Module::new(engine, &bytes)
+            Module::new(engine, bytes)
         }
     }
 
