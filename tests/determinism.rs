@@ -33,28 +33,27 @@ fn every_spec_module_compiles_to_the_same_artifact_in_two_engines() {
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|s| {
         for _ in 0..jobs {
-            s.spawn(|| loop {
-                let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                    break;
-                };
-                let text = std::fs::read_to_string(path).unwrap();
-                // A script the parser cannot read is the spec test's failure, not ours.
-                let Ok(modules) = runtime::wast::module_binaries(&text) else {
-                    continue;
-                };
-                let mut config = Config::new();
-                config.wasm_features(runtime::wast::features_for_path(path));
-                let (a, b) = (Engine::new(&config).unwrap(), Engine::new(&config).unwrap());
-                for (line, binary) in modules {
-                    let Ok(binary) = binary else { continue };
-                    let (first, second) = (artifact(&a, &binary), artifact(&b, &binary));
-                    let counter = if first.is_ok() { &compiled } else { &rejected };
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    if first != second {
-                        differing
-                            .lock()
-                            .unwrap()
-                            .push(format!("{}:{line}", path.display()));
+            s.spawn(|| {
+                while let Some(path) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let text = std::fs::read_to_string(path).unwrap();
+                    // A script the parser cannot read is the spec test's failure, not ours.
+                    let Ok(modules) = runtime::wast::module_binaries(&text) else {
+                        continue;
+                    };
+                    let mut config = Config::new();
+                    config.wasm_features(runtime::wast::features_for_path(path));
+                    let (a, b) = (Engine::new(&config).unwrap(), Engine::new(&config).unwrap());
+                    for (line, binary) in modules {
+                        let Ok(binary) = binary else { continue };
+                        let (first, second) = (artifact(&a, &binary), artifact(&b, &binary));
+                        let counter = if first.is_ok() { &compiled } else { &rejected };
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        if first != second {
+                            differing
+                                .lock()
+                                .unwrap()
+                                .push(format!("{}:{line}", path.display()));
+                        }
                     }
                 }
             });

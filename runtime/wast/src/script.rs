@@ -44,10 +44,13 @@ pub fn list_directives(text: &str) -> Result<Vec<DirectiveInfo>, ScriptError> {
     })
 }
 
+/// A module directive's binary, or why it does not encode.
+pub type EncodedModule = Result<Vec<u8>, String>;
+
 /// The binary of every `module` and `module definition` directive of a script, with its
 /// line, in order (text modules encoded, `module quote` parsed); a module that does not
 /// encode gives its error instead. Nothing runs.
-pub fn module_binaries(text: &str) -> Result<Vec<(u32, Result<Vec<u8>, String>)>, ScriptError> {
+pub fn module_binaries(text: &str) -> Result<Vec<(u32, EncodedModule)>, ScriptError> {
     with_parsed(text, |wast, lines| {
         let mut out = Vec::new();
         for directive in wast.directives {
