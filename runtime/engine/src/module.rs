@@ -84,7 +84,7 @@ impl Module {
             module_name: info.names.module.clone(),
             func_names: Arc::new(info.names.functions.clone()),
         };
-        let code = CodeObject::publish(Arc::new(image), names, crate::vm::libcalls::resolve)?;
+        let code = CodeObject::publish(Arc::new(image), names, crate::vm::host::resolve)?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -114,11 +114,22 @@ impl Module {
     /// ```
     pub fn serialize(&self) -> Result<Vec<u8>> {
         let info = &self.inner.info;
+        let sigs = trampoline_signatures(info);
+        let typed: Vec<(&crate::types::FuncType, bool)> = (sigs.iter())
+            .map(|(ty, host)| (info.type_as_func(*ty), *host))
+            .collect();
+        let images = self.inner.engine.trampoline_images(&typed);
+        let trampolines: Vec<_> = (sigs.iter().zip(images))
+            .map(|((ty, host), image)| (*ty, *host, image))
+            .collect();
         crate::serialize::write(
             self.inner.engine.fingerprint(),
-            &info.binary,
-            &info.type_ids,
-            self.inner.code.image(),
+            &crate::serialize::ArtifactRef {
+                binary: &info.binary,
+                type_ids: &info.type_ids,
+                image: self.inner.code.image(),
+                trampolines: &trampolines,
+            },
         )
     }
 
@@ -187,9 +198,17 @@ impl Module {
         }
         let info = crate::info::parse_validated(artifact.binary)?;
         let crate::serialize::Artifact {
-            type_ids, image, ..
+            type_ids,
+            image,
+            trampolines,
+            ..
         } = artifact;
-        Module::with_info(engine, info, |info, _| {
+        let module = Module::with_info(engine, info, |info, _| {
+            if type_ids.len() != info.types.len() {
+                return Err(Error::Artifact(
+                    "its type ids do not match its module".into(),
+                ));
+            }
             if info.type_ids != type_ids && crate::serialize::code_embeds_type_ids(info)? {
                 return Err(Error::Artifact(
                     "its code embeds canonical type ids (GC casts) that differ in this engine \
@@ -198,7 +217,13 @@ impl Module {
                 ));
             }
             Ok(image)
-        })
+        })?;
+        let info = module.info();
+        let trampolines = (trampolines.into_iter())
+            .map(|(ty, host, image)| (info.type_as_func(ty).clone(), host, image))
+            .collect();
+        engine.add_trampolines(trampolines)?;
+        Ok(module)
     }
     /// Reads, validates and compiles a `.wasm` or `.wat` file.
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module> {
@@ -317,6 +342,29 @@ impl Module {
     pub(crate) fn info(&self) -> &ModuleInfo {
         &self.inner.info
     }
+}
+
+/// The trampolines a module's instances will need, as (function type index, host): a host
+/// trampoline for each imported function's signature, an array-call one for each exported
+/// function's and the start function's; each signature once.
+fn trampoline_signatures(info: &ModuleInfo) -> Vec<(u32, bool)> {
+    let imported = (0..info.num_imported_funcs).map(|f| (info.functions[f as usize], true));
+    let exported = (info.exports.iter()).filter_map(|(_, index)| match index {
+        EntityIndex::Func(f) => Some((info.functions[*f as usize], false)),
+        _ => None,
+    });
+    let start = (info.start).map(|f| (info.functions[f as usize], false));
+    let mut out: Vec<(u32, bool)> = Vec::new();
+    for (ty, host) in imported.chain(exported).chain(start) {
+        let sig = info.type_as_func(ty);
+        if !out
+            .iter()
+            .any(|(t, h)| *h == host && info.type_as_func(*t) == sig)
+        {
+            out.push((ty, host));
+        }
+    }
+    out
 }
 
 /// A global of a module, as [`Module::globals`] describes it.

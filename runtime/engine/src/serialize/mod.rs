@@ -14,7 +14,9 @@
 //! canonical type ids the code was compiled against, and the linked image: the code unpatched,
 //! function offsets, trap sites, function ranges with source locations, and the relocations,
 //! kept symbolic and patched at the address the code is loaded at (libcall addresses differ
-//! from process to process). Loading refuses, with an [`Error::Artifact`], anything that is
+//! from process to process); then the trampolines its instances need (a host trampoline per
+//! imported signature, an array-call one per exported signature), so that loading compiles
+//! nothing. Loading refuses, with an [`Error::Artifact`], anything that is
 //! not an artifact of this format version, whose checksum does not match, that decodes to
 //! anything but exactly its payload, or whose fingerprint differs from the loading engine's.
 //!
@@ -137,6 +139,21 @@ pub struct Artifact<'a> {
     pub type_ids: Vec<u32>,
     /// The linked image, unpatched.
     pub image: Image,
+    /// Trampolines for the module's signatures: (type index, host trampoline or array-call,
+    /// image), so loading compiles none (see `Engine::trampoline`).
+    pub trampolines: Vec<(u32, bool, Image)>,
+}
+
+/// What [`write`] encodes: an artifact's fields by reference.
+pub struct ArtifactRef<'a> {
+    /// The module's binary.
+    pub binary: &'a [u8],
+    /// The canonical type ids the code was compiled against.
+    pub type_ids: &'a [u32],
+    /// The linked image, unpatched.
+    pub image: &'a Image,
+    /// (type index, host, image) of trampolines for the module's signatures.
+    pub trampolines: &'a [(u32, bool, std::sync::Arc<Image>)],
 }
 
 /// Whether `bytes` start like an artifact (of any format version).
@@ -144,20 +161,14 @@ pub fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
 }
 
-/// Encodes an artifact of the module `binary`, compiled against canonical type ids
-/// `type_ids` into `image`, by an engine with fingerprint `fingerprint`.
-pub fn write(
-    fingerprint: &Fingerprint,
-    binary: &[u8],
-    type_ids: &[u32],
-    image: &Image,
-) -> Result<Vec<u8>> {
+/// Encodes an artifact made by an engine with fingerprint `fingerprint`.
+pub fn write(fingerprint: &Fingerprint, artifact: &ArtifactRef<'_>) -> Result<Vec<u8>> {
     let mut w = Writer::default();
     w.buf.extend_from_slice(&MAGIC);
     w.u32(FORMAT_VERSION);
     w.u64(0); // payload length, filled in below
     w.u64(0); // checksum, filled in below
-    write_fields(&mut w, fingerprint, binary, type_ids, image)?;
+    write_fields(&mut w, fingerprint, artifact)?;
     let mut buf = w.buf;
     let payload_len = (buf.len() - HEADER_LEN) as u64;
     let sum = checksum(CHECKSUM_SEED, &buf[HEADER_LEN..]);
@@ -207,18 +218,60 @@ pub fn read<'a>(bytes: &'a [u8], ours: &Fingerprint) -> Result<Artifact<'a>> {
 }
 
 /// The payload's fields, in order. Keep in step with [`read_fields`].
-fn write_fields(
-    w: &mut Writer,
-    fingerprint: &Fingerprint,
-    binary: &[u8],
-    type_ids: &[u32],
-    image: &Image,
-) -> Result<()> {
+fn write_fields(w: &mut Writer, fingerprint: &Fingerprint, a: &ArtifactRef<'_>) -> Result<()> {
     for (_, items) in fingerprint.sections() {
         w.seq(items, |w, s| w.str(s));
     }
-    w.bytes(binary);
-    w.seq(type_ids, |w, id| w.u32(*id));
+    w.bytes(a.binary);
+    w.seq(a.type_ids, |w, id| w.u32(*id));
+    write_image(w, a.image)?;
+    w.len(a.trampolines.len());
+    for (type_index, host, image) in a.trampolines {
+        w.u32(*type_index);
+        w.u8(*host as u8);
+        write_image(w, image)?;
+    }
+    Ok(())
+}
+
+/// Reads what [`write_fields`] wrote, checking every index against what it indexes.
+fn read_fields<'a>(r: &mut Reader<'a>, ours: &Fingerprint) -> Result<Artifact<'a>> {
+    let mut sections = Vec::with_capacity(4);
+    for _ in 0..4 {
+        sections.push(r.seq(8, |r| r.str().map(str::to_string))?);
+    }
+    let [build, target, flags, config] =
+        <[Vec<String>; 4]>::try_from(sections).expect("four sections");
+    Fingerprint {
+        build,
+        target,
+        flags,
+        config,
+    }
+    .check(ours)?;
+    let binary = r.bytes()?;
+    let type_ids = r.seq(4, |r| r.u32())?;
+    let image = read_image(r)?;
+    // A type index, a flag, and an image of at least five lengths.
+    let trampolines = r.seq(5 + 5 * 8, |r| {
+        let type_index = r.index(type_ids.len(), "a trampoline's type")? as u32;
+        let host = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(corrupt("a trampoline's kind")),
+        };
+        Ok((type_index, host, read_image(r)?))
+    })?;
+    Ok(Artifact {
+        binary,
+        type_ids,
+        image,
+        trampolines,
+    })
+}
+
+/// An image: its code, function offsets, trap sites, function ranges and relocations.
+fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
     w.bytes(&image.code);
     w.seq(&image.func_offsets, |w, off| w.u64(*off as u64));
     w.seq(&image.traps, |w, (offset, code)| {
@@ -242,6 +295,7 @@ fn write_fields(
             RelocTarget::Func(i) => (0, i),
             RelocTarget::Libcall(call) => (1, position(Libcall::ALL, &call)),
             RelocTarget::Cranelift(call) => (2, position(LibCall::all_libcalls(), &call)),
+            RelocTarget::HostShim => (3, 0),
         };
         relocs.u8(tag);
         relocs.u32(index);
@@ -252,23 +306,8 @@ fn write_fields(
     Ok(())
 }
 
-/// Reads what [`write_fields`] wrote, checking every index against what it indexes.
-fn read_fields<'a>(r: &mut Reader<'a>, ours: &Fingerprint) -> Result<Artifact<'a>> {
-    let mut sections = Vec::with_capacity(4);
-    for _ in 0..4 {
-        sections.push(r.seq(8, |r| r.str().map(str::to_string))?);
-    }
-    let [build, target, flags, config] =
-        <[Vec<String>; 4]>::try_from(sections).expect("four sections");
-    Fingerprint {
-        build,
-        target,
-        flags,
-        config,
-    }
-    .check(ours)?;
-    let binary = r.bytes()?;
-    let type_ids = r.seq(4, |r| r.u32())?;
+/// Reads what [`write_image`] wrote; offsets must lie in the code, indices in their lists.
+fn read_image(r: &mut Reader<'_>) -> Result<Image> {
     let code = r.bytes()?.to_vec();
     let in_code = |off: u64, what: &str| -> Result<usize> {
         if off > code.len() as u64 {
@@ -308,6 +347,10 @@ fn read_fields<'a>(r: &mut Reader<'a>, ours: &Fingerprint) -> Result<Artifact<'a
                 let all = LibCall::all_libcalls();
                 RelocTarget::Cranelift(all[r.index(all.len(), "a Cranelift libcall")?])
             }
+            3 => {
+                r.index(1, "the host shim")?;
+                RelocTarget::HostShim
+            }
             _ => return Err(corrupt("a relocation target")),
         };
         Ok(PlacedReloc {
@@ -317,16 +360,12 @@ fn read_fields<'a>(r: &mut Reader<'a>, ours: &Fingerprint) -> Result<Artifact<'a
             addend: r.i64()?,
         })
     })?;
-    Ok(Artifact {
-        binary,
-        type_ids,
-        image: Image {
-            code,
-            func_offsets,
-            traps,
-            funcs,
-            relocs,
-        },
+    Ok(Image {
+        code,
+        func_offsets,
+        traps,
+        funcs,
+        relocs,
     })
 }
 

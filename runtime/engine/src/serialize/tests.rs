@@ -65,6 +65,38 @@ fn a_round_trip_keeps_the_image_and_runs_the_same() {
 }
 
 #[test]
+fn an_artifact_brings_the_trampolines_of_its_imports_and_exports() {
+    let wat = r#"(module
+        (import "host" "log" (func $log (param i32)))
+        (import "host" "log2" (func (param i32)))
+        (func (export "run") (param i64) (result i64) (call $log (i32.const 1)) (local.get 0)))"#;
+    let bytes = Module::new(&Engine::default(), wat)
+        .unwrap()
+        .serialize()
+        .unwrap();
+    let engine = Engine::default();
+    let module = load(&engine, &bytes).unwrap();
+    // One host trampoline for (i32) -> (), one array-call one for (i64) -> (i64).
+    let mut sigs: Vec<String> = (engine.trampolines().keys())
+        .map(|(ty, host)| format!("{host} {ty:?}"))
+        .collect();
+    sigs.sort();
+    assert_eq!(sigs.len(), 2, "{sigs:?}");
+    // They run: a host function called through the loaded host trampoline.
+    let mut store = Store::new(&engine, 0i32);
+    let log = crate::Func::wrap(&mut store, |mut c: crate::Caller<'_, i32>, x: i32| {
+        *c.data_mut() += x
+    });
+    let instance = crate::Instance::new(&mut store, &module, &[log.into(), log.into()]).unwrap();
+    let run = instance
+        .get_typed_func::<i64, i64>(&mut store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, 9).unwrap(), 9);
+    assert_eq!(*store.data(), 1);
+    assert_eq!(engine.trampolines().len(), 2, "nothing else was compiled");
+}
+
+#[test]
 fn every_truncation_is_refused() {
     let engine = Engine::default();
     let bytes = Module::new(&engine, WAT).unwrap().serialize().unwrap();
@@ -133,13 +165,13 @@ fn an_artifact_of_another_build_or_format_version_is_refused() {
     let info = &module.inner.info;
     let mut old = engine.fingerprint().clone();
     old.build[0] = "runtime=0.0.1".into();
-    let bytes = write(
-        &old,
-        &info.binary,
-        &info.type_ids,
-        module.inner.code.image(),
-    )
-    .unwrap();
+    let parts = ArtifactRef {
+        binary: &info.binary,
+        type_ids: &info.type_ids,
+        image: module.inner.code.image(),
+        trampolines: &[],
+    };
+    let bytes = write(&old, &parts).unwrap();
     let err = artifact_error(load(&engine, &bytes));
     assert!(
         err.contains("different build") && err.contains("runtime=0.0.1"),
@@ -147,13 +179,7 @@ fn an_artifact_of_another_build_or_format_version_is_refused() {
     );
     let mut other_cpu = engine.fingerprint().clone();
     other_cpu.flags.push("has_imaginary_feature=1".into());
-    let bytes = write(
-        &other_cpu,
-        &info.binary,
-        &info.type_ids,
-        module.inner.code.image(),
-    )
-    .unwrap();
+    let bytes = write(&other_cpu, &parts).unwrap();
     assert!(artifact_error(load(&engine, &bytes)).contains("has_imaginary_feature=1"));
 
     let mut bytes = module.serialize().unwrap();

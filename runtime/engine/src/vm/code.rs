@@ -120,7 +120,7 @@ pub struct CodeObject {
 
 impl CodeObject {
     /// Publishes `image`: copies it into executable memory, patches its relocations there
-    /// (targets outside the image at the addresses `resolve` gives: `vm::libcalls::resolve`)
+    /// (targets outside the image at the addresses `resolve` gives: `vm::host::resolve`)
     /// and registers its trap sites. The image is kept, unpatched (`Module::serialize`
     /// writes it out).
     pub fn publish(
@@ -148,6 +148,11 @@ impl CodeObject {
     /// The image this code was published from, unpatched.
     pub fn image(&self) -> &Image {
         &self.image
+    }
+
+    /// The image this code was published from, shared.
+    pub fn image_arc(&self) -> Arc<Image> {
+        self.image.clone()
     }
 
     /// Entry address of the `i`th function of the image.
