@@ -137,9 +137,10 @@ impl Module {
     /// without compiling it, as Wasmtime's `Module::deserialize`. An artifact of another
     /// format version, runtime build, target, CPU feature set or code-affecting
     /// configuration, or one whose checksum does not match (corrupted, truncated), is refused
-    /// with an [`Error::Artifact`](crate::Error::Artifact). So is one whose code embeds
-    /// canonical type ids (GC casts) that this engine gives the module's types differently
-    /// (types registered in another order): compile the module in this engine instead.
+    /// with an [`Error::Artifact`](crate::Error::Artifact). So is one whose code may embed
+    /// canonical type ids (a module with GC casts, or with struct or array types) that this
+    /// engine gives the module's types differently (types registered in another order, e.g.
+    /// after other modules): compile the module in this engine instead.
     ///
     /// # Safety
     ///
@@ -211,8 +212,9 @@ impl Module {
             }
             if info.type_ids != type_ids && crate::serialize::code_embeds_type_ids(info)? {
                 return Err(Error::Artifact(
-                    "its code embeds canonical type ids (GC casts) that differ in this engine \
-                     (types were registered in another order); compile the module instead"
+                    "its code may embed canonical type ids (GC casts or allocations) that \
+                     differ in this engine (types were registered in another order); compile \
+                     the module instead"
                         .into(),
                 ));
             }

@@ -272,13 +272,22 @@ fn read_fields<'a>(r: &mut Reader<'a>, ours: &Fingerprint) -> Result<Artifact<'a
 
 /// An image: its code, function offsets, trap sites, function ranges and relocations.
 fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
-    w.bytes(&image.code);
-    w.seq(&image.func_offsets, |w, off| w.u64(*off as u64));
-    w.seq(&image.traps, |w, (offset, code)| {
+    // Every field, by name: a field added to `Image` does not compile here until it is
+    // written (and `read_image`'s struct literal until it is read).
+    let Image {
+        code,
+        func_offsets,
+        traps,
+        funcs,
+        relocs,
+    } = image;
+    w.bytes(code);
+    w.seq(func_offsets, |w, off| w.u64(*off as u64));
+    w.seq(traps, |w, (offset, code)| {
         w.u32(*offset);
         w.u32(trap_index(*code));
     });
-    w.seq(&image.funcs, |w, f| {
+    w.seq(funcs, |w, f| {
         w.u32(f.start);
         w.u32(f.end);
         w.u32(f.func_index);
@@ -287,22 +296,22 @@ fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
             w.u32(*wasm);
         });
     });
-    let mut relocs = Writer::default();
-    for r in &image.relocs {
-        relocs.u64(r.at as u64);
-        relocs.u32(reloc_kind_index(r.kind)?);
+    let mut encoded = Writer::default();
+    for r in relocs {
+        encoded.u64(r.at as u64);
+        encoded.u32(reloc_kind_index(r.kind)?);
         let (tag, index) = match r.target {
             RelocTarget::Func(i) => (0, i),
             RelocTarget::Libcall(call) => (1, position(Libcall::ALL, &call)),
             RelocTarget::Cranelift(call) => (2, position(LibCall::all_libcalls(), &call)),
             RelocTarget::HostShim => (3, 0),
         };
-        relocs.u8(tag);
-        relocs.u32(index);
-        relocs.i64(r.addend);
+        encoded.u8(tag);
+        encoded.u32(index);
+        encoded.i64(r.addend);
     }
-    w.len(image.relocs.len());
-    w.buf.extend_from_slice(&relocs.buf);
+    w.len(relocs.len());
+    w.buf.extend_from_slice(&encoded.buf);
     Ok(())
 }
 
@@ -369,13 +378,19 @@ fn read_image(r: &mut Reader<'_>) -> Result<Image> {
     })
 }
 
-/// Whether the code of `info`'s functions may embed canonical type ids as constants: the
-/// translator compares a reference's type with a concrete type's id as an immediate in
-/// `ref.test`, `ref.cast` and `br_on_cast` (and their descriptor forms; `translate/gc.rs`,
-/// `ref_test`), so such code is only right where the module's types get the same ids.
-/// Conservative: any of these operators counts, whatever its type.
+/// Whether the code of `info`'s functions may embed canonical type ids as constants, and so
+/// is only right where the module's types get the same ids. The translator
+/// (`translate/gc.rs`) writes them as immediates where it compares a reference's type with a
+/// concrete type (`ref.test`, `ref.cast`, `br_on_cast` and their descriptor forms) and where
+/// it allocates a struct or an array (the object's header). Conservative: a module that
+/// declares any struct or array type counts, and so does any of those cast operators,
+/// whatever its type; only code of modules with function types alone and no casts is free
+/// of them.
 pub fn code_embeds_type_ids(info: &ModuleInfo) -> Result<bool> {
     use wasmparser::Operator as O;
+    if (info.types.iter()).any(|t| !matches!(t.composite, crate::types::CompositeType::Func(_))) {
+        return Ok(true);
+    }
     for body in &info.bodies {
         let range = body.range.clone();
         let reader = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
