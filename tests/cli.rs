@@ -297,8 +297,8 @@ fn unknown_and_unsupported_w_and_s_keys_are_usage_errors() {
         ("-W", "bogus", "unknown -W option `bogus`"),
         (
             "-W",
-            "stack-switching",
-            "the stack-switching proposal is not supported yet",
+            "shared-everything-threads",
+            "the shared-everything-threads proposal is not supported yet",
         ),
         (
             "-W",
@@ -325,7 +325,7 @@ fn unknown_and_unsupported_w_and_s_keys_are_usage_errors() {
     assert_eq!(
         cli(&[
             "-W",
-            "stack-switching=n",
+            "shared-everything-threads=n",
             "--invoke",
             "fib",
             "tests/data/fib.wat",
@@ -344,7 +344,7 @@ fn unknown_and_unsupported_w_and_s_keys_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     snapshot(
         "cli_unsupported_proposal",
-        transcript(&["-W", "stack-switching", "tests/data/fib.wat"]),
+        transcript(&["-W", "shared-everything-threads", "tests/data/fib.wat"]),
     );
 }
 

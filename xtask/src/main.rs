@@ -19,8 +19,8 @@ usage: cargo xtask <command> [options]
 
 commands:
   fetch [--mirror DIR] [SUITE...]
-      Populate <suite>/data/ for the given suites (spec, threads, wasi, emscripten, sightglass;
-      default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
+      Populate <suite>/data/ for the given suites (spec, threads, stack-switching, wasi,
+      emscripten, sightglass; default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
       for sightglass), or a git fetch of the pinned commit, and verify the file count and
       checksum recorded in <suite>/manifest.json.
   spectest [--mirror DIR] [-j N] [--filter TEXT] [--draft-expected-failures]
@@ -276,7 +276,7 @@ fn fetch_suites(options: &Options) -> Result<(), String> {
             .iter()
             .map(|name| {
                 Suite::by_name(name).ok_or_else(|| {
-                    format!("unknown suite `{name}` (spec, threads, wasi, emscripten, sightglass)")
+                    format!("unknown suite `{name}` (spec, threads, stack-switching, wasi, emscripten, sightglass)")
                 })
             })
             .collect::<Result<_, _>>()?

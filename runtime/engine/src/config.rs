@@ -69,6 +69,12 @@ impl Config {
         self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, on);
         self
     }
+    /// Accepts the stack-switching proposal: continuation types and `cont.new`, `cont.bind`,
+    /// `resume`, `resume_throw`, `suspend` and `switch` (default: off, as in Wasmtime).
+    pub fn wasm_stack_switching(&mut self, on: bool) -> &mut Config {
+        self.features.set(WasmFeatures::STACK_SWITCHING, on);
+        self
+    }
     /// Address space, in bytes, reserved for a bounds-checked memory (a 64-bit one, one with
     /// custom page sizes, or any under [`Config::explicit_bounds_checks`]) whose maximum is
     /// larger or absent (default: 64 GiB). Memories never move, so such a memory grows to at
