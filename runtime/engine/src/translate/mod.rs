@@ -14,6 +14,7 @@ mod memory;
 mod numeric;
 mod reference;
 mod simd;
+mod stack_switching;
 
 use crate::error::{Error, Result};
 use crate::types::ValType;
@@ -373,7 +374,8 @@ impl FuncTranslator<'_, '_> {
                     || self.simd(op)?
                     || self.exceptions(op)?
                     || self.atomics(op)?
-                    || self.gc(op)?)
+                    || self.gc(op)?
+                    || self.stack_switching(op)?)
                 {
                     return Err(unsupported(op));
                 }

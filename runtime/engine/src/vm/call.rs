@@ -84,6 +84,8 @@ pub fn invoke<S: VMStore>(
         }
         outermost
     };
+    // SAFETY: as above.
+    let mark = unsafe { (*raw).continuations().enter() };
     let mut state = CallThreadState::new(raw, store_id, TypeId::of::<S>());
     enter(&mut state);
     // SAFETY: `funcref` belongs to this store (the API only passes funcrefs of the store it
@@ -103,6 +105,8 @@ pub fn invoke<S: VMStore>(
     leave(&state);
     // SAFETY: as above; compiled code and host functions are done with the store.
     let exception = unsafe {
+        // After a trap, the continuations that ran above this entry are dead.
+        (*raw).continuations().leave(mark, trapped != 0);
         let limits = (*raw).limits();
         if outermost {
             limits.stack_limit = 0;

@@ -5,6 +5,7 @@
 pub mod arch;
 pub mod call;
 pub mod code;
+pub mod continuation;
 pub mod exceptions;
 pub mod gc;
 pub mod host;

@@ -123,6 +123,8 @@ pub trait VMStore: 'static {
     fn limits(&mut self) -> &mut VMRuntimeLimits;
     /// Bytes of stack wasm may use below the outermost entry (`Config::max_wasm_stack`).
     fn max_wasm_stack(&self) -> usize;
+    /// The store's continuations (stack switching).
+    fn continuations(&mut self) -> &mut crate::vm::continuation::Continuations;
     /// `memory.grow` of the store's memory `index` by `delta` pages, as the store's resource
     /// limiter allows: the old size in pages, `None` if the growth was refused or failed, or
     /// the limiter's error.

@@ -10,9 +10,11 @@ use crate::vm::store::{from_vmctx, StoreState};
 use crate::vm::thread::grow_running_store;
 use crate::vm::{parking, shared_memory};
 
+mod continuations;
 mod exceptions;
 pub mod gc;
 
+use continuations::{cont_bind, cont_new, resume, resume_throw, suspend, switch};
 use exceptions::throw;
 use gc::{
     gc_alloc, gc_array_copy, gc_array_fill, gc_array_init_data, gc_array_init_elem,
