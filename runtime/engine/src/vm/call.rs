@@ -75,14 +75,14 @@ pub fn invoke<S: VMStore>(
     // SAFETY: `raw` comes from the exclusive borrow `store`, alive for the whole call; until
     // the call returns the store is reached only through `raw` (here, by host functions
     // through the call state) and by compiled code through its vmctx.
-    let outermost = unsafe {
+    let (outermost, entry_limit) = unsafe {
         let limits = (*raw).limits();
         let outermost = limits.stack_limit == 0;
         if outermost {
             limits.stack_limit = wasm_stack_limit(thread_limit, max_wasm_stack);
             limits.pending_exception = 0;
         }
-        outermost
+        (outermost, limits.stack_limit)
     };
     // SAFETY: as above.
     let mark = unsafe { (*raw).continuations().enter() };
@@ -108,9 +108,8 @@ pub fn invoke<S: VMStore>(
         // After a trap, the continuations that ran above this entry are dead.
         (*raw).continuations().leave(mark, trapped != 0);
         let limits = (*raw).limits();
-        if outermost {
-            limits.stack_limit = 0;
-        }
+        // A trap may have left a continuation stack's limit in place.
+        limits.stack_limit = if outermost { 0 } else { entry_limit };
         std::mem::take(&mut limits.pending_exception)
     };
     if trapped == 0 {
