@@ -314,3 +314,38 @@ fn the_proposal_is_off_by_default() {
     let err = err.to_string();
     assert!(err.contains("stack switching"), "{err}");
 }
+
+/// Continuation references reach the host as opaque [`Val::ContRef`]s (never mistaken for
+/// functions or GC objects) and go back into wasm of the same store.
+#[test]
+fn continuation_references_cross_to_the_host_and_back() {
+    let wat = r#"
+      (module
+        (type $f (func (result i32)))
+        (type $c (cont $f))
+        (func $seven (result i32) (i32.const 7))
+        (elem declare func $seven)
+        (global (export "g") (mut (ref null $c)) (ref.null $c))
+        (func (export "make") (result (ref null $c)) (cont.new $c (ref.func $seven)))
+        (func (export "run") (param (ref null $c)) (result i32) (resume $c (local.get 0))))
+    "#;
+    for engine in engines() {
+        let mut store = Store::new(&engine, ());
+        let inst = instantiate(&mut store, wat, &[]);
+        let k = call(&mut store, inst, "make", &[]).unwrap().remove(0);
+        assert!(matches!(k, Val::ContRef(_)), "{k:?}");
+        let g = inst.get_global(&mut store, "g").unwrap();
+        assert!(matches!(g.get(&mut store), Val::NullRef(HeapType::Cont)));
+        g.set(&mut store, k).unwrap();
+        assert_eq!(g.get(&mut store), k);
+        let out = call(&mut store, inst, "run", &[k]).unwrap();
+        assert_eq!(out[0].i32(), Some(7));
+        let again = call(&mut store, inst, "run", &[k]);
+        assert_eq!(
+            trap_code(&again),
+            Some(TrapCode::ContinuationAlreadyConsumed)
+        );
+        let null = call(&mut store, inst, "run", &[Val::NullRef(HeapType::Cont)]);
+        assert_eq!(trap_code(&null), Some(TrapCode::NullContinuationReference));
+    }
+}

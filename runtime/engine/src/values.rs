@@ -28,6 +28,17 @@ pub enum Val {
     /// An i31 value, struct or array converted to `extern` with `extern.convert_any`.
     /// (Converted host references are plain [`Val::ExternRef`]s.)
     ExternAny(AnyRef),
+    /// A non-null continuation reference (stack switching): opaque to the host, which may
+    /// hand it back to wasm of the same store.
+    ContRef(ContRef),
+}
+
+/// A continuation reference held by the host; one-shot like any other (wasm that resumes a
+/// used one traps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContRef {
+    pub(crate) store: u64,
+    pub(crate) raw: u64,
 }
 
 /// A non-null reference of the `any` hierarchy; compares equal exactly when `ref.eq` would.
@@ -144,6 +155,7 @@ impl Val {
                 _ => false,
             },
             (Val::ExternAny(_), ValType::Ref(r)) => r.heap == HeapType::Extern,
+            (Val::ContRef(_), ValType::Ref(r)) => r.heap.top() == HeapType::Cont,
             _ => false,
         }
     }
@@ -243,6 +255,7 @@ impl std::fmt::Display for Val {
             Val::ExternRef(Some(n)) => write!(f, "externref {n}"),
             Val::AnyRef(a) => write!(f, "anyref {a}"),
             Val::ExternAny(a) => write!(f, "externref ({a})"),
+            Val::ContRef(_) => f.write_str("contref"),
         }
     }
 }
@@ -266,6 +279,7 @@ impl StoreOpaque {
         match val {
             Val::FuncRef(Some(f)) => f.belongs_to(self),
             Val::AnyRef(a) | Val::ExternAny(a) => a.store == 0 || a.store == self.id,
+            Val::ContRef(c) => c.store == self.id,
             _ => true,
         }
     }
@@ -291,6 +305,13 @@ impl StoreOpaque {
                     "a struct or array used with a store it does not belong to"
                 );
                 a.raw as u128
+            }
+            Val::ContRef(c) => {
+                assert!(
+                    c.store == self.id,
+                    "a continuation used with a store it does not belong to"
+                );
+                c.raw as u128
             }
         }
     }
@@ -361,6 +382,13 @@ impl StoreOpaque {
                 HeapType::Any => match raw as u64 {
                     0 => Val::NullRef(HeapType::Any),
                     raw => Val::AnyRef(self.any_ref(raw)),
+                },
+                HeapType::Cont => match raw as u64 {
+                    0 => Val::NullRef(HeapType::Cont),
+                    raw => Val::ContRef(crate::values::ContRef {
+                        store: self.id,
+                        raw,
+                    }),
                 },
                 other => Val::NullRef(other),
             },

@@ -108,7 +108,7 @@ fn our_value(v: &runtime::Val) -> Value {
             AnyRefKind::Array => RefValue::Array,
             AnyRefKind::Host => RefValue::Other,
         }),
-        Val::ExternAny(_) => Value::Ref(RefValue::Other),
+        Val::ExternAny(_) | Val::ContRef(_) => Value::Ref(RefValue::Other),
     }
 }
 
