@@ -39,41 +39,8 @@ fn trap_code(r: &Result<Vec<Val>>) -> Option<TrapCode> {
     }
 }
 
-const GENERATOR: &str = r#"
-(module
-  (type $gf (func (param i32)))
-  (type $gc (cont $gf))
-  (type $kf (func))
-  (type $kc (cont $kf))
-  (tag $yield (param i32))
-  (func $gen (param $n i32)
-    (local $i i32)
-    (loop $l
-      (suspend $yield (local.get $i))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
-  (elem declare func $gen)
-  ;; The sum of what a generator of 0, 1, ..., n-1 yields.
-  (func (export "sum") (param $n i32) (result i64)
-    (local $k (ref null $kc))
-    (local $sum i64)
-    (block $done
-      (block $first (result i32 (ref $kc))
-        (resume $gc (on $yield $first) (local.get $n) (cont.new $gc (ref.func $gen)))
-        (br $done))
-      (local.set $k)
-      i64.extend_i32_u
-      local.set $sum
-      (loop $next
-        (block $yielded (result i32 (ref $kc))
-          (resume $kc (on $yield $yielded) (local.get $k))
-          (br $done))
-        (local.set $k)
-        i64.extend_i32_u
-        (local.set $sum (i64.add (local.get $sum)))
-        (br $next)))
-    (local.get $sum)))
-"#;
+/// `sum n`: the sum of what a generator of 0, 1, ..., n-1 yields (also `cargo xtask bench`).
+const GENERATOR: &str = include_str!("../../xtask/bench/stack-switching/generator.wat");
 
 /// A million suspend/resume round trips through one continuation give the right sum, and
 /// running it again reuses the pooled stack.

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_stacks;
 mod bench_wasi;
 mod bench_wast;
 mod fuzz;
@@ -36,8 +37,9 @@ commands:
       our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
       times each (default 5); print median times and ratios, write target/bench/bench.json.
       Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
-      to target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only
-      WASI).
+      to target/bench/wasi.json, and a stack-switching generator (a million suspend/resume
+      round trips) against Wasmtime -W stack-switching=y, to target/bench/stack-switching.json.
+      --filter matches benchmark names (`--filter wasi`: only WASI; `--filter stack`).
   bench --calls
       Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
       against typed (TypedFunc::call, Func::wrap), in one optimised run.
