@@ -117,6 +117,7 @@ pub fn translate_function(
         results: ty.results().to_vec(),
         budget: Default::default(),
     };
+    t.env.func_index = index;
     t.env.install_stack_limit(t.b.func);
     let entry = t.b.create_block();
     t.b.append_block_params_for_function_params(entry);

@@ -17,7 +17,7 @@
 //! or switching away restores what the handler's fiber holds. Values travel through the
 //! resumer's buffer (results, suspension payloads) and through per-fiber buffers (arguments).
 
-use crate::vm::arch::{init_stack, switch_stacks, INIT_STACK_BYTES};
+use crate::vm::arch::{frame_record, init_stack, switch_stacks, INIT_STACK_BYTES};
 use crate::vm::vmcontext::{VMFuncRef, VMRuntimeLimits};
 
 /// Stack kept free above a continuation stack's guard page for libcalls and host functions;
@@ -127,11 +127,31 @@ struct Fiber {
     trampoline: usize,
     entry: Vec<u128>,
     results: usize,
+    /// What `stack_start` calls: trampoline, vmctx, code, values.
+    start: [usize; 4],
     /// Arguments given so far (`cont.bind`) for the next resumption.
     args: Vec<u128>,
 }
 
 impl Fiber {
+    /// Records the resumer's frame (`[fp, pc]`) where this stack's first frame links to it.
+    fn link_frame(&self, frame: [usize; 2]) {
+        if let Some(stack) = &self.stack {
+            // SAFETY: the record is two words at the top of this fiber's own mapped stack,
+            // written only here and read by backtraces.
+            unsafe { *frame_record(stack.top()) = frame };
+        }
+    }
+
+    /// The resumer's frame this stack links to.
+    fn linked_frame(&self) -> [usize; 2] {
+        match &self.stack {
+            // SAFETY: as in `link_frame`.
+            Some(stack) => unsafe { *frame_record(stack.top()) },
+            None => [0, 0],
+        }
+    }
+
     fn free() -> Fiber {
         Fiber {
             state: State::Free,
@@ -149,6 +169,7 @@ impl Fiber {
             trampoline: 0,
             entry: Vec::new(),
             results: 0,
+            start: [0; 4],
             args: Vec::new(),
         }
     }
@@ -275,7 +296,7 @@ impl Continuations {
         self.live += 1;
         let this = self as *mut Continuations as usize;
         // SAFETY: the stack is mapped and unused, and `INIT_STACK_BYTES` fit in it.
-        let sp = unsafe { init_stack(stack.top(), fiber_main, this) };
+        let sp = unsafe { init_stack(stack.top(), fiber_begin, fiber_end, this) };
         debug_assert!(stack.size > INIT_STACK_BYTES);
         let fiber = &mut self.fibers[id as usize];
         fiber.state = State::Fresh;
@@ -352,7 +373,8 @@ unsafe impl Send for Continuations {}
 /// # Safety
 /// `conts` is the running store's, `id` came from `take_for_resume`, `buffer` has room for
 /// the results and each handler's payload and reference (the `args`, if given, are read from
-/// its start before anything is written), `handlers` points to `nhandlers` clauses, and only
+/// its start before anything is written), `site` points to the resumer's frame pointer and
+/// an address in its code, followed by `nhandlers` clauses, and only
 /// compiled wasm code and libcalls without destructors run between the entry into wasm and
 /// here.
 pub unsafe fn resume(
@@ -361,7 +383,7 @@ pub unsafe fn resume(
     id: u32,
     buffer: *mut u128,
     args: Option<usize>,
-    handlers: *const [u32; 2],
+    site: *const u64,
     nhandlers: usize,
 ) -> u32 {
     // SAFETY: per the contract; no reference into `conts` is held across the switch.
@@ -372,9 +394,10 @@ pub unsafe fn resume(
         let fiber = &mut c.fibers[id as usize];
         fiber.handlers.clear();
         if nhandlers > 0 {
-            let handlers = std::slice::from_raw_parts(handlers, nhandlers);
+            let handlers = std::slice::from_raw_parts(site.add(2) as *const [u32; 2], nhandlers);
             fiber.handlers.extend_from_slice(handlers);
         }
+        fiber.link_frame([*site as usize, *site.add(1) as usize]);
         fiber.buffer = buffer;
         fiber.parent = parent;
         fiber.resumer_limit = (*limits).stack_limit;
@@ -503,7 +526,9 @@ pub unsafe fn switch(
         let handlers = std::mem::take(&mut handler.handlers);
         let (resumer_buffer, parent) = (handler.buffer, handler.parent);
         let (resumer_sp, resumer_limit) = (handler.resumer_sp, handler.resumer_limit);
+        let frame = handler.linked_frame();
         let t = &mut c.fibers[target as usize];
+        t.link_frame(frame);
         t.handlers = handlers;
         t.buffer = resumer_buffer;
         t.parent = parent;
@@ -539,30 +564,35 @@ pub unsafe fn switch(
     }
 }
 
-/// The entry of a fresh stack: calls the continuation's function with the arguments at
-/// `args` (its entry buffer), then hands the results (or the pending exception) to whoever
-/// resumes it now, and frees the fiber.
+/// The start of a fresh stack (see `stack_start`): the fiber's function, its trampoline and
+/// where its parameters are (`args`, its entry buffer).
 ///
 /// # Safety
 /// Only reached through `init_stack`/`switch_stacks`, with the store's `Continuations`.
-unsafe extern "C" fn fiber_main(conts: usize, args: usize) -> ! {
-    let conts = conts as *mut Continuations;
+unsafe extern "C" fn fiber_begin(conts: usize, args: usize) -> *const [usize; 4] {
     // SAFETY: the fiber being started is the current one; its funcref and trampoline were
-    // checked by `cont.new` and its entry buffer holds the parameters.
+    // checked by `cont.new`. `stack_start` reads `start` at once.
     unsafe {
-        let id = (*conts)
-            .current
-            .expect("a fresh fiber starts as the current one");
-        let (funcref, trampoline) = {
-            let fibers = &(*conts).fibers;
-            let f = &fibers[id as usize];
-            (f.funcref, f.trampoline)
-        };
-        let call: unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut u128) =
-            std::mem::transmute(trampoline);
-        let f = &*funcref;
-        call(f.vmctx, f.vmctx, f.code, args as *mut u128);
-        let c = &mut *conts;
+        let c = &mut *(conts as *mut Continuations);
+        let id = c.current.expect("a fresh fiber starts as the current one");
+        let fiber = &mut c.fibers[id as usize];
+        let f = &*fiber.funcref;
+        fiber.start = [fiber.trampoline, f.vmctx as usize, f.code as usize, args];
+        &fiber.start
+    }
+}
+
+/// The end of a continuation's function: hands its results (or the pending exception) to
+/// whoever resumes it now, and frees the fiber.
+///
+/// # Safety
+/// Only reached from `stack_start` once the function returned.
+unsafe extern "C" fn fiber_end(conts: usize) -> ! {
+    // SAFETY: the finished fiber is the current one; its resumer's buffer has room for its
+    // results.
+    unsafe {
+        let c = &mut *(conts as *mut Continuations);
+        let id = c.current.expect("a finished fiber is the current one");
         let fiber = &c.fibers[id as usize];
         let limits = c.limits;
         if (*limits).pending_exception == 0 {

@@ -93,7 +93,7 @@ pub fn current_state() -> *mut CallThreadState {
 const MAX_FRAMES: usize = 1000;
 
 /// Walks the frame-pointer chain from a trapping `pc`/`fp` while the return addresses lie
-/// in compiled code.
+/// in compiled code, from a continuation's stack on into the frames that resumed it.
 ///
 /// # Safety
 /// `fp` must be the frame pointer of compiled code that keeps frame pointers.
@@ -101,8 +101,15 @@ pub unsafe fn backtrace(pc: usize, mut fp: usize) -> Vec<usize> {
     let mut pcs = vec![pc];
     while fp != 0 && pcs.len() < MAX_FRAMES {
         // SAFETY: `fp` is a frame of compiled code (the first by the contract, the others
-        // because their return address lies in compiled code), which keeps frame pointers.
+        // because their return address lies in compiled code), which keeps frame pointers,
+        // or a continuation stack's frame record (two words laid out the same way).
         let (next_fp, ret) = unsafe { caller_frame(fp) };
+        if crate::vm::arch::is_stack_start(ret) {
+            // The bottom of a continuation's stack: its saved frame pointer is the stack's
+            // frame record, which links to the frame that resumed it.
+            fp = next_fp;
+            continue;
+        }
         if !crate::vm::code::is_wasm_code(ret) {
             break;
         }

@@ -90,7 +90,7 @@ pub unsafe extern "C" fn resume(
             id,
             buffer as *mut u128,
             Some(count as usize),
-            handlers as *const [u32; 2],
+            handlers as *const u64,
             nhandlers as usize,
         )
     }
@@ -132,7 +132,7 @@ pub unsafe extern "C" fn resume_throw(
             id,
             buffer as *mut u128,
             None,
-            handlers as *const [u32; 2],
+            handlers as *const u64,
             nhandlers as usize,
         )
     }

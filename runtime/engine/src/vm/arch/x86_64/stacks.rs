@@ -5,7 +5,7 @@
 //! them. `switch_stacks` pushes the current stack's registers, saves its stack pointer, loads
 //! the other one, pops its registers and returns there with `value` in `rax`, so the other
 //! side's `switch_stacks` returns `value`. A fresh stack is laid out by [`init_stack`] to
-//! "return" into `stack_start`, which calls the entry function with the value.
+//! "return" into `stack_start`, which starts the continuation's function with the value.
 
 /// Bytes [`init_stack`] uses at the top of a fresh stack.
 pub const INIT_STACK_BYTES: usize = 72;
@@ -41,8 +41,11 @@ pub unsafe extern "C" fn switch_stacks(save: *mut usize, to: usize, value: usize
     )
 }
 
-/// The first code a fresh stack runs: calls `entry(arg, value)` (`arg` came in `rbx`, the
-/// switched-in value in `rax`), which must never return.
+/// The first code a fresh stack runs: `begin(arg, value)` (`arg` came in `rbx`, the
+/// switched-in value in `rax`) returns `[trampoline, vmctx, code, values]`; the array-call
+/// trampoline is called with `rbp` pointing at the frame record at the stack's top (which
+/// the resumer fills so backtraces continue into its frames); then `end(arg)`, which never
+/// returns.
 ///
 /// # Safety
 /// Only reached by `switch_stacks` returning into a stack laid out by [`init_stack`].
@@ -53,27 +56,60 @@ unsafe extern "C" fn stack_start() -> ! {
         "mov rsi, rax",
         "xor ebp, ebp",
         "call r12",
+        "mov r14, rax",
+        "mov rbp, r13",
+        "mov rdi, [r14 + 8]",
+        "mov rsi, [r14 + 8]",
+        "mov rdx, [r14 + 16]",
+        "mov rcx, [r14 + 24]",
+        "call qword ptr [r14]",
+        "mov rdi, rbx",
+        "call r15",
         "ud2",
     )
 }
 
+/// Whether `ret` is the return address of `stack_start`'s call of a continuation's
+/// trampoline: the bottom frame of a continuation stack, whose saved frame pointer is the
+/// stack's frame record.
+pub fn is_stack_start(ret: usize) -> bool {
+    ret.wrapping_sub(stack_start as *const () as usize) < 64
+}
+
+/// Where a stack whose 16-aligned top is `top` keeps its frame record: the resumer's frame
+/// pointer, then an address in the resumer's code.
+pub fn frame_record(top: usize) -> *mut [usize; 2] {
+    (top - 16) as *mut [usize; 2]
+}
+
 /// Lays out a fresh stack whose 16-aligned top is `top` so that switching to the returned
-/// stack pointer calls `entry(arg, value)` on it.
+/// stack pointer runs `stack_start` with `begin`, `end` and `arg` (see there).
 ///
 /// # Safety
 /// The [`INIT_STACK_BYTES`] below `top` must be writable memory of that stack.
 pub unsafe fn init_stack(
     top: usize,
-    entry: unsafe extern "C" fn(usize, usize) -> !,
+    begin: unsafe extern "C" fn(usize, usize) -> *const [usize; 4],
+    end: unsafe extern "C" fn(usize) -> !,
     arg: usize,
 ) -> usize {
     debug_assert_eq!(top % 16, 0);
     let sp = top - INIT_STACK_BYTES;
-    // Popped by `switch_stacks`: r15, r14, r13, r12 (the entry), rbx (its argument), rbp,
-    // then the return address. `stack_start` then runs with rsp = top - 16 (aligned, so the
-    // entry sees the usual alignment after `call`).
+    // Popped by `switch_stacks`: r15 (`end`), r14, r13 (the frame record), r12 (`begin`),
+    // rbx (`arg`), rbp, then the return address. `stack_start` then runs with rsp = top - 16
+    // (aligned, so callees see the usual alignment after `call`), below the frame record.
     let start = stack_start as *const () as usize;
-    let words = [0, 0, 0, entry as usize, arg, 0, start, 0, 0];
+    let words = [
+        end as usize,
+        0,
+        frame_record(top) as usize,
+        begin as usize,
+        arg,
+        0,
+        start,
+        0,
+        0,
+    ];
     for (i, w) in words.iter().enumerate() {
         // SAFETY: per the contract, the words below `top` are writable.
         unsafe { *((sp + i * 8) as *mut usize) = *w };
