@@ -298,9 +298,14 @@ fn continuation_references_cross_to_the_host_and_back() {
       (module
         (type $f (func (result i32)))
         (type $c (cont $f))
+        (type $f2 (func (param i32 i32 i32) (result i32 i32 i32 i32)))
+        (type $c2 (cont $f2))
         (func $seven (result i32) (i32.const 7))
         (elem declare func $seven)
         (global (export "g") (mut (ref null $c)) (ref.null $c))
+        (global (export "any") (mut (ref null cont)) (ref.null cont))
+        (func (export "run2") (param (ref null $c2)) (result i32 i32 i32 i32)
+          (resume $c2 (i32.const 1) (i32.const 2) (i32.const 3) (local.get 0)))
         (func (export "make") (result (ref null $c)) (cont.new $c (ref.func $seven)))
         (func (export "run") (param (ref null $c)) (result i32) (resume $c (local.get 0))))
     "#;
@@ -313,6 +318,16 @@ fn continuation_references_cross_to_the_host_and_back() {
         assert!(matches!(g.get(&mut store), Val::NullRef(HeapType::Cont)));
         g.set(&mut store, k).unwrap();
         assert_eq!(g.get(&mut store), k);
+        // Not where another continuation type is expected (wasm would resume it with the
+        // wrong arguments), nor after a trip through an abstract `cont` slot.
+        let run2 = inst.get_func(&mut store, "run2").unwrap();
+        let mut four = [Val::I32(0); 4];
+        assert!(run2.call(&mut store, &[k], &mut four).is_err());
+        let any = inst.get_global(&mut store, "any").unwrap();
+        any.set(&mut store, k).unwrap();
+        let from_any = any.get(&mut store);
+        assert_eq!(from_any, k);
+        assert!(call(&mut store, inst, "run", &[from_any]).is_err());
         let out = call(&mut store, inst, "run", &[k]).unwrap();
         assert_eq!(out[0].i32(), Some(7));
         let again = call(&mut store, inst, "run", &[k]);
@@ -323,4 +338,48 @@ fn continuation_references_cross_to_the_host_and_back() {
         let null = call(&mut store, inst, "run", &[Val::NullRef(HeapType::Cont)]);
         assert_eq!(trap_code(&null), Some(TrapCode::NullContinuationReference));
     }
+}
+
+/// A suspended continuation lives in its store: the store may move to another thread and
+/// resume it there; fuel is charged inside continuations as outside.
+#[test]
+fn suspended_continuations_move_with_the_store_and_fuel_counts_inside() {
+    let wat = r#"
+      (module
+        (type $f (func (result i32)))
+        (type $c (cont $f))
+        (tag $t)
+        (global $k (mut (ref null $c)) (ref.null $c))
+        (func $body (result i32) (suspend $t) (i32.const 42))
+        (elem declare func $body)
+        (func (export "start")
+          (block $h (result (ref $c))
+            (drop (resume $c (on $t $h) (cont.new $c (ref.func $body))))
+            (return))
+          (global.set $k))
+        (func (export "finish") (result i32) (resume $c (global.get $k))))
+    "#;
+    for engine in engines() {
+        let mut store = Store::new(&engine, ());
+        let inst = instantiate(&mut store, wat, &[]);
+        call(&mut store, inst, "start", &[]).unwrap();
+        let out = std::thread::spawn(move || call(&mut store, inst, "finish", &[]).unwrap())
+            .join()
+            .unwrap();
+        assert_eq!(out[0].i32(), Some(42));
+    }
+    let mut config = Config::new();
+    config.wasm_stack_switching(true).consume_fuel(true);
+    let engine = Engine::new(&config).unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = instantiate(&mut store, GENERATOR, &[]);
+    store.set_fuel(1_000_000).unwrap();
+    let out = call(&mut store, inst, "sum", &[Val::I32(1000)]).unwrap();
+    assert_eq!(out[0].i64(), Some(999 * 1000 / 2));
+    store.set_fuel(1_000).unwrap();
+    let r = call(&mut store, inst, "sum", &[Val::I32(1000)]);
+    assert_eq!(trap_code(&r), Some(TrapCode::OutOfFuel));
+    store.set_fuel(1_000_000).unwrap();
+    let out = call(&mut store, inst, "sum", &[Val::I32(10)]).unwrap();
+    assert_eq!(out[0].i64(), Some(45));
 }

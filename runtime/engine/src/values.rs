@@ -34,11 +34,29 @@ pub enum Val {
 }
 
 /// A continuation reference held by the host; one-shot like any other (wasm that resumes a
-/// used one traps).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// used one traps). Equal when they name the same continuation.
+#[derive(Clone, Copy, Debug)]
 pub struct ContRef {
     pub(crate) store: u64,
     pub(crate) raw: u64,
+    /// The canonical continuation type of the slot it was read from (`None` for `cont`): it
+    /// may go back only where that type (or a supertype) is expected, so wasm never resumes
+    /// a continuation with the wrong arguments.
+    pub(crate) type_id: Option<u32>,
+}
+
+impl PartialEq for ContRef {
+    fn eq(&self, other: &ContRef) -> bool {
+        (self.store, self.raw) == (other.store, other.raw)
+    }
+}
+
+impl Eq for ContRef {}
+
+impl std::hash::Hash for ContRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.store, self.raw).hash(state);
+    }
 }
 
 /// A non-null reference of the `any` hierarchy; compares equal exactly when `ref.eq` would.
@@ -359,6 +377,7 @@ impl StoreOpaque {
                 .type_id(a.raw)
                 .is_some_and(|id| types.is_subtype(id, want)),
             Val::AnyRef(_) => false,
+            Val::ContRef(c) => c.type_id.is_some_and(|id| types.is_subtype(id, want)),
             _ => true,
         }
     }
@@ -388,6 +407,10 @@ impl StoreOpaque {
                     raw => Val::ContRef(crate::values::ContRef {
                         store: self.id,
                         raw,
+                        type_id: match r.heap {
+                            HeapType::Concrete(id) => Some(id),
+                            _ => None,
+                        },
                     }),
                 },
                 other => Val::NullRef(other),
