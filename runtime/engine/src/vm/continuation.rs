@@ -120,8 +120,10 @@ struct Fiber {
     resumer_limit: usize,
     /// The resumer's buffer: results and suspension payloads go there.
     buffer: *mut u128,
-    /// The resumer's handler clauses: (store tag index, kind).
-    handlers: Vec<[u32; 2]>,
+    /// The resumer's handler clauses, (store tag index, kind) each, in its frame (which
+    /// lives as long as it waits for this fiber; read only while this fiber runs).
+    handlers: *const [u32; 2],
+    nhandlers: usize,
     /// Fresh: the function, its array-call trampoline and its parameter/result buffer.
     funcref: *const VMFuncRef,
     trampoline: usize,
@@ -164,7 +166,8 @@ impl Fiber {
             resumer_sp: 0,
             resumer_limit: 0,
             buffer: std::ptr::null_mut(),
-            handlers: Vec::new(),
+            handlers: std::ptr::null(),
+            nhandlers: 0,
             funcref: std::ptr::null(),
             trampoline: 0,
             entry: Vec::new(),
@@ -258,7 +261,7 @@ impl Continuations {
         let fiber = &mut self.fibers[id as usize];
         fiber.state = State::Free;
         fiber.revision = fiber.revision.wrapping_add(1).max(1);
-        fiber.handlers.clear();
+        fiber.nhandlers = 0;
         fiber.args.clear();
         fiber.entry.clear();
         if let Some(stack) = fiber.stack.take() {
@@ -350,7 +353,9 @@ impl Continuations {
                 break;
             }
             let fiber = &self.fibers[id as usize];
-            if let Some(k) = fiber.handlers.iter().position(|h| *h == [tag, kind]) {
+            // SAFETY: a running fiber's clauses are in its resumer's frame, which waits.
+            let clauses = unsafe { std::slice::from_raw_parts(fiber.handlers, fiber.nhandlers) };
+            if let Some(k) = clauses.iter().position(|h| *h == [tag, kind]) {
                 return Some((id, k));
             }
             f = fiber.parent;
@@ -377,6 +382,7 @@ unsafe impl Send for Continuations {}
 /// an address in its code, followed by `nhandlers` clauses, and only
 /// compiled wasm code and libcalls without destructors run between the entry into wasm and
 /// here.
+#[inline(always)]
 pub unsafe fn resume(
     conts: *mut Continuations,
     limits: *mut VMRuntimeLimits,
@@ -392,11 +398,8 @@ pub unsafe fn resume(
         c.limits = limits;
         let parent = c.current;
         let fiber = &mut c.fibers[id as usize];
-        fiber.handlers.clear();
-        if nhandlers > 0 {
-            let handlers = std::slice::from_raw_parts(site.add(2) as *const [u32; 2], nhandlers);
-            fiber.handlers.extend_from_slice(handlers);
-        }
+        fiber.handlers = site.add(2) as *const [u32; 2];
+        fiber.nhandlers = nhandlers;
         fiber.link_frame([*site as usize, *site.add(1) as usize]);
         fiber.buffer = buffer;
         fiber.parent = parent;
@@ -442,6 +445,7 @@ pub unsafe fn resume(
 /// # Safety
 /// As [`resume`]; `buffer` is the suspending code's buffer, with `payload` values to read and
 /// room for `count` results.
+#[inline(always)]
 pub unsafe fn suspend(
     conts: *mut Continuations,
     tag: u32,
@@ -460,7 +464,7 @@ pub unsafe fn suspend(
             .expect("a handler was found, so a continuation runs");
         let handler = &mut c.fibers[h as usize];
         let out = handler.buffer;
-        std::ptr::copy_nonoverlapping(buffer, out, payload);
+        copy_values(buffer, out, payload);
         *out.add(payload) = contref(h, handler.revision) as u128;
         handler.state = State::Suspended;
         handler.top = current;
@@ -489,10 +493,22 @@ unsafe fn take_args(
     // SAFETY: per the contract.
     unsafe {
         if !args.is_null() {
-            std::ptr::copy_nonoverlapping(args, results, count);
+            copy_values(args, results, count);
         }
         let fibers = &mut (*conts).fibers;
         fibers[id as usize].args.clear();
+    }
+}
+
+/// Copies `n` values (usually a few: a plain loop, no `memcpy` call).
+///
+/// # Safety
+/// `src` and `dst` hold `n` values each and do not overlap.
+#[inline]
+unsafe fn copy_values(src: *const u128, dst: *mut u128, n: usize) {
+    for i in 0..n {
+        // SAFETY: per the contract.
+        unsafe { dst.add(i).write(src.add(i).read()) };
     }
 }
 
@@ -502,6 +518,7 @@ unsafe fn take_args(
 ///
 /// # Safety
 /// As [`suspend`] (with `nargs` arguments in `buffer`); `target` came from `take_for_resume`.
+#[inline(always)]
 pub unsafe fn switch(
     conts: *mut Continuations,
     tag: u32,
@@ -523,13 +540,14 @@ pub unsafe fn switch(
         handler.state = State::Suspended;
         handler.top = current;
         let me = contref(h, handler.revision) as u128;
-        let handlers = std::mem::take(&mut handler.handlers);
+        let (handlers, nhandlers) = (handler.handlers, handler.nhandlers);
         let (resumer_buffer, parent) = (handler.buffer, handler.parent);
         let (resumer_sp, resumer_limit) = (handler.resumer_sp, handler.resumer_limit);
         let frame = handler.linked_frame();
         let t = &mut c.fibers[target as usize];
         t.link_frame(frame);
         t.handlers = handlers;
+        t.nhandlers = nhandlers;
         t.buffer = resumer_buffer;
         t.parent = parent;
         t.resumer_sp = resumer_sp;
