@@ -383,3 +383,44 @@ fn suspended_continuations_move_with_the_store_and_fuel_counts_inside() {
     let out = call(&mut store, inst, "sum", &[Val::I32(10)]).unwrap();
     assert_eq!(out[0].i64(), Some(45));
 }
+
+/// A host function's error inside a continuation comes out of the call unchanged (and the
+/// store stays usable); its panic resumes in the caller.
+#[test]
+fn host_errors_and_panics_inside_continuations() {
+    let wat = r#"
+      (module
+        (import "host" "fail" (func $fail (param i32)))
+        (type $f (func))
+        (type $c (cont $f))
+        (func $body (call $fail (i32.const 1)))
+        (func $calm (call $fail (i32.const 0)))
+        (elem declare func $body $calm)
+        (func (export "run") (resume $c (cont.new $c (ref.func $body))))
+        (func (export "calm") (resume $c (cont.new $c (ref.func $calm)))))
+    "#;
+    for engine in engines() {
+        let mut store = Store::new(&engine, ());
+        let fail = Func::wrap(&mut store, |how: i32| -> Result<()> {
+            match how {
+                0 => Ok(()),
+                1 => Err(Error::Trap(Trap::host("refused"))),
+                _ => panic!("the host gives up"),
+            }
+        });
+        let inst = instantiate(&mut store, wat, &[fail.into()]);
+        let r = call(&mut store, inst, "run", &[]);
+        assert!(format!("{r:?}").contains("refused"), "{r:?}");
+        call(&mut store, inst, "calm", &[]).unwrap();
+        let mut store = Store::new(&engine, ());
+        let panicky = Func::wrap(&mut store, |_: i32| -> Result<()> {
+            panic!("the host gives up")
+        });
+        let inst = instantiate(&mut store, wat, &[panicky.into()]);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = call(&mut store, inst, "run", &[]);
+        }));
+        let payload = caught.unwrap_err();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"the host gives up"));
+    }
+}
