@@ -270,11 +270,8 @@ impl Table {
 
 /// Whether `val` may be stored in a table of type `ty` of `store`.
 fn check_element(store: &StoreOpaque, ty: TableType, val: &Val) -> Result<()> {
-    if !store.owns_val(val) {
-        Err(Error::Usage(format!(
-            "{val:?} belongs to another store than the table"
-        )))
-    } else if store.val_matches(val, crate::types::ValType::Ref(ty.element)) {
+    store.check_refs(val)?;
+    if store.val_matches(val, crate::types::ValType::Ref(ty.element)) {
         Ok(())
     } else {
         Err(Error::Usage(format!(

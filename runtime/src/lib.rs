@@ -42,6 +42,7 @@ mod engine;
 mod error;
 mod externals;
 mod func;
+mod gc;
 mod instance;
 mod limits;
 mod link;
@@ -62,6 +63,7 @@ pub use externals::Extern;
 pub use func::{
     Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
 };
+pub use gc::{GcHeapStats, RootScope};
 pub use linker::Linker;
 pub use module::Module;
 pub use store::{

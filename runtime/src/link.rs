@@ -27,6 +27,10 @@ struct CodeInfo {
     funcs: Vec<FuncRange>,
     module_name: Option<String>,
     func_names: Arc<HashMap<u32, String>>,
+    /// Stack maps: (return address offset, frame size, range in `stack_slots`), sorted.
+    stack_maps: Vec<(u32, u32, std::ops::Range<u32>)>,
+    /// Stack-pointer offsets of GC references, per stack map.
+    stack_slots: Vec<u32>,
 }
 
 static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
@@ -48,6 +52,22 @@ pub fn trap_code_at(pc: usize) -> Option<TrapCode> {
 /// Whether `pc` lies in compiled code.
 pub fn is_wasm_code(pc: usize) -> bool {
     lookup(pc).is_some()
+}
+
+/// For a return address `pc` into compiled code: the frame size of the calling function
+/// (frame pointer minus stack pointer at the call), with `slots` set to the stack-pointer
+/// offsets of the GC references live across the call (none if it has no stack map). `None`
+/// if `pc` is not in compiled code.
+pub fn stack_map(pc: usize, slots: &mut Vec<u32>) -> Option<u32> {
+    let info = lookup(pc)?;
+    slots.clear();
+    let offset = (pc - info.start) as u32;
+    let Ok(i) = info.stack_maps.binary_search_by_key(&offset, |m| m.0) else {
+        return Some(0);
+    };
+    let (_, span, range) = &info.stack_maps[i];
+    slots.extend_from_slice(&info.stack_slots[range.start as usize..range.end as usize]);
+    Some(*span)
 }
 
 /// Frame descriptions for the program counters of a backtrace (trampolines are left out).
@@ -137,8 +157,14 @@ pub fn link(funcs: &[CompiledFunction], names: LinkNames) -> Result<LinkedCode> 
     let start = memory.start();
     let mut traps = Vec::new();
     let mut ranges = Vec::new();
+    let (mut stack_maps, mut stack_slots) = (Vec::new(), Vec::new());
     for (i, (f, off)) in funcs.iter().zip(&offsets).enumerate() {
         traps.extend(f.traps.iter().map(|(o, code)| (*off as u32 + o, *code)));
+        for (at, span, slots) in &f.stack_maps {
+            let start = stack_slots.len() as u32;
+            stack_slots.extend_from_slice(slots);
+            stack_maps.push((*off as u32 + at, *span, start..stack_slots.len() as u32));
+        }
         ranges.push(FuncRange {
             start: *off as u32,
             end: (*off + f.code.len()) as u32,
@@ -158,6 +184,8 @@ pub fn link(funcs: &[CompiledFunction], names: LinkNames) -> Result<LinkedCode> 
         },
         module_name: names.module_name,
         func_names: names.func_names,
+        stack_maps,
+        stack_slots,
     };
     REGISTRY
         .write()

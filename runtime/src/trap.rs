@@ -39,8 +39,12 @@ pub enum TrapCode {
     NullI31Reference,
     /// An array access past the array's end.
     ArrayOutOfBounds,
-    /// A struct or array allocation beyond what the store's GC heap may hold.
+    /// A struct or array larger than the store's GC heap may ever be
+    /// ([`Config::gc_heap_limit`](crate::Config::gc_heap_limit)).
     AllocationTooLarge,
+    /// A struct, array or exception that does not fit beside the live objects within the
+    /// store's GC heap limit, even after a full collection.
+    GcHeapOutOfMemory,
     /// A null descriptor given to `struct.new_desc` or a descriptor cast (custom descriptors).
     NullDescriptorReference,
     /// `ref.cast_desc_eq` on a reference without the given descriptor.
@@ -89,6 +93,9 @@ impl TrapCode {
             TrapCode::NullI31Reference => "null i31 reference",
             TrapCode::ArrayOutOfBounds => "out of bounds array access",
             TrapCode::AllocationTooLarge => "allocation size too large",
+            TrapCode::GcHeapOutOfMemory => {
+                "GC heap out of memory (the live objects and the new one exceed the heap limit)"
+            }
             TrapCode::NullDescriptorReference => "null descriptor reference",
             TrapCode::DescriptorCastFailure => "descriptor cast failure",
             TrapCode::UncaughtException => "uncaught exception",

@@ -46,8 +46,15 @@ pub const LIMITS_STACK_LIMIT: i32 = 0;
 pub const LIMITS_PENDING_EXCEPTION: i32 = 8;
 pub const LIMITS_FUEL_CONSUMED: i32 = 16;
 pub const LIMITS_EPOCH_DEADLINE: i32 = 24;
-pub const EXCEPTION_TAG: i32 = 0;
-pub const EXCEPTION_PAYLOAD: i32 = 8;
+pub const LIMITS_GC_BUMP: i32 = 32;
+pub const LIMITS_LAST_WASM_EXIT_FP: i32 = 40;
+pub const LIMITS_LAST_WASM_EXIT_PC: i32 = 48;
+pub const GC_BUMP_NEXT: i32 = 0;
+pub const GC_BUMP_END: i32 = 8;
+/// Exceptions are GC objects (`vm::gc`): the tag's store index in the length word, the
+/// payload (16 bytes per value) after the header.
+pub const EXCEPTION_TAG: i32 = crate::vm::gc::LENGTH_OFFSET;
+pub const EXCEPTION_PAYLOAD: i32 = crate::vm::gc::DATA_OFFSET as i32;
 
 impl VMOffsets {
     pub fn new(info: &ModuleInfo) -> VMOffsets {
@@ -126,8 +133,20 @@ mod tests {
             offset_of!(VMRuntimeLimits, epoch_deadline),
             LIMITS_EPOCH_DEADLINE as usize
         );
-        assert_eq!(offset_of!(VMException, tag), EXCEPTION_TAG as usize);
-        assert_eq!(offset_of!(VMException, payload), EXCEPTION_PAYLOAD as usize);
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, gc_bump),
+            LIMITS_GC_BUMP as usize
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, last_wasm_exit_fp),
+            LIMITS_LAST_WASM_EXIT_FP as usize
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, last_wasm_exit_pc),
+            LIMITS_LAST_WASM_EXIT_PC as usize
+        );
+        assert_eq!(offset_of!(VMGcBump, next), GC_BUMP_NEXT as usize);
+        assert_eq!(offset_of!(VMGcBump, end), GC_BUMP_END as usize);
         assert_eq!(std::mem::size_of::<VMGlobal>(), 16);
     }
 }

@@ -7,6 +7,9 @@ use crate::vm;
 use crate::{Trap, TrapCode};
 
 /// Evaluates a constant expression in the context of instance `instance` of the store.
+///
+/// The operand stack holds references the collector cannot see: the caller inhibits
+/// collection while it evaluates (see `initialize`).
 pub(crate) fn eval_const(
     inner: &mut StoreOpaque,
     instance: usize,
@@ -103,10 +106,10 @@ fn const_alloc(
         ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize), None),
         _ => (0, Vec::new(), None),
     };
-    let raw = vm::gc::alloc(inner, instance, t, len);
-    if raw == 0 {
-        return Err(too_large());
-    }
+    let raw = vm::gc::alloc(inner, instance, t, len).map_err(|e| match e {
+        vm::gc::AllocError::TooLarge => too_large(),
+        vm::gc::AllocError::OutOfMemory => Error::Trap(Trap::new(TrapCode::GcHeapOutOfMemory)),
+    })?;
     let written = "inside the object just allocated";
     match composite {
         CompositeType::Struct(fields) => {

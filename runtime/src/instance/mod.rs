@@ -259,6 +259,9 @@ fn allocate(inner: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Res
     for def in &info.globals[info.num_imported_globals as usize..] {
         data.globals.push(new_global(inner, def.ty, 0));
     }
+    for (ty, id) in info.types.iter().zip(&info.type_ids) {
+        inner.gc.register_type(*id, ty);
+    }
     for ty in &info.tags[info.num_imported_tags as usize..] {
         inner
             .tags
@@ -323,8 +326,17 @@ fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index:
     }
 }
 
-/// Globals, table initialisers, element and data segments, in the spec's order.
+/// Globals, table initialisers, element and data segments, in the spec's order. Constant
+/// expressions and the element segments being built hold GC references the collector
+/// cannot see, so allocations meanwhile grow the heap instead of collecting.
 fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
+    inner.gc.inhibit += 1;
+    let result = initialize_inhibited(inner, handle);
+    inner.gc.inhibit -= 1;
+    result
+}
+
+fn initialize_inhibited(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
     let index = handle.index as usize;
     let module = inner.instances[index].module.clone();
     let info = module.info();

@@ -61,9 +61,7 @@ pub struct StoreOpaque {
     /// Signatures of the exception tags with their canonical type index (for import
     /// checks); a tag's identity is its index.
     pub(crate) tags: Vec<(FuncType, u32)>,
-    /// Every exception thrown in this store (exnrefs point into it; freed with the store).
-    pub(crate) exceptions: Vec<crate::vm::exceptions::Exception>,
-    /// Structs and arrays (GC proposal); freed with the store, never collected.
+    /// Structs, arrays and exceptions, with the host's handles to them.
     pub(crate) gc: crate::vm::gc::GcHeap,
     /// Host functions of a `Linker` already made in this store, by the address of their
     /// definition (kept alive here so the address stays unique).
@@ -88,13 +86,23 @@ impl<T: 'static> Store<T> {
                     globals: Vec::new(),
                     instances: Vec::new(),
                     tags: Vec::new(),
-                    exceptions: Vec::new(),
-                    gc: Default::default(),
+                    gc: crate::vm::gc::GcHeap::new(
+                        engine.config().gc_heap_limit,
+                        engine.config().gc_zeal_alloc_counter,
+                    ),
                     linker_funcs: HashMap::new(),
                 },
                 data,
             }),
         }
+        .with_gc_bump()
+    }
+
+    /// Points the runtime limits at the GC heap's bump pointer.
+    fn with_gc_bump(mut self) -> Store<T> {
+        let opaque = &mut self.inner.opaque;
+        opaque.limits.gc_bump = opaque.gc.bump_ptr() as usize;
+        self
     }
 }
 

@@ -42,6 +42,7 @@ pub mod trap {
     pub const ALLOCATION_TOO_LARGE: TrapCode = TrapCode::unwrap_user(35);
     pub const NULL_DESCRIPTOR_REFERENCE: TrapCode = TrapCode::unwrap_user(36);
     pub const DESCRIPTOR_CAST_FAILURE: TrapCode = TrapCode::unwrap_user(37);
+    pub const GC_HEAP_OUT_OF_MEMORY: TrapCode = TrapCode::unwrap_user(38);
     // Threads proposal.
     pub const UNALIGNED_ATOMIC: TrapCode = TrapCode::unwrap_user(20);
     pub const EXPECTED_SHARED_MEMORY: TrapCode = TrapCode::unwrap_user(21);
@@ -79,6 +80,7 @@ pub mod trap {
             (ALLOCATION_TOO_LARGE, T::AllocationTooLarge),
             (NULL_DESCRIPTOR_REFERENCE, T::NullDescriptorReference),
             (DESCRIPTOR_CAST_FAILURE, T::DescriptorCastFailure),
+            (GC_HEAP_OUT_OF_MEMORY, T::GcHeapOutOfMemory),
             (UNALIGNED_ATOMIC, T::UnalignedAtomic),
             (EXPECTED_SHARED_MEMORY, T::ExpectedSharedMemory),
             (ATOMIC_WAIT_DEADLOCK, T::AtomicWaitDeadlock),
@@ -329,7 +331,7 @@ impl<'m> FuncEnv<'m> {
                 &[types::I32, types::I32, types::I64, types::I32, types::I32],
                 Some(types::I32),
             ),
-            Libcall::Throw => (&[types::I32, types::I64, types::I32], None),
+            Libcall::Throw => (&[types::I32, types::I64, types::I32], Some(types::I32)),
             Libcall::AtomicWait => (&[types::I32, types::I64], Some(types::I32)),
             Libcall::GcIsSubtype => (&[types::I32, types::I32], Some(types::I32)),
             Libcall::GcAlloc => (&[types::I32, types::I32], Some(types::I64)),

@@ -4,6 +4,8 @@
 //! References are the 64-bit encoding of `vm::gc` (null 0, i31 `v << 1 | 1`, host
 //! `n << 2 | 2`, objects 16-aligned pointers). Field and element accesses are inline;
 //! allocation, bulk array operations and the slow path of subtype checks are libcalls.
+//! Every value that may point into the GC heap is declared to the stack maps
+//! (`declare_ref`), since allocation may move objects.
 //! Type checks compare canonical type indices (embedded as constants: the module's types
 //! are registered before its code is compiled), falling back to `GcIsSubtype` unless the
 //! target type is final.
@@ -12,7 +14,10 @@ use super::env::{ir_type, trap};
 use super::{block_args, FuncTranslator};
 use crate::error::Result;
 use crate::types::{CanonicalKind, CompositeType, FieldType, StorageType, ValType};
-use crate::vm::gc::{struct_layout, DATA_OFFSET, DESCRIPTOR_OFFSET, LENGTH_OFFSET, TYPE_OFFSET};
+use crate::vm::gc::{
+    struct_layout, ALLOC_TOO_LARGE, DATA_OFFSET, DESCRIPTOR_OFFSET, LENGTH_OFFSET,
+    SEGMENT_OUT_OF_BOUNDS, TYPE_OFFSET,
+};
 use crate::vm::libcalls::Libcall;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64, I64X2, I8};
@@ -84,6 +89,7 @@ impl FuncTranslator<'_, '_> {
                     .b
                     .ins()
                     .load(I64, field_flags(), obj, DESCRIPTOR_OFFSET);
+                self.declare_gc_ref(d);
                 self.push(d);
             }
             O::RefCastDescEqNonNull { .. } | O::RefCastDescEqNullable { .. } => {
@@ -128,12 +134,9 @@ impl FuncTranslator<'_, '_> {
                 let obj = self.pop();
                 self.b.ins().trapz(obj, trap::NULL_STRUCT_REFERENCE);
                 let signed = matches!(op, O::StructGetS { .. });
-                let v = self.load_field(
-                    fields[i as usize].storage,
-                    obj,
-                    offsets[i as usize] as i32,
-                    signed,
-                );
+                let storage = fields[i as usize].storage;
+                let v = self.load_field(storage, obj, offsets[i as usize] as i32, signed);
+                self.declare_ref(v, storage.unpack());
                 self.push(v);
             }
             O::StructSet {
@@ -195,7 +198,7 @@ impl FuncTranslator<'_, '_> {
                     .env
                     .call_libcall(&mut self.b, Libcall::GcArrayNewData, &[t, d, offset, len])
                     .unwrap();
-                self.b.ins().trapz(obj, trap::MEMORY_OUT_OF_BOUNDS);
+                self.check_allocation(obj, Some(trap::MEMORY_OUT_OF_BOUNDS));
                 self.push(obj);
             }
             O::ArrayNewElem {
@@ -211,7 +214,7 @@ impl FuncTranslator<'_, '_> {
                     .env
                     .call_libcall(&mut self.b, Libcall::GcArrayNewElem, &[t, e, offset, len])
                     .unwrap();
-                self.b.ins().trapz(obj, trap::TABLE_OUT_OF_BOUNDS);
+                self.check_allocation(obj, Some(trap::TABLE_OUT_OF_BOUNDS));
                 self.push(obj);
             }
             O::ArrayGet {
@@ -227,6 +230,7 @@ impl FuncTranslator<'_, '_> {
                 let (obj, index) = self.pop2();
                 let addr = self.element_addr(obj, index, storage.size());
                 let v = self.load_field(storage, addr, 0, matches!(op, O::ArrayGetS { .. }));
+                self.declare_ref(v, storage.unpack());
                 self.push(v);
             }
             O::ArraySet {
@@ -541,8 +545,29 @@ impl FuncTranslator<'_, '_> {
             .env
             .call_libcall(&mut self.b, Libcall::GcAlloc, &[t, len])
             .unwrap();
-        self.b.ins().trapz(obj, trap::ALLOCATION_TOO_LARGE);
+        self.check_allocation(obj, None);
         obj
+    }
+
+    /// Traps unless the allocation libcall's result `obj` is an object (see `vm::gc`):
+    /// 0 is a full heap, `ALLOC_TOO_LARGE` an object larger than the heap limit, and
+    /// `SEGMENT_OUT_OF_BOUNDS` (from the segment libcalls) traps with `segment`. Declares the
+    /// object a GC reference.
+    fn check_allocation(&mut self, obj: Value, segment: Option<TrapCode>) {
+        self.b.ins().trapz(obj, trap::GC_HEAP_OUT_OF_MEMORY);
+        let too_large = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, obj, ALLOC_TOO_LARGE as i64);
+        self.b.ins().trapnz(too_large, trap::ALLOCATION_TOO_LARGE);
+        if let Some(code) = segment {
+            let bad = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::Equal, obj, SEGMENT_OUT_OF_BOUNDS as i64);
+            self.b.ins().trapnz(bad, code);
+        }
+        self.declare_gc_ref(obj);
     }
 
     /// Stores `value` into elements `[start, start + len)` of the non-null array `obj`.

@@ -33,12 +33,20 @@ pub struct CallThreadState {
     pub(super) store: *mut u8,
     pub(super) store_id: u64,
     pub(super) store_type: TypeId,
+    /// `VMRuntimeLimits::last_wasm_exit_{pc,fp}` when this entry began: where the wasm
+    /// frames of the store's enclosing entry (if any) left for the host, restored on return.
+    /// (0, 0) for the store's outermost entry.
+    pub(super) saved_exit: (usize, usize),
     prev: *mut CallThreadState,
 }
 
 impl CallThreadState {
     pub fn jmpbuf(&self) -> *const JmpBuf {
         &self.jmpbuf
+    }
+    /// The enclosing entry's state (null for the thread's outermost entry).
+    pub fn prev(&self) -> *mut CallThreadState {
+        self.prev
     }
 }
 
@@ -148,14 +156,19 @@ pub fn invoke<S: VMStore>(
     // SAFETY: `raw` comes from the exclusive borrow `store`, alive for the whole call; until
     // the call returns the store is reached only through `raw` (here, by host functions
     // through the call state) and by compiled code through its vmctx.
-    let outermost = unsafe {
+    let (outermost, saved_exit) = unsafe {
         let limits = (*raw).limits();
         let outermost = limits.stack_limit == 0;
         if outermost {
             limits.stack_limit = wasm_stack_limit(thread_limit, max_wasm_stack);
             limits.pending_exception = 0;
+            limits.last_wasm_exit_pc = 0;
+            limits.last_wasm_exit_fp = 0;
         }
-        outermost
+        (
+            outermost,
+            (limits.last_wasm_exit_pc, limits.last_wasm_exit_fp),
+        )
     };
     let mut state = CallThreadState {
         jmpbuf: JmpBuf::default(),
@@ -164,6 +177,7 @@ pub fn invoke<S: VMStore>(
         store: raw.cast(),
         store_id,
         store_type: TypeId::of::<S>(),
+        saved_exit,
         prev: current_state(),
     };
     CURRENT.with(|c| c.set(&mut state));
@@ -187,6 +201,7 @@ pub fn invoke<S: VMStore>(
         if outermost {
             limits.stack_limit = 0;
         }
+        (limits.last_wasm_exit_pc, limits.last_wasm_exit_fp) = state.saved_exit;
         std::mem::take(&mut limits.pending_exception)
     };
     if trapped == 0 {

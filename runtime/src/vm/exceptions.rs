@@ -1,46 +1,57 @@
-//! Phase 6, vm: exception objects. `throw` creates one in the store and makes it the store's
-//! pending exception; compiled code unwinds by checking that slot after every call.
+//! Phase 6, vm: exception objects. `throw` allocates one in the store's GC heap (type word
+//! `EXN_TYPE`, the tag's store index in the length word, the payload after the header, 16
+//! bytes per value) and makes it the store's pending exception; compiled code unwinds by
+//! checking that slot after every call. Exceptions nothing refers to any more are collected
+//! like every other object.
 
-use crate::store::StoreOpaque;
-use crate::vm::vmcontext::VMException;
-use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
-
-/// An exception owned by a store: the part compiled code reads and the payload it points to.
-pub struct Exception {
-    header: Box<VMException>,
-    _payload: Box<[u128]>,
-}
-
-impl Exception {
-    /// The exnref value of this exception.
-    pub fn exnref(&self) -> u64 {
-        &*self.header as *const VMException as u64
-    }
-}
+use crate::vm::gc::{alloc_object, AllocError, DATA_OFFSET, EXN_TYPE};
 
 /// `throw`: creates an exception of module tag `tag` with `count` payload values read from
-/// `values`, and makes it the pending exception.
+/// `values`, and makes it the pending exception. Returns 1, or 0 if the GC heap has no room
+/// for it (compiled code then traps). Entered through `vm::exit::throw`.
 ///
 /// # Safety
 /// Called by compiled code with its own vmctx and a buffer of `count` 16-byte values.
-pub unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const u128, count: u32) {
+pub unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const u128, count: u32) -> u32 {
     // SAFETY: per the contract, the vmctx header holds the store and instance index, and
     // `values` holds `count` values.
-    let (store, instance, payload) = unsafe {
-        let store = &mut **(vmctx.add(VMCTX_STORE as usize) as *const *mut StoreOpaque);
-        let instance = *(vmctx.add(VMCTX_INSTANCE_INDEX as usize) as *const u64) as usize;
-        let payload: Box<[u128]> = std::slice::from_raw_parts(values, count as usize).into();
+    let (store, instance, mut payload) = unsafe {
+        let (store, instance) = super::libcalls::context(vmctx);
+        let payload = std::slice::from_raw_parts(values, count as usize).to_vec();
         (store, instance, payload)
     };
     let tag = store.instances[instance].tags[tag as usize].index;
-    let header = Box::new(VMException {
-        tag,
-        payload: payload.as_ptr(),
-    });
-    let exception = Exception {
-        header,
-        _payload: payload,
+    let ty = store.tags[tag as usize].0.clone();
+    store.gc.register_tag(tag, &ty);
+    // The allocation may collect: the payload's references are roots until it is written.
+    let refs: Vec<usize> = (0..payload.len())
+        .filter(|i| ty.params()[*i].is_gc_ref())
+        .collect();
+    let mark = {
+        let mut roots = store.gc.roots.borrow_mut();
+        let mark = roots.scratch.len();
+        roots
+            .scratch
+            .extend(refs.iter().map(|i| payload[*i] as u64));
+        mark
     };
-    store.limits.pending_exception = exception.exnref();
-    store.exceptions.push(exception);
+    let exn = alloc_object(store, EXN_TYPE, tag, 16 * count as u64);
+    {
+        let mut roots = store.gc.roots.borrow_mut();
+        for (i, raw) in refs.iter().zip(roots.scratch.drain(mark..)) {
+            payload[*i] = raw as u128;
+        }
+    }
+    let exn = match exn {
+        Ok(exn) => exn,
+        Err(AllocError::OutOfMemory | AllocError::TooLarge) => return 0,
+    };
+    for (i, v) in payload.iter().enumerate() {
+        store
+            .gc
+            .write(exn, DATA_OFFSET + 16 * i as u32, 16, *v)
+            .expect("inside the exception just allocated");
+    }
+    store.limits.pending_exception = exn;
+    1
 }

@@ -5,6 +5,7 @@
 pub mod call;
 pub mod code_memory;
 pub mod exceptions;
+pub mod exit;
 pub mod gc;
 pub mod host;
 pub mod libcalls;

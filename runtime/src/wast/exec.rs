@@ -31,6 +31,9 @@ pub(crate) fn run(
             let line = lines.line_of(&directive);
             let kind = script::kind(&directive);
             let (outcome, detail) = exec.run_directive(directive, line);
+            if options.collect_between_directives {
+                exec.collect();
+            }
             let result = DirectiveResult {
                 index,
                 line,
@@ -95,6 +98,7 @@ impl<'o> Executor<'o> {
         let engine = catch_unwind(|| {
             let mut config = Config::new();
             config.wasm_features(options.features);
+            config.gc_zeal_alloc_counter(options.gc_zeal_alloc_counter);
             Engine::new(&config).map_err(|e| format!("cannot create the engine: {e}"))
         })
         .unwrap_or_else(|p| {
@@ -150,6 +154,13 @@ impl<'o> Executor<'o> {
                 }
                 (Outcome::Fail(reason), None)
             }
+        }
+    }
+
+    /// Runs a full garbage collection in the script's store.
+    fn collect(&mut self) {
+        if let Ok(backend) = &mut self.backend {
+            backend.store.gc();
         }
     }
 
@@ -487,11 +498,17 @@ fn fresh_store(engine: &Engine, print: bool) -> (Store<()>, Linker<()>, Vec<Stri
     let defined = catch_unwind(AssertUnwindSafe(|| {
         spectest::define(&mut store, &mut linker, print)
     }));
-    let problems = defined.unwrap_or_else(|p| {
+    let mut problems = defined.unwrap_or_else(|p| {
         vec![format!(
             "defining spectest panicked: {}",
             panic_message(&*p)
         )]
     });
+    // Not part of `spectest`: a full collection wherever a script calls it.
+    if let Err(e) = linker.func_wrap("runtime", "gc", |mut caller: crate::Caller<'_, ()>| {
+        caller.gc()
+    }) {
+        problems.push(format!("cannot define runtime.gc: {e}"));
+    }
     (store, linker, problems)
 }

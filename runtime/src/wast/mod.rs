@@ -25,6 +25,11 @@ pub struct WastOptions {
     pub print: bool,
     /// Stack size of the thread [`run_script_on_thread`] starts (deep recursion tests need room).
     pub stack_size: usize,
+    /// Run a full garbage collection after every directive (scripts can also call
+    /// `(import "runtime" "gc" (func))` to collect wherever they like).
+    pub collect_between_directives: bool,
+    /// Collect before every n-th GC allocation too (`Config::gc_zeal_alloc_counter`).
+    pub gc_zeal_alloc_counter: Option<u32>,
 }
 
 impl Default for WastOptions {
@@ -33,6 +38,8 @@ impl Default for WastOptions {
             features: WasmFeatures::WASM3,
             print: false,
             stack_size: 64 << 20,
+            collect_between_directives: false,
+            gc_zeal_alloc_counter: None,
         }
     }
 }

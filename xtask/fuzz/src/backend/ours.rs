@@ -67,7 +67,7 @@ pub fn our_trap_kind(code: runtime::TrapCode) -> TrapKind {
         | C::NullExceptionReference => TrapKind::NullReference,
         C::CastFailure | C::DescriptorCastFailure => TrapKind::CastFailure,
         C::ArrayOutOfBounds => TrapKind::ArrayOutOfBounds,
-        C::AllocationTooLarge => TrapKind::AllocationTooLarge,
+        C::AllocationTooLarge | C::GcHeapOutOfMemory => TrapKind::AllocationTooLarge,
         C::UncaughtException => TrapKind::UncaughtException,
         C::UnalignedAtomic => TrapKind::UnalignedAtomic,
         C::ExpectedSharedMemory => TrapKind::ExpectedSharedMemory,

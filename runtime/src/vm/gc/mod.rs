@@ -1,5 +1,5 @@
-//! Phase 6, vm: GC objects (structs and arrays of the GC proposal) and the libcalls compiled
-//! code uses for the larger GC operations.
+//! Phase 6, vm: the GC heap of a store (structs and arrays of the GC proposal, exception
+//! objects) and the libcalls compiled code uses for the larger GC operations.
 //!
 //! # References
 //!
@@ -10,36 +10,50 @@
 //! 0                 null
 //! v << 1 | 1        i31 value v (31 bits)
 //! n << 2 | 2        host reference n (`(ref.extern n)`, `(ref.host n)`)
-//! 16-aligned ptr    struct or array object
+//! 16-aligned ptr    struct, array or exception object in the store's GC heap
 //! ```
+//!
+//! References are full addresses, not offsets into the heap: the spaces are reserved once at
+//! the heap limit and never move, so compiled code reaches fields with one load and needs no
+//! heap base. The collector rewrites them when it moves objects.
 //!
 //! # Objects
 //!
 //! ```text
-//! 0   u32   canonical type index (its low bits say struct or array, see `CanonicalKind`)
-//! 4   u32   number of elements (arrays)
-//! 8   u64   descriptor (custom descriptors: structs whose type has one; else 0)
-//! 16  ...   fields (naturally aligned, in order) or elements
+//! 0   u32   type: canonical type index (low bits: struct or array, see `CanonicalKind`),
+//!           `EXN_TYPE` for exceptions; `FORWARDED` while a collection copies
+//! 4   u32   number of elements (arrays); tag store index (exceptions)
+//! 8   u64   descriptor (custom descriptors: structs whose type has one; else 0);
+//!           the new address while a collection copies
+//! 16  ...   fields (naturally aligned, in order), elements, or 16-byte payload values
 //! ```
 //!
-//! # Collection
+//! # Memory and collection
 //!
-//! There is none: every object lives in its store's [`GcHeap`], an arena freed as a whole
-//! when the store drops. A store's objects may take [`MAX_HEAP_BYTES`] together; allocating
-//! beyond that traps.
+//! `heap.rs`: two semispaces with bump allocation, `collect.rs`: the copying collector,
+//! `roots.rs`: handles the host holds, `frames.rs`: references in wasm frames.
+
+mod collect;
+pub mod frames;
+pub mod heap;
+pub mod roots;
+
+pub use collect::{alloc as alloc_object, collect, AllocError};
+pub use heap::{GcHeap, EXN_TYPE};
 
 use crate::store::StoreOpaque;
 use crate::types::{FieldType, StorageType};
-use std::alloc::Layout;
-use std::collections::BTreeMap;
 
 pub const TYPE_OFFSET: i32 = 0;
 pub const LENGTH_OFFSET: i32 = 4;
 pub const DESCRIPTOR_OFFSET: i32 = 8;
 pub const DATA_OFFSET: u32 = 16;
-const ALIGN: usize = 16;
-/// Most bytes the GC objects of one store may take together.
-pub const MAX_HEAP_BYTES: u64 = 1 << 30;
+/// What `gc_alloc` returns for an object larger than the heap may ever be (0: the heap is
+/// full). Neither is an object address.
+pub const ALLOC_TOO_LARGE: u64 = 1;
+/// What `gc_array_new_data`/`gc_array_new_elem` return when the segment range is out of
+/// bounds (besides 0 and [`ALLOC_TOO_LARGE`]).
+pub const SEGMENT_OUT_OF_BOUNDS: u64 = 2;
 
 /// Whether a raw non-null `any`/`extern` reference is an i31 value.
 pub fn is_i31(raw: u64) -> bool {
@@ -76,95 +90,6 @@ pub fn struct_layout(fields: &[FieldType]) -> (Vec<u32>, u32) {
     (offsets, end - DATA_OFFSET)
 }
 
-/// The arena of one store's GC objects.
-#[derive(Default)]
-pub struct GcHeap {
-    /// Every live object: address to size in bytes (header included).
-    objects: BTreeMap<usize, usize>,
-    bytes: u64,
-}
-
-impl GcHeap {
-    /// A zeroed object of `data_bytes` bytes after the header; `None` when the store's GC
-    /// memory would exceed its limit.
-    pub fn alloc(&mut self, type_id: u32, length: u32, data_bytes: u64) -> Option<u64> {
-        let size = (DATA_OFFSET as u64).checked_add(data_bytes)?;
-        if self.bytes + size > MAX_HEAP_BYTES {
-            return None;
-        }
-        let layout = Layout::from_size_align(size as usize, ALIGN).ok()?;
-        // SAFETY: the layout's size is at least the header's, so not zero.
-        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
-        if ptr.is_null() {
-            return None;
-        }
-        // SAFETY: `ptr` is a fresh, 16-aligned allocation of at least 16 bytes.
-        unsafe {
-            (ptr.add(TYPE_OFFSET as usize) as *mut u32).write(type_id);
-            (ptr.add(LENGTH_OFFSET as usize) as *mut u32).write(length);
-        }
-        self.objects.insert(ptr as usize, size as usize);
-        self.bytes += size;
-        Some(ptr as u64)
-    }
-
-    /// The whole object `raw` as bytes, if `raw` is an object of this heap.
-    pub fn object(&self, raw: u64) -> Option<&[u8]> {
-        let size = *self.objects.get(&(raw as usize))?;
-        // SAFETY: `raw` is the start of a live allocation of `size` bytes owned by this heap;
-        // the borrow of `self` keeps it alive.
-        Some(unsafe { std::slice::from_raw_parts(raw as usize as *const u8, size) })
-    }
-
-    /// The whole object `raw` as mutable bytes, if `raw` is an object of this heap.
-    pub fn object_mut(&mut self, raw: u64) -> Option<&mut [u8]> {
-        let size = *self.objects.get(&(raw as usize))?;
-        // SAFETY: as in `object`; the mutable borrow of `self` makes the access exclusive on
-        // the host side (compiled code does not run while the host holds it).
-        Some(unsafe { std::slice::from_raw_parts_mut(raw as usize as *mut u8, size) })
-    }
-
-    /// The canonical type index of object `raw`.
-    pub fn type_id(&self, raw: u64) -> Option<u32> {
-        let o = self.object(raw)?;
-        Some(u32::from_le_bytes(o[0..4].try_into().unwrap()))
-    }
-
-    /// The number of elements of array `raw`.
-    pub fn array_len(&self, raw: u64) -> Option<u32> {
-        let o = self.object(raw)?;
-        Some(u32::from_le_bytes(o[4..8].try_into().unwrap()))
-    }
-
-    /// Writes the low `size` bytes of `bits` at `offset` of object `raw`.
-    pub fn write(&mut self, raw: u64, offset: u32, size: u32, bits: u128) -> Option<()> {
-        let o = self.object_mut(raw)?;
-        let bytes = o.get_mut(offset as usize..(offset + size) as usize)?;
-        bytes.copy_from_slice(&bits.to_le_bytes()[..size as usize]);
-        Some(())
-    }
-
-    /// The bytes of elements `[start, start + len)` of array `raw` with elements of `size`
-    /// bytes, if the array has them.
-    pub fn elements_mut(&mut self, raw: u64, start: u32, len: u32, size: u32) -> Option<&mut [u8]> {
-        let count = self.array_len(raw)?;
-        let end = start.checked_add(len).filter(|e| *e <= count)?;
-        let o = self.object_mut(raw)?;
-        let from = DATA_OFFSET as usize + start as usize * size as usize;
-        o.get_mut(from..DATA_OFFSET as usize + end as usize * size as usize)
-    }
-}
-
-impl Drop for GcHeap {
-    fn drop(&mut self) {
-        for (&addr, &size) in &self.objects {
-            let layout = Layout::from_size_align(size, ALIGN).expect("valid when allocated");
-            // SAFETY: every entry was allocated by `alloc` with this layout and is freed once.
-            unsafe { std::alloc::dealloc(addr as *mut u8, layout) };
-        }
-    }
-}
-
 /// The storage of the elements of array type `type_index` of an instance's module.
 fn array_storage(store: &StoreOpaque, instance: usize, type_index: u32) -> StorageType {
     let info = store.instances[instance].module.info();
@@ -174,9 +99,14 @@ fn array_storage(store: &StoreOpaque, instance: usize, type_index: u32) -> Stora
     }
 }
 
-/// Allocates an object of type `type_index` (module-local) of the instance: a struct, or an
-/// array of `len` elements. Returns 0 if the heap is exhausted.
-pub fn alloc(store: &mut StoreOpaque, instance: usize, type_index: u32, len: u32) -> u64 {
+/// Allocates a zeroed object of type `type_index` (module-local) of the instance: a struct,
+/// or an array of `len` elements. May collect.
+pub fn alloc(
+    store: &mut StoreOpaque,
+    instance: usize,
+    type_index: u32,
+    len: u32,
+) -> Result<u64, AllocError> {
     let info = store.instances[instance].module.clone();
     let info = info.info();
     let type_id = info.type_ids[type_index as usize];
@@ -185,7 +115,16 @@ pub fn alloc(store: &mut StoreOpaque, instance: usize, type_index: u32, len: u32
         crate::types::CompositeType::Array(f) => (len, len as u64 * f.storage.size() as u64),
         _ => unreachable!("validated: type {type_index} is a struct or array type"),
     };
-    store.gc.alloc(type_id, length, bytes).unwrap_or(0)
+    alloc_object(store, type_id, length, bytes)
+}
+
+/// `alloc` for compiled code: the object, or 0 / [`ALLOC_TOO_LARGE`].
+fn alloc_for_wasm(store: &mut StoreOpaque, instance: usize, type_index: u32, len: u32) -> u64 {
+    match alloc(store, instance, type_index, len) {
+        Ok(raw) => raw,
+        Err(AllocError::OutOfMemory) => 0,
+        Err(AllocError::TooLarge) => ALLOC_TOO_LARGE,
+    }
 }
 
 /// `vmctx` → (store, instance index); see `libcalls::context`.
@@ -201,11 +140,12 @@ pub unsafe extern "C" fn gc_is_subtype(vmctx: *mut u8, a: u32, b: u32) -> u32 {
     store.engine.types().is_subtype(a, b) as u32
 }
 
-/// `struct.new*` and `array.new*`: a zeroed object, or 0 when the heap is exhausted.
+/// `struct.new*` and `array.new*`: a zeroed object, or 0 (the heap is full) or
+/// [`ALLOC_TOO_LARGE`]. Entered through `vm::exit::gc_alloc`.
 pub unsafe extern "C" fn gc_alloc(vmctx: *mut u8, type_index: u32, len: u32) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    alloc(store, instance, type_index, len)
+    alloc_for_wasm(store, instance, type_index, len)
 }
 
 /// `array.fill` (and `array.new`): stores the low `size` bytes of `hi:lo` into elements
@@ -227,7 +167,7 @@ pub unsafe extern "C" fn gc_array_fill(
 
 /// Stores the low `size` bytes of `value` into elements `[start, start + len)` of array
 /// `raw`; `None` if out of bounds. Runs at memset/memcpy speed: guests may fill arrays of
-/// up to the heap limit (1 GiB).
+/// up to the heap limit.
 pub fn fill_elements(
     heap: &mut GcHeap,
     raw: u64,
@@ -281,8 +221,9 @@ pub unsafe extern "C" fn gc_array_copy(
     1
 }
 
-/// `array.new_data`: a new array from a data segment; 0 if the segment is too short (or
-/// the heap is exhausted).
+/// `array.new_data`: a new array from a data segment; [`SEGMENT_OUT_OF_BOUNDS`] if the
+/// segment is too short, 0 or [`ALLOC_TOO_LARGE`] as for `gc_alloc`. Entered through
+/// `vm::exit::gc_array_new_data`.
 pub unsafe extern "C" fn gc_array_new_data(
     vmctx: *mut u8,
     type_index: u32,
@@ -297,16 +238,18 @@ pub unsafe extern "C" fn gc_array_new_data(
     let bytes = data_segment(store, instance, &module, data);
     let Some(source) = byte_range(offset, len as u64 * size as u64, bytes.len()).map(|r| &bytes[r])
     else {
-        return 0;
+        return SEGMENT_OUT_OF_BOUNDS;
     };
-    let array = alloc(store, instance, type_index, len);
+    let array = alloc_for_wasm(store, instance, type_index, len);
     if let Some(to) = store.gc.elements_mut(array, 0, len, size) {
         to.copy_from_slice(source);
     }
     array
 }
 
-/// `array.new_elem`: a new array from an element segment; 0 if the segment is too short.
+/// `array.new_elem`: a new array from an element segment; [`SEGMENT_OUT_OF_BOUNDS`] if the
+/// segment is too short, 0 or [`ALLOC_TOO_LARGE`] as for `gc_alloc`. Entered through
+/// `vm::exit::gc_array_new_elem`.
 pub unsafe extern "C" fn gc_array_new_elem(
     vmctx: *mut u8,
     type_index: u32,
@@ -316,11 +259,13 @@ pub unsafe extern "C" fn gc_array_new_elem(
 ) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let items = &store.instances[instance].elements[elem as usize];
-    let Some(items) = byte_range(offset, len as u64, items.len()).map(|r| items[r].to_vec()) else {
-        return 0;
+    let count = store.instances[instance].elements[elem as usize].len();
+    let Some(range) = byte_range(offset, len as u64, count) else {
+        return SEGMENT_OUT_OF_BOUNDS;
     };
-    let array = alloc(store, instance, type_index, len);
+    // The allocation may collect (and move the segment's objects): copy the items after it.
+    let array = alloc_for_wasm(store, instance, type_index, len);
+    let items = &store.instances[instance].elements[elem as usize][range];
     if let Some(to) = store.gc.elements_mut(array, 0, len, 8) {
         for (chunk, item) in to.chunks_exact_mut(8).zip(items) {
             chunk.copy_from_slice(&item.to_le_bytes());

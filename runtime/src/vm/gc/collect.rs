@@ -1,0 +1,210 @@
+//! Phase 6, vm: allocation and the copying collector of a store's GC heap.
+//!
+//! A collection is a Cheney copy: every root (globals, tables, element segments, the
+//! pending exception, host handles, libcall temporaries and the slots of wasm frames) is
+//! forwarded — its object copied to the other space on first sight, leaving the new address
+//! in the old header — then the copied objects are scanned in order, forwarding their
+//! reference fields, until the scan pointer meets the allocation pointer. What was not
+//! reached stays behind, cycles included, and the spaces swap roles. The next threshold is
+//! twice the surviving bytes (at least `MIN_THRESHOLD`, at most the limit), so the work per
+//! allocated byte stays bounded as the live set grows.
+
+use super::heap::{align, header, GcHeap, ObjLayout, FORWARDED, MIN_THRESHOLD};
+use super::DATA_OFFSET;
+use crate::store::StoreOpaque;
+
+/// Why an allocation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllocError {
+    /// The object alone is larger than the heap may ever be.
+    TooLarge,
+    /// The object does not fit beside the live ones within the heap limit (or the system
+    /// refused the memory).
+    OutOfMemory,
+}
+
+/// Allocates an object of type word `ty` (a canonical type index or `EXN_TYPE`) and length
+/// word `len` with `data` bytes after the header, zeroed; collects first if the threshold
+/// is reached.
+pub fn alloc(store: &mut StoreOpaque, ty: u32, len: u32, data: u64) -> Result<u64, AllocError> {
+    let size = (DATA_OFFSET as u64)
+        .checked_add(data)
+        .filter(|s| *s <= store.gc.limit() as u64)
+        .ok_or(AllocError::TooLarge)?;
+    let size = align(size as usize);
+    if store.gc.inhibit == 0 && store.gc.zeal_says_collect() {
+        collect(store, 0);
+    }
+    let at = match store.gc.bump(size) {
+        Some(at) => at,
+        None => {
+            let room = if store.gc.inhibit == 0 && store.gc.used_range().end != 0 {
+                collect(store, size)
+            } else {
+                // No collection possible (or nothing to collect yet): grow in place.
+                let used = store.gc.used_range().len();
+                store.gc.set_threshold(used.saturating_mul(2), size)
+            };
+            if !room {
+                return Err(AllocError::OutOfMemory);
+            }
+            store.gc.bump(size).ok_or(AllocError::OutOfMemory)?
+        }
+    };
+    // SAFETY: `bump` just handed out `[at, at + size)`.
+    unsafe { store.gc.init_object(at, size, ty, len) };
+    store.gc.stats.allocated_bytes += size as u64;
+    Ok(at as u64)
+}
+
+/// Collects the store's garbage, then makes room for `need` more bytes; false if they do
+/// not fit within the limit. Does nothing (but make room) while collection is inhibited.
+///
+/// Wasm frames are found from the exits recorded in the store's limits: this must run in
+/// host code that wasm of this store (if any runs) called through a recording path (a GC
+/// libcall shim or a host trampoline).
+pub fn collect(store: &mut StoreOpaque, need: usize) -> bool {
+    let used = store.gc.used_range();
+    if store.gc.inhibit > 0 || used.end == 0 {
+        return store.gc.set_threshold(used.len().saturating_mul(2), need);
+    }
+    let Some(to) = store.gc.to_space(used.len()) else {
+        return false;
+    };
+    let to_base = to.base();
+    let StoreOpaque {
+        id,
+        limits,
+        tables,
+        globals,
+        instances,
+        gc,
+        ..
+    } = store;
+    let mut copier = Copier {
+        heap: gc,
+        from: used.clone(),
+        to_base,
+        free: to_base,
+    };
+    for g in globals.iter_mut().filter(|g| g.ty.content.is_gc_ref()) {
+        let mut raw = g.storage.bits as u64;
+        copier.visit(&mut raw);
+        g.storage.bits = raw as u128;
+    }
+    for t in tables.iter_mut().filter(|t| t.ty().element.is_gc_ref()) {
+        t.elements_mut().iter_mut().for_each(|e| copier.visit(e));
+    }
+    for instance in instances.iter_mut() {
+        let module = instance.module.clone();
+        for (seg, items) in module.info().elements.iter().zip(&mut instance.elements) {
+            if seg.ty.is_gc_ref() {
+                items.iter_mut().for_each(|e| copier.visit(e));
+            }
+        }
+    }
+    copier.visit(&mut limits.pending_exception);
+    let heap = copier.heap;
+    heap.roots.borrow_mut().for_each_mut(|r| copier.visit(r));
+    // SAFETY: the collector runs in host code called by this store's wasm (if any) through
+    // a recording path (see above), on the thread running it; the visitor only forwards.
+    unsafe {
+        super::frames::for_each_frame_root(*id, limits, |slot| {
+            let mut raw = slot.read();
+            copier.visit(&mut raw);
+            slot.write(raw);
+        })
+    };
+    copier.scan();
+    let live = copier.free - to_base;
+    let heap = &mut store.gc;
+    heap.flip(live, None);
+    heap.stats.collections += 1;
+    heap.stats.live_bytes = live as u64;
+    let target = live
+        .saturating_mul(2)
+        .saturating_add(need)
+        .max(MIN_THRESHOLD);
+    let room = heap.set_threshold(target, need);
+    heap.trim_inactive(target);
+    room
+}
+
+/// Copies reachable objects out of `from` into the space at `to_base`.
+struct Copier<'h> {
+    heap: &'h GcHeap,
+    from: std::ops::Range<usize>,
+    to_base: usize,
+    free: usize,
+}
+
+impl Copier<'_> {
+    /// Forwards the reference in `slot`.
+    fn visit(&mut self, slot: &mut u64) {
+        *slot = self.forward(*slot);
+    }
+
+    /// The new address of the object `raw` refers to, copying it on first sight; other
+    /// references (null, i31, host, function references) unchanged.
+    fn forward(&mut self, raw: u64) -> u64 {
+        let at = raw as usize;
+        if raw == 0 || at % super::heap::ALIGN != 0 || !self.from.contains(&at) {
+            return raw;
+        }
+        // SAFETY: `at` is an object (or a copied one) in the used part of the from-space.
+        let (ty, len) = unsafe { header(at) };
+        if ty == FORWARDED {
+            // SAFETY: a copied object keeps its new address in its second word.
+            return unsafe { ((at + 8) as *const u64).read() };
+        }
+        let size = self.heap.size_of(ty, len);
+        let to = self.free;
+        // SAFETY: the to-space is committed for as many bytes as the from-space holds, and
+        // `free` only advances by the sizes of from-space objects, each copied once; the
+        // old object's first 16 bytes are then overwritten with the forwarding record.
+        unsafe {
+            std::ptr::copy_nonoverlapping(at as *const u8, to as *mut u8, size);
+            (at as *mut u32).write(FORWARDED);
+            ((at + 8) as *mut u64).write(to as u64);
+        }
+        self.free += size;
+        to as u64
+    }
+
+    /// Scans the copied objects in order, forwarding their references.
+    fn scan(&mut self) {
+        let heap = self.heap;
+        let mut scan = self.to_base;
+        while scan < self.free {
+            // SAFETY: `scan` walks the objects copied so far, one after another.
+            let (ty, len) = unsafe { header(scan) };
+            let size = match heap.layout(ty, len) {
+                ObjLayout::Fixed { size, refs } => {
+                    for off in refs.iter() {
+                        self.visit_at(scan + *off as usize);
+                    }
+                    *size as usize
+                }
+                ObjLayout::Array { elem_size, refs } => {
+                    if *refs {
+                        for i in 0..len as usize {
+                            self.visit_at(scan + DATA_OFFSET as usize + 8 * i);
+                        }
+                    }
+                    align(DATA_OFFSET as usize + len as usize * *elem_size as usize)
+                }
+            };
+            scan += size;
+        }
+    }
+
+    /// Forwards the reference stored at address `at` (inside a copied object).
+    fn visit_at(&mut self, at: usize) {
+        // SAFETY: `at` is a reference field of an object in the to-space (below `free`).
+        unsafe {
+            let slot = at as *mut u64;
+            let raw = slot.read();
+            slot.write(self.forward(raw));
+        }
+    }
+}
