@@ -113,7 +113,7 @@ fn const_alloc(
     let written = "inside the object just allocated";
     match composite {
         CompositeType::Struct(fields) => {
-            let (offsets, _) = vm::gc::struct_layout(fields);
+            let (offsets, _) = vm::gc::struct_type_layout(&module.info().types[t as usize]);
             for ((offset, field), v) in offsets.into_iter().zip(fields.iter()).zip(values) {
                 inner
                     .gc

@@ -334,7 +334,7 @@ impl<'m> FuncEnv<'m> {
             Libcall::Throw => (&[types::I32, types::I64, types::I32], Some(types::I32)),
             Libcall::AtomicWait => (&[types::I32, types::I64], Some(types::I32)),
             Libcall::GcIsSubtype => (&[types::I32, types::I32], Some(types::I32)),
-            Libcall::GcAlloc => (&[types::I32, types::I32], Some(types::I64)),
+            Libcall::GcAlloc => (&[types::I32, types::I32, types::I32], Some(types::I64)),
             Libcall::GcArrayFill => (
                 &[
                     types::I64,

@@ -10,13 +10,14 @@
 //! are registered before its code is compiled), falling back to `GcIsSubtype` unless the
 //! target type is final.
 
-use super::env::{ir_type, trap};
+use super::env::{ir_type, readonly, trap};
 use super::{block_args, FuncTranslator};
 use crate::error::Result;
 use crate::types::{CanonicalKind, CompositeType, FieldType, StorageType, ValType};
+use crate::vm::gc::heap::ALIGN;
 use crate::vm::gc::{
-    struct_layout, ALLOC_TOO_LARGE, DATA_OFFSET, DESCRIPTOR_OFFSET, LENGTH_OFFSET,
-    SEGMENT_OUT_OF_BOUNDS, TYPE_OFFSET,
+    struct_type_layout, ALLOC_TOO_LARGE, DATA_OFFSET, DESCRIPTOR_OFFSET, HEADER_SIZE,
+    LENGTH_OFFSET, SEGMENT_OUT_OF_BOUNDS, TYPE_OFFSET,
 };
 use crate::vm::libcalls::Libcall;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -62,9 +63,9 @@ impl FuncTranslator<'_, '_> {
             } => {
                 let descriptor = self.pop_descriptor(matches!(op, O::StructNewDesc { .. }));
                 let fields = self.struct_fields(t);
-                let (offsets, _) = struct_layout(&fields);
+                let (offsets, _) = struct_type_layout(&self.env.info.types[t as usize]);
                 let values = self.stack.split_off(self.stack.len() - fields.len());
-                let obj = self.alloc(t, None);
+                let obj = self.alloc_struct(t);
                 for ((f, off), v) in fields.iter().zip(offsets).zip(values) {
                     self.store_field(f.storage, v, obj, off as i32);
                 }
@@ -78,7 +79,14 @@ impl FuncTranslator<'_, '_> {
                 struct_type_index: t,
             } => {
                 let descriptor = self.pop_descriptor(matches!(op, O::StructNewDefaultDesc { .. }));
-                let obj = self.alloc(t, None);
+                let obj = self.alloc_struct(t);
+                // Bump allocation in compiled code does not clear memory.
+                let fields = self.struct_fields(t);
+                let (offsets, _) = struct_type_layout(&self.env.info.types[t as usize]);
+                for (f, off) in fields.iter().zip(offsets) {
+                    let zero = self.zero(f.storage.unpack());
+                    self.store_field(f.storage, zero, obj, off as i32);
+                }
                 self.set_descriptor(obj, descriptor);
                 self.push(obj);
             }
@@ -130,7 +138,7 @@ impl FuncTranslator<'_, '_> {
                 field_index: i,
             } => {
                 let fields = self.struct_fields(t);
-                let (offsets, _) = struct_layout(&fields);
+                let (offsets, _) = struct_type_layout(&self.env.info.types[t as usize]);
                 let obj = self.pop();
                 self.b.ins().trapz(obj, trap::NULL_STRUCT_REFERENCE);
                 let signed = matches!(op, O::StructGetS { .. });
@@ -144,7 +152,7 @@ impl FuncTranslator<'_, '_> {
                 field_index: i,
             } => {
                 let fields = self.struct_fields(t);
-                let (offsets, _) = struct_layout(&fields);
+                let (offsets, _) = struct_type_layout(&self.env.info.types[t as usize]);
                 let (obj, v) = self.pop2();
                 self.b.ins().trapz(obj, trap::NULL_STRUCT_REFERENCE);
                 self.store_field(
@@ -159,7 +167,7 @@ impl FuncTranslator<'_, '_> {
                 array_type_index: t,
             } => {
                 let (value, len) = self.pop2();
-                let obj = self.alloc(t, Some(len));
+                let obj = self.alloc_array(t, len);
                 let zero = self.b.ins().iconst(I32, 0);
                 self.fill(t, obj, zero, value, len);
                 self.push(obj);
@@ -168,7 +176,7 @@ impl FuncTranslator<'_, '_> {
                 array_type_index: t,
             } => {
                 let len = self.pop();
-                let obj = self.alloc(t, Some(len));
+                let obj = self.alloc_array(t, len);
                 self.push(obj);
             }
             O::ArrayNewFixed {
@@ -177,8 +185,7 @@ impl FuncTranslator<'_, '_> {
             } => {
                 let storage = self.array_field(t).storage;
                 let values = self.stack.split_off(self.stack.len() - n as usize);
-                let len = self.b.ins().iconst(I32, n as i64);
-                let obj = self.alloc(t, Some(len));
+                let obj = self.alloc_fixed(t, n, n as u64 * storage.size() as u64);
                 for (i, v) in values.into_iter().enumerate() {
                     let off = DATA_OFFSET + i as u32 * storage.size();
                     self.store_field(storage, v, obj, off as i32);
@@ -537,13 +544,88 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    /// A zeroed struct, or array of `len` (i32) elements, of type `type_index`.
-    fn alloc(&mut self, type_index: u32, len: Option<Value>) -> Value {
-        let t = self.b.ins().iconst(I32, type_index as i64);
-        let len = len.unwrap_or_else(|| self.b.ins().iconst(I32, 0));
+    /// A struct of type `type_index` whose fields the caller writes.
+    fn alloc_struct(&mut self, type_index: u32) -> Value {
+        let (_, data) = struct_type_layout(&self.env.info.types[type_index as usize]);
+        self.alloc_fixed(type_index, 0, data as u64)
+    }
+
+    /// An object of type `type_index` (module-local) with length word `len` and `data` bytes
+    /// after the header, which the caller writes (the memory is not cleared): bump-allocated
+    /// inline (`vm::gc::heap`), or by the `GcAlloc` libcall, which may collect, when the
+    /// threshold is reached.
+    fn alloc_fixed(&mut self, type_index: u32, len: u32, data: u64) -> Value {
+        use crate::vmoffsets as off;
+        let type_id = self.env.info.type_ids[type_index as usize];
+        let size = (HEADER_SIZE as u64 + data).next_multiple_of(ALIGN as u64);
+        let slow = self.b.create_block();
+        let fast = self.b.create_block();
+        let done = self.b.create_block();
+        let obj = self.b.append_block_param(done, I64);
+        self.b.set_cold_block(slow);
+        if size > u32::MAX as u64 {
+            // Never fits: let the libcall trap.
+            self.b.ins().jump(slow, &[]);
+        } else {
+            let vmctx = self.env.vmctx(&mut self.b);
+            let limits = self
+                .b
+                .ins()
+                .load(I64, readonly(), vmctx, off::VMCTX_LIMITS as i32);
+            let bump = self
+                .b
+                .ins()
+                .load(I64, readonly(), limits, off::LIMITS_GC_BUMP);
+            let flags = MemFlagsData::trusted();
+            let next = self.b.ins().load(I64, flags, bump, off::GC_BUMP_NEXT);
+            let end = self.b.ins().load(I64, flags, bump, off::GC_BUMP_END);
+            let new_next = self.b.ins().iadd_imm_u(next, size as i64);
+            let fits = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedLessThanOrEqual, new_next, end);
+            self.b.ins().brif(fits, fast, &[], slow, &[]);
+            self.b.switch_to_block(fast);
+            self.b.seal_block(fast);
+            self.b.ins().store(flags, new_next, bump, off::GC_BUMP_NEXT);
+            let header = self
+                .b
+                .ins()
+                .iconst(I64, ((len as u64) << 32 | type_id as u64) as i64);
+            self.b.ins().store(field_flags(), header, next, TYPE_OFFSET);
+            self.b.ins().jump(done, &block_args(&[next]));
+        }
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let unit = if CanonicalKind::of(type_id) == CanonicalKind::Array {
+            data / len.max(1) as u64
+        } else {
+            data
+        };
+        let len = self.b.ins().iconst(I32, len as i64);
+        let r = self.call_alloc(type_id, len, unit);
+        self.b.ins().jump(done, &block_args(&[r]));
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.declare_gc_ref(obj);
+        obj
+    }
+
+    /// A zeroed array of type `type_index` with `len` (i32) elements, from the libcall.
+    fn alloc_array(&mut self, type_index: u32, len: Value) -> Value {
+        let type_id = self.env.info.type_ids[type_index as usize];
+        let unit = self.array_field(type_index).storage.size() as u64;
+        self.call_alloc(type_id, len, unit)
+    }
+
+    /// Calls `GcAlloc` for canonical type `type_id` with length word `len`; `unit` is the
+    /// struct's data size or the array's element size. Traps if it fails.
+    fn call_alloc(&mut self, type_id: u32, len: Value, unit: u64) -> Value {
+        let t = self.b.ins().iconst(I32, type_id as i64);
+        let unit = self.b.ins().iconst(I32, unit.min(u32::MAX as u64) as i64);
         let obj = self
             .env
-            .call_libcall(&mut self.b, Libcall::GcAlloc, &[t, len])
+            .call_libcall(&mut self.b, Libcall::GcAlloc, &[t, len, unit])
             .unwrap();
         self.check_allocation(obj, None);
         obj

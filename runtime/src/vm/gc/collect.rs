@@ -9,8 +9,8 @@
 //! twice the surviving bytes (at least `MIN_THRESHOLD`, at most the limit), so the work per
 //! allocated byte stays bounded as the live set grows.
 
-use super::heap::{align, header, GcHeap, ObjLayout, FORWARDED, MIN_THRESHOLD};
-use super::DATA_OFFSET;
+use super::heap::{align, header, GcHeap, ObjLayout, FORWARD_TAG, MIN_THRESHOLD};
+use super::{DATA_OFFSET, HEADER_SIZE};
 use crate::store::StoreOpaque;
 
 /// Why an allocation failed.
@@ -27,7 +27,7 @@ pub enum AllocError {
 /// word `len` with `data` bytes after the header, zeroed; collects first if the threshold
 /// is reached.
 pub fn alloc(store: &mut StoreOpaque, ty: u32, len: u32, data: u64) -> Result<u64, AllocError> {
-    let size = (DATA_OFFSET as u64)
+    let size = (HEADER_SIZE as u64)
         .checked_add(data)
         .filter(|s| *s <= store.gc.limit() as u64)
         .ok_or(AllocError::TooLarge)?;
@@ -152,20 +152,19 @@ impl Copier<'_> {
             return raw;
         }
         // SAFETY: `at` is an object (or a copied one) in the used part of the from-space.
-        let (ty, len) = unsafe { header(at) };
-        if ty == FORWARDED {
-            // SAFETY: a copied object keeps its new address in its second word.
-            return unsafe { ((at + 8) as *const u64).read() };
+        let word = unsafe { (at as *const u64).read() };
+        if word & FORWARD_TAG == FORWARD_TAG {
+            return word & !FORWARD_TAG;
         }
+        let (ty, len) = (word as u32, (word >> 32) as u32);
         let size = self.heap.size_of(ty, len);
         let to = self.free;
         // SAFETY: the to-space is committed for as many bytes as the from-space holds, and
         // `free` only advances by the sizes of from-space objects, each copied once; the
-        // old object's first 16 bytes are then overwritten with the forwarding record.
+        // old object's header word is then overwritten with the forwarding record.
         unsafe {
             std::ptr::copy_nonoverlapping(at as *const u8, to as *mut u8, size);
-            (at as *mut u32).write(FORWARDED);
-            ((at + 8) as *mut u64).write(to as u64);
+            (at as *mut u64).write(to as u64 | FORWARD_TAG);
         }
         self.free += size;
         to as u64

@@ -4,14 +4,16 @@
 //! Objects are 16-aligned and start with a 16-byte header (see `super`); the collector
 //! (`collect.rs`) copies the live ones into the other space and the two swap roles.
 
-use super::{DATA_OFFSET, DESCRIPTOR_OFFSET, LENGTH_OFFSET, TYPE_OFFSET};
+use super::{DATA_OFFSET, DESCRIPTOR_OFFSET, HEADER_SIZE, LENGTH_OFFSET, TYPE_OFFSET};
 use crate::types::{CompositeType, FuncType, StorageType, SubType};
 use crate::vm::vmcontext::VMGcBump;
 
 /// Objects are aligned (and sized) to this many bytes.
-pub const ALIGN: usize = 16;
-/// The type word of an object the collector has copied; its new address is at offset 8.
-pub const FORWARDED: u32 = u32::MAX;
+pub const ALIGN: usize = 8;
+/// The low bits of the header word of an object the collector has copied (the rest is its
+/// new address, which is 8-aligned); no type word has all three set (struct indices end in
+/// `01`, array indices in `10`, `EXN_TYPE` in `011`).
+pub const FORWARD_TAG: u64 = 0x7;
 /// The type word of an exception object (`throw`); its length word is the tag's store index
 /// and its payload follows the header, 16 bytes per value.
 pub const EXN_TYPE: u32 = u32::MAX - 4;
@@ -23,7 +25,7 @@ const GRANULE: usize = 64 << 10;
 /// How the collector measures and traces the objects of one type.
 #[derive(Clone, Debug)]
 pub enum ObjLayout {
-    /// Structs and exceptions: the object's size (header included, 16-aligned) and the
+    /// Structs and exceptions: the object's size (header included, aligned) and the
     /// offsets of the 8-byte GC references in it.
     Fixed { size: u32, refs: Box<[u32]> },
     /// Arrays: the element size and whether the elements are GC references.
@@ -35,7 +37,7 @@ impl ObjLayout {
     pub fn of(ty: &SubType) -> Option<ObjLayout> {
         match &ty.composite {
             CompositeType::Struct(fields) => {
-                let (offsets, data) = super::struct_layout(fields);
+                let (offsets, data) = super::struct_layout(fields, ty.descriptor.is_some());
                 let mut refs: Vec<u32> = fields
                     .iter()
                     .zip(offsets)
@@ -43,10 +45,10 @@ impl ObjLayout {
                     .map(|(_, at)| at)
                     .collect();
                 if ty.descriptor.is_some() {
-                    refs.push(DESCRIPTOR_OFFSET as u32);
+                    refs.insert(0, DESCRIPTOR_OFFSET as u32);
                 }
                 Some(ObjLayout::Fixed {
-                    size: align(DATA_OFFSET as usize + data as usize) as u32,
+                    size: align(HEADER_SIZE as usize + data as usize) as u32,
                     refs: refs.into(),
                 })
             }
@@ -161,6 +163,8 @@ pub struct GcHeap {
     /// The bump pointer and allocation threshold of the active space; compiled code reaches
     /// it through `VMRuntimeLimits::gc_bump`.
     bump: Box<VMGcBump>,
+    /// The allocation threshold (`bump.end`, unless zeal hides it from compiled code).
+    end: usize,
     /// Reserved on the first allocation.
     spaces: [Option<Space>; 2],
     active: usize,
@@ -198,6 +202,7 @@ impl GcHeap {
     pub fn new(limit: usize, zeal: Option<u32>) -> GcHeap {
         GcHeap {
             bump: Box::default(),
+            end: 0,
             spaces: [None, None],
             active: 0,
             limit: align(limit),
@@ -258,7 +263,7 @@ impl GcHeap {
             .expect("every object's type is registered before it is allocated")
     }
 
-    /// The size in bytes (header included, 16-aligned) of an object with header `ty`, `len`.
+    /// The size in bytes (header included, aligned) of an object with header `ty`, `len`.
     pub fn size_of(&self, ty: u32, len: u32) -> usize {
         match self.layout(ty, len) {
             ObjLayout::Fixed { size, .. } => *size as usize,
@@ -295,12 +300,19 @@ impl GcHeap {
         }
     }
 
-    /// Allocates `size` bytes (a multiple of 16) below the threshold; `None` if they do not
+    /// Sets the allocation threshold. With `Config::gc_zeal_alloc_counter` compiled code
+    /// sees none, so that every allocation comes to the libcall (and may collect).
+    fn set_end(&mut self, end: usize) {
+        self.end = end;
+        self.bump.end = if self.zeal.is_some() { 0 } else { end };
+    }
+
+    /// Allocates `size` bytes (a multiple of `ALIGN`) below the threshold; `None` if they do not
     /// fit there. The memory is not cleared.
     pub fn bump(&mut self, size: usize) -> Option<usize> {
         let at = self.bump.next;
         let end = at.checked_add(size)?;
-        if self.bump.next == 0 || end > self.bump.end {
+        if self.bump.next == 0 || end > self.end {
             return None;
         }
         self.bump.next = end;
@@ -317,7 +329,7 @@ impl GcHeap {
                 return false;
             };
             self.bump.next = space.base();
-            self.bump.end = space.base();
+            self.set_end(space.base());
             self.spaces[self.active] = Some(space);
         }
         let space = self.spaces[self.active].as_mut().expect("reserved above");
@@ -335,10 +347,12 @@ impl GcHeap {
             if !space.commit(min) {
                 return false;
             }
-            self.bump.end = space.base() + min;
+            let end = space.base() + min;
+            self.set_end(end);
             return true;
         }
-        self.bump.end = space.base() + size;
+        let end = space.base() + size;
+        self.set_end(end);
         true
     }
 
@@ -356,12 +370,16 @@ impl GcHeap {
     /// old space keeps only `keep` bytes committed (`None`: it stays as it is).
     pub(super) fn flip(&mut self, live: usize, keep: Option<usize>) {
         let old = self.active;
+        let used = self.used_range().len();
+        if let Some(space) = self.spaces[old].as_mut() {
+            space.written_up_to(used);
+        }
         self.active = 1 - old;
         let space = self.spaces[self.active].as_mut().expect("copied into");
         space.written_up_to(live);
         let base = space.base();
         self.bump.next = base + live;
-        self.bump.end = self.bump.next;
+        self.set_end(self.bump.next);
         if let (Some(keep), Some(space)) = (keep, self.spaces[old].as_mut()) {
             space.decommit_above(keep);
         }
@@ -388,7 +406,10 @@ impl GcHeap {
     pub unsafe fn init_object(&mut self, at: usize, size: usize, ty: u32, len: u32) {
         let space = self.spaces[self.active].as_mut().expect("allocated in");
         let (start, end) = (at - space.base(), at - space.base() + size);
-        let dirty_end = end.min(space.fresh.max(start + ALIGN));
+        // Compiled code bump-allocates below `at` without telling `fresh`.
+        space.written_up_to(start);
+        let header = HEADER_SIZE as usize;
+        let dirty_end = end.min(space.fresh.max(start + header));
         space.written_up_to(end);
         // SAFETY: per the contract the range is committed heap memory no object uses yet;
         // past `dirty_end` it has not been written since it was committed (zero).
@@ -396,8 +417,7 @@ impl GcHeap {
             let p = at as *mut u8;
             (p.add(TYPE_OFFSET as usize) as *mut u32).write(ty);
             (p.add(LENGTH_OFFSET as usize) as *mut u32).write(len);
-            let from = DESCRIPTOR_OFFSET as usize;
-            std::ptr::write_bytes(p.add(from), 0, dirty_end - start - from);
+            std::ptr::write_bytes(p.add(header), 0, dirty_end - start - header);
         }
     }
 
@@ -472,5 +492,25 @@ pub unsafe fn header(at: usize) -> (u32, u32) {
             (p.add(TYPE_OFFSET as usize) as *const u32).read(),
             (p.add(LENGTH_OFFSET as usize) as *const u32).read(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::CanonicalKind;
+
+    #[test]
+    fn no_type_word_looks_forwarded() {
+        for slot in 0..64u32 {
+            for kind in [CanonicalKind::Struct, CanonicalKind::Array] {
+                let id = slot << 2 | kind as u32;
+                assert_ne!(id as u64 & FORWARD_TAG, FORWARD_TAG);
+            }
+        }
+        assert_ne!(EXN_TYPE as u64 & FORWARD_TAG, FORWARD_TAG);
+        // Object addresses leave the tag's bits free.
+        assert_eq!(ALIGN as u64 & FORWARD_TAG, 0);
+        assert!(ALIGN as u64 > FORWARD_TAG);
     }
 }

@@ -19,14 +19,19 @@
 //!
 //! # Objects
 //!
+//! Objects are 8-aligned and start with an 8-byte header:
+//!
 //! ```text
 //! 0   u32   type: canonical type index (low bits: struct or array, see `CanonicalKind`),
-//!           `EXN_TYPE` for exceptions; `FORWARDED` while a collection copies
-//! 4   u32   number of elements (arrays); tag store index (exceptions)
-//! 8   u64   descriptor (custom descriptors: structs whose type has one; else 0);
-//!           the new address while a collection copies
-//! 16  ...   fields (naturally aligned, in order), elements, or 16-byte payload values
+//!           or `EXN_TYPE` for exceptions
+//! 4   u32   number of elements (arrays); tag store index (exceptions); 0 (structs)
+//! 8   ...   arrays: the elements; exceptions: the payload, 16 bytes per value;
+//!           structs: the descriptor (custom descriptors: only if the type has one), then
+//!           the fields, each naturally aligned (8 at most), in order
 //! ```
+//!
+//! While a collection copies, the header word of a copied object is its new address with
+//! the low three bits set (`FORWARD_TAG`; no type word ends in three set bits).
 //!
 //! # Memory and collection
 //!
@@ -46,8 +51,12 @@ use crate::types::{FieldType, StorageType};
 
 pub const TYPE_OFFSET: i32 = 0;
 pub const LENGTH_OFFSET: i32 = 4;
+/// Bytes of every object's header (type and length words).
+pub const HEADER_SIZE: u32 = 8;
+/// The descriptor of a struct whose type has one (custom descriptors), before its fields.
 pub const DESCRIPTOR_OFFSET: i32 = 8;
-pub const DATA_OFFSET: u32 = 16;
+/// Where array elements and exception payloads start.
+pub const DATA_OFFSET: u32 = 8;
 /// What `gc_alloc` returns for an object larger than the heap may ever be (0: the heap is
 /// full). Neither is an object address.
 pub const ALLOC_TOO_LARGE: u64 = 1;
@@ -75,19 +84,34 @@ pub fn i31_ref(v: u32) -> u64 {
     ((v << 1) | 1) as u64
 }
 
-/// Offsets of the fields of a struct (from the object start) and the size of its data.
-pub fn struct_layout(fields: &[FieldType]) -> (Vec<u32>, u32) {
-    let mut end = DATA_OFFSET;
+/// Offsets of the fields of a struct (from the object start) and the bytes of the object
+/// after its header; `has_descriptor` if its type has a descriptor (which comes first).
+pub fn struct_layout(fields: &[FieldType], has_descriptor: bool) -> (Vec<u32>, u32) {
+    let mut end = if has_descriptor {
+        HEADER_SIZE + 8
+    } else {
+        HEADER_SIZE
+    };
     let offsets = fields
         .iter()
         .map(|f| {
             let size = f.storage.size();
-            let at = end.next_multiple_of(size);
+            let at = end.next_multiple_of(size.min(8));
             end = at + size;
             at
         })
         .collect();
-    (offsets, end - DATA_OFFSET)
+    (offsets, end - HEADER_SIZE)
+}
+
+/// `struct_layout` of struct type `ty`.
+pub fn struct_type_layout(ty: &crate::types::SubType) -> (Vec<u32>, u32) {
+    match &ty.composite {
+        crate::types::CompositeType::Struct(fields) => {
+            struct_layout(fields, ty.descriptor.is_some())
+        }
+        _ => unreachable!("validated: a struct type"),
+    }
 }
 
 /// The storage of the elements of array type `type_index` of an instance's module.
@@ -110,8 +134,9 @@ pub fn alloc(
     let info = store.instances[instance].module.clone();
     let info = info.info();
     let type_id = info.type_ids[type_index as usize];
-    let (length, bytes) = match &info.types[type_index as usize].composite {
-        crate::types::CompositeType::Struct(fields) => (0, struct_layout(fields).1 as u64),
+    let ty = &info.types[type_index as usize];
+    let (length, bytes) = match &ty.composite {
+        crate::types::CompositeType::Struct(_) => (0, struct_type_layout(ty).1 as u64),
         crate::types::CompositeType::Array(f) => (len, len as u64 * f.storage.size() as u64),
         _ => unreachable!("validated: type {type_index} is a struct or array type"),
     };
@@ -140,12 +165,23 @@ pub unsafe extern "C" fn gc_is_subtype(vmctx: *mut u8, a: u32, b: u32) -> u32 {
     store.engine.types().is_subtype(a, b) as u32
 }
 
-/// `struct.new*` and `array.new*`: a zeroed object, or 0 (the heap is full) or
-/// [`ALLOC_TOO_LARGE`]. Entered through `vm::exit::gc_alloc`.
-pub unsafe extern "C" fn gc_alloc(vmctx: *mut u8, type_index: u32, len: u32) -> u64 {
+/// `struct.new*` and `array.new*` (when the inline bump allocation reaches the threshold):
+/// a zeroed object of canonical type `type_id` with length word `len` and `unit` bytes of
+/// data per element (arrays) or in all (structs); 0 if the heap is full,
+/// [`ALLOC_TOO_LARGE`] if it could never hold the object. Entered through
+/// `vm::exit::gc_alloc`.
+pub unsafe extern "C" fn gc_alloc(vmctx: *mut u8, type_id: u32, len: u32, unit: u32) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
-    let (store, instance) = unsafe { context(vmctx) };
-    alloc_for_wasm(store, instance, type_index, len)
+    let (store, _) = unsafe { context(vmctx) };
+    let data = match crate::types::CanonicalKind::of(type_id) {
+        crate::types::CanonicalKind::Array => len as u64 * unit as u64,
+        _ => unit as u64,
+    };
+    match alloc_object(store, type_id, len, data) {
+        Ok(raw) => raw,
+        Err(AllocError::OutOfMemory) => 0,
+        Err(AllocError::TooLarge) => ALLOC_TOO_LARGE,
+    }
 }
 
 /// `array.fill` (and `array.new`): stores the low `size` bytes of `hi:lo` into elements
