@@ -68,7 +68,7 @@ pub fn collect(store: &mut StoreOpaque, need: usize) -> bool {
     if store.gc.inhibit > 0 || used.end == 0 {
         return store.gc.set_threshold(used.len().saturating_mul(2), need);
     }
-    let Some(to) = store.gc.to_space(used.len()) else {
+    let Some(to) = store.gc.copy_space(used.len()) else {
         return false;
     };
     let to_base = to.base();
@@ -148,7 +148,7 @@ impl Copier<'_> {
     /// references (null, i31, host, function references) unchanged.
     fn forward(&mut self, raw: u64) -> u64 {
         let at = raw as usize;
-        if raw == 0 || at % super::heap::ALIGN != 0 || !self.from.contains(&at) {
+        if raw == 0 || !at.is_multiple_of(super::heap::ALIGN) || !self.from.contains(&at) {
             return raw;
         }
         // SAFETY: `at` is an object (or a copied one) in the used part of the from-space.

@@ -357,7 +357,7 @@ impl GcHeap {
     }
 
     /// The space the collector copies into, committed for `bytes` (reserved on first use).
-    pub(super) fn to_space(&mut self, bytes: usize) -> Option<&mut Space> {
+    pub(super) fn copy_space(&mut self, bytes: usize) -> Option<&mut Space> {
         let other = 1 - self.active;
         if self.spaces[other].is_none() {
             self.spaces[other] = Some(Space::reserve(self.limit)?);
@@ -424,7 +424,7 @@ impl GcHeap {
     /// Whether `raw` is the address of an object of the active space.
     fn is_object(&self, raw: u64) -> bool {
         let range = self.used_range();
-        raw as usize % ALIGN == 0 && range.contains(&(raw as usize))
+        (raw as usize).is_multiple_of(ALIGN) && range.contains(&(raw as usize))
     }
 
     /// The whole object `raw` as bytes, if `raw` is an object of this heap.
