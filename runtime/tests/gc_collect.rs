@@ -453,3 +453,99 @@ fn a_large_array_is_committed_not_touched() {
         n + 7
     );
 }
+
+#[test]
+fn large_objects_are_kept_in_place_and_freed() {
+    let mut store = store_with_limit(8 * MIB);
+    let inst = instance(
+        &mut store,
+        r#"(module
+          (type $bytes (array (mut i8)))
+          (type $box (struct (field i32)))
+          (type $refs (array (mut (ref null $box))))
+          (global $keep (mut (ref null $refs)) (ref.null $refs))
+          ;; 1000 arrays of 1 MiB, each dropped: 125 times the limit.
+          (func (export "churn") (param $n i32)
+            (loop $l
+              (drop (array.new_default $bytes (i32.const 1048576)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br_if $l (local.get $n))))
+          ;; A large array of references to small boxes: the boxes move, the array does not.
+          (func (export "keep") (param $n i32) (local $i i32)
+            (global.set $keep (array.new_default $refs (local.get $n)))
+            (loop $l
+              (array.set $refs (global.get $keep) (local.get $i) (struct.new $box (local.get $i)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+          (func (export "sum") (result i32) (local $i i32) (local $s i32)
+            (loop $l
+              (local.set $s (i32.add (local.get $s)
+                (struct.get $box 0 (array.get $refs (global.get $keep) (local.get $i)))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (array.len (global.get $keep)))))
+            (local.get $s)))"#,
+    );
+    let n = 50_000;
+    call(&mut store, inst, "keep", &[Val::I32(n)]).unwrap();
+    call(&mut store, inst, "churn", &[Val::I32(1000)]).unwrap();
+    store.gc();
+    let expected = (n as i64 * (n as i64 - 1) / 2) as i32;
+    assert_eq!(
+        i32_of(&call(&mut store, inst, "sum", &[]).unwrap()),
+        expected
+    );
+    let stats = store.gc_heap_stats();
+    assert!(stats.collections > 10, "{stats:?}");
+    // The boxes (16 bytes each) and the array of references (400 KB) survive, no more.
+    assert!(stats.live_bytes < 2 * MIB as u64, "{stats:?}");
+}
+
+#[test]
+fn collections_in_nested_activations_see_every_frame() {
+    // wasm (holding a box) -> host (holding a handle) -> wasm that churns and collects: the
+    // collector walks the inner wasm frames, skips the host frames, and finds the outer ones.
+    nested(store_with_limit(4 * MIB), 20_000);
+    nested(zealous_store(1), 300);
+}
+
+fn nested(mut store: Store<()>, n: i32) {
+    let engine = store.engine().clone();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (type $box (struct (field i32)))
+          (type $a (array (mut i8)))
+          (import "host" "reenter" (func $reenter (param anyref) (result i32)))
+          (func (export "churn") (param $n i32) (result i32) (local $mine (ref null $box))
+            (local.set $mine (struct.new $box (local.get $n)))
+            (loop $l
+              (drop (array.new_default $a (i32.const 1000)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))
+            (struct.get $box 0 (local.get $mine)))
+          (func (export "unbox") (param anyref) (result i32)
+            (struct.get $box 0 (ref.cast (ref $box) (local.get 0))))
+          (func (export "outer") (param $v i32) (result i32) (local $mine (ref null $box))
+            (local.set $mine (struct.new $box (local.get $v)))
+            (i32.add (call $reenter (struct.new $box (i32.const 1000)))
+              (struct.get $box 0 (local.get $mine)))))"#,
+    )
+    .unwrap();
+    let reenter = Func::wrap(
+        &mut store,
+        move |mut caller: Caller<'_, ()>, held: Option<AnyRef>| -> Result<i32> {
+            let export = |caller: &mut Caller<'_, ()>, name: &str| {
+                caller.get_export(name).and_then(Extern::into_func).unwrap()
+            };
+            let churn = export(&mut caller, "churn").typed::<i32, i32>(&caller)?;
+            let unbox = export(&mut caller, "unbox").typed::<Option<AnyRef>, i32>(&caller)?;
+            let before = caller.gc_heap_stats().collections;
+            let inner = churn.call(&mut caller, n)?;
+            assert!(caller.gc_heap_stats().collections > before);
+            Ok(inner + unbox.call(&mut caller, held)?)
+        },
+    );
+    let inst = Instance::new(&mut store, &module, &[reenter.into()]).unwrap();
+    let r = call(&mut store, inst, "outer", &[Val::I32(7)]).unwrap();
+    assert_eq!(i32_of(&r), n + 1000 + 7);
+}

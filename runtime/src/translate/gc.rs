@@ -14,7 +14,7 @@ use super::env::{ir_type, readonly, trap};
 use super::{block_args, FuncTranslator};
 use crate::error::Result;
 use crate::types::{CanonicalKind, CompositeType, FieldType, StorageType, ValType};
-use crate::vm::gc::heap::ALIGN;
+use crate::vm::gc::heap::{ALIGN, LARGE_OBJECT};
 use crate::vm::gc::{
     struct_type_layout, ALLOC_TOO_LARGE, DATA_OFFSET, DESCRIPTOR_OFFSET, HEADER_SIZE,
     LENGTH_OFFSET, SEGMENT_OUT_OF_BOUNDS, TYPE_OFFSET,
@@ -563,8 +563,8 @@ impl FuncTranslator<'_, '_> {
         let done = self.b.create_block();
         let obj = self.b.append_block_param(done, I64);
         self.b.set_cold_block(slow);
-        if size > u32::MAX as u64 {
-            // Never fits: let the libcall trap.
+        if size >= LARGE_OBJECT as u64 {
+            // A large object (or one that never fits): the libcall maps it (or traps).
             self.b.ins().jump(slow, &[]);
         } else {
             let vmctx = self.env.vmctx(&mut self.b);

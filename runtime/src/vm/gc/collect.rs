@@ -5,11 +5,13 @@
 //! forwarded — its object copied to the other space on first sight, leaving the new address
 //! in the old header — then the copied objects are scanned in order, forwarding their
 //! reference fields, until the scan pointer meets the allocation pointer. What was not
-//! reached stays behind, cycles included, and the spaces swap roles. The next threshold is
-//! twice the surviving bytes (at least `MIN_THRESHOLD`, at most the limit), so the work per
-//! allocated byte stays bounded as the live set grows.
+//! reached stays behind, cycles included, and the spaces swap roles. Large objects
+//! (`LARGE_OBJECT` bytes or more) have mappings of their own: they are marked and scanned in
+//! place, and the unmarked ones unmapped. The next threshold is twice the surviving bytes
+//! (at least `MIN_THRESHOLD`, at most the limit), so the work per allocated byte stays
+//! bounded as the live set grows.
 
-use super::heap::{align, header, GcHeap, ObjLayout, FORWARD_TAG, MIN_THRESHOLD};
+use super::heap::{align, header, GcHeap, ObjLayout, FORWARD_TAG, LARGE_OBJECT, MIN_THRESHOLD};
 use super::{DATA_OFFSET, HEADER_SIZE};
 use crate::store::StoreOpaque;
 
@@ -35,6 +37,9 @@ pub fn alloc(store: &mut StoreOpaque, ty: u32, len: u32, data: u64) -> Result<u6
     if store.gc.inhibit == 0 && store.gc.zeal_says_collect() {
         collect(store, 0);
     }
+    if size >= LARGE_OBJECT {
+        return alloc_large(store, size, ty, len);
+    }
     let at = match store.gc.bump(size) {
         Some(at) => at,
         None => {
@@ -57,6 +62,28 @@ pub fn alloc(store: &mut StoreOpaque, ty: u32, len: u32, data: u64) -> Result<u6
     Ok(at as u64)
 }
 
+/// `alloc` of a large object: a mapping of its own (zeroed), after a collection if enough
+/// large objects were allocated since the last one or it does not fit otherwise.
+fn alloc_large(store: &mut StoreOpaque, size: usize, ty: u32, len: u32) -> Result<u64, AllocError> {
+    let may_collect = store.gc.inhibit == 0;
+    if may_collect && store.gc.large_wants_collection(size) {
+        collect(store, 0);
+    }
+    let at = match store.gc.alloc_large(size, ty, len) {
+        Some(at) => at,
+        None if may_collect => {
+            collect(store, 0);
+            store
+                .gc
+                .alloc_large(size, ty, len)
+                .ok_or(AllocError::OutOfMemory)?
+        }
+        None => return Err(AllocError::OutOfMemory),
+    };
+    store.gc.stats.allocated_bytes += size as u64;
+    Ok(at as u64)
+}
+
 /// Collects the store's garbage, then makes room for `need` more bytes; false if they do
 /// not fit within the limit. Does nothing (but make room) while collection is inhibited.
 ///
@@ -65,7 +92,7 @@ pub fn alloc(store: &mut StoreOpaque, ty: u32, len: u32, data: u64) -> Result<u6
 /// libcall shim or a host trampoline).
 pub fn collect(store: &mut StoreOpaque, need: usize) -> bool {
     let used = store.gc.used_range();
-    if store.gc.inhibit > 0 || used.end == 0 {
+    if store.gc.inhibit > 0 || (used.end == 0 && store.gc.large.is_empty()) {
         return store.gc.set_threshold(used.len().saturating_mul(2), need);
     }
     let Some(to) = store.gc.copy_space(used.len()) else {
@@ -86,6 +113,7 @@ pub fn collect(store: &mut StoreOpaque, need: usize) -> bool {
         from: used.clone(),
         to_base,
         free: to_base,
+        large: Vec::new(),
     };
     for g in globals.iter_mut().filter(|g| g.ty.content.is_gc_ref()) {
         let mut raw = g.storage.bits as u64;
@@ -119,8 +147,9 @@ pub fn collect(store: &mut StoreOpaque, need: usize) -> bool {
     let live = copier.free - to_base;
     let heap = &mut store.gc;
     heap.flip(live, None);
+    let large = heap.sweep_large();
     heap.stats.collections += 1;
-    heap.stats.live_bytes = live as u64;
+    heap.stats.live_bytes = (live + large) as u64;
     let target = live
         .saturating_mul(2)
         .saturating_add(need)
@@ -130,12 +159,15 @@ pub fn collect(store: &mut StoreOpaque, need: usize) -> bool {
     room
 }
 
-/// Copies reachable objects out of `from` into the space at `to_base`.
+/// Copies reachable objects out of `from` into the space at `to_base`, and marks the
+/// reachable large objects.
 struct Copier<'h> {
     heap: &'h GcHeap,
     from: std::ops::Range<usize>,
     to_base: usize,
     free: usize,
+    /// Large objects marked but not scanned yet.
+    large: Vec<usize>,
 }
 
 impl Copier<'_> {
@@ -148,7 +180,15 @@ impl Copier<'_> {
     /// references (null, i31, host, function references) unchanged.
     fn forward(&mut self, raw: u64) -> u64 {
         let at = raw as usize;
-        if raw == 0 || !at.is_multiple_of(super::heap::ALIGN) || !self.from.contains(&at) {
+        if raw == 0 || !at.is_multiple_of(super::heap::ALIGN) {
+            return raw;
+        }
+        if !self.from.contains(&at) {
+            if let Some(large) = self.heap.large.get(&at) {
+                if !large.marked.replace(true) {
+                    self.large.push(at);
+                }
+            }
             return raw;
         }
         // SAFETY: `at` is an object (or a copied one) in the used part of the from-space.
@@ -170,30 +210,43 @@ impl Copier<'_> {
         to as u64
     }
 
-    /// Scans the copied objects in order, forwarding their references.
+    /// Scans the copied objects in order and the marked large objects, forwarding their
+    /// references, until no object is left unscanned.
     fn scan(&mut self) {
-        let heap = self.heap;
         let mut scan = self.to_base;
-        while scan < self.free {
-            // SAFETY: `scan` walks the objects copied so far, one after another.
-            let (ty, len) = unsafe { header(scan) };
-            let size = match heap.layout(ty, len) {
-                ObjLayout::Fixed { size, refs } => {
-                    for off in refs.iter() {
-                        self.visit_at(scan + *off as usize);
-                    }
-                    *size as usize
+        loop {
+            while scan < self.free {
+                scan += self.scan_object(scan);
+            }
+            match self.large.pop() {
+                Some(at) => {
+                    self.scan_object(at);
                 }
-                ObjLayout::Array { elem_size, refs } => {
-                    if *refs {
-                        for i in 0..len as usize {
-                            self.visit_at(scan + DATA_OFFSET as usize + 8 * i);
-                        }
-                    }
-                    align(DATA_OFFSET as usize + len as usize * *elem_size as usize)
+                None => break,
+            }
+        }
+    }
+
+    /// Forwards the references of the object at `at` (copied or large); returns its size.
+    fn scan_object(&mut self, at: usize) -> usize {
+        let heap = self.heap;
+        // SAFETY: `at` is an object in the to-space or the large-object space.
+        let (ty, len) = unsafe { header(at) };
+        match heap.layout(ty, len) {
+            ObjLayout::Fixed { size, refs } => {
+                for off in refs.iter() {
+                    self.visit_at(at + *off as usize);
                 }
-            };
-            scan += size;
+                *size as usize
+            }
+            ObjLayout::Array { elem_size, refs } => {
+                if *refs {
+                    for i in 0..len as usize {
+                        self.visit_at(at + DATA_OFFSET as usize + 8 * i);
+                    }
+                }
+                align(DATA_OFFSET as usize + len as usize * *elem_size as usize)
+            }
         }
     }
 

@@ -21,6 +21,10 @@ pub const EXN_TYPE: u32 = u32::MAX - 4;
 pub const MIN_THRESHOLD: usize = 4 << 20;
 /// Commits and thresholds are rounded up to this.
 const GRANULE: usize = 64 << 10;
+/// Objects of at least this many bytes get a mapping of their own (the large-object space):
+/// collections mark them in place instead of copying them, and free their mapping when
+/// they die.
+pub const LARGE_OBJECT: usize = 256 << 10;
 
 /// How the collector measures and traces the objects of one type.
 #[derive(Clone, Debug)]
@@ -158,6 +162,13 @@ impl Space {
     }
 }
 
+/// An object of the large-object space.
+pub struct LargeObject {
+    mem: region::Allocation,
+    /// Reached by the collection under way.
+    pub(super) marked: std::cell::Cell<bool>,
+}
+
 /// The GC heap of one store.
 pub struct GcHeap {
     /// The bump pointer and allocation threshold of the active space; compiled code reaches
@@ -170,6 +181,12 @@ pub struct GcHeap {
     active: usize,
     /// Most bytes one space may hold (`Config::gc_heap_limit`).
     limit: usize,
+    /// Large objects by address.
+    pub(super) large: std::collections::BTreeMap<usize, LargeObject>,
+    /// Bytes the large objects' mappings take.
+    large_bytes: usize,
+    /// Bytes of large objects allocated since the last collection.
+    large_since_gc: usize,
     /// Layouts by canonical type slot (`id >> 2`).
     layouts: Vec<Option<ObjLayout>>,
     /// Exception layouts by tag store index.
@@ -204,6 +221,9 @@ impl GcHeap {
             bump: Box::default(),
             end: 0,
             spaces: [None, None],
+            large: Default::default(),
+            large_bytes: 0,
+            large_since_gc: 0,
             active: 0,
             limit: align(limit),
             layouts: Vec::new(),
@@ -323,9 +343,10 @@ impl GcHeap {
     /// aiming for `target` bytes in all (reserving the spaces on first use); false if
     /// `need` bytes cannot fit within the limit or the system refuses the memory.
     pub(super) fn set_threshold(&mut self, target: usize, need: usize) -> bool {
-        let limit = self.limit;
+        // Large objects count against the limit too.
+        let limit = self.limit.saturating_sub(self.large_bytes);
         if self.spaces[self.active].is_none() {
-            let Some(space) = Space::reserve(limit) else {
+            let Some(space) = Space::reserve(self.limit) else {
                 return false;
             };
             self.bump.next = space.base();
@@ -421,10 +442,55 @@ impl GcHeap {
         }
     }
 
-    /// Whether `raw` is the address of an object of the active space.
+    /// Whether `raw` is the address of an object (of the active space or a large one).
     fn is_object(&self, raw: u64) -> bool {
-        let range = self.used_range();
-        (raw as usize).is_multiple_of(ALIGN) && range.contains(&(raw as usize))
+        let (at, range) = (raw as usize, self.used_range());
+        at.is_multiple_of(ALIGN) && (range.contains(&at) || self.large.contains_key(&at))
+    }
+
+    /// Whether a large object of `size` bytes should wait for a collection first: the large
+    /// objects allocated since the last one reach the live data it left (at least
+    /// `MIN_THRESHOLD`), so that dead ones are freed as often as the live set allows.
+    pub(super) fn large_wants_collection(&self, size: usize) -> bool {
+        let live = self.stats.live_bytes as usize;
+        self.large_since_gc.saturating_add(size) > live.max(MIN_THRESHOLD)
+    }
+
+    /// Maps a zeroed large object of `size` bytes with header `ty`, `len`; `None` if it does
+    /// not fit beside the live data within the limit or the system refuses the memory.
+    pub(super) fn alloc_large(&mut self, size: usize, ty: u32, len: u32) -> Option<usize> {
+        let small = self.used_range().len();
+        let total = small.checked_add(self.large_bytes)?.checked_add(size)?;
+        if total > self.limit {
+            return None;
+        }
+        let mem = region::alloc(size, region::Protection::READ_WRITE).ok()?;
+        let at = mem.as_ptr::<u8>() as usize;
+        // SAFETY: a fresh read+write mapping of at least `size` (>= 8) zeroed bytes.
+        unsafe {
+            let p = at as *mut u8;
+            (p.add(TYPE_OFFSET as usize) as *mut u32).write(ty);
+            (p.add(LENGTH_OFFSET as usize) as *mut u32).write(len);
+        }
+        self.large_bytes += mem.len();
+        self.large_since_gc += mem.len();
+        self.large.insert(
+            at,
+            LargeObject {
+                mem,
+                marked: std::cell::Cell::new(false),
+            },
+        );
+        Some(at)
+    }
+
+    /// After a collection: unmaps the large objects it did not reach, clears the marks;
+    /// returns the bytes of the survivors.
+    pub(super) fn sweep_large(&mut self) -> usize {
+        self.large.retain(|_, o| o.marked.replace(false));
+        self.large_bytes = self.large.values().map(|o| o.mem.len()).sum();
+        self.large_since_gc = 0;
+        self.large_bytes
     }
 
     /// The whole object `raw` as bytes, if `raw` is an object of this heap.
