@@ -4,8 +4,9 @@
 //! A struct or array reaches the host as an [`AnyRef`] (in a [`Val`](crate::Val) or a
 //! typed result): a handle rooted in the store, so the object stays alive (and is found
 //! wherever the collector moves it) while the handle's root scope lasts. Host functions
-//! called from wasm are root scopes of their own; [`RootScope`] makes one anywhere else.
-//! Handles made outside any scope stay rooted until the store is dropped (as in Wasmtime).
+//! called from wasm are root scopes of their own; [`RootScope`] makes one anywhere else, and
+//! [`ManuallyRooted`] keeps a reference across scopes until it is unrooted. Handles made
+//! outside any scope stay rooted until the store is dropped (as in Wasmtime).
 //! Using a handle after its scope ended is an error, never a dangling pointer.
 
 use crate::store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut, StoreOpaque};
@@ -132,5 +133,106 @@ impl AnyRef {
     pub fn ref_eq(store: impl AsContext, a: &AnyRef, b: &AnyRef) -> Result<bool> {
         let store = &store.as_context().0.opaque;
         Ok(store.any_raw(a)? == store.any_raw(b)?)
+    }
+}
+
+/// A GC reference rooted until [`ManuallyRooted::unroot`], whatever scopes end meanwhile:
+/// for references the host keeps for long (in its own data structures, across calls). As in
+/// Wasmtime, one that is dropped without `unroot` stays rooted until the store is dropped.
+///
+/// ```
+/// use runtime::{AnyRef, Engine, Instance, Module, RootScope, Store, Val};
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module (type $p (struct (field i32)))
+///     (func (export "make") (result (ref any)) (struct.new $p (i32.const 7)))
+///     (func (export "get") (param (ref any)) (result i32)
+///       (struct.get $p 0 (ref.cast (ref $p) (local.get 0)))))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let make = instance.get_typed_func::<(), AnyRef>(&mut store, "make")?;
+/// let get = instance.get_typed_func::<AnyRef, i32>(&mut store, "get")?;
+/// let kept = {
+///     let mut scope = RootScope::new(&mut store);
+///     make.call(&mut scope, ())?.to_manually_rooted(&mut scope)?
+/// };
+/// store.gc();
+/// let r = kept.to_rooted(&mut store)?;
+/// assert_eq!(get.call(&mut store, r)?, 7);
+/// kept.unroot(&mut store);
+/// # Ok::<(), runtime::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ManuallyRooted<T> {
+    store: u64,
+    /// i31 and host references: the reference; structs and arrays: the manual root.
+    raw: u64,
+    kind: crate::AnyRefKind,
+    _type: std::marker::PhantomData<T>,
+}
+
+impl AnyRef {
+    /// A manual root for this reference (see [`ManuallyRooted`]).
+    pub fn to_manually_rooted(
+        &self,
+        mut store: impl AsContextMut,
+    ) -> Result<ManuallyRooted<AnyRef>> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let raw = store.any_raw(self)?;
+        let raw = if self.store == 0 {
+            raw
+        } else {
+            store.gc.roots.borrow_mut().push_manual(raw)
+        };
+        Ok(ManuallyRooted {
+            store: self.store,
+            raw,
+            kind: self.kind,
+            _type: std::marker::PhantomData,
+        })
+    }
+}
+
+impl ManuallyRooted<AnyRef> {
+    /// The reference as an [`AnyRef`] rooted in the innermost root scope; an error if it
+    /// was unrooted or belongs to another store.
+    pub fn to_rooted(&self, mut store: impl AsContextMut) -> Result<AnyRef> {
+        let store = &mut store.as_context_mut().0.opaque;
+        if self.store == 0 {
+            return Ok(AnyRef {
+                store: 0,
+                raw: self.raw,
+                kind: self.kind,
+            });
+        }
+        if self.store != store.id {
+            return Err(crate::Error::Usage(
+                "a struct or array of another store".into(),
+            ));
+        }
+        let raw = store
+            .gc
+            .roots
+            .borrow()
+            .get_manual(self.raw)
+            .ok_or_else(|| {
+                crate::Error::Usage("a manually rooted reference used after `unroot`".into())
+            })?;
+        Ok(store.any_ref(raw))
+    }
+
+    /// Ends the root: the object may be collected once nothing else reaches it.
+    ///
+    /// # Panics
+    ///
+    /// If the reference belongs to another store.
+    pub fn unroot(self, mut store: impl AsContextMut) {
+        let store = &mut store.as_context_mut().0.opaque;
+        if self.store != 0 {
+            assert_eq!(
+                self.store, store.id,
+                "ManuallyRooted unrooted in another store"
+            );
+            store.gc.roots.borrow_mut().unroot(self.raw);
+        }
     }
 }

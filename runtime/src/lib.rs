@@ -63,7 +63,7 @@ pub use externals::Extern;
 pub use func::{
     Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
 };
-pub use gc::{GcHeapStats, RootScope};
+pub use gc::{GcHeapStats, ManuallyRooted, RootScope};
 pub use linker::Linker;
 pub use module::Module;
 pub use store::{

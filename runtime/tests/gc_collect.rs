@@ -549,3 +549,29 @@ fn nested(mut store: Store<()>, n: i32) {
     let r = call(&mut store, inst, "outer", &[Val::I32(7)]).unwrap();
     assert_eq!(i32_of(&r), n + 1000 + 7);
 }
+
+#[test]
+fn manual_roots_outlive_scopes_until_unrooted() {
+    let mut store = store_with_limit(4 * MIB);
+    let inst = instance(&mut store, ROOTS);
+    let kept = {
+        let mut scope = RootScope::new(&mut store);
+        let r = call_in(&mut scope, inst, "new_box", &[Val::I32(31)]);
+        let Val::AnyRef(r) = r[0] else { panic!() };
+        r.to_manually_rooted(&mut scope).unwrap()
+    };
+    call(&mut store, inst, "churn", &[Val::I32(20_000)]).unwrap();
+    store.gc();
+    let r = kept.to_rooted(&mut store).unwrap();
+    assert_eq!(
+        i32_of(&call(&mut store, inst, "unbox", &[Val::AnyRef(r)]).unwrap()),
+        31
+    );
+    let again = kept.to_rooted(&mut store).unwrap();
+    kept.unroot(&mut store);
+    // `again` is a scope handle of its own (the store's outermost scope): still usable.
+    assert_eq!(
+        i32_of(&call(&mut store, inst, "unbox", &[Val::AnyRef(again)]).unwrap()),
+        31
+    );
+}
