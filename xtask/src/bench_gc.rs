@@ -228,7 +228,9 @@ fn measure(command: &[String]) -> Result<Sample, String> {
     ];
     timed.extend(command.iter().cloned());
     let mut t = in_program_dir(&timed);
-    t.stdout(std::process::Stdio::null());
+    // Wasmtime warns about `--invoke` with arguments on every run; `output` checked the run.
+    t.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     let start = Instant::now();
     let status = t
         .status()
