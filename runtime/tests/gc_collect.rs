@@ -575,3 +575,32 @@ fn manual_roots_outlive_scopes_until_unrooted() {
         31
     );
 }
+
+#[test]
+fn scripts_collect_where_they_ask() {
+    // The script runner's `runtime.gc` collects in the middle of a function; the global's
+    // struct and the local's survive it.
+    let script = r#"
+      (module
+        (type $box (struct (field i32)))
+        (import "runtime" "gc" (func $gc))
+        (global $g (mut (ref null $box)) (ref.null $box))
+        (func (export "run") (result i32) (local $l (ref null $box))
+          (global.set $g (struct.new $box (i32.const 40)))
+          (local.set $l (struct.new $box (i32.const 2)))
+          (call $gc)
+          (i32.add (struct.get $box 0 (global.get $g)) (struct.get $box 0 (local.get $l)))))
+      (assert_return (invoke "run") (i32.const 42))
+      (assert_return (invoke "run") (i32.const 42))"#;
+    for between in [false, true] {
+        let options = runtime::wast::WastOptions {
+            collect_between_directives: between,
+            ..Default::default()
+        };
+        let results = runtime::wast::run_script(script, &options, &mut |_| {});
+        assert_eq!(results.len(), 3);
+        for r in &results {
+            assert!(r.outcome.is_pass(), "line {}: {:?}", r.line, r.outcome);
+        }
+    }
+}
