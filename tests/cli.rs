@@ -237,6 +237,43 @@ fn proposals_are_enabled_and_disabled_with_w() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
 }
 
+/// The legacy exception instructions are on by default in the CLI (the library's `Config`
+/// keeps them off); `-W legacy-exceptions=n` refuses a module that uses them.
+#[test]
+fn legacy_exceptions_are_on_unless_turned_off() {
+    let catch = ["--invoke", "catch", "tests/data/legacy-try.wat", "41"];
+    let out = cli(&catch);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n");
+    let out = cli(&[&["-W", "legacy-exceptions=y"][..], &catch].concat());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n");
+    for flag in ["legacy-exceptions=n", "all-proposals=n,exceptions"] {
+        let out = cli(&[&["-W", flag][..], &catch].concat());
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("legacy_exceptions feature required"),
+            "{flag}: {stderr}"
+        );
+    }
+    let out = cli(&["validate", "tests/data/legacy-try.wat"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    // A C++ program built by emcc with -fwasm-exceptions prints what Node printed.
+    let program = "emscripten-tests/modern/wasm_exceptions.wasm";
+    let expected = std::fs::read_to_string(
+        harness::workspace_root()
+            .join(program)
+            .with_extension("out"),
+    )
+    .expect("the recorded output");
+    let out = cli(&[program]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    let out = cli(&["-W", "legacy-exceptions=n", program]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("legacy_exceptions feature required"));
+}
+
 /// As in Wasmtime, the threads proposal validates by default but a shared memory needs
 /// `-W threads` or `-W shared-memory`.
 #[test]
@@ -268,18 +305,13 @@ fn unknown_and_unsupported_w_and_s_keys_are_usage_errors() {
             "component-model=y",
             "the component-model proposal is not supported yet",
         ),
-        ("-W", "fuel=1000000", "`-W fuel` is not supported yet"),
-        ("-W", "timeout=1s", "`-W timeout` is not supported yet"),
         (
             "-W",
-            "max-memory-size=65536",
-            "`-W max-memory-size` is not supported yet",
+            "epoch-interruption",
+            "`-W epoch-interruption` is not supported yet",
         ),
-        (
-            "-W",
-            "max-wasm-stack=65536",
-            "`-W max-wasm-stack` is not supported yet",
-        ),
+        ("-W", "fuel=lots", "`lots` is not a number"),
+        ("-W", "timeout=1fortnight", "is not a duration"),
         ("-W", "threads=maybe", "`maybe` is not a flag value"),
         ("-S", "bogus", "unknown -S option `bogus`"),
         ("-S", "tcp", "`-S tcp` is not supported yet"),
@@ -462,26 +494,260 @@ fn sightglass_programs_print_their_expected_output() {
     }
 }
 
-/// The benchmark budgets (`RUNTIME_BENCH_FUEL`, `RUNTIME_BENCH_EPOCH`) reach the program.
+/// The exit code and stderr of a run.
+fn code_and_stderr(args: &[&str]) -> (Option<i32>, String) {
+    let out = cli(args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
 #[test]
-fn bench_budgets_come_from_the_environment() {
-    let run = |env: (&str, &str), args: &[&str]| {
-        Command::new(runtime_bin())
-            .args(args)
-            .env(env.0, env.1)
-            .current_dir(harness::workspace_root())
-            .output()
-            .expect("the runtime CLI runs")
-    };
-    let out = run(("RUNTIME_BENCH_FUEL", "100000"), &["tests/data/spin.wat"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(134), "{stderr}");
-    assert!(stderr.contains("all fuel consumed"), "{stderr}");
-    let out = run(("RUNTIME_BENCH_FUEL", "lots"), &["tests/data/spin.wat"]);
-    assert_eq!(out.status.code(), Some(2));
-    // The deadline is never reached: the program runs normally.
-    let fib = ["tests/data/fib.wat", "--invoke", "fib", "20"];
-    let out = run(("RUNTIME_BENCH_EPOCH", "1"), &fib);
+fn fuel_stops_an_infinite_loop_with_the_out_of_fuel_trap() {
+    let (code, stderr) = code_and_stderr(&["-W", "fuel=1000000", "tests/data/spin.wat"]);
+    assert_eq!(code, Some(134), "{stderr}");
+    assert!(
+        stderr.contains("wasm trap: all fuel consumed by WebAssembly"),
+        "{stderr}"
+    );
+    // Enough fuel changes nothing.
+    let out = cli(&[
+        "-W",
+        "fuel=1000000",
+        "--invoke",
+        "fib",
+        "tests/data/fib.wat",
+        "20",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "6765\n");
+}
+
+/// wasi-threads (`tests/data/threads/`, WAT programs against `wasi::thread-spawn`: Debian's
+/// clang 14 and wasi-libc of 2022 cannot target `wasm32-wasip1-threads`).
+mod wasi_threads {
+    use super::cli;
+
+    fn run(program: &str, args: &[&str]) -> (Option<i32>, String, String) {
+        let path = format!("tests/data/threads/{program}");
+        let out = cli(&[&["run", "-W", "threads", path.as_str()][..], args].concat());
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    }
+
+    /// Eight threads contend on a futex mutex; a lost update or a lost wake-up (a hang, which
+    /// the harness's time limit catches) fails. `THREADS_MUTEX_RUNS` runs (default 1,000).
+    #[test]
+    fn a_mutex_contended_by_eight_threads_counts_right_every_time() {
+        let runs: usize = std::env::var("THREADS_MUTEX_RUNS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1000);
+        for run_index in 0..runs {
+            let (code, stdout, stderr) = run("mutex.wat", &[]);
+            assert_eq!(
+                (code, stdout.as_str()),
+                (Some(0), "counter = 80000\n"),
+                "run {run_index}: {stderr}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_broadcast_condition_orders_the_threads_output() {
+        let (code, stdout, stderr) = run("turns.wat", &[]);
+        let expected: String = (1..=6).map(|n| format!("thread {n}\n")).collect();
+        assert_eq!((code, stdout), (Some(0), expected + "done\n"), "{stderr}");
+    }
+
+    #[test]
+    fn a_parallel_sum_is_the_same_on_one_two_and_four_threads() {
+        // f(i) = (i * 2654435761 mod 2^32) >> 8 summed over [0, 2 * 10^6).
+        let expected: u64 = (0..2_000_000u64)
+            .map(|i| ((i * 2_654_435_761) & 0xffff_ffff) >> 8)
+            .sum();
+        for threads in ["1", "2", "4"] {
+            let (code, stdout, stderr) = run("sum.wat", &[threads, "2"]);
+            assert_eq!(code, Some(0), "{threads} threads: {stderr}");
+            assert_eq!(stdout, format!("sum = {expected}\n"), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn a_trap_or_an_exit_in_a_thread_ends_the_program() {
+        // The main thread waits forever: only the thread's end can stop the program.
+        let (code, _, stderr) = run("trap.wat", &[]);
+        assert_eq!(code, Some(134), "{stderr}");
+        assert!(stderr.contains("wasm trap: unreachable"), "{stderr}");
+        let (code, _, stderr) = run("trap.wat", &["1"]);
+        assert_eq!(code, Some(7), "{stderr}");
+    }
+
+    #[test]
+    fn thread_spawn_follows_dash_s_threads() {
+        // Off: the import is unknown. On for a module that does not import it: harmless.
+        let out = cli(&[
+            "run",
+            "-W",
+            "threads",
+            "-S",
+            "threads=n",
+            "tests/data/threads/turns.wat",
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("thread-spawn"));
+        let out = cli(&[
+            "-S",
+            "threads",
+            "--invoke",
+            "fib",
+            "tests/data/fib.wat",
+            "10",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // A shared memory still needs `-W threads`, as in Wasmtime.
+        let out = cli(&["run", "tests/data/threads/turns.wat"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("-W threads"));
+    }
+}
+
+#[test]
+fn a_timeout_interrupts_an_infinite_loop_once_it_has_passed() {
+    runtime_bin(); // built (if needed) before the clock starts
+    let start = std::time::Instant::now();
+    let (code, stderr) = code_and_stderr(&["-W", "timeout=1s", "tests/data/spin.wat"]);
+    let elapsed = start.elapsed();
+    assert_eq!(code, Some(134), "{stderr}");
+    assert!(stderr.contains("wasm trap: interrupt"), "{stderr}");
+    // Not before the timeout; the upper bound is generous (the machine may be loaded).
+    assert!(elapsed >= std::time::Duration::from_secs(1), "{elapsed:?}");
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+    // Wasmtime's duration syntax; a program done in time exits normally.
+    let fib = ["--invoke", "fib", "tests/data/fib.wat", "20"];
+    for timeout in ["timeout=60", "timeout=1m30s", "timeout=90000ms"] {
+        let out = cli(&[&["-W", timeout][..], &fib].concat());
+        assert_eq!(out.status.code(), Some(0), "{timeout}");
+    }
+}
+
+#[test]
+fn memory_grow_returns_minus_one_past_max_memory_size() {
+    let out = cli(&["-W", "max-memory-size=262144", "tests/data/grow.wat"]);
+    // 4 pages of 64 KiB fit, the fifth does not: the program says so and exits with 4.
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "memory.grow returned -1\n"
+    );
+    // Unlimited, it grows 100 times without a refusal.
+    assert_eq!(cli(&["tests/data/grow.wat"]).status.code(), Some(125));
+    // With `trap-on-grow-failure` the refusal is an error (exit code 1, as Wasmtime's).
+    let (code, stderr) = code_and_stderr(&[
+        "-W",
+        "max-memory-size=262144,trap-on-grow-failure",
+        "tests/data/grow.wat",
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("forcing trap when growing memory to 327680 bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn deep_recursion_under_max_wasm_stack_traps_cleanly() {
+    let down = |stack: &str| {
+        let flag = format!("max-wasm-stack={stack}");
+        code_and_stderr(&[
+            "-W",
+            &flag,
+            "--invoke",
+            "down",
+            "tests/data/recurse.wat",
+            "5000",
+        ])
+    };
+    let (code, stderr) = down("65536");
+    assert_eq!(code, Some(134), "{stderr}");
+    assert!(
+        stderr.contains("wasm trap: call stack exhausted"),
+        "{stderr}"
+    );
+    // The same depth fits in the default 512 KiB.
+    assert_eq!(down("524288").0, Some(0));
+    let (code, stderr) = code_and_stderr(&[
+        "-W",
+        "max-wasm-stack=65536",
+        "--invoke",
+        "forever",
+        "tests/data/recurse.wat",
+    ]);
+    assert_eq!(code, Some(134), "{stderr}");
+    assert!(stderr.contains("call stack exhausted"), "{stderr}");
+    // Zero is refused by the engine, as by Wasmtime.
+    let (code, stderr) = down("0");
+    assert_eq!(code, Some(1), "{stderr}");
+}
+
+#[test]
+fn instance_memory_and_table_counts_and_sizes_are_limited() {
+    for (flags, file, message) in [
+        (
+            "max-instances=0",
+            "tests/data/fib.wat",
+            "instance count too high at 1",
+        ),
+        (
+            "max-memories=0",
+            "tests/data/grow.wat",
+            "memory count too high at 1",
+        ),
+        (
+            "max-memory-size=65535",
+            "tests/data/grow.wat",
+            "memory minimum size of 1 pages exceeds memory limits",
+        ),
+    ] {
+        let (code, stderr) = code_and_stderr(&["-W", flags, file]);
+        assert_eq!(code, Some(1), "{flags}: {stderr}");
+        assert!(stderr.contains(message), "{flags}: {stderr}");
+    }
+    // Enough of each changes nothing.
+    let out = cli(&[
+        "-W",
+        "max-instances=1,max-memories=1,max-tables=0,max-table-elements=0",
+        "tests/data/grow.wat",
+    ]);
+    assert_eq!(out.status.code(), Some(125));
+}
+
+#[test]
+fn wast_takes_fuel_and_max_wasm_stack() {
+    let out = cli(&["wast", "-W", "fuel=100000", "tests/data/fuel.wast"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "tests/data/fuel.wast: 3 passed, 0 failed\n"
+    );
+    // Too little fuel for the module's own calls shows as failures.
+    let out = cli(&["wast", "-W", "fuel=0", "tests/data/fuel.wast"]);
+    assert_eq!(out.status.code(), Some(1));
+    let deep = |flags: &[&str]| {
+        let out = cli(&[&["wast"], flags, &["tests/data/recurse.wast"]].concat());
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(deep(&[]).0, Some(0));
+    let (code, stdout) = deep(&["-W", "max-wasm-stack=65536"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("call stack exhausted"), "{stdout}");
 }

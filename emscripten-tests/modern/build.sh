@@ -15,6 +15,11 @@ for name in $names; do
   case "$name" in
     exceptions*) extra="-sDISABLE_EXCEPTION_CATCHING=0" ;;
     malloc_growth) extra="-sALLOW_MEMORY_GROWTH=1" ;;
+    # Wasm exception handling (the legacy try/catch instructions) instead of JavaScript's.
+    wasm_exceptions_std) extra="-fwasm-exceptions -std=c++17 -sALLOW_MEMORY_GROWTH=1" ;;
+    wasm_exceptions*) extra="-fwasm-exceptions -std=c++17" ;;
+    wasm_longjmp_exceptions) extra="-fwasm-exceptions -sSUPPORT_LONGJMP=wasm" ;;
+    wasm_longjmp*) extra="-sSUPPORT_LONGJMP=wasm" ;;
   esac
   case "$src" in *.cpp) cc=em++ ;; *) cc=emcc ;; esac
   $cc $flags $extra "$src" -o "$tmp/$name.js"

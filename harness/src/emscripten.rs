@@ -195,7 +195,14 @@ pub fn run_test(test: &EmTest) -> Result<(), String> {
                 .map_err(|e| format!("cannot copy the fixture {}: {e}", dir.display()))?;
             Some(root)
         }
-        None => None,
+        // As the CLI does without `--dir`: a scratch root with Emscripten's default layout.
+        None => {
+            let root = TempDir::new("emscripten", &base)
+                .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+            emscripten::default_layout(root.path())
+                .map_err(|e| format!("cannot lay out {}: {e}", root.path().display()))?;
+            Some(root)
+        }
     };
     let args: Vec<String> = if test.modern {
         let file = test.wasm.with_extension("args");
@@ -216,8 +223,11 @@ pub fn run_test(test: &EmTest) -> Result<(), String> {
         stderr: stderr.sink(),
         ..Options::default()
     };
-    let engine = runtime::Engine::default();
-    let result = runtime::Module::from_file(&engine, &test.wasm).and_then(|module| {
+    // As in the CLI, the legacy exception instructions of `-fwasm-exceptions` builds are on.
+    let mut config = runtime::Config::new();
+    config.wasm_legacy_exceptions(true);
+    let result = runtime::Engine::new(&config).and_then(|engine| {
+        let module = runtime::Module::from_file(&engine, &test.wasm)?;
         let mut store = runtime::Store::new(&engine, emscripten::Emscripten::default());
         emscripten::run(&mut store, &module, &options)
     });

@@ -3,7 +3,7 @@
 //!
 //! Sources, in order: `--mirror DIR`, `$RUNTIME_SUITES_DIR`, `../shared/suites` next to the
 //! workspace (`../shared/bench` for the benchmarks), then a shallow `git` fetch of the pinned
-//! commit. A mirror holds one folder per suite (`spec/`, `wasi/`, `emscripten/`,
+//! commit. A mirror holds one folder per suite (`spec/`, `threads/`, `wasi/`, `emscripten/`,
 //! `sightglass/`) laid out exactly like `data/`; a suite `$RUNTIME_SUITES_DIR` lacks comes
 //! from the next source (one `--mirror DIR` lacks is an error).
 
@@ -27,6 +27,11 @@ pub const SPEC: Suite = Suite {
     name: "spec",
     dir: "spec-suite",
 };
+/// The threads proposal's own scripts (`thread`/`wait` directives across host threads).
+pub const THREADS: Suite = Suite {
+    name: "threads",
+    dir: "threads-suite",
+};
 pub const WASI: Suite = Suite {
     name: "wasi",
     dir: "wasi-testsuite",
@@ -41,7 +46,7 @@ pub const SIGHTGLASS: Suite = Suite {
     name: "sightglass",
     dir: "xtask/bench/sightglass",
 };
-pub const SUITES: [Suite; 4] = [SPEC, WASI, EMSCRIPTEN, SIGHTGLASS];
+pub const SUITES: [Suite; 5] = [SPEC, THREADS, WASI, EMSCRIPTEN, SIGHTGLASS];
 
 /// The environment variable naming a mirror of all suites.
 pub const SUITES_DIR_VAR: &str = "RUNTIME_SUITES_DIR";

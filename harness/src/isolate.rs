@@ -19,6 +19,8 @@ const CHILD_VAR: &str = "HARNESS_INTERNAL_RUN_WAST";
 const CHILD_REL_VAR: &str = "HARNESS_INTERNAL_WAST_REL";
 /// When set, the proposals to enable (`WasmFeatures` bits), instead of judging by `rel`.
 const CHILD_FEATURES_VAR: &str = "HARNESS_INTERNAL_WAST_FEATURES";
+/// When set, how many times to run the script in a row (stress tests; default once).
+const CHILD_REPEAT_VAR: &str = "HARNESS_INTERNAL_WAST_REPEAT";
 const RESULT_PREFIX: &str = "@@harness-result ";
 const DONE_LINE: &str = "@@harness-done";
 
@@ -68,18 +70,49 @@ pub fn child_main() -> Option<ExitCode> {
         features,
         ..WastOptions::default()
     };
+    let repeat: usize = std::env::var(CHILD_REPEAT_VAR)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
     let stdout = std::io::stdout();
-    run_script_on_thread(&text, &options, |r| {
-        let mut line = serde_json::json!({ "i": r.index });
-        if let Outcome::Fail(reason) = &r.outcome {
-            line["fail"] = reason.as_str().into();
-        }
+    let report = |index: usize, fail: Option<String>| {
+        let line = serde_json::to_string(&ResultLine { i: index, fail })
+            .expect("a result line serialises");
         let mut out = stdout.lock();
         let _ = writeln!(out, "{RESULT_PREFIX}{line}");
         let _ = out.flush();
-    });
+    };
+    if repeat <= 1 {
+        run_script_on_thread(&text, &options, |r| {
+            report(r.index, fail_reason(&r.outcome));
+        });
+    } else {
+        // Each directive's first failure is reported at once; its pass only after the last run.
+        let mut failed = std::collections::BTreeSet::new();
+        let mut count = 0;
+        for run in 1..=repeat {
+            let results = run_script_on_thread(&text, &options, |r| {
+                if let Some(reason) = fail_reason(&r.outcome) {
+                    if failed.insert(r.index) {
+                        report(r.index, Some(format!("in run {run} of {repeat}: {reason}")));
+                    }
+                }
+            });
+            count = count.max(results.len());
+        }
+        for index in (0..count).filter(|i| !failed.contains(i)) {
+            report(index, None);
+        }
+    }
     println!("{DONE_LINE}");
     Some(ExitCode::SUCCESS)
+}
+
+fn fail_reason(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Fail(reason) => Some(reason.clone()),
+        Outcome::Pass => None,
+    }
 }
 
 /// Limits how many files run at once, across all threads that ask.
@@ -95,7 +128,8 @@ impl Slots {
             freed: Condvar::new(),
         }
     }
-    fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+    /// Runs `f` once a slot is free.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free == 0 {
             free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
@@ -157,17 +191,31 @@ pub fn run_child_with_features(
     lines: &[u32],
     timeout: Duration,
 ) -> Vec<Outcome> {
-    run_child_inner(path, "", Some(features), lines, timeout)
+    run_child_inner(path, "", Some(features), 1, lines, timeout)
+}
+
+/// Runs the script at `path` (`rel` as for [`run_isolated`]) `repeat` times in a row in one
+/// child process; a directive fails with its first failure in any run. `timeout` is for all
+/// runs together.
+pub fn run_child_repeated(
+    path: &Path,
+    rel: &str,
+    repeat: usize,
+    lines: &[u32],
+    timeout: Duration,
+) -> Vec<Outcome> {
+    run_child_inner(path, rel, None, repeat, lines, timeout)
 }
 
 fn run_child(path: &Path, rel: &str, lines: &[u32], timeout: Duration) -> Vec<Outcome> {
-    run_child_inner(path, rel, None, lines, timeout)
+    run_child_inner(path, rel, None, 1, lines, timeout)
 }
 
 fn run_child_inner(
     path: &Path,
     rel: &str,
     features: Option<WasmFeatures>,
+    repeat: usize,
     lines: &[u32],
     timeout: Duration,
 ) -> Vec<Outcome> {
@@ -180,6 +228,9 @@ fn run_child_inner(
     command.env(CHILD_VAR, path).env(CHILD_REL_VAR, rel);
     if let Some(f) = features {
         command.env(CHILD_FEATURES_VAR, f.bits().to_string());
+    }
+    if repeat > 1 {
+        command.env(CHILD_REPEAT_VAR, repeat.to_string());
     }
     let child = command
         .stdin(Stdio::null())
@@ -212,9 +263,14 @@ fn run_child_inner(
     };
     let (results, done) = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
     let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    let what = if repeat > 1 {
+        format!("{repeat} runs of the file")
+    } else {
+        "the file".to_string()
+    };
     let how = if timed_out {
         format!(
-            "the file did not finish within {}s (raise HARNESS_TIMEOUT_SECS if it is just slow)",
+            "{what} did not finish within {}s (raise HARNESS_TIMEOUT_SECS if it is just slow)",
             timeout.as_secs()
         )
     } else if done {
@@ -261,6 +317,14 @@ fn assemble(
         .collect()
 }
 
+/// One result line of the child: the directive's index and, if it failed, why.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ResultLine {
+    i: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fail: Option<String>,
+}
+
 /// Reads the child's result lines; also says whether the done marker arrived.
 fn read_results(out: impl Read) -> (Vec<(usize, Outcome)>, bool) {
     let mut results = Vec::new();
@@ -273,17 +337,14 @@ fn read_results(out: impl Read) -> (Vec<(usize, Outcome)>, bool) {
         let Some(json) = line.strip_prefix(RESULT_PREFIX) else {
             continue;
         };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+        let Ok(line) = serde_json::from_str::<ResultLine>(json) else {
             continue;
         };
-        let Some(i) = v.get("i").and_then(|i| i.as_u64()) else {
-            continue;
-        };
-        let outcome = match v.get("fail").and_then(|f| f.as_str()) {
-            Some(reason) => Outcome::Fail(reason.to_string()),
+        let outcome = match line.fail {
+            Some(reason) => Outcome::Fail(reason),
             None => Outcome::Pass,
         };
-        results.push((i as usize, outcome));
+        results.push((line.i, outcome));
     }
     (results, done)
 }

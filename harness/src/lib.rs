@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod programs;
 pub mod report;
 pub mod spec;
+pub mod stress;
 pub mod strip;
 pub mod suggest;
 pub mod wasi;

@@ -1,11 +1,11 @@
 //! Fetch: a suite's pinned `manifest.json` (upstream repository, commit, paths, licence, and
 //! the file count and checksum of the fetched data).
 
-use serde_json::Value;
+use serde::Deserialize;
 use std::path::Path;
 
 /// Which upstream files go where.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct PathMap {
     /// Folder in the upstream repository (`""` = its root).
     pub from: String,
@@ -16,10 +16,11 @@ pub struct PathMap {
 }
 
 /// A suite's manifest.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Manifest {
     pub suite: String,
     pub repository: String,
+    #[serde(default)]
     pub branch: Option<String>,
     pub commit: String,
     pub license: String,
@@ -27,9 +28,11 @@ pub struct Manifest {
     pub mirror: String,
     /// The folder of `../shared/` that holds the suite's mirror folder (`"shared"`; default
     /// `suites`, the benchmarks are in `bench`).
+    #[serde(default = "default_shared")]
     pub shared: String,
     pub paths: Vec<PathMap>,
     /// Whether `.debug_*` custom sections are removed from `.wasm` files taken from upstream.
+    #[serde(default)]
     pub strip_debug_sections: bool,
     /// Number of files in `data/`.
     pub files: usize,
@@ -46,70 +49,20 @@ impl Manifest {
     }
 
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-        let string = |key: &str| -> Result<String, String> {
-            v.get(key)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| format!("missing string field `{key}`"))
-        };
-        let paths = v
-            .get("paths")
-            .and_then(Value::as_array)
-            .ok_or("missing array field `paths`")?
-            .iter()
-            .map(parse_path_map)
-            .collect::<Result<Vec<_>, _>>()?;
-        let commit = string("commit")?;
+        let manifest: Manifest =
+            serde_json::from_str(text).map_err(|e| format!("not a valid JSON manifest: {e}"))?;
+        let commit = &manifest.commit;
         if commit.len() != 40 || !commit.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(format!(
                 "`commit` must be a full 40-digit hash, not `{commit}`"
             ));
         }
-        Ok(Manifest {
-            suite: string("suite")?,
-            repository: string("repository")?,
-            branch: v.get("branch").and_then(Value::as_str).map(str::to_string),
-            commit,
-            license: string("license")?,
-            mirror: string("mirror")?,
-            shared: v
-                .get("shared")
-                .and_then(Value::as_str)
-                .unwrap_or("suites")
-                .to_string(),
-            paths,
-            strip_debug_sections: v
-                .get("strip_debug_sections")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            files: v
-                .get("files")
-                .and_then(Value::as_u64)
-                .ok_or("missing number field `files`")? as usize,
-            checksum: string("checksum")?,
-        })
+        Ok(manifest)
     }
 }
 
-fn parse_path_map(v: &Value) -> Result<PathMap, String> {
-    let string = |key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-    let include = v
-        .get("include")
-        .and_then(Value::as_array)
-        .ok_or("each `paths` entry needs an `include` array")?
-        .iter()
-        .map(|g| {
-            g.as_str()
-                .map(str::to_string)
-                .ok_or("`include` holds strings")
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(PathMap {
-        from: string("from").ok_or("each `paths` entry needs `from`")?,
-        to: string("to").ok_or("each `paths` entry needs `to`")?,
-        include,
-    })
+fn default_shared() -> String {
+    "suites".to_string()
 }
 
 #[cfg(test)]
@@ -130,6 +83,20 @@ mod tests {
     fn bad_manifests_are_explained() {
         assert!(Manifest::parse("{").unwrap_err().contains("JSON"));
         let err = Manifest::parse(r#"{"suite":"x","commit":"abc","paths":[]}"#).unwrap_err();
-        assert!(err.contains("commit"), "{err}");
+        assert!(err.contains("missing field `repository`"), "{err}");
+        let full = |commit: &str| {
+            format!(
+                r#"{{"suite": "x", "repository": "r", "commit": "{commit}", "license": "l",
+                    "mirror": "x", "paths": [{{"from": "", "to": "", "include": ["*"]}}],
+                    "files": 1, "checksum": "fnv1a64:0"}}"#
+            )
+        };
+        let err = Manifest::parse(&full("abc")).unwrap_err();
+        assert!(err.contains("40-digit"), "{err}");
+        let ok = Manifest::parse(&full(&"a".repeat(40))).unwrap();
+        assert_eq!(
+            (ok.shared.as_str(), ok.branch, ok.strip_debug_sections),
+            ("suites", None, false)
+        );
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::expectations::Expectations;
 use libtest_mimic::Trial;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,14 +78,12 @@ pub fn trials<T: Clone + Send + Sync + 'static>(
     trials
 }
 
-/// A temporary directory removed on drop.
-pub struct TempDir(PathBuf);
+/// A temporary directory (tempfile's) removed on drop, read-only fixtures included.
+pub struct TempDir(Option<tempfile::TempDir>);
 
 impl TempDir {
-    /// A fresh directory `runtime-<suite>-<pid>-<n>-<label>` in the system's temporary folder.
+    /// A fresh directory `runtime-<suite>-<label>-<random>` in the system's temporary folder.
     pub fn new(suite: &str, label: &str) -> std::io::Result<TempDir> {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let label: String = label
             .chars()
             .map(|c| {
@@ -96,24 +94,25 @@ impl TempDir {
                 }
             })
             .collect();
-        let dir = std::env::temp_dir().join(format!(
-            "runtime-{suite}-{}-{n}-{label}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        Ok(TempDir(dir))
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("runtime-{suite}-{label}-"))
+            .tempdir()?;
+        Ok(TempDir(Some(dir)))
     }
 
+    /// The directory.
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.as_ref().expect("present until dropped").path()
     }
 }
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = make_writable(&self.0);
-        let _ = std::fs::remove_dir_all(&self.0);
+        if let Some(dir) = self.0.take() {
+            // Copied fixtures may be read-only, which would stop the removal.
+            let _ = make_writable(dir.path());
+            drop(dir);
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Counts of one row.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
     pub files: usize,
     pub directives: usize,
@@ -92,38 +92,50 @@ impl Report {
     }
 
     /// The report as JSON:
-    /// `{"suite", "groups": {name: counts}, "kinds": {kind: counts without files}, "total"}`.
+    /// `{"suite", "groups": {name: counts}, "kinds": {kind: counts without files}, "total"}`,
+    /// groups in the mapping's order.
     pub fn to_json(&self) -> String {
-        let s = |v: &str| serde_json::Value::from(v).to_string();
-        let with_files = |c: &Counts| {
-            format!(
-                "{{\"files\": {}, \"directives\": {}, \"passed\": {}, \"failed\": {}}}",
-                c.files, c.directives, c.passed, c.failed
-            )
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            suite: &'a str,
+            #[serde(serialize_with = "in_order")]
+            groups: &'a [(String, Counts)],
+            kinds: BTreeMap<&'a str, KindCounts>,
+            total: &'a Counts,
+        }
+        /// A kind's counts: files are not counted per kind.
+        #[derive(serde::Serialize)]
+        struct KindCounts {
+            directives: usize,
+            passed: usize,
+            failed: usize,
+        }
+        fn in_order<S: serde::Serializer>(
+            groups: &&[(String, Counts)],
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_map(groups.iter().map(|(name, counts)| (name, counts)))
+        }
+        let json = Json {
+            suite: &self.suite,
+            groups: &self.groups,
+            kinds: self
+                .kinds
+                .iter()
+                .map(|(k, c)| {
+                    let counts = KindCounts {
+                        directives: c.directives,
+                        passed: c.passed,
+                        failed: c.failed,
+                    };
+                    (k.as_str(), counts)
+                })
+                .collect(),
+            total: &self.total,
         };
-        let without_files = |c: &Counts| {
-            format!(
-                "{{\"directives\": {}, \"passed\": {}, \"failed\": {}}}",
-                c.directives, c.passed, c.failed
-            )
-        };
-        let groups: Vec<String> = self
-            .groups
-            .iter()
-            .map(|(n, c)| format!("    {}: {}", s(n), with_files(c)))
-            .collect();
-        let kinds: Vec<String> = self
-            .kinds
-            .iter()
-            .map(|(k, c)| format!("    {}: {}", s(k), without_files(c)))
-            .collect();
-        format!(
-            "{{\n  \"suite\": {},\n  \"groups\": {{\n{}\n  }},\n  \"kinds\": {{\n{}\n  }},\n  \"total\": {}\n}}\n",
-            s(&self.suite),
-            groups.join(",\n"),
-            kinds.join(",\n"),
-            with_files(&self.total)
-        )
+        let mut text = serde_json::to_string_pretty(&json).expect("a report serialises");
+        text.push('\n');
+        text
     }
 
     /// The report as two text tables (groups, then kinds).

@@ -1,19 +1,18 @@
-//! Spec suite: finds the `.wast` files under `spec-suite/data/`, lists their directives, and
-//! turns each directive into a libtest-mimic trial named `spec/<file>:L<line>:<kind>`.
+//! Script suites: finds the `.wast` files under a suite's `data/` (`spec-suite/data/`,
+//! `threads-suite/data/`), lists their directives, and turns each directive into a
+//! libtest-mimic trial named `<suite>/<file>:L<line>:<kind>` (`spec/i32.wast:L3:module`).
 //!
 //! Listing only parses; a file runs (once, in a child process) the first time one of its
 //! trials, or [`prefetch`], asks for its outcomes.
 
 use crate::expectations::Expectations;
+use crate::fetch::Suite;
 use crate::isolate::{run_isolated, RunOptions, Slots};
 use libtest_mimic::Trial;
 use runtime::wast::{list_directives, Outcome};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// Prefix of every spec trial name.
-pub const PREFIX: &str = "spec/";
 
 /// The `.wast` files under `data`, as sorted `/`-separated relative paths.
 pub fn discover(data: &Path) -> std::io::Result<Vec<String>> {
@@ -42,8 +41,8 @@ pub struct SpecFile {
 }
 
 impl SpecFile {
-    /// Reads and lists a file.
-    pub fn load(data: &Path, rel: &str) -> SpecFile {
+    /// Reads and lists a file of `suite`.
+    pub fn load(suite: Suite, data: &Path, rel: &str) -> SpecFile {
         let path = data.join(rel);
         let listed = std::fs::read_to_string(&path)
             .map_err(|e| (1, format!("cannot read {}: {e}", path.display())))
@@ -52,7 +51,7 @@ impl SpecFile {
             Ok(list) => (list.into_iter().map(|d| (d.line, d.kind)).collect(), None),
             Err((line, message)) => (vec![(line, "parse")], Some(message)),
         };
-        let names = trial_names(rel, &directives);
+        let names = trial_names(suite.name, rel, &directives);
         SpecFile {
             rel: rel.to_string(),
             path,
@@ -82,8 +81,8 @@ impl SpecFile {
     }
 }
 
-/// `spec/<rel>:L<line>:<kind>`, with `#2`, `#3`, ... on repeats within a line.
-fn trial_names(rel: &str, directives: &[(u32, &'static str)]) -> Vec<String> {
+/// `<suite>/<rel>:L<line>:<kind>`, with `#2`, `#3`, ... on repeats within a line.
+fn trial_names(suite: &str, rel: &str, directives: &[(u32, &'static str)]) -> Vec<String> {
     let mut seen: HashMap<(u32, &str), usize> = HashMap::new();
     directives
         .iter()
@@ -95,20 +94,21 @@ fn trial_names(rel: &str, directives: &[(u32, &'static str)]) -> Vec<String> {
             } else {
                 String::new()
             };
-            format!("{PREFIX}{rel}:L{line}:{kind}{suffix}")
+            format!("{suite}/{rel}:L{line}:{kind}{suffix}")
         })
         .collect()
 }
 
-/// Every spec file, listed.
+/// Every file of a script suite, listed.
 pub struct SpecSuite {
+    pub suite: Suite,
     pub data: PathBuf,
     pub files: Vec<Arc<SpecFile>>,
 }
 
 impl SpecSuite {
-    /// Discovers and lists the files under `data` (in parallel; nothing is run).
-    pub fn load(data: &Path) -> std::io::Result<SpecSuite> {
+    /// Discovers and lists the files of `suite` under `data` (in parallel; nothing is run).
+    pub fn load(suite: Suite, data: &Path) -> std::io::Result<SpecSuite> {
         let rels = discover(data)?;
         let queue = Mutex::new(rels.iter().enumerate().collect::<VecDeque<_>>());
         let loaded = Mutex::new(Vec::with_capacity(rels.len()));
@@ -121,7 +121,7 @@ impl SpecSuite {
                     .spawn_scoped(scope, || loop {
                         let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                         let Some((i, rel)) = next else { break };
-                        let file = SpecFile::load(data, rel);
+                        let file = SpecFile::load(suite, data, rel);
                         loaded
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -134,6 +134,7 @@ impl SpecSuite {
         let mut files = loaded.into_inner().unwrap_or_else(|e| e.into_inner());
         files.sort_by_key(|(i, _)| *i);
         Ok(SpecSuite {
+            suite,
             data: data.to_path_buf(),
             files: files.into_iter().map(|(_, f)| f).collect(),
         })
@@ -185,7 +186,7 @@ pub fn trials(
             ));
         }
     }
-    let check = expectations.unused_entries_trial("spec-suite", &suite.names());
+    let check = expectations.unused_entries_trial(suite.suite.dir, &suite.names());
     trials.push((check, None));
     trials
 }
@@ -215,6 +216,7 @@ mod tests {
     #[test]
     fn repeated_directives_on_a_line_get_numbered() {
         let names = trial_names(
+            "spec",
             "a.wast",
             &[
                 (1, "module"),

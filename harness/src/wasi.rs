@@ -28,51 +28,30 @@ pub struct Spec {
     pub stderr: Option<String>,
 }
 
+/// A `.json` spec as the suite writes it; unknown keys are an error.
+#[derive(Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SpecFile {
+    args: Vec<String>,
+    env: std::collections::BTreeMap<String, String>,
+    root: Option<String>,
+    exit_code: i32,
+    stdout: Option<String>,
+    stderr: Option<String>,
+}
+
 impl Spec {
     pub fn parse(text: &str) -> Result<Spec, String> {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-        let obj = v.as_object().ok_or("the spec is not a JSON object")?;
-        let mut spec = Spec::default();
-        for (key, value) in obj {
-            let string = |what: &str| {
-                value
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or(format!("`{what}` is not a string"))
-            };
-            match key.as_str() {
-                "args" => {
-                    let list = value.as_array().ok_or("`args` is not a list")?;
-                    spec.args = list
-                        .iter()
-                        .map(|a| {
-                            a.as_str()
-                                .map(str::to_string)
-                                .ok_or("an argument is not a string".to_string())
-                        })
-                        .collect::<Result<_, _>>()?;
-                }
-                "env" => {
-                    let map = value.as_object().ok_or("`env` is not an object")?;
-                    for (k, v) in map {
-                        let v = v.as_str().ok_or(format!("env `{k}` is not a string"))?;
-                        spec.env.push((k.clone(), v.to_string()));
-                    }
-                }
-                "root" => spec.root = Some(string("root")?),
-                "exit_code" => {
-                    spec.exit_code = value
-                        .as_i64()
-                        .and_then(|c| i32::try_from(c).ok())
-                        .ok_or("`exit_code` is not an integer")?
-                }
-                "stdout" => spec.stdout = Some(string("stdout")?),
-                "stderr" => spec.stderr = Some(string("stderr")?),
-                other => return Err(format!("unknown key `{other}`")),
-            }
-        }
-        Ok(spec)
+        let file: SpecFile =
+            serde_json::from_str(text).map_err(|e| format!("invalid spec: {e}"))?;
+        Ok(Spec {
+            args: file.args,
+            env: file.env.into_iter().collect(),
+            root: file.root,
+            exit_code: file.exit_code,
+            stdout: file.stdout,
+            stderr: file.stderr,
+        })
     }
 }
 

@@ -1,78 +1,25 @@
-//! A WebAssembly runtime: `wasmparser` validates and parses, Cranelift compiles, signal
-//! handlers turn faults into traps. The phases, in data-flow order:
-//! `load` → `module` (parse) → `translate` → `compile` → `link` → `instance` → call.
+//! A WebAssembly runtime under one name: the engine's embedding API (from `runtime-engine`)
+//! with the host crates on top of it, [`wasi`] (WASI preview1), [`emscripten`] (emcc's import
+//! objects) and [`wast`] (the spec-script runner). The `runtime` command-line tool is this
+//! package's binary.
 //!
-//! The embedding API follows Wasmtime's: an [`Engine`] compiles [`Module`]s; a [`Store<T>`]
-//! owns instances and the host's data `T`; host functions are Rust closures
-//! ([`Func::wrap`], [`Linker::func_wrap`]) that see their [`Caller`]; a [`Linker<T>`] resolves
-//! imports by name for any number of stores; [`TypedFunc`] calls wasm without boxing values.
+//! This crate only re-exports; embedders that need just the engine can depend on
+//! `runtime-engine` alone.
 //!
 //! ```
-//! use runtime::{Caller, Engine, Linker, Module, Store};
-//!
+//! use runtime::{Engine, Instance, Module, Store};
 //! let engine = Engine::default();
-//! let module = Module::new(&engine, r#"(module
-//!     (import "host" "add_to_total" (func $add (param i64)))
-//!     (func (export "run") (param i64) (call $add (i64.mul (local.get 0) (i64.const 2)))))"#)?;
-//! let mut linker = Linker::<i64>::new(&engine);
-//! linker.func_wrap("host", "add_to_total", |mut caller: Caller<'_, i64>, x: i64| {
-//!     *caller.data_mut() += x;
-//! })?;
-//! let mut store = Store::new(&engine, 0i64);
-//! let instance = linker.instantiate(&mut store, &module)?;
-//! let run = instance.get_typed_func::<i64, ()>(&mut store, "run")?;
-//! run.call(&mut store, 21)?;
-//! assert_eq!(*store.data(), 42);
+//! let module = Module::new(&engine, r#"(module (func (export "answer") (result i32) i32.const 42))"#)?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = Instance::new(&mut store, &module, &[])?;
+//! let answer = instance.get_typed_func::<(), i32>(&mut store, "answer")?;
+//! assert_eq!(answer.call(&mut store, ())?, 42);
 //! # Ok::<(), runtime::Error>(())
 //! ```
-//!
-//! [`wasi`] and [`emscripten`] provide import objects over this API; [`wast`] runs spec
-//! scripts. Only `vm` contains `unsafe` code.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod emscripten;
-mod load;
-mod module;
-pub mod wasi;
-pub mod wast;
-
-mod compile;
-mod engine;
-mod error;
-mod externals;
-mod func;
-mod gc;
-mod instance;
-mod limits;
-mod link;
-mod linker;
-mod registry;
-mod store;
-mod translate;
-mod trap;
-mod types;
-mod values;
-#[allow(unsafe_code)]
-mod vm;
-mod vmoffsets;
-
-pub use engine::{Config, Engine, OptLevel, WasmFeatures};
-pub use error::{Error, Result};
-pub use externals::Extern;
-pub use func::{
-    Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
-};
-pub use gc::{GcHeapStats, ManuallyRooted, RootScope};
-pub use linker::Linker;
-pub use module::Module;
-pub use store::{
-    AsContext, AsContextMut, Func, Global, Instance, Memory, Store, StoreContext, StoreContextMut,
-    Table, Tag,
-};
-pub use trap::{FrameInfo, Trap, TrapCode};
-pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, RefType,
-    TableType, ValType,
-};
-pub use values::{AnyRef, AnyRefKind, Val};
+pub use runtime_emscripten as emscripten;
+pub use runtime_engine::*;
+pub use runtime_wasi as wasi;
+pub use runtime_wast as wast;

@@ -145,7 +145,7 @@ fn function_imports_match_by_canonical_type_and_subtyping() {
     let same = r#"(module (type (func (param i64)))
         (rec (type $a (func)) (type $b (func (result (ref null $a)))))
         (import "m" "b" (func (type $b))))"#;
-    instance(&mut store, same, &[b]).unwrap();
+    instance(&mut store, same, std::slice::from_ref(&b)).unwrap();
     // Structurally equal but not in the same group: a different type.
     let other = r#"(module (type $a (func)) (type $b (func (result (ref null $a))))
         (import "m" "b" (func (type $b))))"#;

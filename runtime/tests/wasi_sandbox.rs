@@ -56,30 +56,19 @@ fn proxy_wat() -> String {
     format!("(module {imports} (memory (export \"memory\") 2) {exports})")
 }
 
-/// A temporary directory, removed (with everything in it) on drop.
-struct TempDir(PathBuf);
+/// A temporary directory (tempfile's), removed with everything in it on drop.
+struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     fn new(label: &str) -> TempDir {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "runtime-wasi-sandbox-{}-{}-{label}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("runtime-wasi-sandbox-{label}-"))
+            .tempdir()
+            .unwrap();
         TempDir(dir)
     }
     fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 

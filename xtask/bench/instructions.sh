@@ -22,37 +22,34 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
 
-# Instructions executed by a command (its output discarded), with an environment assignment.
+# Instructions executed by a command (its output discarded).
 count() {
-    local assignment=$1
-    shift
-    env "$assignment" valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+    valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
         "$@" 2>&1 >/dev/null | awk '/I *refs/ { gsub(",", "", $NF); print $NF }'
 }
 
-# ours_env CONFIG: the environment variable that turns CONFIG on in our CLI.
-ours_env() {
-    case $1 in off) echo X=0 ;; fuel) echo RUNTIME_BENCH_FUEL=$fuel ;; epoch) echo RUNTIME_BENCH_EPOCH=1 ;; esac
+# Our flags and Wasmtime's for running with CONFIG (an hour's timeout never expires: only the
+# epoch checks cost); Wasmtime's for compiling with it.
+run_flags() {
+    case $1 in off) ;; fuel) echo -W fuel=$fuel ;; epoch) echo -W timeout=3600s ;; esac
 }
-# Wasmtime's flags for compiling and for running with CONFIG.
 wt_compile() {
     case $1 in off) ;; fuel) echo -W fuel=$fuel ;; epoch) echo -W epoch-interruption=y ;; esac
-}
-wt_run() {
-    case $1 in off) ;; fuel) echo -W fuel=$fuel ;; epoch) echo -W timeout=3600s ;; esac
 }
 
 # measure PROGRAM_DIR CONFIG: "ours_compile ours_exec wasmtime_compile wasmtime_run".
 measure() {
     local d=$1 c=$2 whole comp wcomp wrun
     cd "$d"
-    whole=$(count "$(ours_env "$c")" "$ours" run --dir . --preload bench="$bench" benchmark.wasm)
-    comp=$(count "$(ours_env "$c")" "$ours" run --dir . --preload bench="$bench" \
+    # shellcheck disable=SC2046
+    whole=$(count "$ours" run $(run_flags "$c") --dir . --preload bench="$bench" benchmark.wasm)
+    # shellcheck disable=SC2046
+    comp=$(count "$ours" run $(run_flags "$c") --dir . --preload bench="$bench" \
         --invoke __compile_only__ benchmark.wasm)
     # shellcheck disable=SC2046
-    wcomp=$(count X=0 "$wasmtime" compile $(wt_compile "$c") benchmark.wasm -o "$tmp/$c.cwasm")
+    wcomp=$(count "$wasmtime" compile $(wt_compile "$c") benchmark.wasm -o "$tmp/$c.cwasm")
     # shellcheck disable=SC2046
-    wrun=$(count X=0 "$wasmtime" run --allow-precompiled $(wt_run "$c") --dir . \
+    wrun=$(count "$wasmtime" run --allow-precompiled $(run_flags "$c") --dir . \
         --preload bench="$bench" "$tmp/$c.cwasm")
     echo "$comp $((whole - comp)) $wcomp $wrun"
 }

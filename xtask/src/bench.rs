@@ -5,8 +5,7 @@
 //! target/bench/bench.json. Then the WASI system-call benchmarks (`bench_wasi.rs`).
 //!
 //! `--fuel` / `--epoch` measure instead what fuel or epoch interruption costs: each program
-//! runs with our CLI and with Wasmtime, each without and with the option (ours through the
-//! `RUNTIME_BENCH_FUEL` / `RUNTIME_BENCH_EPOCH` environment variables, Wasmtime through
+//! runs with our CLI and with Wasmtime, each without and with the option (both given
 //! `-W fuel=N` / `-W timeout=...`), and the ratios are with/without. Writes
 //! target/bench/bench-fuel.json or bench-epoch.json.
 
@@ -28,13 +27,11 @@ pub enum Mode {
 /// Fuel given to each run with `--fuel`: far more than any program uses.
 const BENCH_FUEL: u64 = 1 << 60;
 
-/// One way of running a benchmark: a name, the command line for a `.wasm` file, and the
-/// environment it needs.
+/// One way of running a benchmark: a name and the command line for a `.wasm` file.
 #[derive(Clone)]
 struct Runner {
     name: String,
     command: Vec<String>,
-    env: Vec<(&'static str, String)>,
     /// Whether its output is checked against the expected one (ours are).
     checked: bool,
 }
@@ -44,19 +41,17 @@ impl Runner {
         Runner {
             name: name.into(),
             command,
-            env: Vec::new(),
             checked: false,
         }
     }
 
-    /// The same runner with `extra` arguments after the first and the given environment.
-    fn with(&self, suffix: &str, extra: &[String], env: &[(&'static str, String)]) -> Runner {
+    /// The same runner with `extra` arguments after the first two (the program and `run`).
+    fn with(&self, suffix: &str, extra: &[String]) -> Runner {
         let mut command = self.command.clone();
         command.splice(2..2, extra.iter().cloned());
         Runner {
             name: format!("{}{suffix}", self.name),
             command,
-            env: env.to_vec(),
             checked: self.checked,
         }
     }
@@ -165,7 +160,7 @@ pub fn run(
         print!("{:>width$}", r.label);
     }
     println!();
-    let mut json = Vec::new();
+    let mut json = serde_json::Map::new();
     let mut measured: Vec<Vec<f64>> = vec![Vec::new(); ratios.len()];
     for bench in &benches {
         let name = bench.file_name().unwrap().to_string_lossy().into_owned();
@@ -191,20 +186,19 @@ pub fn run(
             }
         }
         println!();
-        let fields: Vec<String> = runners
+        let fields: serde_json::Map<String, serde_json::Value> = runners
             .iter()
             .zip(&times)
             .map(|(r, t)| {
-                format!(
-                    "\"{}_ms\": {}",
-                    r.name,
-                    t.map_or("null".into(), |t| format!("{:.3}", ms(t)))
+                (
+                    format!("{}_ms", r.name),
+                    t.map(|t| rounded(ms(t), 3)).into(),
                 )
             })
             .collect();
-        json.push(format!("    \"{name}\": {{{}}}", fields.join(", ")));
+        json.insert(name, fields.into());
     }
-    let mut geomeans = Vec::new();
+    let mut geomeans = serde_json::Map::new();
     for (ratio, values) in ratios.iter().zip(&measured) {
         if !values.is_empty() {
             let geo = (values.iter().map(|x| x.ln()).sum::<f64>() / values.len() as f64).exp();
@@ -217,16 +211,13 @@ pub fn run(
                 ratio.label,
                 values.len()
             );
-            geomeans.push(format!("\"{}\": {geo:.4}", ratio.label));
+            geomeans.insert(ratio.label.to_string(), rounded(geo, 4).into());
         }
     }
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let text = format!(
-        "{{\n  \"repeat\": {repeat},\n  \"geomeans\": {{{}}},\n  \"benchmarks\": {{\n{}\n  }}\n}}\n",
-        geomeans.join(", "),
-        json.join(",\n")
-    );
+    let report = serde_json::json!({ "repeat": repeat, "geomeans": geomeans, "benchmarks": json });
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
     let file = out.join(match mode {
         Mode::Peers => "bench.json",
         Mode::Fuel => "bench-fuel.json",
@@ -242,7 +233,7 @@ pub fn run(
 
 /// The runners of a mode and the ratios to report.
 fn runners_for(mode: Mode, ours: Runner, peers: Vec<Runner>) -> (Vec<Runner>, Vec<Ratio>) {
-    let (suffix, our_env, wasmtime_args) = match mode {
+    let (suffix, args) = match mode {
         Mode::Peers => {
             let ratios = (1..=peers.len())
                 .map(|i| Ratio {
@@ -257,18 +248,16 @@ fn runners_for(mode: Mode, ours: Runner, peers: Vec<Runner>) -> (Vec<Runner>, Ve
         }
         Mode::Fuel => (
             "+fuel",
-            ("RUNTIME_BENCH_FUEL", BENCH_FUEL.to_string()),
             vec!["-W".to_string(), format!("fuel={BENCH_FUEL}")],
         ),
-        // Wasmtime's epoch deadline comes with a timeout (a thread increments the epoch once
-        // it expires); an hour never expires during a benchmark.
+        // The epoch deadline comes with a timeout (a thread increments the epoch once it
+        // expires); an hour never expires during a benchmark, so only the checks cost.
         Mode::Epoch => (
             "+epoch",
-            ("RUNTIME_BENCH_EPOCH", "1".to_string()),
             vec!["-W".to_string(), "timeout=3600s".to_string()],
         ),
     };
-    let with_ours = ours.with(suffix, &[], &[our_env]);
+    let with_ours = ours.with(suffix, &args);
     let mut runners = vec![ours, with_ours];
     let mut ratios = vec![Ratio {
         label: format!("ours{suffix}/ours"),
@@ -276,7 +265,7 @@ fn runners_for(mode: Mode, ours: Runner, peers: Vec<Runner>) -> (Vec<Runner>, Ve
         den: 0,
     }];
     if let Some(wasmtime) = peers.into_iter().find(|p| p.name == "wasmtime") {
-        let with_wasmtime = wasmtime.with(suffix, &wasmtime_args, &[]);
+        let with_wasmtime = wasmtime.with(suffix, &args);
         ratios.push(Ratio {
             label: format!("wasmtime{suffix}/wasmtime"),
             num: 3,
@@ -363,7 +352,6 @@ fn command(bench: &Path, runner: &Runner) -> Command {
     let mut c = Command::new(&runner.command[0]);
     c.args(&runner.command[1..])
         .arg("benchmark.wasm")
-        .envs(runner.env.iter().map(|(k, v)| (k, v)))
         .current_dir(bench);
     c
 }
@@ -400,4 +388,10 @@ fn median_times(bench: &Path, runners: &[Runner], repeat: usize) -> Vec<Option<D
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// `x` rounded to `digits` decimals, for the JSON reports.
+pub(crate) fn rounded(x: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
 }

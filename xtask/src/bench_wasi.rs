@@ -5,7 +5,8 @@
 //! (`/dev/null`) in 4 KiB writes. Reports median wall-clock times of whole runs and the
 //! ratios; writes target/bench/wasi.json. `--filter wasi` runs only these.
 
-use std::path::{Path, PathBuf};
+use crate::bench::rounded;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -38,29 +39,19 @@ struct Cli {
     args: Vec<String>,
 }
 
-/// A scratch directory (with the `files` folder the file benchmark works in), removed on
-/// drop.
-struct Scratch(PathBuf);
+/// A scratch directory (tempfile's, with the `files` folder the file benchmark works in),
+/// removed on drop.
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new(label: &str) -> Result<Scratch, String> {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "xtask-bench-wasi-{}-{}-{label}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("files"))
-            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("xtask-bench-wasi-{label}-"))
+            .tempdir()
+            .map_err(|e| format!("cannot make a scratch directory: {e}"))?;
+        std::fs::create_dir_all(dir.path().join("files"))
+            .map_err(|e| format!("{}: {e}", dir.path().display()))?;
         Ok(Scratch(dir))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -68,7 +59,7 @@ fn command(cli: &Cli, wasm: &Path, scratch: &Scratch) -> Command {
     let mut c = Command::new(&cli.program);
     c.args(&cli.args)
         .arg("--dir")
-        .arg(format!("{}::/", scratch.0.display()))
+        .arg(format!("{}::/", scratch.0.path().display()))
         .arg(wasm)
         .stdin(Stdio::null())
         .stderr(Stdio::null());
@@ -149,7 +140,7 @@ pub fn run(ours: &Path, repeat: usize, filter: Option<&str>) -> Result<(), Strin
         print!("{:>16}", "ours/wasmtime");
     }
     println!();
-    let mut json = Vec::new();
+    let mut json = serde_json::Map::new();
     for bench in benches {
         let wasm = root.join("xtask/bench/wasi").join(bench.wasm);
         for cli in &clis {
@@ -173,26 +164,24 @@ pub fn run(ours: &Path, repeat: usize, filter: Option<&str>) -> Result<(), Strin
         for m in &medians {
             print!("{m:>12.1}");
         }
-        let mut fields: Vec<String> = clis
+        let mut fields: serde_json::Map<String, serde_json::Value> = clis
             .iter()
             .zip(&medians)
-            .map(|(c, m)| format!("\"{}_ms\": {m:.3}", c.name))
+            .map(|(c, m)| (format!("{}_ms", c.name), rounded(*m, 3).into()))
             .collect();
         if let [ours, peer] = medians[..] {
             let ratio = ours / peer;
             print!("{ratio:>16.2}");
-            fields.push(format!("\"ratio\": {ratio:.3}"));
+            fields.insert("ratio".into(), rounded(ratio, 3).into());
         }
         println!();
-        json.push(format!("    \"{}\": {{{}}}", bench.name, fields.join(", ")));
+        json.insert(bench.name.to_string(), fields.into());
     }
     println!("(median of {repeat} runs each; a ratio below 1 means we are faster)");
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let text = format!(
-        "{{\n  \"repeat\": {repeat},\n  \"benchmarks\": {{\n{}\n  }}\n}}\n",
-        json.join(",\n")
-    );
+    let report = serde_json::json!({ "repeat": repeat, "benchmarks": json });
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
     std::fs::write(out.join("wasi.json"), text).map_err(|e| e.to_string())?;
     println!("wrote {}", out.join("wasi.json").display());
     Ok(())

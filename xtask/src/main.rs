@@ -9,6 +9,7 @@ mod bench_wast;
 mod fuzz;
 mod programs;
 mod spectest;
+mod tidy;
 
 use harness::fetch::{fetch, Suite, SUITES};
 use std::path::PathBuf;
@@ -19,7 +20,7 @@ usage: cargo xtask <command> [options]
 
 commands:
   fetch [--mirror DIR] [SUITE...]
-      Populate <suite>/data/ for the given suites (spec, wasi, emscripten, sightglass;
+      Populate <suite>/data/ for the given suites (spec, threads, wasi, emscripten, sightglass;
       default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
       for sightglass), or a git fetch of the pinned commit, and verify the file count and
       checksum recorded in <suite>/manifest.json.
@@ -63,6 +64,11 @@ commands:
       NAME.wasm plus a NAME.wast reproducer, and fail the command. --replay runs saved .wasm
       files (or folders of them) instead; --first I starts at module I; --save saves every
       module with its reproducer (for the corpus). Default: 60 s, seed from the clock.
+  tidy [--graph]
+      Structural checks: the engine's modules (runtime/engine/src) have no import cycle at
+      any level of the module tree, every unsafe fn of the engine has a `# Safety` section,
+      and the host crates (runtime, runtime-wasi, runtime-emscripten, runtime-wast) contain
+      no `unsafe`. --graph prints each module's children with the siblings they use.
   checksum DIR
       Print the file count and checksum of DIR, as a manifest records them.
   help
@@ -80,6 +86,7 @@ pub struct Options {
     pub dir: Option<PathBuf>,
     pub repeat: Option<usize>,
     pub calls: bool,
+    pub graph: bool,
     pub gc: bool,
     pub positional: Vec<String>,
 }
@@ -127,6 +134,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
             "--fuel" => options.fuel = true,
             "--epoch" => options.epoch = true,
             "--calls" => options.calls = true,
+            "--graph" => options.graph = true,
             "--gc" => options.gc = true,
             _ => options.positional.push(arg.clone()),
         }
@@ -240,6 +248,13 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let options = fuzz::parse_args(rest).map_err(usage)?;
             fuzz::run(&options).map_err(Failure::Error)
         }
+        "tidy" => {
+            let options = parse_options(rest, &["--graph"]).map_err(usage)?;
+            if let Some(extra) = options.positional.first() {
+                return Err(Failure::Usage(format!("unexpected argument `{extra}`")));
+            }
+            tidy::run(&harness::workspace_root(), options.graph).map_err(Failure::Error)
+        }
         "checksum" => {
             let [dir] = rest else {
                 return Err(usage("`checksum` takes exactly one DIR".into()));
@@ -272,8 +287,9 @@ fn fetch_suites(options: &Options) -> Result<(), String> {
             .positional
             .iter()
             .map(|name| {
-                Suite::by_name(name)
-                    .ok_or_else(|| format!("unknown suite `{name}` (spec, wasi, emscripten)"))
+                Suite::by_name(name).ok_or_else(|| {
+                    format!("unknown suite `{name}` (spec, threads, wasi, emscripten, sightglass)")
+                })
             })
             .collect::<Result<_, _>>()?
     };

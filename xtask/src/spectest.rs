@@ -1,9 +1,10 @@
 //! `cargo xtask spectest`: runs every spec directive (whatever the expected-failure list says)
 //! in parallel across files, prints per-group and per-kind tables, and writes
-//! `target/conformance/spec.json`.
+//! `target/conformance/spec.json`. The threads proposal's own suite runs with it and is
+//! reported as the group `threads-suite` (its files named `threads-suite/<file>`).
 
 use crate::Options;
-use harness::fetch::{fetch, SPEC};
+use harness::fetch::{fetch, SPEC, THREADS};
 use harness::groups::Groups;
 use harness::isolate::{RunOptions, Slots};
 use harness::report::{FileResults, Report};
@@ -17,19 +18,26 @@ pub fn run(options: &Options) -> Result<(), String> {
     let root = harness::workspace_root();
     let fetched = fetch(&root, SPEC, options.mirror.as_deref())?;
     let groups = Groups::load(&SPEC.path(&root).join("groups.txt"))?;
-    let suite = SpecSuite::load(&fetched.data_dir)
+    let suite = SpecSuite::load(SPEC, &fetched.data_dir)
         .map_err(|e| format!("cannot list the spec suite: {e}"))?;
-    let files: Vec<Arc<SpecFile>> = suite
+    let threads = fetch(&root, THREADS, options.mirror.as_deref())?;
+    let threads = SpecSuite::load(THREADS, &threads.data_dir)
+        .map_err(|e| format!("cannot list the threads suite: {e}"))?;
+    // The threads suite's files are named `threads-suite/<file>` in the report.
+    let named =
+        |prefix: &'static str| move |f: &Arc<SpecFile>| (format!("{prefix}{}", f.rel), f.clone());
+    let (named, files): (Vec<String>, Vec<Arc<SpecFile>>) = suite
         .files
         .iter()
-        .filter(|f| {
+        .map(named(""))
+        .chain(threads.files.iter().map(named("threads-suite/")))
+        .filter(|(name, _)| {
             options
                 .filter
                 .as_ref()
-                .is_none_or(|t| f.rel.contains(t.as_str()))
+                .is_none_or(|t| name.contains(t.as_str()))
         })
-        .cloned()
-        .collect();
+        .unzip();
     if files.is_empty() {
         return Err("no spec file matches the filter".to_string());
     }
@@ -43,8 +51,9 @@ pub fn run(options: &Options) -> Result<(), String> {
 
     let results: Vec<FileResults<'_>> = files
         .iter()
-        .map(|f| FileResults {
-            rel: &f.rel,
+        .zip(&named)
+        .map(|(f, name)| FileResults {
+            rel: name,
             directives: f
                 .directives
                 .iter()

@@ -18,31 +18,24 @@ use std::time::{Duration, UNIX_EPOCH};
 /// A marker in every file outside the sandboxes: it must never show up in a guest's output.
 pub const SECRET: &str = "SECRET-7f3a";
 
-/// A temporary directory, removed (with everything in it) on drop.
-pub struct TempDir(PathBuf);
+/// A temporary directory (tempfile's), removed with everything in it on drop; its path is
+/// canonical, so the host path a guest might try is the real one.
+pub struct TempDir {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
 
 impl TempDir {
     pub fn new(label: &str) -> TempDir {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "runtime-wasi-{}-{}-{label}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        // Canonical, so the host path a guest might try is the real one.
-        TempDir(std::fs::canonicalize(&dir).unwrap())
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("runtime-wasi-{label}-"))
+            .tempdir()
+            .unwrap();
+        let path = std::fs::canonicalize(dir.path()).unwrap();
+        TempDir { _dir: dir, path }
     }
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        &self.path
     }
 }
 

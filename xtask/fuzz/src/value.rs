@@ -73,7 +73,6 @@ pub enum TrapKind {
     UncaughtException,
     UnalignedAtomic,
     ExpectedSharedMemory,
-    AtomicWaitDeadlock,
     /// Anything else (with its text in the outcome).
     Other,
 }

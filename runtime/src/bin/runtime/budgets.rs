@@ -1,54 +1,91 @@
-//! CLI: execution budgets for benchmarks, until `run` gets Wasmtime's `-W fuel=N` and
-//! `-W timeout=...` flags. Two environment variables, read by `run` only (not in `--help`):
-//! `RUNTIME_BENCH_FUEL=N` turns on fuel and gives every store N units;
-//! `RUNTIME_BENCH_EPOCH=1` turns on epoch interruption with a deadline one tick away that is
-//! never reached (the checks run, nothing increments the epoch). `cargo xtask bench --fuel` /
-//! `--epoch` set them to measure what the checks cost.
+//! CLI: what `-W` bounds a guest by, as in Wasmtime's `run`: fuel (`fuel=N`), a deadline
+//! (`timeout=DURATION`: epoch interruption, with a thread that increments the engine's epoch
+//! once the time is up), the wasm stack (`max-wasm-stack=BYTES`) and the store's resource
+//! limits (`max-memory-size`, `max-table-elements`, `max-instances`, `max-tables`,
+//! `max-memories`, `trap-on-grow-failure`).
 
+use crate::options::Settings;
 use crate::Exit;
-use runtime::{Config, Store};
+use runtime::{Config, Store, StoreLimits, StoreLimitsBuilder};
+use std::time::Duration;
 
-const FUEL: &str = "RUNTIME_BENCH_FUEL";
-const EPOCH: &str = "RUNTIME_BENCH_EPOCH";
-
-/// The budgets asked for in the environment.
-#[derive(Clone, Copy, Debug, Default)]
+/// The bounds asked for on the command line.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Budgets {
     fuel: Option<u64>,
-    epoch: bool,
+    timeout: Option<Duration>,
+    max_wasm_stack: Option<usize>,
+    limits: StoreLimits,
 }
 
 impl Budgets {
-    /// Reads the environment; a malformed value is a usage error.
-    pub(crate) fn from_env() -> Result<Budgets, Exit> {
-        let fuel = match std::env::var(FUEL) {
-            Ok(v) => Some(
-                v.parse()
-                    .map_err(|_| Exit::usage(format!("{FUEL}={v}: expected a number")))?,
-            ),
-            Err(_) => None,
+    /// Reads the `-W` settings of `run`.
+    pub(crate) fn from_settings(wasm: &Settings) -> Result<Budgets, Exit> {
+        let size = |name: &str| -> Result<Option<usize>, Exit> {
+            (wasm.number(name))
+                .map(|n| {
+                    usize::try_from(n)
+                        .map_err(|_| Exit::usage(format!("`-W {name}={n}`: too large here")))
+                })
+                .transpose()
         };
-        let epoch = match std::env::var(EPOCH).as_deref() {
-            Ok("1") => true,
-            Ok("0") | Err(_) => false,
-            Ok(v) => return Err(Exit::usage(format!("{EPOCH}={v}: expected 0 or 1"))),
-        };
-        Ok(Budgets { fuel, epoch })
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(bytes) = size("max-memory-size")? {
+            limits = limits.memory_size(bytes);
+        }
+        if let Some(elements) = size("max-table-elements")? {
+            limits = limits.table_elements(elements);
+        }
+        if let Some(n) = size("max-instances")? {
+            limits = limits.instances(n);
+        }
+        if let Some(n) = size("max-tables")? {
+            limits = limits.tables(n);
+        }
+        if let Some(n) = size("max-memories")? {
+            limits = limits.memories(n);
+        }
+        if let Some(on) = wasm.flag("trap-on-grow-failure") {
+            limits = limits.trap_on_grow_failure(on);
+        }
+        Ok(Budgets {
+            fuel: wasm.number("fuel"),
+            timeout: wasm.duration("timeout"),
+            max_wasm_stack: size("max-wasm-stack")?,
+            limits: limits.build(),
+        })
     }
 
     /// Turns on what the store will need.
     pub(crate) fn configure(&self, config: &mut Config) {
         config.consume_fuel(self.fuel.is_some());
-        config.epoch_interruption(self.epoch);
+        config.epoch_interruption(self.timeout.is_some());
+        if let Some(bytes) = self.max_wasm_stack {
+            config.max_wasm_stack(bytes);
+        }
     }
 
-    /// Gives `store` its fuel and deadline.
+    /// The resource limits for the store's host data (installed with `Store::limiter`).
+    pub(crate) fn limits(&self) -> StoreLimits {
+        self.limits.clone()
+    }
+
+    /// Gives `store` its fuel and deadline; the timeout's clock starts now.
     pub(crate) fn apply<T: 'static>(&self, store: &mut Store<T>) -> Result<(), Exit> {
         if let Some(fuel) = self.fuel {
             store.set_fuel(fuel).map_err(Exit::error)?;
         }
-        if self.epoch {
+        if let Some(timeout) = self.timeout {
+            // One tick ends it; the thread is left to the end of the process.
             store.set_epoch_deadline(1);
+            let engine = store.engine().clone();
+            std::thread::Builder::new()
+                .name("timeout".into())
+                .spawn(move || {
+                    std::thread::sleep(timeout);
+                    engine.increment_epoch();
+                })
+                .map_err(|e| Exit::error(format!("cannot start the timeout thread: {e}")))?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ mod args;
 mod budgets;
 mod options;
 mod run;
+mod threads;
 mod validate;
 mod wast;
 
@@ -28,7 +29,9 @@ Examples:
   runtime hello.wasm arg1 arg2                 run a WASI program with arguments
   runtime --dir . --env HOME program.wasm      preopen `.`, pass HOME from this environment
   runtime --invoke fib tests/data/fib.wat 20   call an export and print its results
-  runtime -W custom-page-sizes small.wat       enable a proposal (`-W help` lists them)";
+  runtime -W custom-page-sizes small.wat       enable a proposal (`-W help` lists them)
+  runtime -W timeout=5s,max-memory-size=16777216 guest.wasm
+                                               bound a guest's time and memory";
 
 /// A WebAssembly runtime: wasmparser front end, Cranelift back end, WASI and Emscripten.
 #[derive(Parser, Debug)]
@@ -102,12 +105,21 @@ fn main() {
         Some(Command::Validate(validate)) => validate::validate(validate),
         Some(Command::Wast(wast)) => wast::wast(wast),
     };
-    if let Err(Exit { code, message }) = result {
-        if !message.is_empty() {
-            eprintln!("{message}");
-        }
-        exit(code);
+    if let Err(e) = result {
+        exit_now(e);
     }
+}
+
+/// Prints `e`'s message (if any) and ends the process with its code; also what a
+/// wasi-threads thread that ends the program calls, from its own thread.
+pub(crate) fn exit_now(e: Exit) -> ! {
+    use std::io::Write;
+    let Exit { code, message } = e;
+    if !message.is_empty() {
+        eprintln!("{message}");
+    }
+    let _ = std::io::stdout().flush();
+    exit(code)
 }
 
 /// Ends the process after `-W help` or `-S help` printed the table (from clap's value parser,
@@ -120,13 +132,13 @@ pub(crate) fn exit_after_help() -> ! {
 
 /// An engine validating `features`.
 pub(crate) fn engine(features: WasmFeatures) -> Result<Engine, Exit> {
-    engine_with(features, budgets::Budgets::default())
+    engine_with(features, &budgets::Budgets::default())
 }
 
 /// An engine validating `features` whose stores may be given `budgets`.
 pub(crate) fn engine_with(
     features: WasmFeatures,
-    budgets: budgets::Budgets,
+    budgets: &budgets::Budgets,
 ) -> Result<Engine, Exit> {
     let mut config = runtime::Config::new();
     config.wasm_features(features);
@@ -187,7 +199,11 @@ mod tests {
                 &["-W", "stack-switching", "m.wasm"],
                 ErrorKind::ValueValidation,
             ),
-            (&["-W", "fuel=10", "m.wasm"], ErrorKind::ValueValidation),
+            (&["-W", "fuel=ten", "m.wasm"], ErrorKind::ValueValidation),
+            (
+                &["wast", "-W", "timeout=1s", "a.wast"],
+                ErrorKind::ValueValidation,
+            ),
             (&["-S", "bogus", "m.wasm"], ErrorKind::ValueValidation),
             (
                 &["wast", "-W", "unknown-imports-trap", "a.wast"],

@@ -17,7 +17,7 @@ pub(crate) enum Takes {
     Flag,
     /// `KEY=N`: decimal or `0x` hex, `_` allowed between digits.
     Number,
-    /// `KEY=N` seconds or `KEY=N<unit>` (`ns`, `us`, `ms`, `s`, `m`, `h`).
+    /// `KEY=N` seconds or a duration with units (`100ms`, `1m30s`; see `parse_duration`).
     Duration,
 }
 
@@ -32,6 +32,8 @@ pub(crate) enum Support {
     ProposalNotYet,
     /// An option of `run` we implement.
     Run,
+    /// An option of `run` we implement that `wast` takes too.
+    RunAndWast,
     /// An option we do not implement yet: any use is refused.
     NotYet,
 }
@@ -66,13 +68,33 @@ const fn not_yet(name: &'static str, takes: Takes, help: &'static str) -> Key {
     key(name, takes, Support::NotYet, help)
 }
 
+const fn run(name: &'static str, takes: Takes, help: &'static str) -> Key {
+    key(name, takes, Support::Run, help)
+}
+
+/// Which command's `-W` is parsed: each takes a subset of the keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every key.
+    Run,
+    /// The proposals and the options of `run` that apply to scripts.
+    Wast,
+    /// The proposals only.
+    Validate,
+}
+
 use Takes::{Duration as D, Flag as F, Number as N};
 type W = WasmFeatures;
 
 /// The proposals on by default: Wasm 3.0 plus what Wasmtime 49 enables by default among the
 /// proposals we implement (wide-arithmetic). Like Wasmtime, the threads proposal validates by
-/// default but creating a shared memory needs `-W threads` or `-W shared-memory`.
-pub(crate) const DEFAULT_FEATURES: WasmFeatures = W::WASM3.union(W::WIDE_ARITHMETIC);
+/// default but creating a shared memory needs `-W threads` or `-W shared-memory`. The legacy
+/// exception instructions are on too (Wasmtime has no such key): they only make modules that
+/// use them valid, such as C++ built by emcc with `-fwasm-exceptions`; `-W
+/// legacy-exceptions=n` refuses those.
+pub(crate) const DEFAULT_FEATURES: WasmFeatures = W::WASM3
+    .union(W::WIDE_ARITHMETIC)
+    .union(W::LEGACY_EXCEPTIONS);
 
 #[rustfmt::skip]
 /// `-W`: Wasmtime 49's keys in its order, then two proposals of ours it has no key for.
@@ -81,22 +103,22 @@ pub(crate) const WASM: Group = Group {
     what: "wasm",
     keys: &[
         not_yet("nan-canonicalization", F, "Canonicalize every NaN value."),
-        not_yet("fuel", N, "Run with N units of fuel, trapping when they run out."),
-        not_yet("epoch-interruption", F, "Interrupt wasm when the engine's epoch passes the store's deadline."),
-        not_yet("max-wasm-stack", N, "Maximum stack, in bytes, wasm may use before a stack overflow is reported."),
+        key("fuel", N, Support::RunAndWast, "Run with N units of fuel (one per operator), trapping when they run out; in `wast`, each script's store gets N."),
+        not_yet("epoch-interruption", F, "Interrupt wasm when the engine's epoch passes the store's deadline (`timeout` sets one)."),
+        key("max-wasm-stack", N, Support::RunAndWast, "Maximum stack, in bytes, wasm may use before a stack overflow is reported (default 524288)."),
         not_yet("async-stack-size", N, "Stack size, in bytes, of async stacks."),
         not_yet("async-stack-zeroing", F, "Zero async stacks before reuse."),
         not_yet("unknown-exports-allow", F, "Allow unknown exports when running commands."),
-        key("unknown-imports-trap", F, Support::Run, "Let the main module import unknown functions: calling one traps."),
+        run("unknown-imports-trap", F, "Let the main module import unknown functions: calling one traps."),
         not_yet("unknown-imports-default", F, "Let the main module import unknown functions that return default values."),
         not_yet("wmemcheck", F, "Check memory accesses (wmemcheck)."),
-        not_yet("max-memory-size", N, "Maximum size, in bytes, a linear memory may grow to (`memory.grow` returns -1 beyond)."),
-        not_yet("max-table-elements", N, "Maximum number of elements a table may grow to."),
-        not_yet("max-instances", N, "Maximum number of instances."),
-        not_yet("max-tables", N, "Maximum number of tables."),
-        not_yet("max-memories", N, "Maximum number of linear memories."),
-        not_yet("trap-on-grow-failure", F, "Trap when `memory.grow` or `table.grow` fails instead of returning -1."),
-        not_yet("timeout", D, "Maximum execution time of wasm code (1, 2s, 100ms, ...)."),
+        run("max-memory-size", N, "Maximum size, in bytes, a linear memory may reach (`memory.grow` returns -1 beyond)."),
+        run("max-table-elements", N, "Maximum number of elements a table may reach."),
+        run("max-instances", N, "Maximum number of instances (default 10000)."),
+        run("max-tables", N, "Maximum number of tables (default 10000)."),
+        run("max-memories", N, "Maximum number of linear memories (default 10000)."),
+        run("trap-on-grow-failure", F, "Trap when `memory.grow` or `table.grow` fails instead of returning -1."),
+        run("timeout", D, "Maximum execution time of wasm code, then it traps (1, 2s, 100ms, 1m30s, ...)."),
         key("all-proposals", F, Support::AllProposals, "Enable (or disable) every proposal we implement; a proposal's own key overrides it."),
         proposal("bulk-memory", W::BULK_MEMORY, "The bulk memory proposal."),
         proposal("multi-memory", W::MULTI_MEMORY, "The multi-memory proposal."),
@@ -107,7 +129,7 @@ pub(crate) const WASM: Group = Group {
         not_yet("relaxed-simd-deterministic", F, "Give relaxed-simd instructions their deterministic results."),
         proposal("tail-call", W::TAIL_CALL, "The tail-call proposal."),
         proposal("threads", W::THREADS, "The threads proposal (`=y` also allows shared memories)."),
-        key("shared-memory", F, Support::Run, "Allow creating shared memories (default: as `threads` is given, else no)."),
+        run("shared-memory", F, "Allow creating shared memories (default: as `threads` is given, else no)."),
         proposal_not_yet("shared-everything-threads", "The shared-everything-threads proposal."),
         proposal("memory64", W::MEMORY64, "The memory64 proposal."),
         proposal_not_yet("component-model", "The component-model proposal."),
@@ -132,7 +154,7 @@ pub(crate) const WASM: Group = Group {
         proposal_not_yet("component-model-implements", "Component model `(implements ...)`."),
         not_yet("concurrency-support", F, "Whether any concurrency infrastructure is enabled."),
         proposal("custom-descriptors", W::CUSTOM_DESCRIPTORS, "The custom-descriptors proposal (not a Wasmtime key)."),
-        proposal("legacy-exceptions", W::LEGACY_EXCEPTIONS, "The legacy exception instructions `try`/`catch` (not a Wasmtime key)."),
+        proposal("legacy-exceptions", W::LEGACY_EXCEPTIONS, "The legacy exception instructions `try`/`catch`/`delegate`/`rethrow`, as emcc's `-fwasm-exceptions` emits them (not a Wasmtime key)."),
     ],
 };
 
@@ -142,11 +164,11 @@ pub(crate) const WASI: Group = Group {
     flag: "-S",
     what: "wasi",
     keys: &[
-        key("cli", F, Support::Run, "Give the program WASI preview1 (default: if it imports WASI and is not an Emscripten program; `=y` also for those)."),
+        run("cli", F, "Give the program WASI preview1 (default: if it imports WASI and is not an Emscripten program; `=y` also for those)."),
         not_yet("cli-exit-with-code", F, "WASI `cli-exit-with-code`."),
         not_yet("common", F, "Deprecated alias for `cli`."),
         not_yet("nn", F, "WASI neural networks."),
-        not_yet("threads", F, "WASI threads."),
+        key("threads", F, Support::Run, "WASI threads: `wasi::thread-spawn`, one host thread and store per thread (default: when the module imports it)."),
         not_yet("http", F, "WASI HTTP."),
         not_yet("http-outgoing-body-buffer-chunks", N, "WASI HTTP outgoing body chunks."),
         not_yet("http-outgoing-body-chunk-size", N, "WASI HTTP outgoing chunk size."),
@@ -163,10 +185,10 @@ pub(crate) const WASI: Group = Group {
         not_yet("udp", F, "`wasi:sockets` UDP."),
         not_yet("network-error-code", F, "WASI `network-error-code`."),
         not_yet("preview0", F, "Imports from `wasi_unstable` (always provided here)."),
-        key("inherit-env", F, Support::Run, "Inherit every environment variable of this process; `--env` overrides them."),
-        key("inherit-stdin", F, Support::Run, "Inherit standard input (default: yes)."),
-        key("inherit-stdout", F, Support::Run, "Inherit standard output (default: yes)."),
-        key("inherit-stderr", F, Support::Run, "Inherit standard error (default: yes)."),
+        run("inherit-env", F, "Inherit every environment variable of this process; `--env` overrides them."),
+        run("inherit-stdin", F, "Inherit standard input (default: yes)."),
+        run("inherit-stdout", F, "Inherit standard output (default: yes)."),
+        run("inherit-stderr", F, "Inherit standard error (default: yes)."),
         not_yet("cwd", N, "The initial working directory of `wasi:cli/environment`."),
         not_yet("config-var", N, "A WASI config variable."),
         not_yet("keyvalue-in-memory-data", N, "WASI key-value data."),
@@ -204,9 +226,9 @@ impl Group {
         self.keys.iter().find(|k| k.name == name)
     }
 
-    /// Parses one occurrence's `KEY[=VAL],...`; `proposals_only` refuses the options that
-    /// only `run` has. `help` and `help-long` print the table and end the process.
-    pub(crate) fn parse(&self, text: &str, proposals_only: bool) -> Result<Settings, String> {
+    /// Parses one occurrence's `KEY[=VAL],...` for the command `scope`, which refuses the
+    /// keys it does not take. `help` and `help-long` print the table and end the process.
+    pub(crate) fn parse(&self, text: &str, scope: Scope) -> Result<Settings, String> {
         let mut settings = Vec::new();
         for item in text.split(',') {
             let (name, value) = match item.split_once('=') {
@@ -214,12 +236,17 @@ impl Group {
                 None => (item, None),
             };
             if (name == "help" || name == "help-long") && value.is_none() {
-                print!("{}", self.help(name == "help-long", proposals_only));
+                print!("{}", self.help(name == "help-long", scope));
                 crate::exit_after_help();
             }
             let flag = self.flag;
             let key = match self.find(name) {
-                Some(k) if !proposals_only || k.is_proposal() => k,
+                Some(k) if k.applies_to(scope) => k,
+                Some(k) if k.support == Support::RunAndWast => {
+                    return Err(format!(
+                        "`{flag} {name}` is an option of `run` and `wast` only"
+                    ))
+                }
                 Some(_) => return Err(format!("`{flag} {name}` is an option of `run` only")),
                 None if name.is_empty() => return Err(format!("empty {flag} option in `{text}`")),
                 None => {
@@ -248,10 +275,8 @@ impl Group {
     }
 
     /// The `help` (one line per key) or `help-long` text.
-    fn help(&self, long: bool, proposals_only: bool) -> String {
-        let keys: Vec<&Key> = (self.keys.iter())
-            .filter(|k| !proposals_only || k.is_proposal())
-            .collect();
+    fn help(&self, long: bool, scope: Scope) -> String {
+        let keys: Vec<&Key> = (self.keys.iter()).filter(|k| k.applies_to(scope)).collect();
         let shown = |k: &Key| {
             let value = match k.takes {
                 Takes::Flag => "[=y|n]",
@@ -294,6 +319,15 @@ impl Key {
             Support::Proposal(_) | Support::AllProposals | Support::ProposalNotYet
         )
     }
+
+    /// Whether the command `scope` takes the key.
+    fn applies_to(&self, scope: Scope) -> bool {
+        match scope {
+            Scope::Run => true,
+            Scope::Wast => self.is_proposal() || self.support == Support::RunAndWast,
+            Scope::Validate => self.is_proposal(),
+        }
+    }
 }
 
 fn parse_value(key: &Key, value: Option<&str>) -> Result<Value, String> {
@@ -322,25 +356,51 @@ fn parse_number(text: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{text}` is not a number (decimal or 0x hex)"))
 }
 
-/// `N` seconds or `N` followed by `ns`, `us`, `ms`, `s`, `m` or `h`.
+/// Wasmtime's durations: a plain number of seconds, or humantime's syntax, numbers each with
+/// a unit, optionally spaced (`100ms`, `2s`, `1m30s`, `1h 5m`). Units: `ns`/`nsec`,
+/// `us`/`usec`/`µs`, `ms`/`msec`, `s`/`sec`/`second(s)`, `m`/`min`/`minute(s)`,
+/// `h`/`hr`/`hour(s)`, `d`/`day(s)`, `w`/`week(s)`, `M`/`month(s)` (30.44 days),
+/// `y`/`year(s)` (365.25 days).
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let bad = || format!("`{text}` is not a duration (1, 2s, 100ms, 5m, ...)");
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    let secs = |factor: u64| n.checked_mul(factor).map(Duration::from_secs);
-    match unit {
-        "ns" => Some(Duration::from_nanos(n)),
-        "us" => Some(Duration::from_micros(n)),
-        "ms" => Some(Duration::from_millis(n)),
-        "" | "s" => secs(1),
-        "m" => secs(60),
-        "h" => secs(3600),
-        _ => None,
+    let bad = || format!("`{text}` is not a duration (1, 2s, 100ms, 1m30s, ...)");
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
     }
-    .ok_or_else(bad)
+    const SEC: u128 = 1_000_000_000;
+    let mut nanos: u128 = 0;
+    let mut rest = text.trim_start();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let n: u128 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len =
+            (rest.find(|c: char| c.is_ascii_digit() || c.is_whitespace())).unwrap_or(rest.len());
+        let per = match &rest[..unit_len] {
+            "ns" | "nsec" => 1,
+            "us" | "usec" | "µs" => 1_000,
+            "ms" | "msec" => 1_000_000,
+            "s" | "sec" | "second" | "seconds" => SEC,
+            "m" | "min" | "minute" | "minutes" => 60 * SEC,
+            "h" | "hr" | "hour" | "hours" => 3_600 * SEC,
+            "d" | "day" | "days" => 86_400 * SEC,
+            "w" | "week" | "weeks" => 604_800 * SEC,
+            "M" | "month" | "months" => 2_630_016 * SEC,
+            "y" | "year" | "years" => 31_557_600 * SEC,
+            _ => return Err(bad()),
+        };
+        rest = rest[unit_len..].trim_start();
+        nanos = n
+            .checked_mul(per)
+            .and_then(|d| nanos.checked_add(d))
+            .ok_or_else(bad)?;
+    }
+    let secs = u64::try_from(nanos / SEC).map_err(|_| bad())?;
+    Ok(Duration::new(secs, (nanos % SEC) as u32))
 }
 
 impl Settings {
@@ -392,9 +452,8 @@ impl Settings {
     }
 }
 
-/// Typed reads for the number and duration keys; `-W fuel`, `timeout`, `max-memory-size` and
-/// `max-wasm-stack` use them once the engine supports those limits.
-#[allow(dead_code)]
+/// Typed reads for the number and duration keys (`-W fuel`, `timeout`, `max-memory-size`,
+/// `max-wasm-stack`, ...).
 impl Settings {
     /// The last setting of number key `name`.
     pub(crate) fn number(&self, name: &str) -> Option<u64> {
@@ -415,17 +474,22 @@ impl Settings {
 
 /// clap value parser of `run -W`.
 pub(crate) fn wasm_run(text: &str) -> Result<Settings, String> {
-    WASM.parse(text, false)
+    WASM.parse(text, Scope::Run)
 }
 
-/// clap value parser of `validate -W` and `wast -W`: proposals only.
+/// clap value parser of `wast -W`: proposals, `fuel` and `max-wasm-stack`.
+pub(crate) fn wasm_wast(text: &str) -> Result<Settings, String> {
+    WASM.parse(text, Scope::Wast)
+}
+
+/// clap value parser of `validate -W`: proposals only.
 pub(crate) fn wasm_proposals(text: &str) -> Result<Settings, String> {
-    WASM.parse(text, true)
+    WASM.parse(text, Scope::Validate)
 }
 
 /// clap value parser of `run -S`.
 pub(crate) fn wasi(text: &str) -> Result<Settings, String> {
-    WASI.parse(text, false)
+    WASI.parse(text, Scope::Run)
 }
 
 #[cfg(test)]
@@ -450,6 +514,15 @@ mod tests {
         // The last setting wins.
         let s = run(&["threads=n", "threads=y"]).unwrap();
         assert!(s.features(W::empty()).contains(W::THREADS));
+    }
+
+    #[test]
+    fn legacy_exceptions_are_on_unless_turned_off() {
+        assert!(DEFAULT_FEATURES.contains(W::LEGACY_EXCEPTIONS | W::EXCEPTIONS));
+        let f = run(&["legacy-exceptions=n"])
+            .unwrap()
+            .features(DEFAULT_FEATURES);
+        assert!(!f.contains(W::LEGACY_EXCEPTIONS) && f.contains(W::EXCEPTIONS));
     }
 
     #[test]
@@ -483,14 +556,7 @@ mod tests {
         );
         assert!(err("component-model=y").contains("component-model proposal is not supported yet"));
         assert!(run(&["stack-switching=n"]).is_ok());
-        for resource in [
-            "fuel=1000",
-            "timeout=1s",
-            "max-memory-size=65536",
-            "max-wasm-stack=65536",
-        ] {
-            assert!(err(resource).contains("is not supported yet"), "{resource}");
-        }
+        assert!(err("epoch-interruption").contains("is not supported yet"));
         assert!(err("fuel").contains("a value is needed"));
         assert!(err("fuel=lots").contains("not a number"));
         assert!(err("timeout=1 fortnight").contains("not a duration"));
@@ -502,6 +568,29 @@ mod tests {
     }
 
     #[test]
+    fn limits_are_options_of_run_and_some_of_wast() {
+        let s = run(&[
+            "fuel=1000,timeout=1s,max-wasm-stack=0x10000",
+            "max-memory-size=65536,max-table-elements=5,max-instances=1",
+            "max-tables=2,max-memories=3,trap-on-grow-failure",
+        ])
+        .unwrap();
+        assert_eq!(s.number("fuel"), Some(1000));
+        assert_eq!(s.duration("timeout"), Some(Duration::from_secs(1)));
+        assert_eq!(s.number("max-wasm-stack"), Some(65536));
+        assert_eq!(s.number("max-memories"), Some(3));
+        assert_eq!(s.flag("trap-on-grow-failure"), Some(true));
+        let wast = wasm_wast("fuel=5,max-wasm-stack=65536,gc=n").unwrap();
+        assert_eq!(wast.number("fuel"), Some(5));
+        for run_only in ["timeout=1s", "max-memory-size=1", "trap-on-grow-failure"] {
+            let err = wasm_wast(run_only).unwrap_err();
+            assert!(err.contains("is an option of `run` only"), "{err}");
+        }
+        let err = wasm_proposals("fuel=5").unwrap_err();
+        assert!(err.contains("of `run` and `wast` only"), "{err}");
+    }
+
+    #[test]
     fn values_parse_like_wasmtime() {
         assert_eq!(parse_number("0x10"), Ok(16));
         assert_eq!(parse_number("1_000_000"), Ok(1_000_000));
@@ -509,7 +598,21 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("100ms"), Ok(Duration::from_millis(100)));
         assert_eq!(parse_duration("3m"), Ok(Duration::from_secs(180)));
-        assert!(parse_duration("ms").is_err() && parse_duration("1d").is_err());
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h 5min"), Ok(Duration::from_secs(3900)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("1500us"), Ok(Duration::from_micros(1500)));
+        for bad in [
+            "ms",
+            "",
+            "1x",
+            "1.5s",
+            "5 10",
+            "-1s",
+            "99999999999999999999999y",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

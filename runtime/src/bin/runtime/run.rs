@@ -8,7 +8,7 @@ use crate::{engine_with, read, Exit};
 use clap::Args;
 use runtime::emscripten::{self, Abi, Emscripten, Sink};
 use runtime::wasi::{self, WasiCtx, WasiP1Ctx};
-use runtime::{Engine, Error, Extern, Func, Instance, Linker, Module, Store, Val};
+use runtime::{Engine, Error, Extern, Func, Instance, Linker, Module, Store, StoreLimits, Val};
 use std::path::{Path, PathBuf};
 
 /// Options of `run` (also the top level's, so a bare FILE runs).
@@ -182,8 +182,10 @@ impl RunCommand {
                 set(name, value);
             }
         }
+        let wasm = Settings::merge(&self.wasm);
         Ok(Plan {
-            wasm: Settings::merge(&self.wasm),
+            budgets: Budgets::from_settings(&wasm)?,
+            wasm,
             argv0: self.argv0.unwrap_or_else(|| file.clone()),
             wasi,
             file,
@@ -192,7 +194,6 @@ impl RunCommand {
             env,
             dirs: self.dirs,
             preloads: self.preloads,
-            budgets: Budgets::from_env()?,
         })
     }
 }
@@ -214,9 +215,9 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
         )));
     }
     let bytes = read(Path::new(&plan.file))?;
-    let engine = engine_with(plan.wasm.features(DEFAULT_FEATURES), plan.budgets)?;
+    let engine = engine_with(plan.wasm.features(DEFAULT_FEATURES), &plan.budgets)?;
     let module = Module::new(&engine, &bytes).map_err(Exit::error)?;
-    if !plan.wasm.shared_memory() && has_shared_memory(&bytes) {
+    if !plan.wasm.shared_memory() && module.memories().any(|m| m.shared) {
         return Err(Exit::error(
             "the module has a shared memory, and creating shared memories is off: enable it with \
              `-W threads` (or `-W shared-memory`)",
@@ -235,16 +236,46 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
         Imports::Wasi => {
             let ctx = wasi_ctx(&plan).map_err(Exit::error)?;
             let mut linker = Linker::new(&engine);
-            wasi::add_to_linker(&mut linker, |wasi: &mut WasiP1Ctx| wasi).map_err(Exit::error)?;
-            run_linked(Store::new(&engine, ctx), linker, &module, &plan, imports)
+            wasi::add_to_linker(&mut linker, |host: &mut Host<WasiP1Ctx>| &mut host.ctx)
+                .map_err(Exit::error)?;
+            let store = Host::store(&engine, ctx, &plan);
+            let threads = if crate::threads::wanted(&plan.wasi, &module) {
+                Some(crate::threads::setup(&store, &mut linker, &module)?)
+            } else {
+                None
+            };
+            let ready = |linker: &Linker<Host<WasiP1Ctx>>| {
+                if let Some(threads) = &threads {
+                    threads.ready(linker);
+                }
+            };
+            run_linked(store, linker, &module, &plan, imports, &ready)
         }
         Imports::None => run_linked(
-            Store::new(&engine, ()),
+            Host::store(&engine, (), &plan),
             Linker::new(&engine),
             &module,
             &plan,
             imports,
+            &|_| {},
         ),
+    }
+}
+
+/// The host data of a run's store: the import object's context and the resource limits.
+#[derive(Clone)]
+struct Host<T> {
+    ctx: T,
+    limits: StoreLimits,
+}
+
+impl<T: 'static> Host<T> {
+    /// A store for `ctx` with the run's resource limits installed.
+    fn store(engine: &Engine, ctx: T, plan: &Plan) -> Store<Host<T>> {
+        let limits = plan.budgets.limits();
+        let mut store = Store::new(engine, Host { ctx, limits });
+        store.limiter(|host| &mut host.limits);
+        store
     }
 }
 
@@ -270,13 +301,15 @@ fn wasi_ctx(plan: &Plan) -> runtime::Result<WasiP1Ctx> {
     ctx.build_p1()
 }
 
-/// Applies `--preload`, instantiates `module` with `linker` and runs or invokes it.
+/// Applies `--preload`, instantiates `module` with `linker` and runs or invokes it; `ready`
+/// sees the finished linker first (wasi-threads makes its threads' instances with it).
 fn run_linked<T: 'static>(
     mut store: Store<T>,
     mut linker: Linker<T>,
     module: &Module,
     plan: &Plan,
     imports: Imports,
+    ready: &dyn Fn(&Linker<T>),
 ) -> Result<(), Exit> {
     let engine = store.engine().clone();
     plan.budgets.apply(&mut store)?;
@@ -294,6 +327,7 @@ fn run_linked<T: 'static>(
             .define_unknown_imports_as_traps(module)
             .map_err(Exit::error)?;
     }
+    ready(&linker);
     let instance = linker
         .instantiate(&mut store, module)
         .map_err(program_exit)?;
@@ -350,19 +384,46 @@ fn run_emscripten(engine: &Engine, module: &Module, plan: &Plan) -> Result<(), E
         Some(false) => Sink::Discard,
         _ => Sink::Inherit,
     };
+    // Without `--dir`, the program gets a scratch root laid out like Emscripten's default
+    // filesystem, removed when it ends (the library never makes one).
+    let scratch = match plan.dirs.first() {
+        Some(_) => None,
+        None => Some(scratch_root().map_err(|e| {
+            Exit::error(format!(
+                "cannot make a scratch directory for the program: {e}"
+            ))
+        })?),
+    };
+    let root = match (&scratch, plan.dirs.first()) {
+        (Some(dir), _) => Some(dir.path().to_path_buf()),
+        (None, dir) => dir.map(|d| d.host.clone()),
+    };
     let options = emscripten::Options {
         program_name: plan.argv0.clone(),
         args: plan.args.clone(),
         env: plan.env.clone(),
-        root: plan.dirs.first().map(|d| d.host.clone()),
+        root,
         stdout: sink("inherit-stdout"),
         stderr: sink("inherit-stderr"),
         ..emscripten::Options::default()
     };
-    let mut store = Store::new(engine, Emscripten::default());
+    let mut data = Emscripten::default();
+    data.limits = plan.budgets.limits();
+    let mut store = Store::new(engine, data);
+    store.limiter(|data| &mut data.limits);
     plan.budgets.apply(&mut store)?;
     let status = emscripten::run(&mut store, module, &options).map_err(program_exit)?;
     exit_with(status)
+}
+
+/// A fresh temporary directory with Emscripten's default layout (`/tmp`, `/home/web_user`,
+/// `/dev`), removed on drop.
+fn scratch_root() -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("runtime-emscripten-")
+        .tempdir()?;
+    emscripten::default_layout(dir.path())?;
+    Ok(dir)
 }
 
 fn invoke<T: 'static>(
@@ -411,7 +472,7 @@ fn exit_with(status: i32) -> Result<(), Exit> {
 
 /// An error of the program: an exit request becomes its status, a trap exits with 134 and
 /// anything else (a link error, a host error) with 1.
-fn program_exit(e: Error) -> Exit {
+pub(crate) fn program_exit(e: Error) -> Exit {
     match &e {
         Error::Trap(trap) => match trap.exit_status() {
             Some(status) => Exit::status(status),
@@ -419,49 +480,6 @@ fn program_exit(e: Error) -> Exit {
         },
         _ => Exit::error(e),
     }
-}
-
-/// Whether the module (already validated) defines or imports a shared memory.
-fn has_shared_memory(bytes: &[u8]) -> bool {
-    use wasmparser::{Parser, Payload, TypeRef};
-    let assembled;
-    let binary = if bytes.starts_with(b"\0asm") {
-        bytes
-    } else {
-        // Wasm text: `Module::new` assembled it already, so this succeeds.
-        let Some(binary) = assemble(bytes) else {
-            return false;
-        };
-        assembled = binary;
-        &assembled
-    };
-    for payload in Parser::new(0).parse_all(binary) {
-        match payload {
-            Ok(Payload::ImportSection(imports)) => {
-                let shared = |i: Result<wasmparser::Import, _>| matches!(i, Ok(i) if matches!(i.ty, TypeRef::Memory(m) if m.shared));
-                if imports.into_imports().any(shared) {
-                    return true;
-                }
-            }
-            Ok(Payload::MemorySection(memories)) => {
-                if memories.into_iter().any(|m| m.is_ok_and(|m| m.shared)) {
-                    return true;
-                }
-            }
-            // Memories are declared before any code.
-            Ok(Payload::CodeSectionStart { .. }) | Err(_) => return false,
-            Ok(_) => {}
-        }
-    }
-    false
-}
-
-/// Assembles wasm text (the `wast` crate, as the library's loader does).
-fn assemble(text: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(text).ok()?;
-    let buf = wast::parser::ParseBuffer::new(text).ok()?;
-    let mut wat: wast::Wat = wast::parser::parse(&buf).ok()?;
-    wat.encode().ok()
 }
 
 #[cfg(test)]
@@ -487,16 +505,5 @@ mod tests {
             parse_preload("bench=b.wat").map(|p| p.path),
             Ok(PathBuf::from("b.wat"))
         );
-    }
-
-    #[test]
-    fn shared_memories_are_found_in_binaries_and_text() {
-        assert!(has_shared_memory(b"(module (memory 1 1 shared))"));
-        assert!(has_shared_memory(
-            b"(module (import \"env\" \"m\" (memory 1 1 shared)))"
-        ));
-        assert!(!has_shared_memory(b"(module (memory 1 1))"));
-        let binary = assemble(b"(module (memory 1) (memory 1 2 shared))").unwrap();
-        assert!(has_shared_memory(&binary));
     }
 }

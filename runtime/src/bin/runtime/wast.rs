@@ -9,12 +9,13 @@ use std::path::PathBuf;
 /// Options of `wast`.
 #[derive(Args, Debug)]
 pub(crate) struct WastCommand {
-    /// Proposals to enable or disable, `-W help` to see them
+    /// Proposals to enable or disable, and `fuel`, `max-wasm-stack`; `-W help` to see them
     ///
     /// Each script starts from the proposals of its folder in the spec suite
     /// (`proposals/<name>/` enables that proposal, `legacy/` the legacy exceptions,
-    /// anything else is Wasm 3.0); these flags change that set.
-    #[arg(verbatim_doc_comment, short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]", value_parser = options::wasm_proposals)]
+    /// anything else is Wasm 3.0); these flags change that set. `fuel=N` gives each
+    /// script's store N units of fuel.
+    #[arg(verbatim_doc_comment, short = 'W', long = "wasm", value_name = "KEY[=VAL[,..]]", value_parser = options::wasm_wast)]
     wasm: Vec<Settings>,
 
     /// Also print every directive that passed
@@ -29,11 +30,16 @@ pub(crate) struct WastCommand {
 /// Prints each failure and a summary per file; exits with 1 if any directive failed.
 pub(crate) fn wast(command: WastCommand) -> Result<(), Exit> {
     let settings = Settings::merge(&command.wasm);
+    let max_wasm_stack = (settings.number("max-wasm-stack"))
+        .map(|n| usize::try_from(n).map_err(|_| Exit::usage("`-W max-wasm-stack`: too large here")))
+        .transpose()?;
     let (mut passed, mut failed) = (0, 0);
     for path in &command.files {
         let options = WastOptions {
             features: settings.features(features_for_path(path)),
             print: true,
+            fuel: settings.number("fuel"),
+            max_wasm_stack,
             ..WastOptions::default()
         };
         let results = run_file(path, &options).map_err(Exit::error)?;

@@ -75,7 +75,6 @@ pub fn our_trap_kind(code: runtime::TrapCode) -> TrapKind {
         C::UncaughtException => TrapKind::UncaughtException,
         C::UnalignedAtomic => TrapKind::UnalignedAtomic,
         C::ExpectedSharedMemory => TrapKind::ExpectedSharedMemory,
-        C::AtomicWaitDeadlock => TrapKind::AtomicWaitDeadlock,
         C::Host | C::Exit | C::OutOfFuel | C::Interrupt => TrapKind::Other,
     }
 }
@@ -186,6 +185,11 @@ impl Backend for Ours {
                 runtime::Extern::Memory(m) => {
                     let data = m.data(store);
                     snap.memories.push((name, data.len() as u64, fnv1a(data)));
+                }
+                runtime::Extern::SharedMemory(m) => {
+                    let mut data = vec![0; m.data_size()];
+                    m.read(0, &mut data).expect("the whole memory is in bounds");
+                    snap.memories.push((name, data.len() as u64, fnv1a(&data)));
                 }
                 runtime::Extern::Table(t) => {
                     let elems = (0..t.size(store))

@@ -25,7 +25,11 @@ impl Wasmi {
             .wasm_wide_arithmetic(features.has(crate::features::Proposal::WideArithmetic))
             .wasm_custom_page_sizes(features.has(crate::features::Proposal::CustomPageSizes))
             // The module's own fuel global bounds recursion; leave room for it.
-            .set_max_recursion_depth(100_000);
+            .set_max_recursion_depth(100_000)
+            // Translate every function in `Module::new`, so that a panic of wasmi's own
+            // translator (wasmi 2.0.0 has one: `OperandStack::push_temp` on some `else`)
+            // happens in `compile`, where it is caught as an oracle failure.
+            .compilation_mode(wasmi::CompilationMode::Eager);
         Wasmi {
             engine: wasmi::Engine::new(&config),
             module: None,
@@ -117,7 +121,13 @@ impl Backend for Wasmi {
         false
     }
     fn compile(&mut self, wasm: &[u8]) -> Result<(), String> {
-        self.module = Some(wasmi::Module::new(&self.engine, wasm).map_err(|e| e.to_string())?);
+        // A panic inside the oracle is the oracle's bug, not a crash of ours: the module is
+        // counted as an oracle compile failure and not compared.
+        let module = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wasmi::Module::new(&self.engine, wasm)
+        }))
+        .map_err(|_| "wasmi panicked while translating the module".to_string())?;
+        self.module = Some(module.map_err(|e| e.to_string())?);
         Ok(())
     }
     fn instantiate(&mut self) -> Outcome {

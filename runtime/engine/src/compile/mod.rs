@@ -1,0 +1,232 @@
+//! Phase 4, compile: Cranelift IR to machine code, per function and in parallel, keeping each
+//! function's relocations, trap sites and source locations in the runtime's own types.
+
+#[cfg(test)]
+mod determinism;
+pub mod trampolines;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::info::{DefinedFuncIndex, ModuleInfo};
+use crate::libcall::Libcall;
+use crate::translate::env::{self, FuncEnv, NS_LIBCALL, NS_WASM_FUNC};
+use crate::trap::TrapCode;
+use crate::vmoffsets::VMOffsets;
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::ir::{self, ExternalName, UserFuncName};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::{control::ControlPlane, Context, FinalizedRelocTarget};
+use cranelift_entity::EntityRef;
+use cranelift_frontend::FunctionBuilderContext;
+
+/// Where a relocation points; addresses are only known when the code is published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelocTarget {
+    /// The `i`th function given to the linker.
+    Func(u32),
+    /// One of the runtime's libcalls.
+    Libcall(Libcall),
+    /// One of Cranelift's libcalls (floating-point rounding where the host lacks it).
+    Cranelift(ir::LibCall),
+}
+
+/// A relocation in one function's code.
+#[derive(Clone, Debug)]
+pub struct Relocation {
+    pub offset: u32,
+    pub kind: Reloc,
+    pub target: RelocTarget,
+    pub addend: i64,
+}
+
+/// Machine code of one function, before linking.
+pub struct CompiledFunction {
+    pub code: Vec<u8>,
+    pub alignment: u32,
+    pub relocs: Vec<Relocation>,
+    pub traps: Vec<(u32, TrapCode)>,
+    /// (code offset, wasm byte offset), sorted by code offset.
+    pub srclocs: Vec<(u32, u32)>,
+    /// Per call site with GC references live across it: the return address's code offset,
+    /// the frame size (frame pointer minus stack pointer at the call) and the
+    /// stack-pointer offsets of the slots holding the references; sorted by code offset.
+    pub stack_maps: Vec<(u32, u32, Vec<u32>)>,
+}
+
+/// Translates and compiles every defined function of a module, in order.
+pub fn compile_module(
+    isa: &dyn TargetIsa,
+    config: &Config,
+    info: &ModuleInfo,
+    offsets: &VMOffsets,
+) -> Result<Vec<CompiledFunction>> {
+    let may_throw = crate::translate::exceptions::may_throw(info)?;
+    let unit = Unit {
+        isa,
+        config,
+        info,
+        offsets,
+        may_throw: &may_throw,
+    };
+    let n = info.num_defined_funcs();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(n.max(1));
+    let results: Vec<Result<CompiledFunction>> = if threads <= 1 || n < 8 {
+        let mut fctx = FunctionBuilderContext::new();
+        (0..n)
+            .map(|i| compile_function(&unit, i, &mut fctx))
+            .collect()
+    } else {
+        let mut slots: Vec<Option<Result<CompiledFunction>>> = (0..n).map(|_| None).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let chunks = std::sync::Mutex::new(&mut slots);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    let mut fctx = FunctionBuilderContext::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let r = compile_function(&unit, i, &mut fctx);
+                        chunks.lock().unwrap()[i] = Some(r);
+                    }
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|r| r.expect("every function compiled"))
+            .collect()
+    };
+    results.into_iter().collect()
+}
+
+/// What every function of one module is compiled against.
+struct Unit<'a> {
+    isa: &'a dyn TargetIsa,
+    config: &'a Config,
+    info: &'a ModuleInfo,
+    offsets: &'a VMOffsets,
+    may_throw: &'a [bool],
+}
+
+/// Translates and compiles the `defined`th defined function.
+fn compile_function(
+    unit: &Unit<'_>,
+    defined: usize,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<CompiledFunction> {
+    let func = translate_ir(unit, defined, fctx)?;
+    compile_ir(unit.isa, func)
+}
+
+/// Translates the `defined`th defined function to Cranelift IR.
+fn translate_ir(
+    unit: &Unit<'_>,
+    defined: usize,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<ir::Function> {
+    let Unit {
+        isa,
+        config,
+        info,
+        offsets,
+        may_throw,
+    } = *unit;
+    let index = info.func_index(DefinedFuncIndex::new(defined)).as_u32();
+    let range = info.bodies[defined].range.clone();
+    let body = wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
+        &info.binary[range.clone()],
+        range.start as u64,
+    ));
+    let sig = env::wasm_signature(info.func_type(index));
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
+    let fenv = FuncEnv::new(info, offsets, config.virtual_memory, may_throw)
+        .with_budgets(config.consume_fuel, config.epoch_interruption);
+    let frontend = isa.frontend_config();
+    if let Err(e) =
+        crate::translate::translate_function(fenv, index, &body, &mut func, fctx, frontend)
+    {
+        // A translation that stopped half-way leaves the builder context dirty.
+        *fctx = FunctionBuilderContext::new();
+        return Err(e);
+    }
+    Ok(func)
+}
+
+/// Compiles one Cranelift function and converts its metadata.
+pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFunction> {
+    let names = func.params.user_named_funcs().clone();
+    let mut ctx = Context::for_function(func);
+    let compiled = ctx
+        .compile(isa, &mut ControlPlane::default())
+        .map_err(|e| Error::Compile(format!("{:?}", e.inner)))?;
+    let buffer = &compiled.buffer;
+    let code = buffer.data().to_vec();
+    let alignment = buffer.alignment;
+    let traps = buffer
+        .traps()
+        .iter()
+        .map(|t| Ok((t.offset, trap_code(t.code)?)))
+        .collect::<Result<_>>()?;
+    let srclocs = buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default())
+        .map(|s| (s.start, s.loc.bits()))
+        .collect();
+    let stack_maps = buffer
+        .user_stack_maps()
+        .iter()
+        .map(|(offset, span, map)| (*offset, *span, map.entries().map(|(_, o)| o).collect()))
+        .collect();
+    let mut relocs = Vec::new();
+    for r in buffer.relocs() {
+        let target = match &r.target {
+            FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                let name = &names[*name];
+                match name.namespace {
+                    NS_WASM_FUNC => RelocTarget::Func(name.index),
+                    NS_LIBCALL => match Libcall::ALL.get(name.index as usize) {
+                        Some(call) => RelocTarget::Libcall(*call),
+                        None => {
+                            return Err(Error::Compile(format!("unknown libcall {}", name.index)))
+                        }
+                    },
+                    other => return Err(Error::Compile(format!("unknown name namespace {other}"))),
+                }
+            }
+            FinalizedRelocTarget::ExternalName(ExternalName::LibCall(call)) => {
+                RelocTarget::Cranelift(*call)
+            }
+            other => {
+                return Err(Error::Compile(format!(
+                    "unsupported relocation target {other:?}"
+                )))
+            }
+        };
+        relocs.push(Relocation {
+            offset: r.offset,
+            kind: r.kind,
+            target,
+            addend: r.addend,
+        });
+    }
+    Ok(CompiledFunction {
+        code,
+        alignment,
+        relocs,
+        traps,
+        srclocs,
+        stack_maps,
+    })
+}
+
+/// Maps the Cranelift trap codes compiled code raises to [`TrapCode`] (the list in `trap.rs`).
+fn trap_code(code: ir::TrapCode) -> Result<TrapCode> {
+    TrapCode::from_clif(code)
+        .ok_or_else(|| Error::Compile(format!("trap code {code} has no meaning")))
+}

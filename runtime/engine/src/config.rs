@@ -1,0 +1,156 @@
+//! Configuration: what an [`Engine`](crate::Engine) compiles for (proposals, bounds checks,
+//! budgets, optimisation). Read by every compile phase; depends on nothing of the engine.
+
+pub use wasmparser::WasmFeatures;
+
+/// How hard Cranelift optimises (as Wasmtime's `Config::cranelift_opt_level`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OptLevel {
+    /// No optimisation passes: fastest compilation.
+    None,
+    /// Optimise for speed (the default).
+    #[default]
+    Speed,
+    /// Optimise for speed and code size.
+    SpeedAndSize,
+}
+
+/// Engine configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    features: WasmFeatures,
+    /// Reserve 4 GiB plus guard pages for 32-bit memories so accesses need no bounds check.
+    pub(crate) virtual_memory: bool,
+    /// Address space of a bounds-checked memory (see [`Config::memory_reservation`]).
+    pub(crate) memory_reservation: u64,
+    /// Compiled code charges fuel (see [`Config::consume_fuel`]).
+    pub(crate) consume_fuel: bool,
+    /// Compiled code checks the store's epoch deadline (see [`Config::epoch_interruption`]).
+    pub(crate) epoch_interruption: bool,
+    /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
+    pub(crate) max_wasm_stack: usize,
+    /// Most bytes a store's GC objects may take (see [`Config::gc_heap_limit`]).
+    pub(crate) gc_heap_limit: usize,
+    /// Collect before every n-th GC allocation (see [`Config::gc_zeal_alloc_counter`]).
+    pub(crate) gc_zeal_alloc_counter: Option<u32>,
+    pub(crate) opt_level: OptLevel,
+}
+
+/// Default of [`Config::memory_reservation`]: how far a bounds-checked memory without a
+/// smaller maximum may grow (64 GiB of address space, committed only as the memory grows).
+const DEFAULT_MEMORY_RESERVATION: u64 = 64 << 30;
+
+/// Wasmtime's default for [`Config::max_wasm_stack`] (Wasmtime 49: 512 KiB).
+const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
+/// The default for [`Config::gc_heap_limit`]: 4 GiB, the most a Wasmtime GC heap can hold.
+const DEFAULT_GC_HEAP_LIMIT: usize = 4 << 30;
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            features: WasmFeatures::WASM3,
+            virtual_memory: true,
+            memory_reservation: DEFAULT_MEMORY_RESERVATION,
+            consume_fuel: false,
+            epoch_interruption: false,
+            max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            gc_heap_limit: DEFAULT_GC_HEAP_LIMIT,
+            gc_zeal_alloc_counter: None,
+            opt_level: OptLevel::Speed,
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration: Wasm 3.0, guard pages for 32-bit memories.
+    pub fn new() -> Config {
+        Config::default()
+    }
+    /// Sets the proposals the validator accepts (default: Wasm 3.0).
+    pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Config {
+        self.features = features;
+        self
+    }
+    /// Accepts the legacy exception instructions (`try`, `catch`, `catch_all`, `delegate`,
+    /// `rethrow`), which toolchains such as Emscripten still emit (default: off).
+    pub fn wasm_legacy_exceptions(&mut self, on: bool) -> &mut Config {
+        self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, on);
+        self
+    }
+    /// Address space, in bytes, reserved for a bounds-checked memory (a 64-bit one, one with
+    /// custom page sizes, or any under [`Config::explicit_bounds_checks`]) whose maximum is
+    /// larger or absent (default: 64 GiB). Memories never move, so such a memory grows to at
+    /// most this size (`memory.grow` returns -1 beyond); one whose minimum is larger reserves
+    /// its minimum. Only what the memory's size covers is committed. Unlike Wasmtime, whose
+    /// memories move when they outgrow their reservation, this bounds their growth.
+    pub fn memory_reservation(&mut self, bytes: u64) -> &mut Config {
+        self.memory_reservation = bytes;
+        self
+    }
+    /// Uses explicit bounds checks instead of guard pages (for testing the fallback).
+    pub fn explicit_bounds_checks(&mut self, on: bool) -> &mut Config {
+        self.virtual_memory = !on;
+        self
+    }
+    /// Sets how hard Cranelift optimises (default: [`OptLevel::Speed`]); the differential
+    /// fuzzer compares levels.
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Config {
+        self.opt_level = level;
+        self
+    }
+    /// The proposals the validator accepts.
+    pub fn features(&self) -> WasmFeatures {
+        self.features
+    }
+    /// Makes compiled code consume fuel, as Wasmtime counts it: entering a function costs one
+    /// unit and so does every wasm operator (`nop`, `drop`, `block`, `loop`, `end`, `else`,
+    /// `return` and `unreachable` are free), charged per
+    /// straight-line run and checked at every function entry and loop header. A store starts
+    /// with no fuel ([`Store::set_fuel`](crate::Store::set_fuel)); running out traps with
+    /// [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel). Default: off.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Config {
+        self.consume_fuel = enable;
+        self
+    }
+    /// Makes compiled code check, at every function entry and loop header, whether the
+    /// engine's epoch ([`Engine::increment_epoch`](crate::Engine::increment_epoch)) has reached the store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline), 0 until set, so code
+    /// traps at once unless a deadline is set); reaching it traps with
+    /// [`TrapCode::Interrupt`](crate::TrapCode::Interrupt). Default: off.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
+        self.epoch_interruption = enable;
+        self
+    }
+    /// The most stack, in bytes, wasm may use below the point where the host first called
+    /// into it (host functions called from wasm and the wasm they call count too); beyond it
+    /// calls trap with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow) ("call
+    /// stack exhausted"). The host thread's own stack, less a reserve for host calls, bounds
+    /// it as well. Default: 512 KiB, as Wasmtime's; zero is rejected by [`Engine::new`](crate::Engine::new).
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
+        self.max_wasm_stack = bytes;
+        self
+    }
+    /// The most bytes a store's GC objects (structs, arrays, exceptions; headers included)
+    /// may take at once. The heap starts small and grows with its live data; an allocation
+    /// that does not fit beside the live objects after a full collection traps with
+    /// [`TrapCode::GcHeapOutOfMemory`](crate::TrapCode::GcHeapOutOfMemory), one larger than
+    /// the limit by itself with
+    /// [`TrapCode::AllocationTooLarge`](crate::TrapCode::AllocationTooLarge). The copying
+    /// collector reserves this much address space twice per store that allocates, and
+    /// touches up to twice the live data while it copies. Default: 4 GiB. (Wasmtime has no
+    /// such option: its GC heap is bounded by its 32-bit index space and the store's
+    /// resource limiter.)
+    pub fn gc_heap_limit(&mut self, bytes: usize) -> &mut Config {
+        self.gc_heap_limit = bytes;
+        self
+    }
+    /// For testing the runtime: collect before every `n`-th GC allocation (`None`: only
+    /// when the heap is full), and make the space a collection left inaccessible so that a
+    /// reference the collector missed faults at once. Very slow. (Wasmtime's
+    /// `-O gc-zeal-alloc-counter`.)
+    #[doc(hidden)]
+    pub fn gc_zeal_alloc_counter(&mut self, n: Option<u32>) -> &mut Config {
+        self.gc_zeal_alloc_counter = n;
+        self
+    }
+}

@@ -1,0 +1,252 @@
+//! Phase 5, link: lay a module's compiled functions out in one image, and patch its
+//! relocations once the image's final address is known. Pure: bytes in, bytes out.
+//! Publishing the image as executable code and registering its trap sites for the signal
+//! handler is `vm::code`'s job.
+
+use crate::compile::{CompiledFunction, RelocTarget};
+use crate::error::{Error, Result};
+use crate::trap::TrapCode;
+use cranelift_codegen::binemit::Reloc;
+
+/// Where a function lies in an image, for backtraces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncRange {
+    /// Offset of its first byte in the image.
+    pub start: u32,
+    /// Offset just past its last byte.
+    pub end: u32,
+    /// Its index in the module's function index space.
+    pub func_index: u32,
+    /// (offset from `start`, wasm byte offset), sorted by offset.
+    pub srclocs: Vec<(u32, u32)>,
+}
+
+/// Encodes one relocation of kind `kind` at `code[at..]`: `value` is the target address plus
+/// addend, `site` the address the patched bytes will have.
+pub type WriteReloc =
+    fn(code: &mut [u8], at: usize, site: i64, kind: Reloc, value: i64) -> Result<()>;
+
+/// A relocation at its place in the image.
+#[derive(Clone, Copy, Debug)]
+struct PlacedReloc {
+    at: usize,
+    kind: Reloc,
+    target: RelocTarget,
+    addend: i64,
+}
+
+/// Compiled functions laid out one after another, with what the code registry needs.
+#[derive(Debug)]
+pub struct Image {
+    /// The code, unpatched.
+    pub code: Vec<u8>,
+    /// Offset of each function given to [`layout`], in order.
+    pub func_offsets: Vec<usize>,
+    /// (offset, trap) of every trap site, sorted by offset.
+    pub traps: Vec<(u32, TrapCode)>,
+    /// Function ranges, for backtraces (empty for trampolines).
+    pub funcs: Vec<FuncRange>,
+    /// Stack maps for the collector: (return address offset, frame size, range in
+    /// `stack_slots`), sorted by offset.
+    pub stack_maps: Vec<(u32, u32, std::ops::Range<u32>)>,
+    /// Stack-pointer offsets of GC references, per stack map.
+    pub stack_slots: Vec<u32>,
+    relocs: Vec<PlacedReloc>,
+}
+
+/// Places `funcs` one after another (each aligned as it asks, at least to 16 bytes).
+/// `first_func_index` is the function index of the first (imports come before it); `None`
+/// for trampolines, which backtraces leave out.
+pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Image {
+    let mut func_offsets = Vec::with_capacity(funcs.len());
+    let mut size = 0usize;
+    for f in funcs {
+        size = size.next_multiple_of(f.alignment.max(16) as usize);
+        func_offsets.push(size);
+        size += f.code.len();
+    }
+    let mut code = vec![0u8; size];
+    let mut traps = Vec::new();
+    let mut ranges = Vec::new();
+    let mut relocs = Vec::new();
+    let (mut stack_maps, mut stack_slots) = (Vec::new(), Vec::new());
+    for (i, (f, &off)) in funcs.iter().zip(&func_offsets).enumerate() {
+        code[off..off + f.code.len()].copy_from_slice(&f.code);
+        traps.extend(f.traps.iter().map(|(o, code)| (off as u32 + o, *code)));
+        for (at, span, slots) in &f.stack_maps {
+            let start = stack_slots.len() as u32;
+            stack_slots.extend_from_slice(slots);
+            stack_maps.push((off as u32 + at, *span, start..stack_slots.len() as u32));
+        }
+        relocs.extend(f.relocs.iter().map(|r| PlacedReloc {
+            at: off + r.offset as usize,
+            kind: r.kind,
+            target: r.target,
+            addend: r.addend,
+        }));
+        if let Some(first) = first_func_index {
+            ranges.push(FuncRange {
+                start: off as u32,
+                end: (off + f.code.len()) as u32,
+                func_index: first + i as u32,
+                srclocs: f.srclocs.clone(),
+            });
+        }
+    }
+    traps.sort_by_key(|t| t.0);
+    Image {
+        code,
+        func_offsets,
+        traps,
+        funcs: ranges,
+        stack_maps,
+        stack_slots,
+        relocs,
+    }
+}
+
+impl Image {
+    /// Patches `code` (a copy of [`Image::code`] that will run at address `base`): calls
+    /// between the image's functions, and calls out to the addresses `resolve` gives for
+    /// libcalls. `write` encodes one relocation for the target architecture
+    /// (`vm::arch::write_reloc`). An unresolvable target is an error, as is any `write`
+    /// refuses.
+    pub fn patch(
+        &self,
+        code: &mut [u8],
+        base: usize,
+        write: WriteReloc,
+        resolve: impl Fn(RelocTarget) -> Option<usize>,
+    ) -> Result<()> {
+        for r in &self.relocs {
+            let target = match r.target {
+                RelocTarget::Func(i) => self
+                    .func_offsets
+                    .get(i as usize)
+                    .map(|off| base + off)
+                    .ok_or_else(|| Error::Compile(format!("call to unknown function {i}")))?,
+                other => resolve(other).ok_or_else(|| {
+                    Error::Compile(format!("relocation target {other:?} is not provided"))
+                })?,
+            };
+            let value = (target as i64).wrapping_add(r.addend);
+            write(code, r.at, (base + r.at) as i64, r.kind, value)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::Relocation;
+    use crate::libcall::Libcall;
+    use crate::vm::arch::write_reloc;
+
+    fn func(
+        code: Vec<u8>,
+        relocs: Vec<Relocation>,
+        traps: Vec<(u32, TrapCode)>,
+    ) -> CompiledFunction {
+        CompiledFunction {
+            code,
+            alignment: 1,
+            relocs,
+            traps,
+            srclocs: vec![(0, 7)],
+            stack_maps: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn functions_are_aligned_and_trap_sites_and_ranges_are_placed() {
+        let a = func(
+            vec![0x90; 20],
+            vec![],
+            vec![(3, TrapCode::UnreachableCodeReached)],
+        );
+        let b = func(vec![0xc3], vec![], vec![(0, TrapCode::StackOverflow)]);
+        let image = layout(&[a, b], Some(5));
+        assert_eq!(image.func_offsets, [0, 32]);
+        assert_eq!(image.code.len(), 33);
+        assert_eq!(image.code[32], 0xc3);
+        assert_eq!(
+            image.traps,
+            [
+                (3, TrapCode::UnreachableCodeReached),
+                (32, TrapCode::StackOverflow)
+            ]
+        );
+        assert_eq!(image.funcs[1].func_index, 6);
+        assert_eq!((image.funcs[1].start, image.funcs[1].end), (32, 33));
+        assert!(layout(&[func(vec![0], vec![], vec![])], None)
+            .funcs
+            .is_empty());
+    }
+
+    #[test]
+    fn calls_between_functions_and_to_libcalls_are_patched_at_the_final_address() {
+        let call = |offset, target| Relocation {
+            offset,
+            kind: Reloc::X86CallPCRel4,
+            target,
+            addend: -4,
+        };
+        let abs = Relocation {
+            offset: 8,
+            kind: Reloc::Abs8,
+            target: RelocTarget::Libcall(Libcall::MemoryGrow),
+            addend: 0,
+        };
+        let a = func(
+            vec![0; 16],
+            vec![call(1, RelocTarget::Func(1)), abs],
+            vec![],
+        );
+        let b = func(vec![0; 4], vec![], vec![]);
+        let image = layout(&[a, b], Some(0));
+        let mut code = image.code.clone();
+        let base = 0x10_0000;
+        image
+            .patch(&mut code, base, write_reloc, |t| {
+                (t == RelocTarget::Libcall(Libcall::MemoryGrow)).then_some(0xdead_beef)
+            })
+            .unwrap();
+        // rel32 from the end of the 4-byte field at 1 to function 1 at offset 16.
+        assert_eq!(i32::from_le_bytes(code[1..5].try_into().unwrap()), 16 - 5);
+        assert_eq!(
+            u64::from_le_bytes(code[8..16].try_into().unwrap()),
+            0xdead_beef
+        );
+        assert_eq!(image.code, vec![0; 20], "the image itself stays unpatched");
+    }
+
+    #[test]
+    fn unresolved_and_out_of_range_targets_are_errors() {
+        let reloc = |target| Relocation {
+            offset: 0,
+            kind: Reloc::X86CallPCRel4,
+            target,
+            addend: 0,
+        };
+        let image = layout(
+            &[func(
+                vec![0; 4],
+                vec![reloc(RelocTarget::Libcall(Libcall::Throw))],
+                vec![],
+            )],
+            None,
+        );
+        let mut code = image.code.clone();
+        assert!(image.patch(&mut code, 0, write_reloc, |_| None).is_err());
+        let far = image
+            .patch(&mut code, 0, write_reloc, |_| Some(1 << 40))
+            .unwrap_err();
+        assert!(far.to_string().contains("rel32"), "{far}");
+        let image = layout(
+            &[func(vec![0; 4], vec![reloc(RelocTarget::Func(3))], vec![])],
+            None,
+        );
+        assert!(image.patch(&mut code, 0, write_reloc, |_| None).is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! Phase 6, vm: executable code and the code registry. An image from `link` is copied into
+//! fresh pages, patched at its final address, then published read+execute once (pages are
+//! never writable and executable at the same time); while alive, its trap sites and function
+//! ranges are registered for the signal handler and for backtraces.
+
+use crate::compile::RelocTarget;
+use crate::error::{Error, Result};
+use crate::link::{FuncRange, Image};
+use crate::trap::{FrameInfo, TrapCode};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+/// A block of published (read+execute) machine code.
+struct CodeMemory {
+    alloc: region::Allocation,
+}
+
+// SAFETY: the memory is immutable once published; sharing read-only code between threads is fine.
+unsafe impl Send for CodeMemory {}
+// SAFETY: as above, nothing mutates the code after `publish`.
+unsafe impl Sync for CodeMemory {}
+
+impl CodeMemory {
+    /// Copies `code` into fresh pages, lets `patch` fix it up at its final address, then
+    /// makes the pages read+execute.
+    fn publish(
+        code: &[u8],
+        patch: impl FnOnce(&mut [u8], usize) -> Result<()>,
+    ) -> Result<CodeMemory> {
+        let size = code.len().max(1);
+        let mut alloc = region::alloc(size, region::Protection::READ_WRITE)
+            .map_err(|e| Error::Compile(format!("cannot allocate code memory: {e}")))?;
+        let base = alloc.as_mut_ptr::<u8>();
+        // SAFETY: `alloc` is a fresh read+write mapping of at least `size` bytes, owned here.
+        let buf = unsafe { std::slice::from_raw_parts_mut(base, size) };
+        buf[..code.len()].copy_from_slice(code);
+        patch(&mut buf[..code.len()], base as usize)?;
+        // SAFETY: the range is exactly our allocation; nothing else refers to it yet.
+        unsafe { region::protect(base, size, region::Protection::READ_EXECUTE) }
+            .map_err(|e| Error::Compile(format!("cannot make code executable: {e}")))?;
+        Ok(CodeMemory { alloc })
+    }
+
+    fn start(&self) -> usize {
+        self.alloc.as_ptr::<u8>() as usize
+    }
+}
+
+/// Names used in backtraces.
+#[derive(Default)]
+pub struct CodeNames {
+    /// The module's name (name section).
+    pub module_name: Option<String>,
+    /// Function names by function index (name section).
+    pub func_names: Arc<HashMap<u32, String>>,
+}
+
+/// What the signal handler and backtraces need to know about one code object.
+struct CodeInfo {
+    start: usize,
+    end: usize,
+    /// (code offset, trap), sorted.
+    traps: Vec<(u32, TrapCode)>,
+    funcs: Vec<FuncRange>,
+    names: CodeNames,
+    /// Stack maps: (return address offset, frame size, range in `stack_slots`), sorted.
+    stack_maps: Vec<(u32, u32, std::ops::Range<u32>)>,
+    /// Stack-pointer offsets of GC references, per stack map.
+    stack_slots: Vec<u32>,
+}
+
+static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
+
+fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
+    let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    let (_, info) = registry.range(..=pc).next_back()?;
+    (pc < info.end).then(|| info.clone())
+}
+
+/// The trap recorded at `pc`, if `pc` is a trap site of compiled code.
+pub fn trap_code_at(pc: usize) -> Option<TrapCode> {
+    let info = lookup(pc)?;
+    let offset = (pc - info.start) as u32;
+    let i = info.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
+    Some(info.traps[i].1)
+}
+
+/// Whether `pc` lies in compiled code.
+pub fn is_wasm_code(pc: usize) -> bool {
+    lookup(pc).is_some()
+}
+
+/// For a return address `pc` into compiled code: the frame size of the calling function
+/// (frame pointer minus stack pointer at the call), with `slots` set to the stack-pointer
+/// offsets of the GC references live across the call (none if it has no stack map). `None`
+/// if `pc` is not in compiled code.
+pub fn stack_map(pc: usize, slots: &mut Vec<u32>) -> Option<u32> {
+    let info = lookup(pc)?;
+    slots.clear();
+    let offset = (pc - info.start) as u32;
+    let Ok(i) = info.stack_maps.binary_search_by_key(&offset, |m| m.0) else {
+        return Some(0);
+    };
+    let (_, span, range) = &info.stack_maps[i];
+    slots.extend_from_slice(&info.stack_slots[range.start as usize..range.end as usize]);
+    Some(*span)
+}
+
+/// Frame descriptions for the program counters of a backtrace (trampolines are left out).
+pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
+    let mut frames = Vec::new();
+    for &pc in pcs {
+        let Some(info) = lookup(pc) else { continue };
+        let offset = (pc - info.start) as u32;
+        let Some(func) = info
+            .funcs
+            .iter()
+            .find(|f| f.start <= offset && offset < f.end)
+        else {
+            continue;
+        };
+        let rel = offset - func.start;
+        let i = func.srclocs.partition_point(|s| s.0 <= rel);
+        frames.push(FrameInfo {
+            module_name: info.names.module_name.clone(),
+            func_index: func.func_index,
+            func_name: info.names.func_names.get(&func.func_index).cloned(),
+            module_offset: i.checked_sub(1).map(|i| func.srclocs[i].1 as usize),
+        });
+    }
+    frames
+}
+
+/// Published code of one module (or of a trampoline), registered while alive.
+pub struct CodeObject {
+    memory: CodeMemory,
+    func_offsets: Vec<usize>,
+}
+
+impl CodeObject {
+    /// Publishes `image`: copies it into executable memory, patches its relocations there
+    /// (targets outside the image at the addresses `resolve` gives: `vm::libcalls::resolve`)
+    /// and registers its trap sites.
+    pub fn publish(
+        image: Image,
+        names: CodeNames,
+        resolve: fn(RelocTarget) -> Option<usize>,
+    ) -> Result<CodeObject> {
+        let memory = CodeMemory::publish(&image.code, |code, base| {
+            image.patch(code, base, super::arch::write_reloc, resolve)
+        })?;
+        let start = memory.start();
+        let info = CodeInfo {
+            start,
+            end: start + image.code.len().max(1),
+            traps: image.traps,
+            funcs: image.funcs,
+            names,
+            stack_maps: image.stack_maps,
+            stack_slots: image.stack_slots,
+        };
+        REGISTRY
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(start, Arc::new(info));
+        Ok(CodeObject {
+            memory,
+            func_offsets: image.func_offsets,
+        })
+    }
+
+    /// Entry address of the `i`th function of the image.
+    pub(super) fn func_ptr(&self, i: usize) -> *const u8 {
+        (self.memory.start() + self.func_offsets[i]) as *const u8
+    }
+
+    /// Entry of the `i`th function of the image (trampolines are called through these).
+    pub fn entry(&self, i: usize) -> CodePtr {
+        CodePtr(self.func_ptr(i))
+    }
+}
+
+impl Drop for CodeObject {
+    fn drop(&mut self) {
+        let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+        registry.remove(&self.memory.start());
+    }
+}
+
+/// The entry of a function in published code (a trampoline, for the API's function table).
+/// Only made from a live [`CodeObject`], which the engine or module keeps alive as long as
+/// anything may call it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodePtr(*const u8);
+
+impl CodePtr {
+    pub(super) fn as_ptr(self) -> *const u8 {
+        self.0
+    }
+}
+
+// SAFETY: published code is immutable; the pointer may be used from any thread.
+unsafe impl Send for CodePtr {}
+// SAFETY: as above.
+unsafe impl Sync for CodePtr {}
