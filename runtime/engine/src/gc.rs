@@ -76,7 +76,7 @@ impl<T> Caller<'_, T> {
 /// `&mut scope`) wherever a store is expected.
 ///
 /// ```
-/// use runtime::{Engine, Instance, Module, RootScope, Store, Val};
+/// use runtime_engine::{Engine, Instance, Module, RootScope, Store, Val};
 /// let engine = Engine::default();
 /// let module = Module::new(&engine, r#"(module (type $p (struct (field i32)))
 ///     (func (export "make") (result anyref) (struct.new $p (i32.const 7))))"#)?;
@@ -91,7 +91,7 @@ impl<T> Caller<'_, T> {
 /// let ext = Module::new(&engine, r#"(module (func (export "id") (param anyref) (result anyref) (local.get 0)))"#)?;
 /// let id = Instance::new(&mut store, &ext, &[])?.get_func(&mut store, "id").unwrap();
 /// assert!(id.call(&mut store, &results.clone(), &mut results).is_err());
-/// # Ok::<(), runtime::Error>(())
+/// # Ok::<(), runtime_engine::Error>(())
 /// ```
 pub struct RootScope<C: AsContextMut> {
     store: C,
@@ -141,7 +141,7 @@ impl AnyRef {
 /// Wasmtime, one that is dropped without `unroot` stays rooted until the store is dropped.
 ///
 /// ```
-/// use runtime::{AnyRef, Engine, Instance, Module, RootScope, Store, Val};
+/// use runtime_engine::{AnyRef, Engine, Instance, Module, RootScope, Store, Val};
 /// let engine = Engine::default();
 /// let module = Module::new(&engine, r#"(module (type $p (struct (field i32)))
 ///     (func (export "make") (result (ref any)) (struct.new $p (i32.const 7)))
@@ -159,7 +159,7 @@ impl AnyRef {
 /// let r = kept.to_rooted(&mut store)?;
 /// assert_eq!(get.call(&mut store, r)?, 7);
 /// kept.unroot(&mut store);
-/// # Ok::<(), runtime::Error>(())
+/// # Ok::<(), runtime_engine::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct ManuallyRooted<T> {
