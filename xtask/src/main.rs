@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_gc;
 mod bench_wasi;
 mod bench_wast;
 mod fuzz;
@@ -38,6 +39,11 @@ commands:
       Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
       to target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only
       WASI).
+  bench --gc [--repeat N] [--filter TEXT]
+      The garbage collector beside Wasmtime (-W gc=y, $WASMTIME or wasmtime): the programs
+      of xtask/bench/gc/ and sightglass splay, median wall time and peak resident memory of
+      N runs each (default 3), ratios; target/bench/bench-gc.json. Then compiling after a
+      GC-heavy run against before it (runtime/benches/compile_after_gc.rs).
   bench --calls
       Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
       against typed (TypedFunc::call, Func::wrap), in one optimised run.
@@ -81,6 +87,7 @@ pub struct Options {
     pub repeat: Option<usize>,
     pub calls: bool,
     pub graph: bool,
+    pub gc: bool,
     pub positional: Vec<String>,
 }
 
@@ -128,6 +135,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
             "--epoch" => options.epoch = true,
             "--calls" => options.calls = true,
             "--graph" => options.graph = true,
+            "--gc" => options.gc = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -191,12 +199,16 @@ fn run(args: &[String]) -> Result<(), Failure> {
         }
         "bench" => {
             let allowed = [
-                "--dir", "--repeat", "--filter", "--calls", "--fuel", "--epoch",
+                "--dir", "--repeat", "--filter", "--calls", "--fuel", "--epoch", "--gc",
             ];
             let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
             if options.calls {
                 return bench::calls().map_err(Failure::Error);
+            }
+            if options.gc {
+                let repeat = options.repeat.unwrap_or(3);
+                return bench_gc::run(repeat, options.filter.as_deref()).map_err(Failure::Error);
             }
             let mode = match (options.fuel, options.epoch) {
                 (false, false) => bench::Mode::Peers,

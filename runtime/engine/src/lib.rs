@@ -43,6 +43,7 @@ mod engine;
 mod error;
 mod externals;
 mod func;
+mod gc;
 mod instance;
 mod libcall;
 mod limiter;
@@ -67,6 +68,7 @@ pub use externals::Extern;
 pub use func::{
     Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
 };
+pub use gc::{GcHeapStats, ManuallyRooted, RootScope};
 pub use info::ConstOp;
 pub use limiter::{
     ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT,

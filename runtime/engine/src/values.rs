@@ -261,20 +261,52 @@ impl std::fmt::Display for AnyRef {
 /// Conversions between [`Val`]s and the raw 16-byte slots compiled code, globals and tables
 /// use, checked against the store the values belong to.
 impl StoreOpaque {
-    /// Whether every reference in `val` belongs to this store (or to none).
+    /// Whether every reference in `val` belongs to this store (or to none) and, for structs
+    /// and arrays, is still rooted.
     pub(crate) fn owns_val(&self, val: &Val) -> bool {
         match val {
             Val::FuncRef(Some(f)) => f.belongs_to(self),
-            Val::AnyRef(a) | Val::ExternAny(a) => a.store == 0 || a.store == self.id,
+            Val::AnyRef(a) | Val::ExternAny(a) => self.any_raw(a).is_ok(),
             _ => true,
         }
+    }
+
+    /// `owns_val` as an error that says what is wrong.
+    pub(crate) fn check_refs(&self, val: &Val) -> crate::Result<()> {
+        match val {
+            Val::AnyRef(a) | Val::ExternAny(a) => self.any_raw(a).map(|_| ()),
+            Val::FuncRef(Some(f)) if !f.belongs_to(self) => {
+                Err(crate::Error::Usage("a function of another store".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The raw reference behind `a`: an i31 or host reference itself, or the object a
+    /// struct or array handle roots; an error if `a` belongs to another store or its root
+    /// is gone.
+    pub(crate) fn any_raw(&self, a: &crate::values::AnyRef) -> crate::Result<u64> {
+        if a.store == 0 {
+            return Ok(a.raw);
+        }
+        if a.store != self.id {
+            return Err(crate::Error::Usage(
+                "a struct or array of another store".into(),
+            ));
+        }
+        self.vm.gc.roots.borrow().get(a.raw).ok_or_else(|| {
+            crate::Error::Usage(
+                "a struct or array reference used after its root scope ended".into(),
+            )
+        })
     }
 
     /// Encodes a value as the 128-bit raw form used by globals, tables and trampolines.
     ///
     /// # Panics
     ///
-    /// If a reference in `val` belongs to another store (check with `owns_val` first).
+    /// If a reference in `val` belongs to another store or is no longer rooted (check with
+    /// `owns_val` first).
     pub(crate) fn val_to_raw(&self, val: &Val) -> u128 {
         match *val {
             Val::I32(v) => v as u32 as u128,
@@ -285,17 +317,15 @@ impl StoreOpaque {
             Val::FuncRef(None) | Val::ExternRef(None) | Val::NullRef(_) => 0,
             Val::FuncRef(Some(f)) => self.funcs[f.checked(self)].funcref.raw() as u128,
             Val::ExternRef(Some(n)) => crate::vm::gc::host_ref(n) as u128,
-            Val::AnyRef(a) | Val::ExternAny(a) => {
-                assert!(
-                    a.store == 0 || a.store == self.id,
-                    "a struct or array used with a store it does not belong to"
-                );
-                a.raw as u128
-            }
+            Val::AnyRef(a) | Val::ExternAny(a) => match self.any_raw(&a) {
+                Ok(raw) => raw as u128,
+                Err(e) => panic!("{e}"),
+            },
         }
     }
 
-    /// The non-null `any` reference `raw` (in compiled code's encoding, see `vm::gc`).
+    /// The non-null `any` reference `raw` (in compiled code's encoding, see `vm::gc`); a
+    /// struct or array is rooted in the innermost root scope.
     pub(crate) fn any_ref(&self, raw: u64) -> crate::values::AnyRef {
         use crate::values::{AnyRef, AnyRefKind};
         let (store, kind) = if crate::vm::gc::is_i31(raw) {
@@ -308,10 +338,16 @@ impl StoreOpaque {
                 .gc
                 .type_id(raw)
                 .expect("a reference to a GC object of this store");
-            match crate::types::CanonicalKind::of(id) {
-                crate::types::CanonicalKind::Array => (self.id, AnyRefKind::Array),
-                _ => (self.id, AnyRefKind::Struct),
-            }
+            let kind = match crate::types::CanonicalKind::of(id) {
+                crate::types::CanonicalKind::Array => AnyRefKind::Array,
+                _ => AnyRefKind::Struct,
+            };
+            let handle = self.vm.gc.roots.borrow_mut().push(raw);
+            return AnyRef {
+                store: self.id,
+                raw: handle,
+                kind,
+            };
         };
         AnyRef { store, raw, kind }
     }
@@ -333,9 +369,9 @@ impl StoreOpaque {
         match val {
             Val::FuncRef(Some(f)) => types.is_subtype(self.funcs[f.checked(self)].type_id, want),
             Val::AnyRef(a) if a.store == self.id => self
-                .vm
-                .gc
-                .type_id(a.raw)
+                .any_raw(a)
+                .ok()
+                .and_then(|raw| self.vm.gc.type_id(raw))
                 .is_some_and(|id| types.is_subtype(id, want)),
             Val::AnyRef(_) => false,
             _ => true,

@@ -47,6 +47,10 @@ pub struct CompiledFunction {
     pub traps: Vec<(u32, TrapCode)>,
     /// (code offset, wasm byte offset), sorted by code offset.
     pub srclocs: Vec<(u32, u32)>,
+    /// Per call site with GC references live across it: the return address's code offset,
+    /// the frame size (frame pointer minus stack pointer at the call) and the
+    /// stack-pointer offsets of the slots holding the references; sorted by code offset.
+    pub stack_maps: Vec<(u32, u32, Vec<u32>)>,
 }
 
 /// Translates and compiles every defined function of a module, in order.
@@ -174,6 +178,11 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
         .filter(|s| !s.loc.is_default())
         .map(|s| (s.start, s.loc.bits()))
         .collect();
+    let stack_maps = buffer
+        .user_stack_maps()
+        .iter()
+        .map(|(offset, span, map)| (*offset, *span, map.entries().map(|(_, o)| o).collect()))
+        .collect();
     let mut relocs = Vec::new();
     for r in buffer.relocs() {
         let target = match &r.target {
@@ -212,6 +221,7 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
         relocs,
         traps,
         srclocs,
+        stack_maps,
     })
 }
 

@@ -210,11 +210,7 @@ impl WasmTyRaw for Func {
 impl WasmTy for Func {}
 
 fn any_to_raw(a: AnyRef, store: &StoreOpaque) -> Result<u128> {
-    if a.store == 0 || a.store == store.id {
-        Ok(a.raw as u128)
-    } else {
-        Err(wrong_store("a struct or array"))
-    }
+    store.any_raw(&a).map(|raw| raw as u128)
 }
 
 impl WasmTyRaw for Option<ExternRef> {

@@ -86,7 +86,12 @@ impl<T: 'static> Store<T> {
                 opaque: StoreOpaque {
                     id,
                     engine: engine.clone(),
-                    vm: StoreState::new(id, engine.inner.types.clone()),
+                    vm: StoreState::new(
+                        id,
+                        engine.inner.types.clone(),
+                        engine.config().gc_heap_limit,
+                        engine.config().gc_zeal_alloc_counter,
+                    ),
                     funcs: Vec::new(),
                     funcref_index: HashMap::new(),
                     globals: Vec::new(),

@@ -75,16 +75,21 @@ pub fn invoke<S: VMStore>(
     // SAFETY: `raw` comes from the exclusive borrow `store`, alive for the whole call; until
     // the call returns the store is reached only through `raw` (here, by host functions
     // through the call state) and by compiled code through its vmctx.
-    let outermost = unsafe {
+    let (outermost, saved_exit) = unsafe {
         let limits = (*raw).limits();
         let outermost = limits.stack_limit == 0;
         if outermost {
             limits.stack_limit = wasm_stack_limit(thread_limit, max_wasm_stack);
             limits.pending_exception = 0;
+            limits.last_wasm_exit_pc = 0;
+            limits.last_wasm_exit_fp = 0;
         }
-        outermost
+        (
+            outermost,
+            (limits.last_wasm_exit_pc, limits.last_wasm_exit_fp),
+        )
     };
-    let mut state = CallThreadState::new(raw, store_id, TypeId::of::<S>());
+    let mut state = CallThreadState::new(raw, store_id, TypeId::of::<S>(), saved_exit);
     enter(&mut state);
     // SAFETY: `funcref` belongs to this store (the API only passes funcrefs of the store it
     // calls with), so it points to a live funcref; the trampoline was compiled for its
@@ -107,6 +112,7 @@ pub fn invoke<S: VMStore>(
         if outermost {
             limits.stack_limit = 0;
         }
+        (limits.last_wasm_exit_pc, limits.last_wasm_exit_fp) = state.saved_exit();
         std::mem::take(&mut limits.pending_exception)
     };
     if trapped == 0 {

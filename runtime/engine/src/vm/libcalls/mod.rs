@@ -11,13 +11,12 @@ use crate::vm::thread::grow_running_store;
 use crate::vm::{parking, shared_memory};
 
 mod exceptions;
+mod exit;
 pub mod gc;
 
-use exceptions::throw;
-use gc::{
-    gc_alloc, gc_array_copy, gc_array_fill, gc_array_init_data, gc_array_init_elem,
-    gc_array_new_data, gc_array_new_elem, gc_is_subtype,
-};
+// The libcalls that may collect are entered through their exit shims.
+use exit::{gc_alloc, gc_array_new_data, gc_array_new_elem, throw};
+use gc::{gc_array_copy, gc_array_fill, gc_array_init_data, gc_array_init_elem, gc_is_subtype};
 
 macro_rules! address_table {
     ($(

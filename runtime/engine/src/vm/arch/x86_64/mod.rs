@@ -2,10 +2,12 @@
 
 mod context;
 mod entry;
+mod exit;
 mod reloc;
 
 pub use context::{context_pc_fp, redirect_context};
 pub use entry::{call_with_jmpbuf, resume_after_trap, JmpBuf};
+pub(crate) use exit::exit_shims;
 pub use reloc::write_reloc;
 
 /// The caller's frame pointer and the return address into it, saved by the frame at `fp`.
