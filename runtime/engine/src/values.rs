@@ -25,8 +25,9 @@ pub enum Val {
     /// A non-null reference of the `any` hierarchy: an i31 value, a struct, an array, or a
     /// host reference converted with `any.convert_extern` (`(ref.host N)`).
     AnyRef(AnyRef),
-    /// An i31 value, struct or array converted to `extern` with `extern.convert_any`.
-    /// (Converted host references are plain [`Val::ExternRef`]s.)
+    /// An i31 value, struct or array converted to `extern` with `extern.convert_any`, or an
+    /// `externref` with a host value ([`ExternRef::new`](crate::ExternRef::new)). (Plain
+    /// host references `(ref.extern N)` are [`Val::ExternRef`]s.)
     ExternAny(AnyRef),
 }
 
@@ -49,7 +50,8 @@ pub enum AnyRefKind {
     Struct,
     /// An array (GC proposal).
     Array,
-    /// A host reference (`(ref.host N)`).
+    /// A host reference: `(ref.host N)`, or a host value (`ExternRef::new`) converted with
+    /// `any.convert_extern`.
     Host,
 }
 
@@ -82,9 +84,9 @@ impl AnyRef {
     pub fn i31_get_u(&self) -> Option<u32> {
         (self.kind == AnyRefKind::I31).then_some(self.raw as u32 >> 1)
     }
-    /// The number of a host reference.
+    /// The number of a host reference (`(ref.host n)`; `None` for one with a host value).
     pub fn host_index(&self) -> Option<u32> {
-        (self.kind == AnyRefKind::Host).then_some((self.raw >> 2) as u32)
+        (self.kind == AnyRefKind::Host && self.store == 0).then_some((self.raw >> 2) as u32)
     }
     /// Whether the reference belongs to the `eq` type (i31, struct or array).
     pub fn is_eq(&self) -> bool {
@@ -330,6 +332,14 @@ impl StoreOpaque {
         use crate::values::{AnyRef, AnyRefKind};
         let (store, kind) = if crate::vm::gc::is_i31(raw) {
             (0, AnyRefKind::I31)
+        } else if crate::vm::gc::host_data::data_slot(raw).is_some() {
+            // A host value (`ExternRef::new`): rooted like an object.
+            let handle = self.vm.gc.roots.borrow_mut().push(raw);
+            return AnyRef {
+                store: self.id,
+                raw: handle,
+                kind: AnyRefKind::Host,
+            };
         } else if crate::vm::gc::is_host(raw) {
             (0, AnyRefKind::Host)
         } else {
@@ -391,6 +401,9 @@ impl StoreOpaque {
                 HeapType::Func => Val::FuncRef(self.funcref_to_func(raw as u64)),
                 HeapType::Extern => match raw as u64 {
                     0 => Val::ExternRef(None),
+                    raw if crate::vm::gc::host_data::data_slot(raw).is_some() => {
+                        Val::ExternAny(self.any_ref(raw))
+                    }
                     raw if crate::vm::gc::is_host(raw) => Val::ExternRef(Some((raw >> 2) as u32)),
                     raw => Val::ExternAny(self.any_ref(raw)),
                 },

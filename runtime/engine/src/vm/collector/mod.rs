@@ -121,7 +121,8 @@ fn alloc_large(store: &mut StoreState, size: usize, ty: u32, len: u32) -> Result
 /// libcall shim or a host trampoline).
 pub fn collect(store: &mut StoreState, need: usize) -> bool {
     let used = store.gc.used_range();
-    if store.gc.inhibit > 0 || (used.end == 0 && store.gc.large.is_empty()) {
+    let nothing = used.end == 0 && store.gc.large.is_empty() && store.gc.host_data.is_empty();
+    if store.gc.inhibit > 0 || nothing {
         return store.gc.set_threshold(used.len().saturating_mul(2), need);
     }
     let Some(to) = store.gc.copy_space(used.len()) else {
@@ -178,6 +179,7 @@ pub fn collect(store: &mut StoreState, need: usize) -> bool {
     let heap = &mut store.gc;
     heap.flip(live, None);
     let large = heap.sweep_large();
+    let dead_host_values = heap.host_data.sweep();
     heap.stats.collections += 1;
     heap.stats.live_bytes = (live + large) as u64;
     let target = live
@@ -186,6 +188,8 @@ pub fn collect(store: &mut StoreState, need: usize) -> bool {
         .max(MIN_THRESHOLD);
     let room = heap.set_threshold(target, need);
     heap.trim_inactive(target);
+    // Their `Drop` runs last, with the heap consistent again.
+    drop(dead_host_values);
     room
 }
 
@@ -210,6 +214,11 @@ impl Copier<'_> {
     /// references (null, i31, host, function references) unchanged.
     fn forward(&mut self, raw: u64) -> u64 {
         let at = raw as usize;
+        if raw & 3 == 2 {
+            // A host reference: keep its host value, if it has one.
+            self.heap.host_data.mark(raw);
+            return raw;
+        }
         if raw == 0 || !at.is_multiple_of(crate::vm::gc::heap::ALIGN) {
             return raw;
         }

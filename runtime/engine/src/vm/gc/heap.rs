@@ -198,6 +198,8 @@ pub struct GcHeap {
     pub(crate) roots: std::cell::RefCell<super::roots::Roots>,
     /// Statistics of the collections so far.
     pub(crate) stats: GcStats,
+    /// The host values of `externref`s made by the host (see `host_data.rs`).
+    pub host_data: super::host_data::HostData,
 }
 
 /// What the collector has done so far.
@@ -230,6 +232,7 @@ impl GcHeap {
             zeal: zeal.filter(|n| *n > 0).map(|n| (n, n)),
             roots: Default::default(),
             stats: GcStats::default(),
+            host_data: Default::default(),
         }
     }
 

@@ -39,6 +39,7 @@
 //! collector, which needs the whole store's roots, is `vm::collector` (above the store).
 
 pub mod heap;
+pub mod host_data;
 pub mod roots;
 
 pub use heap::{GcHeap, EXN_TYPE};
