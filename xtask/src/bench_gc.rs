@@ -147,7 +147,7 @@ pub fn run(repeat: usize, filter: Option<&str>) -> Result<(), String> {
     Ok(())
 }
 
-fn build_cli(root: &Path) -> Result<(), String> {
+pub(crate) fn build_cli(root: &Path) -> Result<(), String> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "build",

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_gc;
+mod bench_threads;
 mod bench_wasi;
 mod bench_wast;
 mod fuzz;
@@ -39,6 +40,10 @@ commands:
       Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
       to target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only
       WASI).
+  bench --threads [--repeat N]
+      A parallel workload (the wasi-threads sum of tests/data/threads/sum.wat) on 1, 2 and 4
+      threads beside Node's V8 ($NODE or node; Wasmtime 49 dropped wasi-threads): median
+      wall time of N runs (default 3), ratios and speed-ups; target/bench/bench-threads.json.
   bench --gc [--repeat N] [--filter TEXT]
       The garbage collector beside Wasmtime (-W gc=y, $WASMTIME or wasmtime): the programs
       of xtask/bench/gc/ and sightglass splay, median wall time and peak resident memory of
@@ -88,6 +93,7 @@ pub struct Options {
     pub calls: bool,
     pub graph: bool,
     pub gc: bool,
+    pub threads: bool,
     pub positional: Vec<String>,
 }
 
@@ -136,6 +142,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
             "--calls" => options.calls = true,
             "--graph" => options.graph = true,
             "--gc" => options.gc = true,
+            "--threads" => options.threads = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -199,12 +206,23 @@ fn run(args: &[String]) -> Result<(), Failure> {
         }
         "bench" => {
             let allowed = [
-                "--dir", "--repeat", "--filter", "--calls", "--fuel", "--epoch", "--gc",
+                "--dir",
+                "--repeat",
+                "--filter",
+                "--calls",
+                "--fuel",
+                "--epoch",
+                "--gc",
+                "--threads",
             ];
             let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
             if options.calls {
                 return bench::calls().map_err(Failure::Error);
+            }
+            if options.threads {
+                let repeat = options.repeat.unwrap_or(3);
+                return bench_threads::run(repeat).map_err(Failure::Error);
             }
             if options.gc {
                 let repeat = options.repeat.unwrap_or(3);
