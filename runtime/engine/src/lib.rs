@@ -37,6 +37,7 @@ mod info;
 mod load;
 mod module;
 
+mod clif;
 mod compile;
 mod config;
 mod engine;
@@ -61,6 +62,7 @@ mod values;
 mod vm;
 mod vmoffsets;
 
+pub use clif::ClifStage;
 pub use config::{Config, OptLevel, WasmFeatures};
 pub use engine::Engine;
 pub use error::{Error, Result};

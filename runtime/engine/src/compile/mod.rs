@@ -230,3 +230,37 @@ fn trap_code(code: ir::TrapCode) -> Result<TrapCode> {
     TrapCode::from_clif(code)
         .ok_or_else(|| Error::Compile(format!("trap code {code} has no meaning")))
 }
+
+/// The CLIF of every defined function, in order: as translated, or after Cranelift's
+/// optimisations (the input of instruction selection) when `optimized`. For reviewing what
+/// the translator emits (`Module::clif`).
+pub fn clif_module(
+    isa: &dyn TargetIsa,
+    config: &Config,
+    info: &ModuleInfo,
+    offsets: &VMOffsets,
+    optimized: bool,
+) -> Result<Vec<(u32, String)>> {
+    let may_throw = crate::translate::exceptions::may_throw(info)?;
+    let unit = Unit {
+        isa,
+        config,
+        info,
+        offsets,
+        may_throw: &may_throw,
+    };
+    let mut fctx = FunctionBuilderContext::new();
+    (0..info.num_defined_funcs())
+        .map(|i| {
+            let func = translate_ir(&unit, i, &mut fctx)?;
+            let index = info.func_index(DefinedFuncIndex::new(i)).as_u32();
+            if !optimized {
+                return Ok((index, func.display().to_string()));
+            }
+            let mut ctx = Context::for_function(func);
+            ctx.optimize(isa, &mut ControlPlane::default())
+                .map_err(|e| Error::Compile(format!("{e:?}")))?;
+            Ok((index, ctx.func.display().to_string()))
+        })
+        .collect()
+}
