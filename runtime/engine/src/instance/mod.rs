@@ -350,6 +350,7 @@ fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index:
     for (i, m) in data.memories.iter().enumerate() {
         w.memory(
             offsets.memory(i as u32),
+            offsets.memory_base(i as u32),
             &inner.vm.memories[m.index as usize],
         );
     }
