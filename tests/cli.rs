@@ -608,6 +608,23 @@ mod wasi_threads {
     }
 
     #[test]
+    fn spawned_threads_are_bounded_like_the_main_one() {
+        // The spawned thread spins and the main thread waits forever: only the spawned
+        // thread's own fuel or deadline can end the run.
+        let spin = "tests/data/threads/spin.wat";
+        let out = cli(&["run", "-W", "threads,fuel=1000000", spin]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(134), "{stderr}");
+        assert!(stderr.contains("all fuel consumed"), "{stderr}");
+        let started = std::time::Instant::now();
+        let out = cli(&["run", "-W", "threads,timeout=1s", spin]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(134), "{stderr}");
+        assert!(stderr.contains("interrupt"), "{stderr}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
     fn thread_spawn_follows_dash_s_threads() {
         // Off: the import is unknown. On for a module that does not import it: harmless.
         let out = cli(&[

@@ -424,3 +424,51 @@ fn host_errors_and_panics_inside_continuations() {
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"the host gives up"));
     }
 }
+
+/// GC references held in a suspended continuation's frames, and in its resumer's frames
+/// while it runs, survive collections that move them: the collector walks suspended chains
+/// from their exits and running ones across the resumer link. Under zeal (a collection
+/// before every allocation, the old space made inaccessible) a missed slot faults.
+#[test]
+fn gc_references_in_suspended_and_resuming_frames_survive_moving_collections() {
+    let mut config = Config::new();
+    config
+        .wasm_stack_switching(true)
+        .gc_zeal_alloc_counter(Some(1));
+    let engine = Engine::new(&config).unwrap();
+    let mut store = Store::new(&engine, ());
+    let wat = r#"(module
+  (type $box (struct (field i32)))
+  (type $f (func (result i32)))
+  (type $c (cont $f))
+  (tag $yield)
+  (func $gen (result i32)
+    (local $b (ref null $box)) (local $i i32) (local $sum i32)
+    (local.set $b (struct.new $box (i32.const 7)))
+    (loop $l
+      (suspend $yield)
+      (drop (struct.new $box (local.get $i)))
+      (local.set $sum (i32.add (local.get $sum) (struct.get $box 0 (local.get $b))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 100))))
+    (local.get $sum))
+  (elem declare func $gen)
+  (func (export "run") (result i32)
+    (local $k (ref null $c)) (local $outer (ref null $box)) (local $r i32)
+    (local.set $outer (struct.new $box (i32.const 1000)))
+    (local.set $k (cont.new $c (ref.func $gen)))
+    (block $finished
+      (loop $drive
+        (block $h (result (ref $c))
+          (local.set $r (resume $c (on $yield $h) (local.get $k)))
+          (br $finished))
+        (local.set $k)
+        (drop (struct.new $box (i32.const 5)))
+        (br $drive)))
+    (i32.add (local.get $r) (struct.get $box 0 (local.get $outer)))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let run = instance.get_typed_func::<(), i32>(&store, "run").unwrap();
+    assert_eq!(run.call(&mut store, ()).unwrap(), 7 * 100 + 1000);
+    assert!(store.gc_heap_stats().collections > 100);
+}

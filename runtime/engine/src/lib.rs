@@ -37,12 +37,14 @@ mod info;
 mod load;
 mod module;
 
+mod clif;
 mod compile;
 mod config;
 mod engine;
 mod error;
 mod externals;
 mod func;
+mod gc;
 mod instance;
 mod libcall;
 mod limiter;
@@ -60,6 +62,7 @@ mod values;
 mod vm;
 mod vmoffsets;
 
+pub use clif::ClifStage;
 pub use config::{Config, OptLevel, WasmFeatures};
 pub use engine::Engine;
 pub use error::{Error, Result};
@@ -67,6 +70,7 @@ pub use externals::Extern;
 pub use func::{
     Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
 };
+pub use gc::{GcHeapStats, ManuallyRooted, RootScope};
 pub use info::ConstOp;
 pub use limiter::{
     ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT,

@@ -33,8 +33,9 @@ macro_rules! foreach_libcall {
             table_init: TableInit(table: u32, elem: u32, dst: u64, src: u32, len: u32) -> u32;
             /// `elem.drop`.
             elem_drop: ElemDrop(elem: u32);
-            /// `throw`: makes the exception the store's pending one.
-            throw: Throw(tag: u32, payload: values, count: u32);
+            /// `throw`: allocates the exception in the GC heap and makes it the store's
+            /// pending one (0 if the heap has no room for it).
+            throw: Throw(tag: u32, payload: values, count: u32) -> u32;
             /// `memory.atomic.wait32/64` on the cell at native address `addr` (checked by
             /// compiled code); `wide` is 1 for `wait64`. 0 "ok", 1 "not-equal", 2 "timed-out".
             atomic_wait: AtomicWait(addr: u64, expected: u64, timeout: i64, wide: u32) -> u32;
@@ -42,8 +43,10 @@ macro_rules! foreach_libcall {
             atomic_notify: AtomicNotify(addr: u64, count: u32) -> u32;
             /// Whether canonical type `a` is a subtype of `b`.
             gc_is_subtype: GcIsSubtype(a: u32, b: u32) -> u32;
-            /// A zeroed struct, or array of `len` elements, of a module type (0 on failure).
-            gc_alloc: GcAlloc(type_index: u32, len: u32) -> u64;
+            /// A zeroed object of canonical type `type_id` with length word `len` and `unit`
+            /// bytes of data per element (arrays) or in all (structs); 0 if the heap is full,
+            /// `ALLOC_TOO_LARGE` if it could never hold the object. May collect.
+            gc_alloc: GcAlloc(type_id: u32, len: u32, unit: u32) -> u64;
             /// `array.fill` with the element's bits `lo`/`hi`.
             gc_array_fill: GcArrayFill(array: u64, start: u32, len: u32, lo: u64, hi: u64, size: u32) -> u32;
             /// `array.copy`.
@@ -94,6 +97,8 @@ pub const STATUS_RETURNED: u32 = 0;
 pub const STATUS_CONSUMED: u32 = u32::MAX;
 /// No enclosing `resume` handles the tag (the search stops at host frames).
 pub const STATUS_UNHANDLED: u32 = u32::MAX - 1;
+/// `resume_throw` found no room in the GC heap for the exception.
+pub const STATUS_GC_OUT_OF_MEMORY: u32 = u32::MAX - 2;
 /// A `resume` handler clause `(on $tag $label)`, as compiled code writes its kind beside the
 /// clause's store tag index.
 pub const HANDLER_SUSPEND: u32 = 0;
@@ -177,7 +182,7 @@ mod tests {
         );
         assert_eq!(
             Libcall::Throw.signature(),
-            (&[types::I32, types::I64, types::I32][..], None)
+            (&[types::I32, types::I64, types::I32][..], Some(types::I32))
         );
     }
 }

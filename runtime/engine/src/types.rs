@@ -29,6 +29,13 @@ impl ValType {
     pub fn is_ref(&self) -> bool {
         matches!(self, ValType::Ref(_))
     }
+
+    /// Whether values of this type may point into the store's GC heap (references of the
+    /// `any`, `extern` and `exn` hierarchies), so that the collector must trace them.
+    /// Concrete type indices must be canonical.
+    pub(crate) fn is_gc_ref(&self) -> bool {
+        matches!(self, ValType::Ref(r) if r.is_gc_ref())
+    }
 }
 
 impl fmt::Display for ValType {
@@ -266,6 +273,11 @@ pub struct RefType {
 }
 
 impl RefType {
+    /// See [`ValType::is_gc_ref`].
+    pub(crate) fn is_gc_ref(&self) -> bool {
+        self.heap.top() != HeapType::Func
+    }
+
     /// `funcref`.
     pub const FUNCREF: RefType = RefType {
         nullable: true,

@@ -89,6 +89,8 @@ impl<T: 'static> Store<T> {
                     vm: StoreState::new(
                         id,
                         engine.inner.types.clone(),
+                        engine.config().gc_heap_limit,
+                        engine.config().gc_zeal_alloc_counter,
                         engine.config().continuation_stack_size,
                     ),
                     funcs: Vec::new(),

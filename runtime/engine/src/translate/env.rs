@@ -175,8 +175,7 @@ impl<'m> FuncEnv<'m> {
 
     /// The base address of a memory (never moves).
     pub fn heap_base(&mut self, b: &mut FunctionBuilder, heap: Heap) -> Value {
-        let def = self.load_vmctx_ptr(b, self.offsets.memory(heap.index));
-        b.ins().load(types::I64, readonly(), def, off::MEMORY_BASE)
+        self.load_vmctx_ptr(b, self.offsets.memory_base(heap.index))
     }
 
     /// The current length in bytes of a memory.

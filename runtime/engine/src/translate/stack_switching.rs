@@ -11,7 +11,10 @@
 use super::env::{ir_type, trap};
 use super::{block_args, FuncTranslator};
 use crate::error::Result;
-use crate::libcall::{Libcall, HANDLER_SUSPEND, HANDLER_SWITCH, STATUS_CONSUMED, STATUS_UNHANDLED};
+use crate::libcall::{
+    Libcall, HANDLER_SUSPEND, HANDLER_SWITCH, STATUS_CONSUMED, STATUS_GC_OUT_OF_MEMORY,
+    STATUS_UNHANDLED,
+};
 use crate::types::{HeapType, ValType};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, StackSlot, StackSlotData, StackSlotKind, Value};
@@ -231,6 +234,11 @@ impl FuncTranslator<'_, '_> {
             .ins()
             .icmp_imm_u(IntCC::Equal, status, STATUS_UNHANDLED as i64);
         self.b.ins().trapnz(unhandled, trap::UNHANDLED_TAG);
+        let oom = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, status, STATUS_GC_OUT_OF_MEMORY as i64);
+        self.b.ins().trapnz(oom, trap::GC_HEAP_OUT_OF_MEMORY);
     }
 
     /// The function type of module tag `tag`.

@@ -63,6 +63,10 @@ struct CodeInfo {
     traps: Vec<(u32, TrapCode)>,
     funcs: Vec<FuncRange>,
     names: CodeNames,
+    /// Stack maps: (return address offset, frame size, range in `stack_slots`), sorted.
+    stack_maps: Vec<(u32, u32, std::ops::Range<u32>)>,
+    /// Stack-pointer offsets of GC references, per stack map.
+    stack_slots: Vec<u32>,
 }
 
 static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
@@ -84,6 +88,22 @@ pub fn trap_code_at(pc: usize) -> Option<TrapCode> {
 /// Whether `pc` lies in compiled code.
 pub fn is_wasm_code(pc: usize) -> bool {
     lookup(pc).is_some()
+}
+
+/// For a return address `pc` into compiled code: the frame size of the calling function
+/// (frame pointer minus stack pointer at the call), with `slots` set to the stack-pointer
+/// offsets of the GC references live across the call (none if it has no stack map). `None`
+/// if `pc` is not in compiled code.
+pub fn stack_map(pc: usize, slots: &mut Vec<u32>) -> Option<u32> {
+    let info = lookup(pc)?;
+    slots.clear();
+    let offset = (pc - info.start) as u32;
+    let Ok(i) = info.stack_maps.binary_search_by_key(&offset, |m| m.0) else {
+        return Some(0);
+    };
+    let (_, span, range) = &info.stack_maps[i];
+    slots.extend_from_slice(&info.stack_slots[range.start as usize..range.end as usize]);
+    Some(*span)
 }
 
 /// Frame descriptions for the program counters of a backtrace (trampolines are left out).
@@ -136,6 +156,8 @@ impl CodeObject {
             traps: image.traps,
             funcs: image.funcs,
             names,
+            stack_maps: image.stack_maps,
+            stack_slots: image.stack_slots,
         };
         REGISTRY
             .write()

@@ -5,7 +5,8 @@
 //!
 //! # References
 //!
-//! A continuation reference is `revision << 32 | (slot + 1)` (0 is null): the slot of the
+//! A continuation reference is `revision << 32 | (slot + 1) << 1 | 1` (0 is null; the low bit
+//! set keeps it unlike a GC object's address, which the collector would follow): the slot of the
 //! *bottom* fiber of a suspended chain (the one a `resume` resumes; `suspend` may capture
 //! several fibers at once, up to the handler's) and that fiber's revision, bumped whenever
 //! the reference is used, so a second use (one-shot) finds another revision and traps.
@@ -133,6 +134,9 @@ struct Fiber {
     start: [usize; 4],
     /// Arguments given so far (`cont.bind`) for the next resumption.
     args: Vec<u128>,
+    /// Where this fiber's wasm last called out to suspend or switch (return address, frame
+    /// pointer): while its chain is suspended, the collector walks its frames from here.
+    exit: (usize, usize),
 }
 
 impl Fiber {
@@ -174,6 +178,7 @@ impl Fiber {
             results: 0,
             start: [0; 4],
             args: Vec::new(),
+            exit: (0, 0),
         }
     }
 }
@@ -196,7 +201,7 @@ pub struct Continuations {
 
 /// The reference naming `slot` at `revision`.
 fn contref(slot: u32, revision: u32) -> u64 {
-    (revision as u64) << 32 | (slot as u64 + 1)
+    (revision as u64) << 32 | (slot as u64 + 1) << 1 | 1
 }
 
 /// Where a host entry into wasm found the continuations, to restore when it returns.
@@ -218,6 +223,15 @@ impl Continuations {
             boundary: None,
             limits: std::ptr::null_mut(),
         }
+    }
+
+    /// Where the wasm frames of every suspended chain start (return address, frame pointer
+    /// of the chain's innermost fiber): the collector walks them from there.
+    pub fn suspended_exits(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.fibers
+            .iter()
+            .filter(|f| f.state == State::Suspended)
+            .map(|f| self.fibers[f.top as usize].exit)
     }
 
     /// Called when the host enters wasm: handlers of fibers running now are out of reach.
@@ -246,7 +260,7 @@ impl Continuations {
 
     /// The fiber in `raw` if it is valid to resume, consuming the reference.
     fn take(&mut self, raw: u64) -> Option<u32> {
-        let slot = (raw as u32).checked_sub(1)?;
+        let slot = ((raw as u32) >> 1).checked_sub(1)?;
         let revision = (raw >> 32) as u32;
         let fiber = self.fibers.get_mut(slot as usize)?;
         if fiber.revision != revision || !matches!(fiber.state, State::Fresh | State::Suspended) {
@@ -400,7 +414,9 @@ pub unsafe fn resume(
         let fiber = &mut c.fibers[id as usize];
         fiber.handlers = site.add(2) as *const [u32; 2];
         fiber.nhandlers = nhandlers;
-        fiber.link_frame([*site as usize, *site.add(1) as usize]);
+        // The resumer's exact exit (its `resume` call site, recorded by the libcall's exit
+        // shim): backtraces and the collector's frame walk continue there.
+        fiber.link_frame([(*limits).last_wasm_exit_fp, (*limits).last_wasm_exit_pc]);
         fiber.buffer = buffer;
         fiber.parent = parent;
         fiber.resumer_limit = (*limits).stack_limit;
@@ -468,6 +484,11 @@ pub unsafe fn suspend(
         *out.add(payload) = contref(h, handler.revision) as u128;
         handler.state = State::Suspended;
         handler.top = current;
+        // Detached from its resumer: the frame walk of the suspended chain stops here.
+        handler.link_frame([0, 0]);
+        let exit = ((*c.limits).last_wasm_exit_pc, (*c.limits).last_wasm_exit_fp);
+        c.fibers[current as usize].exit = exit;
+        let handler = &mut c.fibers[h as usize];
         let (to, parent, limit) = (handler.resumer_sp, handler.parent, handler.resumer_limit);
         c.current = parent;
         (*c.limits).stack_limit = limit;
@@ -544,6 +565,9 @@ pub unsafe fn switch(
         let (resumer_buffer, parent) = (handler.buffer, handler.parent);
         let (resumer_sp, resumer_limit) = (handler.resumer_sp, handler.resumer_limit);
         let frame = handler.linked_frame();
+        handler.link_frame([0, 0]);
+        let exit = ((*c.limits).last_wasm_exit_pc, (*c.limits).last_wasm_exit_fp);
+        c.fibers[current as usize].exit = exit;
         let t = &mut c.fibers[target as usize];
         t.link_frame(frame);
         t.handlers = handlers;

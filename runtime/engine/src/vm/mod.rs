@@ -5,8 +5,8 @@
 pub mod arch;
 pub mod call;
 pub mod code;
+pub mod collector;
 pub mod continuation;
-pub mod exceptions;
 pub mod gc;
 pub mod host;
 pub mod instance;

@@ -4,12 +4,11 @@
 
 use super::code::CodePtr;
 use super::continuation::Continuations;
-use super::exceptions::Exception;
 use super::gc::GcHeap;
 use super::memory::LinearMemory;
 use super::shared_memory::SharedLinearMemory;
 use super::table::TableStorage;
-use super::vmcontext::{VMMemoryDefinition, VMRuntimeLimits};
+use super::vmcontext::{VMGlobal, VMMemoryDefinition, VMRuntimeLimits};
 use crate::info::ModuleInfo;
 use crate::registry::TypeRegistry;
 use crate::types::MemoryType;
@@ -29,10 +28,14 @@ pub struct StoreState {
     pub tables: Vec<TableStorage>,
     /// Every instance of the store, by instance index.
     pub instances: Vec<InstanceState>,
-    /// Every exception thrown in this store (exnrefs point into it; freed with the store).
-    pub exceptions: Vec<Exception>,
-    /// Structs and arrays (GC proposal); freed with the store, never collected.
+    /// Structs, arrays and exceptions, with the host's handles to them; collected.
     pub gc: GcHeap,
+    /// Every global's value, by store index (boxed: vmctxs point to them, and the vector
+    /// grows).
+    #[allow(clippy::vec_box)]
+    pub globals: Vec<Box<VMGlobal>>,
+    /// Store indices of the globals of a GC-reference type (roots for the collector).
+    pub gc_globals: Vec<u32>,
     /// The engine's canonical types (for subtype checks).
     pub types: Arc<TypeRegistry>,
     /// Continuations (stack switching): their stacks and the chain running now.
@@ -67,17 +70,31 @@ pub struct ContEntry {
 }
 
 impl StoreState {
-    /// An empty state for store `id` of an engine with canonical types `types` whose
-    /// continuations get stacks of `stack_size` bytes.
-    pub fn new(id: u64, types: Arc<TypeRegistry>, stack_size: usize) -> StoreState {
+    /// An empty state for store `id` of an engine with canonical types `types`, whose GC
+    /// heap may take `gc_heap_limit` bytes (`gc_zeal`: collect before every n-th allocation)
+    /// and whose continuations get stacks of `stack_size` bytes.
+    pub fn new(
+        id: u64,
+        types: Arc<TypeRegistry>,
+        gc_heap_limit: usize,
+        gc_zeal: Option<u32>,
+        stack_size: usize,
+    ) -> StoreState {
+        let gc = GcHeap::new(gc_heap_limit, gc_zeal);
+        // Both are boxed: compiled code's pointer to the bump pointer survives moves.
+        let limits = Box::new(VMRuntimeLimits {
+            gc_bump: gc.bump_ptr() as usize,
+            ..VMRuntimeLimits::default()
+        });
         StoreState {
             id,
-            limits: Box::default(),
+            limits,
             memories: Vec::new(),
             tables: Vec::new(),
             instances: Vec::new(),
-            exceptions: Vec::new(),
-            gc: GcHeap::default(),
+            gc,
+            globals: Vec::new(),
+            gc_globals: Vec::new(),
             types,
             continuations: Continuations::new(stack_size),
         }
@@ -91,6 +108,16 @@ impl StoreState {
     /// The store table behind table `table` of instance `instance`.
     pub fn table_index(&self, instance: usize, table: u32) -> usize {
         self.instances[instance].tables[table as usize] as usize
+    }
+
+    /// Adds a global holding `bits` (a root of the collector if `gc_ref`); its store index.
+    pub fn push_global(&mut self, bits: u128, gc_ref: bool) -> u32 {
+        let index = self.globals.len() as u32;
+        self.globals.push(Box::new(VMGlobal { bits }));
+        if gc_ref {
+            self.gc_globals.push(index);
+        }
+        index
     }
 }
 

@@ -38,12 +38,22 @@ pub struct CallThreadState {
     vmstore: *mut dyn VMStore,
     pub(super) store_id: u64,
     pub(super) store_type: TypeId,
+    /// `VMRuntimeLimits::last_wasm_exit_{pc,fp}` when this entry began: where the wasm
+    /// frames of the store's enclosing entry (if any) left for the host, restored on return.
+    /// (0, 0) for the store's outermost entry.
+    saved_exit: (usize, usize),
     prev: *mut CallThreadState,
 }
 
 impl CallThreadState {
-    /// The state of an entry by the store `store` with that id and type.
-    pub fn new<S: VMStore>(store: *mut S, store_id: u64, store_type: TypeId) -> CallThreadState {
+    /// The state of an entry by the store `store` with that id and type, entered while the
+    /// store's last wasm exit was `saved_exit`.
+    pub fn new<S: VMStore>(
+        store: *mut S,
+        store_id: u64,
+        store_type: TypeId,
+        saved_exit: (usize, usize),
+    ) -> CallThreadState {
         CallThreadState {
             jmpbuf: JmpBuf::default(),
             trap: None,
@@ -52,6 +62,7 @@ impl CallThreadState {
             vmstore: store,
             store_id,
             store_type,
+            saved_exit,
             prev: std::ptr::null_mut(),
         }
     }
@@ -59,6 +70,21 @@ impl CallThreadState {
     /// Where a trap resumes.
     pub fn jmpbuf(&self) -> *const JmpBuf {
         &self.jmpbuf
+    }
+
+    /// The store's last wasm exit when this entry began (see `vm::gc::frames`).
+    pub fn saved_exit(&self) -> (usize, usize) {
+        self.saved_exit
+    }
+
+    /// The id of the store that entered.
+    pub fn store_id(&self) -> u64 {
+        self.store_id
+    }
+
+    /// The enclosing entry's state (null for the thread's outermost entry).
+    pub fn prev(&self) -> *mut CallThreadState {
+        self.prev
     }
 
     /// Where `call_with_jmpbuf` saves the resume point.

@@ -5,6 +5,7 @@
 
 use super::context;
 use super::exceptions::throw;
+use crate::libcall::STATUS_GC_OUT_OF_MEMORY;
 use crate::vm::continuation::{self, Continuations, STATUS_CONSUMED, STATUS_RETURNED};
 use crate::vm::vmcontext::{VMFuncRef, VMRuntimeLimits};
 
@@ -120,8 +121,8 @@ pub unsafe extern "C" fn resume_throw(
         };
         if tag == u32::MAX {
             (*limits).pending_exception = *buffer as u64;
-        } else {
-            throw(vmctx, tag, buffer, count);
+        } else if throw(vmctx, tag, buffer, count) == 0 {
+            return STATUS_GC_OUT_OF_MEMORY;
         }
         if fresh {
             return STATUS_RETURNED;
