@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_gc;
+mod bench_stacks;
 mod bench_threads;
 mod bench_wasi;
 mod bench_wast;
@@ -21,8 +22,8 @@ usage: cargo xtask <command> [options]
 
 commands:
   fetch [--mirror DIR] [SUITE...]
-      Populate <suite>/data/ for the given suites (spec, threads, wasi, emscripten, sightglass;
-      default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
+      Populate <suite>/data/ for the given suites (spec, threads, stack-switching, wasi,
+      emscripten, sightglass; default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
       for sightglass), or a git fetch of the pinned commit, and verify the file count and
       checksum recorded in <suite>/manifest.json.
   spectest [--mirror DIR] [-j N] [--filter TEXT] [--draft-expected-failures]
@@ -38,8 +39,9 @@ commands:
       our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
       times each (default 5); print median times and ratios, write target/bench/bench.json.
       Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
-      to target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only
-      WASI).
+      to target/bench/wasi.json, and a stack-switching generator (a million suspend/resume
+      round trips) against Wasmtime -W stack-switching=y, to target/bench/stack-switching.json.
+      --filter matches benchmark names (`--filter wasi`: only WASI; `--filter stack`).
   bench --threads [--repeat N]
       A parallel workload (the wasi-threads sum of tests/data/threads/sum.wat) on 1, 2 and 4
       threads beside Node's V8 ($NODE or node; Wasmtime 49 dropped wasi-threads): median
@@ -306,7 +308,7 @@ fn fetch_suites(options: &Options) -> Result<(), String> {
             .iter()
             .map(|name| {
                 Suite::by_name(name).ok_or_else(|| {
-                    format!("unknown suite `{name}` (spec, threads, wasi, emscripten, sightglass)")
+                    format!("unknown suite `{name}` (spec, threads, stack-switching, wasi, emscripten, sightglass)")
                 })
             })
             .collect::<Result<_, _>>()?

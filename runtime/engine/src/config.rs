@@ -29,6 +29,8 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
     pub(crate) max_wasm_stack: usize,
+    /// Bytes of each continuation's stack (see [`Config::continuation_stack_size`]).
+    pub(crate) continuation_stack_size: usize,
     /// Most bytes a store's GC objects may take (see [`Config::gc_heap_limit`]).
     pub(crate) gc_heap_limit: usize,
     /// Collect before every n-th GC allocation (see [`Config::gc_zeal_alloc_counter`]).
@@ -39,6 +41,9 @@ pub struct Config {
 /// Default of [`Config::memory_reservation`]: how far a bounds-checked memory without a
 /// smaller maximum may grow (64 GiB of address space, committed only as the memory grows).
 const DEFAULT_MEMORY_RESERVATION: u64 = 64 << 30;
+
+/// Default of [`Config::continuation_stack_size`]: 2 MiB, as Wasmtime's stack-switching stacks.
+const DEFAULT_CONTINUATION_STACK_SIZE: usize = 2 << 20;
 
 /// Wasmtime's default for [`Config::max_wasm_stack`] (Wasmtime 49: 512 KiB).
 const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
@@ -54,6 +59,7 @@ impl Default for Config {
             consume_fuel: false,
             epoch_interruption: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            continuation_stack_size: DEFAULT_CONTINUATION_STACK_SIZE,
             gc_heap_limit: DEFAULT_GC_HEAP_LIMIT,
             gc_zeal_alloc_counter: None,
             opt_level: OptLevel::Speed,
@@ -75,6 +81,21 @@ impl Config {
     /// `rethrow`), which toolchains such as Emscripten still emit (default: off).
     pub fn wasm_legacy_exceptions(&mut self, on: bool) -> &mut Config {
         self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, on);
+        self
+    }
+    /// Accepts the stack-switching proposal: continuation types and `cont.new`, `cont.bind`,
+    /// `resume`, `resume_throw`, `suspend` and `switch` (default: off, as in Wasmtime).
+    pub fn wasm_stack_switching(&mut self, on: bool) -> &mut Config {
+        self.features.set(WasmFeatures::STACK_SWITCHING, on);
+        self
+    }
+    /// Bytes of stack each continuation runs on (stack switching; default 2 MiB). Stacks are
+    /// mapped with a guard page below them, committed as they are used, and reused once their
+    /// continuation returns; wasm on one traps with a stack overflow 64 KiB above its guard
+    /// page (the rest is kept for libcalls and host functions). Wasmtime sets this with its
+    /// stack-switching configuration's `stack_size`.
+    pub fn continuation_stack_size(&mut self, bytes: usize) -> &mut Config {
+        self.continuation_stack_size = bytes;
         self
     }
     /// Address space, in bytes, reserved for a bounds-checked memory (a 64-bit one, one with

@@ -88,4 +88,4 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, RefType,
     TableType, ValType,
 };
-pub use values::{AnyRef, AnyRefKind, Val};
+pub use values::{AnyRef, AnyRefKind, ContRef, Val};

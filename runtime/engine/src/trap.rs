@@ -55,6 +55,15 @@ macro_rules! foreach_trap_code {
             NullDescriptorReference "null descriptor reference" = NULL_DESCRIPTOR_REFERENCE: user(36);
             /// `ref.cast_desc_eq` on a reference without the given descriptor.
             DescriptorCastFailure "descriptor cast failure" = DESCRIPTOR_CAST_FAILURE: user(37);
+            /// `resume`, `cont.bind`, `switch` or `resume_throw` on a null continuation.
+            NullContinuationReference "null continuation reference" = NULL_CONTINUATION_REFERENCE: user(40);
+            /// A continuation was resumed (or bound) a second time: continuations are one-shot.
+            ContinuationAlreadyConsumed "continuation already consumed" = CONTINUATION_ALREADY_CONSUMED: user(41);
+            /// `suspend` or `switch` found no enclosing `resume` handling its tag (the search
+            /// stops at host frames); the spec's harness calls this a suspension.
+            UnhandledTag "unhandled tag" = UNHANDLED_TAG: user(42);
+            /// No stack could be mapped for a new continuation, or the store holds too many.
+            ContinuationStackAllocation "cannot allocate a continuation stack" = CONTINUATION_STACK_ALLOCATION: user(43);
             /// A wasm exception was thrown and not caught before reaching the host.
             UncaughtException "uncaught exception";
             /// `throw_ref` on a null reference.

@@ -29,6 +29,35 @@ pub enum Val {
     /// `externref` with a host value ([`ExternRef::new`](crate::ExternRef::new)). (Plain
     /// host references `(ref.extern N)` are [`Val::ExternRef`]s.)
     ExternAny(AnyRef),
+    /// A non-null continuation reference (stack switching): opaque to the host, which may
+    /// hand it back to wasm of the same store.
+    ContRef(ContRef),
+}
+
+/// A continuation reference held by the host; one-shot like any other (wasm that resumes a
+/// used one traps). Equal when they name the same continuation.
+#[derive(Clone, Copy, Debug)]
+pub struct ContRef {
+    pub(crate) store: u64,
+    pub(crate) raw: u64,
+    /// The canonical continuation type of the slot it was read from (`None` for `cont`): it
+    /// may go back only where that type (or a supertype) is expected, so wasm never resumes
+    /// a continuation with the wrong arguments.
+    pub(crate) type_id: Option<u32>,
+}
+
+impl PartialEq for ContRef {
+    fn eq(&self, other: &ContRef) -> bool {
+        (self.store, self.raw) == (other.store, other.raw)
+    }
+}
+
+impl Eq for ContRef {}
+
+impl std::hash::Hash for ContRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.store, self.raw).hash(state);
+    }
 }
 
 /// A non-null reference of the `any` hierarchy; compares equal exactly when `ref.eq` would.
@@ -146,6 +175,7 @@ impl Val {
                 _ => false,
             },
             (Val::ExternAny(_), ValType::Ref(r)) => r.heap == HeapType::Extern,
+            (Val::ContRef(_), ValType::Ref(r)) => r.heap.top() == HeapType::Cont,
             _ => false,
         }
     }
@@ -245,6 +275,7 @@ impl std::fmt::Display for Val {
             Val::ExternRef(Some(n)) => write!(f, "externref {n}"),
             Val::AnyRef(a) => write!(f, "anyref {a}"),
             Val::ExternAny(a) => write!(f, "externref ({a})"),
+            Val::ContRef(_) => f.write_str("contref"),
         }
     }
 }
@@ -269,6 +300,7 @@ impl StoreOpaque {
         match val {
             Val::FuncRef(Some(f)) => f.belongs_to(self),
             Val::AnyRef(a) | Val::ExternAny(a) => self.any_raw(a).is_ok(),
+            Val::ContRef(c) => c.store == self.id,
             _ => true,
         }
     }
@@ -323,6 +355,13 @@ impl StoreOpaque {
                 Ok(raw) => raw as u128,
                 Err(e) => panic!("{e}"),
             },
+            Val::ContRef(c) => {
+                assert!(
+                    c.store == self.id,
+                    "a continuation used with a store it does not belong to"
+                );
+                c.raw as u128
+            }
         }
     }
 
@@ -384,6 +423,7 @@ impl StoreOpaque {
                 .and_then(|raw| self.vm.gc.type_id(raw))
                 .is_some_and(|id| types.is_subtype(id, want)),
             Val::AnyRef(_) => false,
+            Val::ContRef(c) => c.type_id.is_some_and(|id| types.is_subtype(id, want)),
             _ => true,
         }
     }
@@ -410,6 +450,17 @@ impl StoreOpaque {
                 HeapType::Any => match raw as u64 {
                     0 => Val::NullRef(HeapType::Any),
                     raw => Val::AnyRef(self.any_ref(raw)),
+                },
+                HeapType::Cont => match raw as u64 {
+                    0 => Val::NullRef(HeapType::Cont),
+                    raw => Val::ContRef(crate::values::ContRef {
+                        store: self.id,
+                        raw,
+                        type_id: match r.heap {
+                            HeapType::Concrete(id) => Some(id),
+                            _ => None,
+                        },
+                    }),
                 },
                 other => Val::NullRef(other),
             },

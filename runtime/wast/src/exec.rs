@@ -265,9 +265,9 @@ impl<'o> Executor<'o> {
                 module, message, ..
             } => self.assert_unlinkable(module, message),
             WastDirective::AssertException { exec, .. } => self.assert_exception(exec),
-            WastDirective::AssertSuspension { .. } => Err(
-                "unsupported: assert_suspension (stack switching) is not implemented".to_string(),
-            ),
+            WastDirective::AssertSuspension { exec, message, .. } => {
+                self.assert_suspension(exec, message)
+            }
             WastDirective::Thread(thread) => self.thread(thread),
             WastDirective::Wait { thread, .. } => self.wait(thread),
         }

@@ -322,6 +322,19 @@ fn allocate(
         });
     }
     write_vmctx(inner, &mut data, instance_index);
+    let cont_entries = (0..info.types.len() as u32)
+        .map(|i| match info.types[i as usize].composite {
+            crate::types::CompositeType::Cont(_) => {
+                let ty = info.cont_func_type(i);
+                Some(vm::store::ContEntry {
+                    trampoline: module.inner.engine.array_trampoline(ty),
+                    params: ty.params().len() as u32,
+                    results: ty.results().len() as u32,
+                })
+            }
+            _ => None,
+        })
+        .collect();
     inner.vm.instances.push(vm::store::InstanceState {
         info: module.inner.info.clone(),
         memories: data.memories.iter().map(|m| m.index).collect(),
@@ -329,6 +342,7 @@ fn allocate(
         tags: data.tags.iter().map(|t| t.index).collect(),
         elements: Vec::new(),
         data_dropped: vec![false; info.data.len()],
+        cont_entries,
     });
     inner.instances.push(data);
     Ok(handle)

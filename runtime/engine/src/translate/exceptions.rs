@@ -262,7 +262,12 @@ pub fn may_throw(info: &crate::info::ModuleInfo) -> Result<Vec<bool>> {
                 | O::ReturnCallIndirect { .. }
                 | O::CallRef { .. }
                 | O::ReturnCallRef { .. }
-                | O::Rethrow { .. } => throws = true,
+                | O::Rethrow { .. }
+                | O::Resume { .. }
+                | O::ResumeThrow { .. }
+                | O::ResumeThrowRef { .. }
+                | O::Suspend { .. }
+                | O::Switch { .. } => throws = true,
                 _ => {}
             }
         }

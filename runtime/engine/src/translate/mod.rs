@@ -14,6 +14,7 @@ mod memory;
 mod numeric;
 mod reference;
 mod simd;
+mod stack_switching;
 
 use crate::error::{Error, Result};
 use crate::types::ValType;
@@ -119,6 +120,7 @@ pub fn translate_function(
         budget: Default::default(),
         gc_refs: Default::default(),
     };
+    t.env.func_index = index;
     t.env.install_stack_limit(t.b.func);
     let entry = t.b.create_block();
     t.b.append_block_params_for_function_params(entry);
@@ -414,7 +416,8 @@ impl FuncTranslator<'_, '_> {
                     || self.simd(op)?
                     || self.exceptions(op)?
                     || self.atomics(op)?
-                    || self.gc(op)?)
+                    || self.gc(op)?
+                    || self.stack_switching(op)?)
                 {
                     return Err(unsupported(op));
                 }

@@ -6,6 +6,7 @@ pub mod arch;
 pub mod call;
 pub mod code;
 pub mod collector;
+pub mod continuation;
 pub mod gc;
 pub mod host;
 pub mod instance;

@@ -2,6 +2,8 @@
 //! owns one [`StoreState`] (at a stable address: the store is boxed) and every vmctx of the
 //! store points to it; libcalls find it there and never see the API's types.
 
+use super::code::CodePtr;
+use super::continuation::Continuations;
 use super::gc::GcHeap;
 use super::memory::LinearMemory;
 use super::shared_memory::SharedLinearMemory;
@@ -36,6 +38,8 @@ pub struct StoreState {
     pub gc_globals: Vec<u32>,
     /// The engine's canonical types (for subtype checks).
     pub types: Arc<TypeRegistry>,
+    /// Continuations (stack switching): their stacks and the chain running now.
+    pub continuations: Continuations,
 }
 
 /// What the libcalls of one instance need: its module and where its entities live.
@@ -52,16 +56,29 @@ pub struct InstanceState {
     pub elements: Vec<Vec<u64>>,
     /// Whether each data segment was dropped.
     pub data_dropped: Vec<bool>,
+    /// For each type of its module that is a continuation type, how `cont.new` starts one.
+    pub cont_entries: Vec<Option<ContEntry>>,
+}
+
+/// How a continuation of one continuation type starts: the engine's array-call trampoline of
+/// its function type, and that type's parameter and result counts.
+#[derive(Clone, Copy, Debug)]
+pub struct ContEntry {
+    pub trampoline: CodePtr,
+    pub params: u32,
+    pub results: u32,
 }
 
 impl StoreState {
     /// An empty state for store `id` of an engine with canonical types `types`, whose GC
-    /// heap may take `gc_heap_limit` bytes (`gc_zeal`: collect before every n-th allocation).
+    /// heap may take `gc_heap_limit` bytes (`gc_zeal`: collect before every n-th allocation)
+    /// and whose continuations get stacks of `stack_size` bytes.
     pub fn new(
         id: u64,
         types: Arc<TypeRegistry>,
         gc_heap_limit: usize,
         gc_zeal: Option<u32>,
+        stack_size: usize,
     ) -> StoreState {
         let gc = GcHeap::new(gc_heap_limit, gc_zeal);
         // Both are boxed: compiled code's pointer to the bump pointer survives moves.
@@ -79,6 +96,7 @@ impl StoreState {
             globals: Vec::new(),
             gc_globals: Vec::new(),
             types,
+            continuations: Continuations::new(stack_size),
         }
     }
 
@@ -233,7 +251,8 @@ impl StoreMemory {
     }
 }
 
-// SAFETY: the raw pointers the state holds (memory and table bases, GC objects, exceptions)
+// SAFETY: the raw pointers the state holds (memory and table bases, GC objects, exceptions,
+// continuations)
 // point into allocations it owns, and nothing in it is tied to a thread: the stack limit is
 // recomputed for the current thread on every outermost entry into wasm. A store, and so its
 // state, is only used through `&mut`, so moving it to another thread moves everything it

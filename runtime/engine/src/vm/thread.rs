@@ -119,7 +119,7 @@ pub fn current_state() -> *mut CallThreadState {
 const MAX_FRAMES: usize = 1000;
 
 /// Walks the frame-pointer chain from a trapping `pc`/`fp` while the return addresses lie
-/// in compiled code.
+/// in compiled code, from a continuation's stack on into the frames that resumed it.
 ///
 /// # Safety
 /// `fp` must be the frame pointer of compiled code that keeps frame pointers.
@@ -127,8 +127,15 @@ pub unsafe fn backtrace(pc: usize, mut fp: usize) -> Vec<usize> {
     let mut pcs = vec![pc];
     while fp != 0 && pcs.len() < MAX_FRAMES {
         // SAFETY: `fp` is a frame of compiled code (the first by the contract, the others
-        // because their return address lies in compiled code), which keeps frame pointers.
+        // because their return address lies in compiled code), which keeps frame pointers,
+        // or a continuation stack's frame record (two words laid out the same way).
         let (next_fp, ret) = unsafe { caller_frame(fp) };
+        if crate::vm::arch::is_stack_start(ret) {
+            // The bottom of a continuation's stack: its saved frame pointer is the stack's
+            // frame record, which links to the frame that resumed it.
+            fp = next_fp;
+            continue;
+        }
         if !crate::vm::code::is_wasm_code(ret) {
             break;
         }
@@ -149,6 +156,8 @@ pub trait VMStore: 'static {
     fn limits(&mut self) -> &mut VMRuntimeLimits;
     /// Bytes of stack wasm may use below the outermost entry (`Config::max_wasm_stack`).
     fn max_wasm_stack(&self) -> usize;
+    /// The store's continuations (stack switching).
+    fn continuations(&mut self) -> &mut crate::vm::continuation::Continuations;
     /// `memory.grow` of the store's memory `index` by `delta` pages, as the store's resource
     /// limiter allows: the old size in pages, `None` if the growth was refused or failed, or
     /// the limiter's error.

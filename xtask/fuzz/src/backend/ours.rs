@@ -68,13 +68,18 @@ pub fn our_trap_kind(code: runtime::TrapCode) -> TrapKind {
         | C::NullArrayReference
         | C::NullI31Reference
         | C::NullDescriptorReference
-        | C::NullExceptionReference => TrapKind::NullReference,
+        | C::NullExceptionReference
+        | C::NullContinuationReference => TrapKind::NullReference,
         C::CastFailure | C::DescriptorCastFailure => TrapKind::CastFailure,
         C::ArrayOutOfBounds => TrapKind::ArrayOutOfBounds,
         C::AllocationTooLarge | C::GcHeapOutOfMemory => TrapKind::AllocationTooLarge,
         C::UncaughtException => TrapKind::UncaughtException,
         C::UnalignedAtomic => TrapKind::UnalignedAtomic,
         C::ExpectedSharedMemory => TrapKind::ExpectedSharedMemory,
+        // Stack switching is not generated (wasm-smith and wasmi lack it); resource exhaustion.
+        C::ContinuationAlreadyConsumed | C::UnhandledTag | C::ContinuationStackAllocation => {
+            TrapKind::Other
+        }
         C::Host | C::Exit | C::OutOfFuel | C::Interrupt => TrapKind::Other,
     }
 }
@@ -107,7 +112,7 @@ fn our_value(v: &runtime::Val) -> Value {
             AnyRefKind::Array => RefValue::Array,
             AnyRefKind::Host => RefValue::Other,
         }),
-        Val::ExternAny(_) => Value::Ref(RefValue::Other),
+        Val::ExternAny(_) | Val::ContRef(_) => Value::Ref(RefValue::Other),
     }
 }
 

@@ -13,7 +13,9 @@ use crate::vm::thread::current_state;
 use crate::vm::vmcontext::VMRuntimeLimits;
 
 /// Calls `f` with the address of every stack slot that holds a live GC reference in a wasm
-/// frame of store `store_id`.
+/// frame of store `store_id`: those of its activations on this thread, then those of its
+/// suspended continuations, each walked from its exit in `suspended` (the walk stops at the
+/// continuation stack's first frame, whose link a suspension clears).
 ///
 /// # Safety
 /// Must run on the thread that runs the store's wasm, while that wasm is stopped in a call
@@ -22,6 +24,7 @@ use crate::vm::vmcontext::VMRuntimeLimits;
 pub unsafe fn for_each_frame_root(
     store_id: u64,
     limits: &VMRuntimeLimits,
+    suspended: impl Iterator<Item = (usize, usize)>,
     mut f: impl FnMut(*mut u64),
 ) {
     let mut exit = (limits.last_wasm_exit_pc, limits.last_wasm_exit_fp);
@@ -41,6 +44,11 @@ pub unsafe fn for_each_frame_root(
         }
         state = s.prev();
     }
+    for exit in suspended.filter(|e| e.1 != 0) {
+        // SAFETY: a suspended continuation's frames stay on its own stack, unchanged, until
+        // it is resumed; `exit` is where its innermost wasm frame called out.
+        unsafe { walk(exit, &mut offsets, &mut f) };
+    }
 }
 
 /// Visits the roots of one activation: wasm frames from the call at `(pc, fp)` outward.
@@ -52,8 +60,24 @@ unsafe fn walk(
     offsets: &mut Vec<u32>,
     f: &mut impl FnMut(*mut u64),
 ) {
-    // Return addresses stay in compiled code until the entry trampoline returns to the host.
-    while let Some(span) = crate::vm::code::stack_map(pc, offsets) {
+    // Return addresses stay in compiled code until the entry trampoline returns to the host,
+    // or until a continuation stack's first frame, which returns into `stack_start`: its
+    // saved frame pointer is the stack's frame record, holding the resumer's exit (zero
+    // while the continuation is suspended), where the walk goes on.
+    loop {
+        let Some(span) = crate::vm::code::stack_map(pc, offsets) else {
+            if !crate::vm::arch::is_stack_start(pc) {
+                return;
+            }
+            // SAFETY: the frame record is two words at the top of the continuation's
+            // mapped stack, filled by the `resume` that runs it.
+            let [resumer_fp, resumer_pc] = unsafe { *(fp as *const [usize; 2]) };
+            if resumer_pc == 0 {
+                return;
+            }
+            (pc, fp) = (resumer_pc, resumer_fp);
+            continue;
+        };
         let sp = fp - span as usize;
         for off in offsets.iter() {
             f((sp + *off as usize) as *mut u64);

@@ -137,6 +137,7 @@ pub fn collect(store: &mut StoreState, need: usize) -> bool {
         gc_globals,
         instances,
         gc,
+        continuations,
         ..
     } = store;
     let mut copier = Copier {
@@ -168,7 +169,7 @@ pub fn collect(store: &mut StoreState, need: usize) -> bool {
     // SAFETY: the collector runs in host code called by this store's wasm (if any) through
     // a recording path (see above), on the thread running it; the visitor only forwards.
     unsafe {
-        frames::for_each_frame_root(*id, limits, |slot| {
+        frames::for_each_frame_root(*id, limits, continuations.suspended_exits(), |slot| {
             let mut raw = slot.read();
             copier.visit(&mut raw);
             slot.write(raw);

@@ -1,6 +1,7 @@
-//! Phase 6, vm: the entries of the libcalls that may collect garbage. Compiled code calls
-//! these shims (made by the architecture's `exit_shims!`), which record the wasm caller's
-//! frame for the collector and jump to the libcall.
+//! Phase 6, vm: the entries of the libcalls that may collect garbage or switch stacks.
+//! Compiled code calls these shims (made by the architecture's `exit_shims!`), which record
+//! the wasm caller's frame for the collector (and for continuations' frame links) and jump to
+//! the libcall.
 
 crate::vm::arch::exit_shims! {
     /// Entry of `gc_alloc`.
@@ -13,4 +14,18 @@ crate::vm::arch::exit_shims! {
         => super::gc::gc_array_new_elem;
     /// Entry of `throw`.
     throw(tag: u32, values: *const u128, count: u32) -> u32 => super::exceptions::throw;
+    /// Entry of `resume` (the resumer's exit is where the continuation's frames link to,
+    /// and the collector may run while it waits).
+    resume(cont: u64, buffer: *const u128, count: u32, handlers: u64, nhandlers: u32) -> u32
+        => super::continuations::resume;
+    /// Entry of `resume_throw` (it allocates the exception).
+    resume_throw(
+        cont: u64, tag: u32, buffer: *const u128, count: u32, handlers: u64, nhandlers: u32
+    ) -> u32 => super::continuations::resume_throw;
+    /// Entry of `suspend` (the suspended frames are walked from this exit).
+    suspend(tag: u32, buffer: *const u128, count: u32, results: u32) -> u32
+        => super::continuations::suspend;
+    /// Entry of `switch`.
+    switch(tag: u32, cont: u64, buffer: *const u128, count: u32, results: u32) -> u32
+        => super::continuations::switch;
 }
