@@ -210,6 +210,29 @@ fn an_unknown_import_fails_to_link_or_traps_with_unknown_imports_trap() {
 }
 
 /// `-W` enables the proposals the README claims: off by default, on with the flag.
+/// Stack switching is off by default (as in Wasmtime) and on with `-W stack-switching`; a
+/// trap inside a continuation is reported like any other.
+#[test]
+fn stack_switching_runs_with_w_stack_switching() {
+    let generator = [
+        "--invoke",
+        "sum",
+        "xtask/bench/stack-switching/generator.wat",
+        "100",
+    ];
+    let out = cli(&generator);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stack switching"));
+    let out = cli(&[&["-W", "stack-switching"][..], &generator].concat());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "4950\n");
+    let trap = ["--invoke", "run", "tests/data/cont-trap.wat"];
+    let out = cli(&[&["-W", "stack-switching=y"][..], &trap].concat());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(134), "{stderr}");
+    assert!(stderr.contains("unreachable"), "{stderr}");
+}
+
 #[test]
 fn proposals_are_enabled_and_disabled_with_w() {
     let grow = ["--invoke", "grow", "tests/data/page-sizes.wat", "3"];
@@ -312,8 +335,8 @@ fn unknown_and_unsupported_w_and_s_keys_are_usage_errors() {
         ("-W", "bogus", "unknown -W option `bogus`"),
         (
             "-W",
-            "stack-switching",
-            "the stack-switching proposal is not supported yet",
+            "shared-everything-threads",
+            "the shared-everything-threads proposal is not supported yet",
         ),
         (
             "-W",
@@ -340,7 +363,7 @@ fn unknown_and_unsupported_w_and_s_keys_are_usage_errors() {
     assert_eq!(
         cli(&[
             "-W",
-            "stack-switching=n",
+            "shared-everything-threads=n",
             "--invoke",
             "fib",
             "tests/data/fib.wat",
@@ -359,7 +382,7 @@ fn unknown_and_unsupported_w_and_s_keys_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     snapshot(
         "cli_unsupported_proposal",
-        transcript(&["-W", "stack-switching", "tests/data/fib.wat"]),
+        transcript(&["-W", "shared-everything-threads", "tests/data/fib.wat"]),
     );
 }
 
@@ -597,6 +620,23 @@ mod wasi_threads {
         assert!(stderr.contains("wasm trap: unreachable"), "{stderr}");
         let (code, _, stderr) = run("trap.wat", &["1"]);
         assert_eq!(code, Some(7), "{stderr}");
+    }
+
+    #[test]
+    fn spawned_threads_are_bounded_like_the_main_one() {
+        // The spawned thread spins and the main thread waits forever: only the spawned
+        // thread's own fuel or deadline can end the run.
+        let spin = "tests/data/threads/spin.wat";
+        let out = cli(&["run", "-W", "threads,fuel=1000000", spin]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(134), "{stderr}");
+        assert!(stderr.contains("all fuel consumed"), "{stderr}");
+        let started = std::time::Instant::now();
+        let out = cli(&["run", "-W", "threads,timeout=1s", spin]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(134), "{stderr}");
+        assert!(stderr.contains("interrupt"), "{stderr}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

@@ -2,11 +2,13 @@
 //! the WebAssembly spec suite (`spec/<file>:L<line>:<kind>`, with
 //! `spec-suite/expected-failures.txt` applied) and of the threads proposal's own suite
 //! (`threads/<file>:...`, `threads-suite/expected-failures.txt`), plus the threads stress
-//! trials (`threads-stress/<file>`: the litmus tests run many times over).
+//! trials (`threads-stress/<file>`: the litmus tests run many times over), and of the
+//! stack-switching proposal's suite (`stack-switching/<file>:...`,
+//! `stack-switching-suite/expected-failures.txt`).
 //! `cargo test --test spec -- spec/i32.wast` runs one file.
 
 use harness::expectations::Expectations;
-use harness::fetch::{fetch, Suite, SPEC, THREADS};
+use harness::fetch::{fetch, Suite, SPEC, STACK_SWITCHING, THREADS};
 use harness::isolate::{child_main, RunOptions, Slots};
 use harness::spec::{prefetch, trials, Runner, SpecSuite};
 use libtest_mimic::{Arguments, Trial};
@@ -44,7 +46,7 @@ fn main() -> ExitCode {
     });
     let mut all = Vec::new();
     let mut wanted = Vec::new();
-    for suite in [SPEC, THREADS] {
+    for suite in [SPEC, THREADS, STACK_SWITCHING] {
         let (listed, expectations) = match prepare(&root, suite) {
             Ok(prepared) => prepared,
             Err(e) => {

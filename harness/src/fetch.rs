@@ -3,14 +3,16 @@
 //!
 //! Sources, in order: `--mirror DIR`, `$RUNTIME_SUITES_DIR`, `../shared/suites` next to the
 //! workspace (`../shared/bench` for the benchmarks), then a shallow `git` fetch of the pinned
-//! commit. A mirror holds one folder per suite (`spec/`, `threads/`, `wasi/`, `emscripten/`,
-//! `sightglass/`) laid out exactly like `data/`; a suite `$RUNTIME_SUITES_DIR` lacks comes
-//! from the next source (one `--mirror DIR` lacks is an error).
+//! commit. A mirror holds one folder per suite (`spec/`, `threads/`, `stack-switching/`,
+//! `wasi/`, `emscripten/`, `sightglass/`) laid out exactly like `data/`; a suite
+//! `$RUNTIME_SUITES_DIR` lacks comes from the next source (one `--mirror DIR` lacks is an
+//! error).
 
 use crate::glob;
 use crate::hash::{relative_path, tree_checksum};
 use crate::manifest::{Manifest, PathMap};
 use crate::strip::strip_debug_sections;
+use runtime::WasmFeatures;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,32 +23,46 @@ pub struct Suite {
     pub name: &'static str,
     /// Folder (relative to the workspace root) with the manifest, the expectation list and `data/`.
     pub dir: &'static str,
+    /// For a script suite, the proposals its scripts run with; `None`: judged per file by its
+    /// folder (`runtime::wast::features_for_path`).
+    pub features: Option<WasmFeatures>,
 }
 
 pub const SPEC: Suite = Suite {
     name: "spec",
     dir: "spec-suite",
+    features: None,
 };
 /// The threads proposal's own scripts (`thread`/`wait` directives across host threads).
 pub const THREADS: Suite = Suite {
     name: "threads",
     dir: "threads-suite",
+    features: None,
+};
+/// The stack-switching proposal's own scripts, run with the proposal on.
+pub const STACK_SWITCHING: Suite = Suite {
+    name: "stack-switching",
+    dir: "stack-switching-suite",
+    features: Some(WasmFeatures::WASM3.union(WasmFeatures::STACK_SWITCHING)),
 };
 pub const WASI: Suite = Suite {
     name: "wasi",
     dir: "wasi-testsuite",
+    features: None,
 };
 pub const EMSCRIPTEN: Suite = Suite {
     name: "emscripten",
     dir: "emscripten-tests",
+    features: None,
 };
 /// The sightglass benchmark programs: `cargo xtask bench` runs them, `tests/cli.rs` checks a
 /// few of their outputs.
 pub const SIGHTGLASS: Suite = Suite {
     name: "sightglass",
     dir: "xtask/bench/sightglass",
+    features: None,
 };
-pub const SUITES: [Suite; 5] = [SPEC, THREADS, WASI, EMSCRIPTEN, SIGHTGLASS];
+pub const SUITES: [Suite; 6] = [SPEC, THREADS, STACK_SWITCHING, WASI, EMSCRIPTEN, SIGHTGLASS];
 
 /// The environment variable naming a mirror of all suites.
 pub const SUITES_DIR_VAR: &str = "RUNTIME_SUITES_DIR";

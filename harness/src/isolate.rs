@@ -143,27 +143,30 @@ impl Slots {
     }
 }
 
-/// Runs the script at `path` (`rel` is its path relative to the suite root); `lines` are the
-/// lines of its `count` directives. Always returns `count` outcomes.
+/// Runs the script at `path` (`rel` is its path relative to the suite root) with `features`
+/// (`None`: judged by `rel`'s folder); `lines` are the lines of its `count` directives.
+/// Always returns `count` outcomes.
 pub fn run_isolated(
     path: &Path,
     rel: &str,
+    features: Option<WasmFeatures>,
     lines: &[u32],
     options: &RunOptions,
     slots: &Slots,
 ) -> Vec<Outcome> {
     slots.run(|| {
         if options.isolate {
-            run_child(path, rel, lines, options.timeout)
+            run_child_inner(path, rel, features, 1, lines, options.timeout)
         } else {
-            run_in_process(path, rel, lines.len())
+            let features = features.unwrap_or_else(|| features_for_path(Path::new(rel)));
+            run_in_process(path, features, lines.len())
         }
     })
 }
 
-fn run_in_process(path: &Path, rel: &str, count: usize) -> Vec<Outcome> {
+fn run_in_process(path: &Path, features: WasmFeatures, count: usize) -> Vec<Outcome> {
     let options = WastOptions {
-        features: features_for_path(Path::new(rel)),
+        features,
         ..WastOptions::default()
     };
     let mut outcomes =
@@ -205,10 +208,6 @@ pub fn run_child_repeated(
     timeout: Duration,
 ) -> Vec<Outcome> {
     run_child_inner(path, rel, None, repeat, lines, timeout)
-}
-
-fn run_child(path: &Path, rel: &str, lines: &[u32], timeout: Duration) -> Vec<Outcome> {
-    run_child_inner(path, rel, None, 1, lines, timeout)
 }
 
 fn run_child_inner(

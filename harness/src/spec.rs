@@ -10,6 +10,7 @@ use crate::fetch::Suite;
 use crate::isolate::{run_isolated, RunOptions, Slots};
 use libtest_mimic::Trial;
 use runtime::wast::{list_directives, Outcome};
+use runtime::WasmFeatures;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -36,6 +37,8 @@ pub struct SpecFile {
     pub directives: Vec<(u32, &'static str)>,
     /// Why the file does not parse, if it does not.
     pub parse_error: Option<String>,
+    /// The proposals it runs with (`None`: judged by its folder).
+    features: Option<WasmFeatures>,
     names: Vec<String>,
     outcomes: OnceLock<Vec<Outcome>>,
 }
@@ -57,6 +60,7 @@ impl SpecFile {
             path,
             directives,
             parse_error,
+            features: suite.features,
             names,
             outcomes: OnceLock::new(),
         }
@@ -75,7 +79,7 @@ impl SpecFile {
             ))],
             None => {
                 let lines: Vec<u32> = self.directives.iter().map(|d| d.0).collect();
-                run_isolated(&self.path, &self.rel, &lines, options, slots)
+                run_isolated(&self.path, &self.rel, self.features, &lines, options, slots)
             }
         })
     }

@@ -312,7 +312,7 @@ fn references_pass_as_typed_values() {
     let id = instance
         .get_typed_func::<Option<ExternRef>, Option<ExternRef>>(&store, "id_extern")
         .unwrap();
-    let back = id.call(&mut store, Some(ExternRef::new(99))).unwrap();
+    let back = id.call(&mut store, Some(ExternRef::host(99))).unwrap();
     assert_eq!(back.and_then(|e| e.host_index()), Some(99));
     let is_null = instance
         .get_typed_func::<Option<ExternRef>, i32>(&store, "is_null")

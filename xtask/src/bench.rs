@@ -2,7 +2,8 @@
 //! side in the same run, with the peers found on this machine (Node's V8, Wasmtime with its
 //! compilation cache off). Reports median wall-clock times of whole runs (compilation
 //! included) and ratios to each peer; checks our output against the expected one. Writes
-//! target/bench/bench.json. Then the WASI system-call benchmarks (`bench_wasi.rs`).
+//! target/bench/bench.json. Then the WASI system-call benchmarks (`bench_wasi.rs`) and the
+//! stack-switching generator (`bench_stacks.rs`).
 //!
 //! `--fuel` / `--epoch` measure instead what fuel or epoch interruption costs: each program
 //! runs with our CLI and with Wasmtime, each without and with the option (both given
@@ -144,8 +145,9 @@ pub fn run(
         if mode != Mode::Peers {
             return Err("no sightglass program matches the filter".into());
         }
-        // Only the WASI benchmarks match the filter (or none does).
-        return crate::bench_wasi::run(&ours_bin, repeat, filter);
+        // Only the WASI or stack-switching benchmarks match the filter (or none does).
+        crate::bench_wasi::run(&ours_bin, repeat, filter)?;
+        return crate::bench_stacks::run(&ours_bin, repeat, filter);
     }
     let width = runners
         .iter()
@@ -229,7 +231,8 @@ pub fn run(
     std::fs::write(&file, text).map_err(|e| e.to_string())?;
     println!("wrote {}", file.display());
     match mode {
-        Mode::Peers => crate::bench_wasi::run(&ours_bin, repeat, filter),
+        Mode::Peers => crate::bench_wasi::run(&ours_bin, repeat, filter)
+            .and_then(|()| crate::bench_stacks::run(&ours_bin, repeat, filter)),
         Mode::Fuel | Mode::Epoch => Ok(()),
     }
 }

@@ -3,6 +3,9 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_gc;
+mod bench_stacks;
+mod bench_threads;
 mod bench_wasi;
 mod bench_wast;
 mod fuzz;
@@ -19,8 +22,8 @@ usage: cargo xtask <command> [options]
 
 commands:
   fetch [--mirror DIR] [SUITE...]
-      Populate <suite>/data/ for the given suites (spec, threads, wasi, emscripten, sightglass;
-      default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
+      Populate <suite>/data/ for the given suites (spec, threads, stack-switching, wasi,
+      emscripten, sightglass; default: all) from --mirror DIR, $RUNTIME_SUITES_DIR, ../shared/suites (../shared/bench
       for sightglass), or a git fetch of the pinned commit, and verify the file count and
       checksum recorded in <suite>/manifest.json.
   spectest [--mirror DIR] [-j N] [--filter TEXT] [--draft-expected-failures]
@@ -36,8 +39,18 @@ commands:
       our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
       times each (default 5); print median times and ratios, write target/bench/bench.json.
       Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
-      to target/bench/wasi.json. --filter matches benchmark names (`--filter wasi`: only
-      WASI).
+      to target/bench/wasi.json, and a stack-switching generator (a million suspend/resume
+      round trips) against Wasmtime -W stack-switching=y, to target/bench/stack-switching.json.
+      --filter matches benchmark names (`--filter wasi`: only WASI; `--filter stack`).
+  bench --threads [--repeat N]
+      A parallel workload (the wasi-threads sum of tests/data/threads/sum.wat) on 1, 2 and 4
+      threads beside Node's V8 ($NODE or node; Wasmtime 49 dropped wasi-threads): median
+      wall time of N runs (default 3), ratios and speed-ups; target/bench/bench-threads.json.
+  bench --gc [--repeat N] [--filter TEXT]
+      The garbage collector beside Wasmtime (-W gc=y, $WASMTIME or wasmtime): the programs
+      of xtask/bench/gc/ and sightglass splay, median wall time and peak resident memory of
+      N runs each (default 3), ratios; target/bench/bench-gc.json. Then compiling after a
+      GC-heavy run against before it (runtime/benches/compile_after_gc.rs).
   bench --calls
       Measure the cost of host->wasm and wasm->host calls, untyped (Func::call, Func::new)
       against typed (TypedFunc::call, Func::wrap), in one optimised run.
@@ -81,6 +94,8 @@ pub struct Options {
     pub repeat: Option<usize>,
     pub calls: bool,
     pub graph: bool,
+    pub gc: bool,
+    pub threads: bool,
     pub positional: Vec<String>,
 }
 
@@ -128,6 +143,8 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
             "--epoch" => options.epoch = true,
             "--calls" => options.calls = true,
             "--graph" => options.graph = true,
+            "--gc" => options.gc = true,
+            "--threads" => options.threads = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -191,12 +208,27 @@ fn run(args: &[String]) -> Result<(), Failure> {
         }
         "bench" => {
             let allowed = [
-                "--dir", "--repeat", "--filter", "--calls", "--fuel", "--epoch",
+                "--dir",
+                "--repeat",
+                "--filter",
+                "--calls",
+                "--fuel",
+                "--epoch",
+                "--gc",
+                "--threads",
             ];
             let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
             if options.calls {
                 return bench::calls().map_err(Failure::Error);
+            }
+            if options.threads {
+                let repeat = options.repeat.unwrap_or(3);
+                return bench_threads::run(repeat).map_err(Failure::Error);
+            }
+            if options.gc {
+                let repeat = options.repeat.unwrap_or(3);
+                return bench_gc::run(repeat, options.filter.as_deref()).map_err(Failure::Error);
             }
             let mode = match (options.fuel, options.epoch) {
                 (false, false) => bench::Mode::Peers,
@@ -276,7 +308,7 @@ fn fetch_suites(options: &Options) -> Result<(), String> {
             .iter()
             .map(|name| {
                 Suite::by_name(name).ok_or_else(|| {
-                    format!("unknown suite `{name}` (spec, threads, wasi, emscripten, sightglass)")
+                    format!("unknown suite `{name}` (spec, threads, stack-switching, wasi, emscripten, sightglass)")
                 })
             })
             .collect::<Result<_, _>>()?

@@ -1,10 +1,11 @@
 //! `cargo xtask spectest`: runs every spec directive (whatever the expected-failure list says)
 //! in parallel across files, prints per-group and per-kind tables, and writes
-//! `target/conformance/spec.json`. The threads proposal's own suite runs with it and is
-//! reported as the group `threads-suite` (its files named `threads-suite/<file>`).
+//! `target/conformance/spec.json`. The threads and stack-switching proposals' own suites run
+//! with it and are reported as the groups `threads-suite` and `stack-switching-suite` (their
+//! files named `threads-suite/<file>`, `stack-switching-suite/<file>`).
 
 use crate::Options;
-use harness::fetch::{fetch, SPEC, THREADS};
+use harness::fetch::{fetch, SPEC, STACK_SWITCHING, THREADS};
 use harness::groups::Groups;
 use harness::isolate::{RunOptions, Slots};
 use harness::report::{FileResults, Report};
@@ -23,7 +24,10 @@ pub fn run(options: &Options) -> Result<(), String> {
     let threads = fetch(&root, THREADS, options.mirror.as_deref())?;
     let threads = SpecSuite::load(THREADS, &threads.data_dir)
         .map_err(|e| format!("cannot list the threads suite: {e}"))?;
-    // The threads suite's files are named `threads-suite/<file>` in the report.
+    let stacks = fetch(&root, STACK_SWITCHING, options.mirror.as_deref())?;
+    let stacks = SpecSuite::load(STACK_SWITCHING, &stacks.data_dir)
+        .map_err(|e| format!("cannot list the stack-switching suite: {e}"))?;
+    // The proposal suites' files are named `<dir>/<file>` in the report.
     let named =
         |prefix: &'static str| move |f: &Arc<SpecFile>| (format!("{prefix}{}", f.rel), f.clone());
     let (named, files): (Vec<String>, Vec<Arc<SpecFile>>) = suite
@@ -31,6 +35,7 @@ pub fn run(options: &Options) -> Result<(), String> {
         .iter()
         .map(named(""))
         .chain(threads.files.iter().map(named("threads-suite/")))
+        .chain(stacks.files.iter().map(named("stack-switching-suite/")))
         .filter(|(name, _)| {
             options
                 .filter

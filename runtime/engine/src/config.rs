@@ -29,6 +29,12 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
     pub(crate) max_wasm_stack: usize,
+    /// Bytes of each continuation's stack (see [`Config::continuation_stack_size`]).
+    pub(crate) continuation_stack_size: usize,
+    /// Most bytes a store's GC objects may take (see [`Config::gc_heap_limit`]).
+    pub(crate) gc_heap_limit: usize,
+    /// Collect before every n-th GC allocation (see [`Config::gc_zeal_alloc_counter`]).
+    pub(crate) gc_zeal_alloc_counter: Option<u32>,
     pub(crate) opt_level: OptLevel,
     /// Where compiled modules are cached, if anywhere (see [`Config::cache`]).
     pub(crate) cache: Option<CacheConfig>,
@@ -88,8 +94,13 @@ impl CacheConfig {
 /// smaller maximum may grow (64 GiB of address space, committed only as the memory grows).
 const DEFAULT_MEMORY_RESERVATION: u64 = 64 << 30;
 
+/// Default of [`Config::continuation_stack_size`]: 2 MiB, as Wasmtime's stack-switching stacks.
+const DEFAULT_CONTINUATION_STACK_SIZE: usize = 2 << 20;
+
 /// Wasmtime's default for [`Config::max_wasm_stack`] (Wasmtime 49: 512 KiB).
 const DEFAULT_MAX_WASM_STACK: usize = 512 * 1024;
+/// The default for [`Config::gc_heap_limit`]: 4 GiB, the most a Wasmtime GC heap can hold.
+const DEFAULT_GC_HEAP_LIMIT: usize = 4 << 30;
 
 impl Default for Config {
     fn default() -> Config {
@@ -100,6 +111,9 @@ impl Default for Config {
             consume_fuel: false,
             epoch_interruption: false,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
+            continuation_stack_size: DEFAULT_CONTINUATION_STACK_SIZE,
+            gc_heap_limit: DEFAULT_GC_HEAP_LIMIT,
+            gc_zeal_alloc_counter: None,
             opt_level: OptLevel::Speed,
             cache: None,
         }
@@ -120,6 +134,21 @@ impl Config {
     /// `rethrow`), which toolchains such as Emscripten still emit (default: off).
     pub fn wasm_legacy_exceptions(&mut self, on: bool) -> &mut Config {
         self.features.set(WasmFeatures::LEGACY_EXCEPTIONS, on);
+        self
+    }
+    /// Accepts the stack-switching proposal: continuation types and `cont.new`, `cont.bind`,
+    /// `resume`, `resume_throw`, `suspend` and `switch` (default: off, as in Wasmtime).
+    pub fn wasm_stack_switching(&mut self, on: bool) -> &mut Config {
+        self.features.set(WasmFeatures::STACK_SWITCHING, on);
+        self
+    }
+    /// Bytes of stack each continuation runs on (stack switching; default 2 MiB). Stacks are
+    /// mapped with a guard page below them, committed as they are used, and reused once their
+    /// continuation returns; wasm on one traps with a stack overflow 64 KiB above its guard
+    /// page (the rest is kept for libcalls and host functions). Wasmtime sets this with its
+    /// stack-switching configuration's `stack_size`.
+    pub fn continuation_stack_size(&mut self, bytes: usize) -> &mut Config {
+        self.continuation_stack_size = bytes;
         self
     }
     /// Address space, in bytes, reserved for a bounds-checked memory (a 64-bit one, one with
@@ -206,6 +235,29 @@ impl Config {
     /// it as well. Default: 512 KiB, as Wasmtime's; zero is rejected by [`Engine::new`](crate::Engine::new).
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Config {
         self.max_wasm_stack = bytes;
+        self
+    }
+    /// The most bytes a store's GC objects (structs, arrays, exceptions; headers included)
+    /// may take at once. The heap starts small and grows with its live data; an allocation
+    /// that does not fit beside the live objects after a full collection traps with
+    /// [`TrapCode::GcHeapOutOfMemory`](crate::TrapCode::GcHeapOutOfMemory), one larger than
+    /// the limit by itself with
+    /// [`TrapCode::AllocationTooLarge`](crate::TrapCode::AllocationTooLarge). The copying
+    /// collector reserves this much address space twice per store that allocates, and
+    /// touches up to twice the live data while it copies. Default: 4 GiB. (Wasmtime has no
+    /// such option: its GC heap is bounded by its 32-bit index space and the store's
+    /// resource limiter.)
+    pub fn gc_heap_limit(&mut self, bytes: usize) -> &mut Config {
+        self.gc_heap_limit = bytes;
+        self
+    }
+    /// For testing the runtime: collect before every `n`-th GC allocation (`None`: only
+    /// when the heap is full), and make the space a collection left inaccessible so that a
+    /// reference the collector missed faults at once. Very slow. (Wasmtime's
+    /// `-O gc-zeal-alloc-counter`.)
+    #[doc(hidden)]
+    pub fn gc_zeal_alloc_counter(&mut self, n: Option<u32>) -> &mut Config {
+        self.gc_zeal_alloc_counter = n;
         self
     }
 }

@@ -9,7 +9,6 @@ use crate::store::{
 pub use crate::store::{Func, Global, Memory, Table, Tag};
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
 use crate::values::Val;
-use crate::vm::vmcontext::VMGlobal;
 use crate::Trap;
 
 /// Anything an instance can import or export.
@@ -293,11 +292,8 @@ impl Table {
 
 /// Whether `val` may be stored in a table of type `ty` of `store`.
 fn check_element(store: &StoreOpaque, ty: TableType, val: &Val) -> Result<()> {
-    if !store.owns_val(val) {
-        Err(Error::Usage(format!(
-            "{val:?} belongs to another store than the table"
-        )))
-    } else if store.val_matches(val, crate::types::ValType::Ref(ty.element)) {
+    store.check_refs(val)?;
+    if store.val_matches(val, crate::types::ValType::Ref(ty.element)) {
         Ok(())
     } else {
         Err(Error::Usage(format!(
@@ -338,8 +334,8 @@ impl Global {
     /// The current value.
     pub fn get(&self, store: impl AsContext) -> Val {
         let store = &store.as_context().0.opaque;
-        let g = &store.globals[self.checked(store)];
-        store.raw_to_val(g.storage.bits, g.ty.content)
+        let i = self.checked(store);
+        store.raw_to_val(store.vm.globals[i].bits, store.globals[i].ty.content)
     }
     /// Sets a mutable global; an error if it is immutable or `val` has the wrong type.
     pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
@@ -352,7 +348,7 @@ impl Global {
             )));
         }
         let bits = store.val_to_raw(&val);
-        store.globals[i].storage.bits = bits;
+        store.vm.globals[i].bits = bits;
         Ok(())
     }
 }
@@ -362,6 +358,7 @@ impl Tag {
     pub fn new(mut store: impl AsContextMut, ty: FuncType) -> Tag {
         let store = &mut store.as_context_mut().0.opaque;
         let type_id = store.engine.types().register_func(&ty);
+        store.vm.gc.register_tag(store.tags.len() as u32, &ty);
         store.tags.push((ty, type_id));
         Tag {
             store: store.id,
@@ -376,12 +373,10 @@ impl Tag {
 }
 
 pub(crate) fn new_global(store: &mut StoreOpaque, ty: GlobalType, bits: u128) -> Global {
-    store.globals.push(GlobalData {
-        ty,
-        storage: Box::new(VMGlobal { bits }),
-    });
+    let index = store.vm.push_global(bits, ty.content.is_gc_ref());
+    store.globals.push(GlobalData { ty });
     Global {
         store: store.id,
-        index: store.globals.len() as u32 - 1,
+        index,
     }
 }

@@ -38,12 +38,14 @@ mod load;
 mod module;
 
 mod cache;
+mod clif;
 mod compile;
 mod config;
 mod engine;
 mod error;
 mod externals;
 mod func;
+mod gc;
 mod instance;
 mod libcall;
 mod limiter;
@@ -62,6 +64,7 @@ mod values;
 mod vm;
 mod vmoffsets;
 
+pub use clif::ClifStage;
 pub use config::{CacheConfig, Config, OptLevel, WasmFeatures};
 pub use engine::{Engine, Precompiled};
 pub use error::{Error, Result};
@@ -69,6 +72,7 @@ pub use externals::Extern;
 pub use func::{
     Caller, ExternRef, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, V128,
 };
+pub use gc::{GcHeapStats, ManuallyRooted, RootScope};
 pub use info::ConstOp;
 pub use limiter::{
     ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT,
@@ -86,4 +90,4 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, RefType,
     TableType, ValType,
 };
-pub use values::{AnyRef, AnyRefKind, Val};
+pub use values::{AnyRef, AnyRefKind, ContRef, Val};

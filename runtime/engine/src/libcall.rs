@@ -33,8 +33,9 @@ macro_rules! foreach_libcall {
             table_init: TableInit(table: u32, elem: u32, dst: u64, src: u32, len: u32) -> u32;
             /// `elem.drop`.
             elem_drop: ElemDrop(elem: u32);
-            /// `throw`: makes the exception the store's pending one.
-            throw: Throw(tag: u32, payload: values, count: u32);
+            /// `throw`: allocates the exception in the GC heap and makes it the store's
+            /// pending one (0 if the heap has no room for it).
+            throw: Throw(tag: u32, payload: values, count: u32) -> u32;
             /// `memory.atomic.wait32/64` on the cell at native address `addr` (checked by
             /// compiled code); `wide` is 1 for `wait64`. 0 "ok", 1 "not-equal", 2 "timed-out".
             atomic_wait: AtomicWait(addr: u64, expected: u64, timeout: i64, wide: u32) -> u32;
@@ -42,8 +43,10 @@ macro_rules! foreach_libcall {
             atomic_notify: AtomicNotify(addr: u64, count: u32) -> u32;
             /// Whether canonical type `a` is a subtype of `b`.
             gc_is_subtype: GcIsSubtype(a: u32, b: u32) -> u32;
-            /// A zeroed struct, or array of `len` elements, of a module type (0 on failure).
-            gc_alloc: GcAlloc(type_index: u32, len: u32) -> u64;
+            /// A zeroed object of canonical type `type_id` with length word `len` and `unit`
+            /// bytes of data per element (arrays) or in all (structs); 0 if the heap is full,
+            /// `ALLOC_TOO_LARGE` if it could never hold the object. May collect.
+            gc_alloc: GcAlloc(type_id: u32, len: u32, unit: u32) -> u64;
             /// `array.fill` with the element's bits `lo`/`hi`.
             gc_array_fill: GcArrayFill(array: u64, start: u32, len: u32, lo: u64, hi: u64, size: u32) -> u32;
             /// `array.copy`.
@@ -56,6 +59,25 @@ macro_rules! foreach_libcall {
             gc_array_init_data: GcArrayInitData(array: u64, type_index: u32, data: u32, dst: u32, src: u32, len: u32) -> u32;
             /// `array.init_elem`.
             gc_array_init_elem: GcArrayInitElem(array: u64, type_index: u32, elem: u32, dst: u32, src: u32, len: u32) -> u32;
+            /// `cont.new` of continuation type `type_index` (module index) on a non-null
+            /// funcref: the reference, or 0 if no stack is available.
+            cont_new: ContNew(type_index: u32, funcref: u64) -> u64;
+            /// `cont.bind`: a new reference with `count` arguments given, or 0 if consumed.
+            cont_bind: ContBind(cont: u64, args: values, count: u32) -> u64;
+            /// `resume` with `count` arguments in `buffer` (which receives the results or a
+            /// handler's payload and continuation); `handlers` points to the caller's frame
+            /// pointer and an address in its code (two u64, for backtraces), then `nhandlers`
+            /// pairs (store tag, kind): a status (below).
+            resume: Resume(cont: u64, buffer: values, count: u32, handlers: u64, nhandlers: u32) -> u32;
+            /// `resume_throw` of module tag `tag` (`u32::MAX`: `resume_throw_ref`, the exnref in
+            /// `buffer[0]`) with `count` payload values: as `resume`.
+            resume_throw: ResumeThrow(cont: u64, tag: u32, buffer: values, count: u32, handlers: u64, nhandlers: u32) -> u32;
+            /// `suspend` of module tag `tag` with `count` payload values in `buffer`, which
+            /// receives the `results` resumption values: a status.
+            suspend: Suspend(tag: u32, buffer: values, count: u32, results: u32) -> u32;
+            /// `switch` to `cont` through module tag `tag` with `count` arguments in `buffer`,
+            /// which receives the `results` resumption values: a status.
+            switch: Switch(tag: u32, cont: u64, buffer: values, count: u32, results: u32) -> u32;
         }
     };
 }
@@ -66,6 +88,22 @@ pub(crate) use foreach_libcall;
 /// trap, which `invoke` turns back into the error or panic. `u64::MAX` (-1) is a refused or
 /// failed growth. No memory or table here has anywhere near this many pages or elements.
 pub const GROW_ERROR: u64 = u64::MAX - 1;
+
+/// Statuses of the stack-switching libcalls (`resume`, `resume_throw`, `suspend`, `switch`):
+/// [`STATUS_RETURNED`], `k + 1` when a suspension reached handler clause `k` of the
+/// `resume`, or one of the failures, on which compiled code traps.
+pub const STATUS_RETURNED: u32 = 0;
+/// The continuation reference was used before (continuations are one-shot).
+pub const STATUS_CONSUMED: u32 = u32::MAX;
+/// No enclosing `resume` handles the tag (the search stops at host frames).
+pub const STATUS_UNHANDLED: u32 = u32::MAX - 1;
+/// `resume_throw` found no room in the GC heap for the exception.
+pub const STATUS_GC_OUT_OF_MEMORY: u32 = u32::MAX - 2;
+/// A `resume` handler clause `(on $tag $label)`, as compiled code writes its kind beside the
+/// clause's store tag index.
+pub const HANDLER_SUSPEND: u32 = 0;
+/// A handler clause `(on $tag switch)`.
+pub const HANDLER_SWITCH: u32 = 1;
 
 /// The CLIF type of a libcall parameter or result, from its Rust type.
 macro_rules! clif_type {
@@ -137,14 +175,14 @@ mod tests {
         for (i, call) in Libcall::ALL.iter().enumerate() {
             assert_eq!(*call as usize, i);
         }
-        assert_eq!(Libcall::ALL.len(), 21);
+        assert_eq!(Libcall::ALL.len(), 27);
         assert_eq!(
             Libcall::MemoryGrow.signature(),
             (&[types::I32, types::I64][..], Some(types::I64))
         );
         assert_eq!(
             Libcall::Throw.signature(),
-            (&[types::I32, types::I64, types::I32][..], None)
+            (&[types::I32, types::I64, types::I32][..], Some(types::I32))
         );
     }
 }

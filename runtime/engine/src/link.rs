@@ -50,6 +50,11 @@ pub struct Image {
     pub traps: Vec<(u32, TrapCode)>,
     /// Function ranges, for backtraces (empty for trampolines).
     pub funcs: Vec<FuncRange>,
+    /// Stack maps for the collector: (return address offset, frame size, range in
+    /// `stack_slots`), sorted by offset.
+    pub stack_maps: Vec<(u32, u32, std::ops::Range<u32>)>,
+    /// Stack-pointer offsets of GC references, per stack map.
+    pub stack_slots: Vec<u32>,
     /// The relocations still to patch, in image order (kept symbolic: an artifact stores
     /// them and loading patches them at the new address, see `serialize`).
     pub relocs: Vec<PlacedReloc>,
@@ -70,9 +75,15 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
     let mut traps = Vec::new();
     let mut ranges = Vec::new();
     let mut relocs = Vec::new();
+    let (mut stack_maps, mut stack_slots) = (Vec::new(), Vec::new());
     for (i, (f, &off)) in funcs.iter().zip(&func_offsets).enumerate() {
         code[off..off + f.code.len()].copy_from_slice(&f.code);
         traps.extend(f.traps.iter().map(|(o, code)| (off as u32 + o, *code)));
+        for (at, span, slots) in &f.stack_maps {
+            let start = stack_slots.len() as u32;
+            stack_slots.extend_from_slice(slots);
+            stack_maps.push((off as u32 + at, *span, start..stack_slots.len() as u32));
+        }
         relocs.extend(f.relocs.iter().map(|r| PlacedReloc {
             at: off + r.offset as usize,
             kind: r.kind,
@@ -94,6 +105,8 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
         func_offsets,
         traps,
         funcs: ranges,
+        stack_maps,
+        stack_slots,
         relocs,
     }
 }
@@ -147,6 +160,7 @@ mod tests {
             relocs,
             traps,
             srclocs: vec![(0, 7)],
+            stack_maps: Vec::new(),
         }
     }
 

@@ -45,12 +45,25 @@ macro_rules! foreach_trap_code {
             NullI31Reference "null i31 reference" = NULL_I31_REFERENCE: user(33);
             /// An array access past the array's end.
             ArrayOutOfBounds "out of bounds array access" = ARRAY_OUT_OF_BOUNDS: user(34);
-            /// A struct or array allocation beyond what the store's GC heap may hold.
+            /// A struct or array larger than the store's GC heap may ever be
+            /// ([`Config::gc_heap_limit`](crate::Config::gc_heap_limit)).
             AllocationTooLarge "allocation size too large" = ALLOCATION_TOO_LARGE: user(35);
+            /// A struct, array or exception that does not fit beside the live objects within
+            /// the store's GC heap limit, even after a full collection.
+            GcHeapOutOfMemory "GC heap out of memory (the live objects and the new one exceed the heap limit)" = GC_HEAP_OUT_OF_MEMORY: user(38);
             /// A null descriptor given to `struct.new_desc` or a descriptor cast (custom descriptors).
             NullDescriptorReference "null descriptor reference" = NULL_DESCRIPTOR_REFERENCE: user(36);
             /// `ref.cast_desc_eq` on a reference without the given descriptor.
             DescriptorCastFailure "descriptor cast failure" = DESCRIPTOR_CAST_FAILURE: user(37);
+            /// `resume`, `cont.bind`, `switch` or `resume_throw` on a null continuation.
+            NullContinuationReference "null continuation reference" = NULL_CONTINUATION_REFERENCE: user(40);
+            /// A continuation was resumed (or bound) a second time: continuations are one-shot.
+            ContinuationAlreadyConsumed "continuation already consumed" = CONTINUATION_ALREADY_CONSUMED: user(41);
+            /// `suspend` or `switch` found no enclosing `resume` handling its tag (the search
+            /// stops at host frames); the spec's harness calls this a suspension.
+            UnhandledTag "unhandled tag" = UNHANDLED_TAG: user(42);
+            /// No stack could be mapped for a new continuation, or the store holds too many.
+            ContinuationStackAllocation "cannot allocate a continuation stack" = CONTINUATION_STACK_ALLOCATION: user(43);
             /// A wasm exception was thrown and not caught before reaching the host.
             UncaughtException "uncaught exception";
             /// `throw_ref` on a null reference.

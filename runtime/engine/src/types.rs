@@ -29,6 +29,13 @@ impl ValType {
     pub fn is_ref(&self) -> bool {
         matches!(self, ValType::Ref(_))
     }
+
+    /// Whether values of this type may point into the store's GC heap (references of the
+    /// `any`, `extern` and `exn` hierarchies), so that the collector must trace them.
+    /// Concrete type indices must be canonical.
+    pub(crate) fn is_gc_ref(&self) -> bool {
+        matches!(self, ValType::Ref(r) if r.is_gc_ref())
+    }
 }
 
 impl fmt::Display for ValType {
@@ -71,6 +78,10 @@ pub enum HeapType {
     Exn,
     /// The bottom of the exception hierarchy (`noexn`).
     NoExn,
+    /// Any continuation (`cont`, stack switching).
+    Cont,
+    /// The bottom of the continuation hierarchy (`nocont`).
+    NoCont,
     /// A concrete type, by its engine-wide canonical index (see `CanonicalKind`).
     ///
     /// Inside `ModuleInfo` straight out of `parse` the index is module-local; `Module` rewrites
@@ -79,26 +90,30 @@ pub enum HeapType {
 }
 
 impl HeapType {
-    /// The top of this heap type's hierarchy (`func`, `extern`, `any` or `exn`).
+    /// The top of this heap type's hierarchy (`func`, `extern`, `any`, `exn` or `cont`).
     pub fn top(&self) -> HeapType {
         match self {
             HeapType::Func | HeapType::NoFunc => HeapType::Func,
             HeapType::Concrete(id) => match CanonicalKind::of(*id) {
                 CanonicalKind::Struct | CanonicalKind::Array => HeapType::Any,
-                CanonicalKind::Func | CanonicalKind::Cont => HeapType::Func,
+                CanonicalKind::Func => HeapType::Func,
+                CanonicalKind::Cont => HeapType::Cont,
             },
             HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
             HeapType::Exn | HeapType::NoExn => HeapType::Exn,
+            HeapType::Cont | HeapType::NoCont => HeapType::Cont,
             _ => HeapType::Any,
         }
     }
 
-    /// The bottom of this heap type's hierarchy (`nofunc`, `noextern`, `none` or `noexn`).
+    /// The bottom of this heap type's hierarchy (`nofunc`, `noextern`, `none`, `noexn` or
+    /// `nocont`).
     pub fn bottom(&self) -> HeapType {
         match self.top() {
             HeapType::Func => HeapType::NoFunc,
             HeapType::Extern => HeapType::NoExtern,
             HeapType::Exn => HeapType::NoExn,
+            HeapType::Cont => HeapType::NoCont,
             _ => HeapType::None,
         }
     }
@@ -258,6 +273,11 @@ pub struct RefType {
 }
 
 impl RefType {
+    /// See [`ValType::is_gc_ref`].
+    pub(crate) fn is_gc_ref(&self) -> bool {
+        self.heap.top() != HeapType::Func
+    }
+
     /// `funcref`.
     pub const FUNCREF: RefType = RefType {
         nullable: true,

@@ -25,9 +25,39 @@ pub enum Val {
     /// A non-null reference of the `any` hierarchy: an i31 value, a struct, an array, or a
     /// host reference converted with `any.convert_extern` (`(ref.host N)`).
     AnyRef(AnyRef),
-    /// An i31 value, struct or array converted to `extern` with `extern.convert_any`.
-    /// (Converted host references are plain [`Val::ExternRef`]s.)
+    /// An i31 value, struct or array converted to `extern` with `extern.convert_any`, or an
+    /// `externref` with a host value ([`ExternRef::new`](crate::ExternRef::new)). (Plain
+    /// host references `(ref.extern N)` are [`Val::ExternRef`]s.)
     ExternAny(AnyRef),
+    /// A non-null continuation reference (stack switching): opaque to the host, which may
+    /// hand it back to wasm of the same store.
+    ContRef(ContRef),
+}
+
+/// A continuation reference held by the host; one-shot like any other (wasm that resumes a
+/// used one traps). Equal when they name the same continuation.
+#[derive(Clone, Copy, Debug)]
+pub struct ContRef {
+    pub(crate) store: u64,
+    pub(crate) raw: u64,
+    /// The canonical continuation type of the slot it was read from (`None` for `cont`): it
+    /// may go back only where that type (or a supertype) is expected, so wasm never resumes
+    /// a continuation with the wrong arguments.
+    pub(crate) type_id: Option<u32>,
+}
+
+impl PartialEq for ContRef {
+    fn eq(&self, other: &ContRef) -> bool {
+        (self.store, self.raw) == (other.store, other.raw)
+    }
+}
+
+impl Eq for ContRef {}
+
+impl std::hash::Hash for ContRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.store, self.raw).hash(state);
+    }
 }
 
 /// A non-null reference of the `any` hierarchy; compares equal exactly when `ref.eq` would.
@@ -49,7 +79,8 @@ pub enum AnyRefKind {
     Struct,
     /// An array (GC proposal).
     Array,
-    /// A host reference (`(ref.host N)`).
+    /// A host reference: `(ref.host N)`, or a host value (`ExternRef::new`) converted with
+    /// `any.convert_extern`.
     Host,
 }
 
@@ -82,9 +113,9 @@ impl AnyRef {
     pub fn i31_get_u(&self) -> Option<u32> {
         (self.kind == AnyRefKind::I31).then_some(self.raw as u32 >> 1)
     }
-    /// The number of a host reference.
+    /// The number of a host reference (`(ref.host n)`; `None` for one with a host value).
     pub fn host_index(&self) -> Option<u32> {
-        (self.kind == AnyRefKind::Host).then_some((self.raw >> 2) as u32)
+        (self.kind == AnyRefKind::Host && self.store == 0).then_some((self.raw >> 2) as u32)
     }
     /// Whether the reference belongs to the `eq` type (i31, struct or array).
     pub fn is_eq(&self) -> bool {
@@ -144,6 +175,7 @@ impl Val {
                 _ => false,
             },
             (Val::ExternAny(_), ValType::Ref(r)) => r.heap == HeapType::Extern,
+            (Val::ContRef(_), ValType::Ref(r)) => r.heap.top() == HeapType::Cont,
             _ => false,
         }
     }
@@ -243,6 +275,7 @@ impl std::fmt::Display for Val {
             Val::ExternRef(Some(n)) => write!(f, "externref {n}"),
             Val::AnyRef(a) => write!(f, "anyref {a}"),
             Val::ExternAny(a) => write!(f, "externref ({a})"),
+            Val::ContRef(_) => f.write_str("contref"),
         }
     }
 }
@@ -261,20 +294,53 @@ impl std::fmt::Display for AnyRef {
 /// Conversions between [`Val`]s and the raw 16-byte slots compiled code, globals and tables
 /// use, checked against the store the values belong to.
 impl StoreOpaque {
-    /// Whether every reference in `val` belongs to this store (or to none).
+    /// Whether every reference in `val` belongs to this store (or to none) and, for structs
+    /// and arrays, is still rooted.
     pub(crate) fn owns_val(&self, val: &Val) -> bool {
         match val {
             Val::FuncRef(Some(f)) => f.belongs_to(self),
-            Val::AnyRef(a) | Val::ExternAny(a) => a.store == 0 || a.store == self.id,
+            Val::AnyRef(a) | Val::ExternAny(a) => self.any_raw(a).is_ok(),
+            Val::ContRef(c) => c.store == self.id,
             _ => true,
         }
+    }
+
+    /// `owns_val` as an error that says what is wrong.
+    pub(crate) fn check_refs(&self, val: &Val) -> crate::Result<()> {
+        match val {
+            Val::AnyRef(a) | Val::ExternAny(a) => self.any_raw(a).map(|_| ()),
+            Val::FuncRef(Some(f)) if !f.belongs_to(self) => {
+                Err(crate::Error::Usage("a function of another store".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The raw reference behind `a`: an i31 or host reference itself, or the object a
+    /// struct or array handle roots; an error if `a` belongs to another store or its root
+    /// is gone.
+    pub(crate) fn any_raw(&self, a: &crate::values::AnyRef) -> crate::Result<u64> {
+        if a.store == 0 {
+            return Ok(a.raw);
+        }
+        if a.store != self.id {
+            return Err(crate::Error::Usage(
+                "a struct or array of another store".into(),
+            ));
+        }
+        self.vm.gc.roots.borrow().get(a.raw).ok_or_else(|| {
+            crate::Error::Usage(
+                "a struct or array reference used after its root scope ended".into(),
+            )
+        })
     }
 
     /// Encodes a value as the 128-bit raw form used by globals, tables and trampolines.
     ///
     /// # Panics
     ///
-    /// If a reference in `val` belongs to another store (check with `owns_val` first).
+    /// If a reference in `val` belongs to another store or is no longer rooted (check with
+    /// `owns_val` first).
     pub(crate) fn val_to_raw(&self, val: &Val) -> u128 {
         match *val {
             Val::I32(v) => v as u32 as u128,
@@ -285,21 +351,34 @@ impl StoreOpaque {
             Val::FuncRef(None) | Val::ExternRef(None) | Val::NullRef(_) => 0,
             Val::FuncRef(Some(f)) => self.funcs[f.checked(self)].funcref.raw() as u128,
             Val::ExternRef(Some(n)) => crate::vm::gc::host_ref(n) as u128,
-            Val::AnyRef(a) | Val::ExternAny(a) => {
+            Val::AnyRef(a) | Val::ExternAny(a) => match self.any_raw(&a) {
+                Ok(raw) => raw as u128,
+                Err(e) => panic!("{e}"),
+            },
+            Val::ContRef(c) => {
                 assert!(
-                    a.store == 0 || a.store == self.id,
-                    "a struct or array used with a store it does not belong to"
+                    c.store == self.id,
+                    "a continuation used with a store it does not belong to"
                 );
-                a.raw as u128
+                c.raw as u128
             }
         }
     }
 
-    /// The non-null `any` reference `raw` (in compiled code's encoding, see `vm::gc`).
+    /// The non-null `any` reference `raw` (in compiled code's encoding, see `vm::gc`); a
+    /// struct or array is rooted in the innermost root scope.
     pub(crate) fn any_ref(&self, raw: u64) -> crate::values::AnyRef {
         use crate::values::{AnyRef, AnyRefKind};
         let (store, kind) = if crate::vm::gc::is_i31(raw) {
             (0, AnyRefKind::I31)
+        } else if crate::vm::gc::host_data::data_slot(raw).is_some() {
+            // A host value (`ExternRef::new`): rooted like an object.
+            let handle = self.vm.gc.roots.borrow_mut().push(raw);
+            return AnyRef {
+                store: self.id,
+                raw: handle,
+                kind: AnyRefKind::Host,
+            };
         } else if crate::vm::gc::is_host(raw) {
             (0, AnyRefKind::Host)
         } else {
@@ -308,10 +387,16 @@ impl StoreOpaque {
                 .gc
                 .type_id(raw)
                 .expect("a reference to a GC object of this store");
-            match crate::types::CanonicalKind::of(id) {
-                crate::types::CanonicalKind::Array => (self.id, AnyRefKind::Array),
-                _ => (self.id, AnyRefKind::Struct),
-            }
+            let kind = match crate::types::CanonicalKind::of(id) {
+                crate::types::CanonicalKind::Array => AnyRefKind::Array,
+                _ => AnyRefKind::Struct,
+            };
+            let handle = self.vm.gc.roots.borrow_mut().push(raw);
+            return AnyRef {
+                store: self.id,
+                raw: handle,
+                kind,
+            };
         };
         AnyRef { store, raw, kind }
     }
@@ -333,11 +418,12 @@ impl StoreOpaque {
         match val {
             Val::FuncRef(Some(f)) => types.is_subtype(self.funcs[f.checked(self)].type_id, want),
             Val::AnyRef(a) if a.store == self.id => self
-                .vm
-                .gc
-                .type_id(a.raw)
+                .any_raw(a)
+                .ok()
+                .and_then(|raw| self.vm.gc.type_id(raw))
                 .is_some_and(|id| types.is_subtype(id, want)),
             Val::AnyRef(_) => false,
+            Val::ContRef(c) => c.type_id.is_some_and(|id| types.is_subtype(id, want)),
             _ => true,
         }
     }
@@ -355,12 +441,26 @@ impl StoreOpaque {
                 HeapType::Func => Val::FuncRef(self.funcref_to_func(raw as u64)),
                 HeapType::Extern => match raw as u64 {
                     0 => Val::ExternRef(None),
+                    raw if crate::vm::gc::host_data::data_slot(raw).is_some() => {
+                        Val::ExternAny(self.any_ref(raw))
+                    }
                     raw if crate::vm::gc::is_host(raw) => Val::ExternRef(Some((raw >> 2) as u32)),
                     raw => Val::ExternAny(self.any_ref(raw)),
                 },
                 HeapType::Any => match raw as u64 {
                     0 => Val::NullRef(HeapType::Any),
                     raw => Val::AnyRef(self.any_ref(raw)),
+                },
+                HeapType::Cont => match raw as u64 {
+                    0 => Val::NullRef(HeapType::Cont),
+                    raw => Val::ContRef(crate::values::ContRef {
+                        store: self.id,
+                        raw,
+                        type_id: match r.heap {
+                            HeapType::Concrete(id) => Some(id),
+                            _ => None,
+                        },
+                    }),
                 },
                 other => Val::NullRef(other),
             },

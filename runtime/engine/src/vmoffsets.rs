@@ -23,6 +23,7 @@ use crate::types::{FieldType, MemoryType};
 pub struct VMOffsets {
     types: u32,
     memories: u32,
+    memory_bases: u32,
     tables: u32,
     globals: u32,
     funcs: u32,
@@ -41,6 +42,8 @@ const PTR: u32 = 8;
 pub const FUNCREF_CODE: i32 = 0;
 pub const FUNCREF_VMCTX: i32 = 8;
 pub const FUNCREF_TYPE_ID: i32 = 16;
+// Compiled code reads bases from the vmctx's copies (`memory_base`); the test pins it anyway.
+#[cfg(test)]
 pub const MEMORY_BASE: i32 = 0;
 pub const MEMORY_LENGTH: i32 = 8;
 pub const TABLE_BASE: i32 = 0;
@@ -49,14 +52,22 @@ pub const LIMITS_STACK_LIMIT: i32 = 0;
 pub const LIMITS_PENDING_EXCEPTION: i32 = 8;
 pub const LIMITS_FUEL_CONSUMED: i32 = 16;
 pub const LIMITS_EPOCH_DEADLINE: i32 = 24;
-pub const EXCEPTION_TAG: i32 = 0;
-pub const EXCEPTION_PAYLOAD: i32 = 8;
+pub const LIMITS_GC_BUMP: i32 = 32;
+pub const LIMITS_LAST_WASM_EXIT_FP: i32 = 40;
+pub const LIMITS_LAST_WASM_EXIT_PC: i32 = 48;
+pub const GC_BUMP_NEXT: i32 = 0;
+pub const GC_BUMP_END: i32 = 8;
+/// Exceptions are GC objects (see below): the tag's store index in the length word, the
+/// payload (16 bytes per value) after the header.
+pub const EXCEPTION_TAG: i32 = LENGTH_OFFSET;
+pub const EXCEPTION_PAYLOAD: i32 = DATA_OFFSET as i32;
 
 impl VMOffsets {
     pub fn new(info: &ModuleInfo) -> VMOffsets {
         let types = HEADER;
         let memories = types + (info.types.len() as u32 * 4).next_multiple_of(8);
-        let tables = memories + info.memories.len() as u32 * PTR;
+        let memory_bases = memories + info.memories.len() as u32 * PTR;
+        let tables = memory_bases + info.memories.len() as u32 * PTR;
         let globals = tables + info.tables.len() as u32 * PTR;
         let funcs = globals + info.globals.len() as u32 * PTR;
         let tags = funcs + info.functions.len() as u32 * PTR;
@@ -64,6 +75,7 @@ impl VMOffsets {
         VMOffsets {
             types,
             memories,
+            memory_bases,
             tables,
             globals,
             funcs,
@@ -74,8 +86,14 @@ impl VMOffsets {
     pub fn type_id(&self, index: u32) -> u32 {
         self.types + index * 4
     }
+    /// The pointer to memory `index`'s `VMMemoryDefinition` (its length changes).
     pub fn memory(&self, index: u32) -> u32 {
         self.memories + index * PTR
+    }
+    /// Memory `index`'s base address itself: it never moves, so compiled code reaches the
+    /// bytes with one load of the vmctx (hoisted out of loops) instead of two.
+    pub fn memory_base(&self, index: u32) -> u32 {
+        self.memory_bases + index * PTR
     }
     pub fn table(&self, index: u32) -> u32 {
         self.tables + index * PTR
@@ -95,25 +113,58 @@ impl VMOffsets {
     }
 }
 
-/// GC objects: where the header fields and the data start.
+/// GC objects (`vm::gc`): 8-byte headers (the type word, then the length word), 8-aligned.
 pub const TYPE_OFFSET: i32 = 0;
 pub const LENGTH_OFFSET: i32 = 4;
+/// Bytes of every object's header (type and length words).
+pub const HEADER_SIZE: u32 = 8;
+/// The descriptor of a struct whose type has one (custom descriptors), before its fields.
 pub const DESCRIPTOR_OFFSET: i32 = 8;
-pub const DATA_OFFSET: u32 = 16;
+/// Where array elements and exception payloads start.
+pub const DATA_OFFSET: u32 = 8;
+/// Objects are aligned (and sized) to this many bytes.
+pub const GC_ALIGN: usize = 8;
+/// Objects of at least this many bytes get a mapping of their own (the large-object space):
+/// compiled code never bump-allocates them inline.
+pub const LARGE_OBJECT: usize = 256 << 10;
+/// The type word of an exception object (`throw`); its length word is the tag's store index
+/// and its payload follows the header, 16 bytes per value.
+pub const EXN_TYPE: u32 = u32::MAX - 4;
+/// What `gc_alloc` returns for an object larger than the heap may ever be (0: the heap is
+/// full). Neither is an object address.
+pub const ALLOC_TOO_LARGE: u64 = 1;
+/// What `gc_array_new_data`/`gc_array_new_elem` return when the segment range is out of
+/// bounds (besides 0 and [`ALLOC_TOO_LARGE`]).
+pub const SEGMENT_OUT_OF_BOUNDS: u64 = 2;
 
-/// Offsets of the fields of a struct (from the object start) and the size of its data.
-pub fn struct_layout(fields: &[FieldType]) -> (Vec<u32>, u32) {
-    let mut end = DATA_OFFSET;
+/// Offsets of the fields of a struct (from the object start) and the bytes of the object
+/// after its header; `has_descriptor` if its type has a descriptor (which comes first).
+pub fn struct_layout(fields: &[FieldType], has_descriptor: bool) -> (Vec<u32>, u32) {
+    let mut end = if has_descriptor {
+        HEADER_SIZE + 8
+    } else {
+        HEADER_SIZE
+    };
     let offsets = fields
         .iter()
         .map(|f| {
             let size = f.storage.size();
-            let at = end.next_multiple_of(size);
+            let at = end.next_multiple_of(size.min(8));
             end = at + size;
             at
         })
         .collect();
-    (offsets, end - DATA_OFFSET)
+    (offsets, end - HEADER_SIZE)
+}
+
+/// `struct_layout` of struct type `ty`.
+pub fn struct_type_layout(ty: &crate::types::SubType) -> (Vec<u32>, u32) {
+    match &ty.composite {
+        crate::types::CompositeType::Struct(fields) => {
+            struct_layout(fields, ty.descriptor.is_some())
+        }
+        _ => unreachable!("validated: a struct type"),
+    }
 }
 
 /// Whether compiled code may rely on guard pages for memories of this type (given that the
@@ -156,8 +207,20 @@ mod tests {
             offset_of!(VMRuntimeLimits, epoch_deadline),
             LIMITS_EPOCH_DEADLINE as usize
         );
-        assert_eq!(offset_of!(VMException, tag), EXCEPTION_TAG as usize);
-        assert_eq!(offset_of!(VMException, payload), EXCEPTION_PAYLOAD as usize);
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, gc_bump),
+            LIMITS_GC_BUMP as usize
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, last_wasm_exit_fp),
+            LIMITS_LAST_WASM_EXIT_FP as usize
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, last_wasm_exit_pc),
+            LIMITS_LAST_WASM_EXIT_PC as usize
+        );
+        assert_eq!(offset_of!(VMGcBump, next), GC_BUMP_NEXT as usize);
+        assert_eq!(offset_of!(VMGcBump, end), GC_BUMP_END as usize);
         assert_eq!(std::mem::size_of::<VMGlobal>(), 16);
     }
 }

@@ -36,7 +36,13 @@ struct Spawner<T> {
     linker: OnceLock<Linker<T>>,
     next_tid: AtomicU32,
     on_exit: Box<dyn Fn(ThreadExit) + Send + Sync>,
+    /// What every spawned thread's store gets before it instantiates (its limiter, fuel,
+    /// epoch deadline), set by [`WasiThreads::store_setup`].
+    setup: OnceLock<StoreSetup<T>>,
 }
+
+/// Prepares a spawned thread's store.
+type StoreSetup<T> = Box<dyn Fn(&mut Store<T>) -> runtime_engine::Result<()> + Send + Sync>;
 
 impl<T: Clone + Send + 'static> WasiThreads<T> {
     /// Threads for instances of `module`; `on_exit` is called (on the thread's host thread)
@@ -48,6 +54,7 @@ impl<T: Clone + Send + 'static> WasiThreads<T> {
                 linker: OnceLock::new(),
                 next_tid: AtomicU32::new(1),
                 on_exit: Box::new(on_exit),
+                setup: OnceLock::new(),
             }),
         }
     }
@@ -72,6 +79,17 @@ impl<T: Clone + Send + 'static> WasiThreads<T> {
     /// can use (host functions, shared memories). The clone lives as long as the threads do.
     pub fn ready(&self, linker: &Linker<T>) {
         let _ = self.inner.linker.set(linker.clone());
+    }
+
+    /// Runs `setup` on every spawned thread's new store before its instance is made: the
+    /// place to give it the bounds the main store has (its resource limiter, fuel, epoch
+    /// deadline), which a store does not inherit. An error ends the program like a trap.
+    /// Only the first call counts.
+    pub fn store_setup(
+        &self,
+        setup: impl Fn(&mut Store<T>) -> runtime_engine::Result<()> + Send + Sync + 'static,
+    ) {
+        let _ = self.inner.setup.set(Box::new(setup));
     }
 }
 
@@ -107,6 +125,9 @@ impl<T: Clone + Send + 'static> Spawner<T> {
             .get()
             .expect("checked before the thread started");
         let mut store = Store::new(engine, data);
+        if let Some(setup) = self.setup.get() {
+            setup(&mut store).map_err(Err)?;
+        }
         let started = linker
             .instantiate(&mut store, &self.module)
             .and_then(|instance| {

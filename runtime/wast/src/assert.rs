@@ -68,6 +68,25 @@ impl Executor<'_> {
         }
     }
 
+    /// `assert_suspension`: a `suspend` (or `switch`) no handler caught reached the host,
+    /// which the engine reports as an "unhandled tag" trap.
+    pub(super) fn assert_suspension(&mut self, exec: WastExecute<'_>, message: &str) -> Step {
+        let what = describe_exec(&exec);
+        match self.execute(exec) {
+            Err(ExecError::Setup(why)) => Err(why),
+            Err(ExecError::Runtime(Error::Trap(t))) if t.code() == TrapCode::UnhandledTag => {
+                check_trap(&what, &t, message)
+            }
+            Err(ExecError::Runtime(e)) => Err(format!(
+                "{what}: expected a suspension \"{message}\", got: {e}"
+            )),
+            Ok(vals) => Err(format!(
+                "{what}: expected a suspension \"{message}\", but it returned {}",
+                describe_vals(&vals)
+            )),
+        }
+    }
+
     pub(super) fn assert_exception(&mut self, exec: WastExecute<'_>) -> Step {
         let what = describe_exec(&exec);
         match self.execute(exec) {

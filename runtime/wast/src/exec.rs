@@ -95,6 +95,7 @@ impl<'o> Executor<'o> {
             if let Some(bytes) = options.max_wasm_stack {
                 config.max_wasm_stack(bytes);
             }
+            config.gc_zeal_alloc_counter(options.gc_zeal_alloc_counter);
             Engine::new(&config).map_err(|e| format!("cannot create the engine: {e}"))
         })
         .unwrap_or_else(|p| {
@@ -157,6 +158,9 @@ impl<'o> Executor<'o> {
             let line = lines.line_of(&directive);
             let kind = script::kind(&directive);
             let (outcome, detail) = self.run_directive(directive, line);
+            if self.options.collect_between_directives {
+                self.collect();
+            }
             let result = DirectiveResult {
                 index,
                 line,
@@ -193,6 +197,13 @@ impl<'o> Executor<'o> {
                 }
                 (Outcome::Fail(reason), None)
             }
+        }
+    }
+
+    /// Runs a full garbage collection in the script's store.
+    fn collect(&mut self) {
+        if let Ok(backend) = &mut self.backend {
+            backend.store.gc();
         }
     }
 
@@ -254,9 +265,9 @@ impl<'o> Executor<'o> {
                 module, message, ..
             } => self.assert_unlinkable(module, message),
             WastDirective::AssertException { exec, .. } => self.assert_exception(exec),
-            WastDirective::AssertSuspension { .. } => Err(
-                "unsupported: assert_suspension (stack switching) is not implemented".to_string(),
-            ),
+            WastDirective::AssertSuspension { exec, message, .. } => {
+                self.assert_suspension(exec, message)
+            }
             WastDirective::Thread(thread) => self.thread(thread),
             WastDirective::Wait { thread, .. } => self.wait(thread),
         }
@@ -555,11 +566,19 @@ fn fresh_store(engine: &Engine, options: &WastOptions) -> (Store<()>, Linker<()>
     let defined = catch_unwind(AssertUnwindSafe(|| {
         spectest::define(&mut store, &mut linker, print)
     }));
-    let problems = defined.unwrap_or_else(|p| {
+    let mut problems = defined.unwrap_or_else(|p| {
         vec![format!(
             "defining spectest panicked: {}",
             panic_message(&*p)
         )]
     });
+    // Not part of `spectest`: a full collection wherever a script calls it.
+    if let Err(e) = linker.func_wrap(
+        "runtime",
+        "gc",
+        |mut caller: runtime_engine::Caller<'_, ()>| caller.gc(),
+    ) {
+        problems.push(format!("cannot define runtime.gc: {e}"));
+    }
     (store, linker, problems)
 }

@@ -36,6 +36,11 @@ pub struct WastOptions {
     pub fuel: Option<u64>,
     /// [`Config::max_wasm_stack`](crate::Config::max_wasm_stack), if not the default.
     pub max_wasm_stack: Option<usize>,
+    /// Run a full garbage collection after every directive (scripts can also call
+    /// `(import "runtime" "gc" (func))` to collect wherever they like).
+    pub collect_between_directives: bool,
+    /// Collect before every n-th GC allocation too (`Config::gc_zeal_alloc_counter`).
+    pub gc_zeal_alloc_counter: Option<u32>,
 }
 
 impl Default for WastOptions {
@@ -46,6 +51,8 @@ impl Default for WastOptions {
             stack_size: 64 << 20,
             fuel: None,
             max_wasm_stack: None,
+            collect_between_directives: false,
+            gc_zeal_alloc_counter: None,
         }
     }
 }

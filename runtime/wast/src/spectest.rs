@@ -99,5 +99,6 @@ fn type_name(v: &Val) -> &'static str {
         Val::NullRef(_) => "ref",
         Val::AnyRef(_) => "anyref",
         Val::ExternAny(_) => "externref",
+        Val::ContRef(_) => "contref",
     }
 }

@@ -105,8 +105,7 @@ fn wast_heap_top(heap: &WastHeapType<'_>) -> Option<HeapType> {
         | AbstractHeapType::Array
         | AbstractHeapType::I31
         | AbstractHeapType::None => HeapType::Any,
-        // Continuations (stack switching) have no hierarchy in our API: accept any null.
-        _ => return None,
+        AbstractHeapType::Cont | AbstractHeapType::NoCont => HeapType::Cont,
     })
 }
 
@@ -260,6 +259,7 @@ pub(crate) fn describe_val(v: &Val) -> String {
         Val::NullRef(h) => format!("(ref.null {})", format!("{h:?}").to_lowercase()),
         Val::AnyRef(a) => format!("(ref.any {a})"),
         Val::ExternAny(a) => format!("(ref.extern ({a}))"),
+        Val::ContRef(_) => "(ref.cont)".to_string(),
     }
 }
 

@@ -145,6 +145,7 @@ fn trap_message(kind: TrapKind, detail: &str) -> String {
         runtime::TrapCode::NullI31Reference,
         runtime::TrapCode::ArrayOutOfBounds,
         runtime::TrapCode::AllocationTooLarge,
+        runtime::TrapCode::GcHeapOutOfMemory,
         runtime::TrapCode::UncaughtException,
         runtime::TrapCode::NullExceptionReference,
         runtime::TrapCode::UnalignedAtomic,

@@ -49,6 +49,10 @@ pub struct CompiledFunction {
     pub traps: Vec<(u32, TrapCode)>,
     /// (code offset, wasm byte offset), sorted by code offset.
     pub srclocs: Vec<(u32, u32)>,
+    /// Per call site with GC references live across it: the return address's code offset,
+    /// the frame size (frame pointer minus stack pointer at the call) and the
+    /// stack-pointer offsets of the slots holding the references; sorted by code offset.
+    pub stack_maps: Vec<(u32, u32, Vec<u32>)>,
 }
 
 /// Translates and compiles every defined function of a module, in order.
@@ -176,6 +180,11 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
         .filter(|s| !s.loc.is_default())
         .map(|s| (s.start, s.loc.bits()))
         .collect();
+    let stack_maps = buffer
+        .user_stack_maps()
+        .iter()
+        .map(|(offset, span, map)| (*offset, *span, map.entries().map(|(_, o)| o).collect()))
+        .collect();
     let mut relocs = Vec::new();
     for r in buffer.relocs() {
         let target = match &r.target {
@@ -215,6 +224,7 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
         relocs,
         traps,
         srclocs,
+        stack_maps,
     })
 }
 
@@ -222,4 +232,38 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
 fn trap_code(code: ir::TrapCode) -> Result<TrapCode> {
     TrapCode::from_clif(code)
         .ok_or_else(|| Error::Compile(format!("trap code {code} has no meaning")))
+}
+
+/// The CLIF of every defined function, in order: as translated, or after Cranelift's
+/// optimisations (the input of instruction selection) when `optimized`. For reviewing what
+/// the translator emits (`Module::clif`).
+pub fn clif_module(
+    isa: &dyn TargetIsa,
+    config: &Config,
+    info: &ModuleInfo,
+    offsets: &VMOffsets,
+    optimized: bool,
+) -> Result<Vec<(u32, String)>> {
+    let may_throw = crate::translate::exceptions::may_throw(info)?;
+    let unit = Unit {
+        isa,
+        config,
+        info,
+        offsets,
+        may_throw: &may_throw,
+    };
+    let mut fctx = FunctionBuilderContext::new();
+    (0..info.num_defined_funcs())
+        .map(|i| {
+            let func = translate_ir(&unit, i, &mut fctx)?;
+            let index = info.func_index(DefinedFuncIndex::new(i)).as_u32();
+            if !optimized {
+                return Ok((index, func.display().to_string()));
+            }
+            let mut ctx = Context::for_function(func);
+            ctx.optimize(isa, &mut ControlPlane::default())
+                .map_err(|e| Error::Compile(format!("{e:?}")))?;
+            Ok((index, ctx.func.display().to_string()))
+        })
+        .collect()
 }

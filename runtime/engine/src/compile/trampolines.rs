@@ -2,7 +2,8 @@
 //!
 //! * array-call: `extern "C" fn(callee_vmctx, caller_vmctx, code, values)` loads the
 //!   arguments from `values` (16 bytes each), calls `code`, stores the results back;
-//! * host: a wasm-convention function that spills its arguments to the stack and calls
+//! * host: a wasm-convention function that spills its arguments to the stack, records where
+//!   wasm left (for the garbage collector, see `vm::collector::frames`) and calls
 //!   `vm::host::host_shim` (through a relocation), trapping if the host function failed.
 
 use super::{compile_ir, CompiledFunction};
@@ -76,6 +77,7 @@ pub fn host_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFun
             .stack_store(types::I64, *v, slot, i as i32 * VALUE_SIZE);
     }
     let values = b.ins().stack_addr(types::I64, slot, 0);
+    record_exit(&mut b, p[1]);
     let mut shim_sig = Signature::new(CallConv::SystemV);
     shim_sig.params.extend([AbiParam::new(types::I64); 3]);
     shim_sig.returns.push(AbiParam::new(types::I32));
@@ -103,4 +105,22 @@ pub fn host_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFun
     b.ins().return_(&results);
     b.finalize(isa.frontend_config());
     compile_ir(isa, func)
+}
+
+/// Stores the calling wasm frame's frame pointer and the return address into it (this
+/// trampoline's saved frame pointer and return address) in the store's
+/// `VMRuntimeLimits::last_wasm_exit_*`, found through the caller's vmctx.
+fn record_exit(b: &mut FunctionBuilder<'_>, caller_vmctx: ir::Value) {
+    use crate::vmoffsets as off;
+    let flags = MemFlagsData::trusted();
+    let fp = b.ins().get_frame_pointer(types::I64);
+    let caller_fp = b.ins().load(types::I64, flags, fp, 0);
+    let ret = b.ins().load(types::I64, flags, fp, 8);
+    let limits = b
+        .ins()
+        .load(types::I64, flags, caller_vmctx, off::VMCTX_LIMITS as i32);
+    b.ins()
+        .store(flags, caller_fp, limits, off::LIMITS_LAST_WASM_EXIT_FP);
+    b.ins()
+        .store(flags, ret, limits, off::LIMITS_LAST_WASM_EXIT_PC);
 }

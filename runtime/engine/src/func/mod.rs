@@ -48,6 +48,14 @@ impl<T: 'static> HostFunc<T> {
             + 'static,
     ) -> HostFunc<T> {
         let type_id = engine.types().register_func(&ty);
+        // Every call is a root scope: GC references the body made handles for are unrooted
+        // when it returns (its results are raw by then).
+        let body = move |store: &mut StoreInner<T>, caller: Option<u32>, values: &mut [u128]| {
+            let mark = store.opaque.vm.gc.roots.borrow().mark();
+            let result = body(store, caller, values);
+            store.opaque.vm.gc.roots.borrow_mut().truncate(mark);
+            result
+        };
         HostFunc {
             ty,
             type_id,
@@ -259,10 +267,8 @@ fn check_args(store: &StoreOpaque, ty: &FuncType, params: &[Val], results: usize
         )));
     }
     for (i, (v, t)) in params.iter().zip(ty.params()).enumerate() {
-        if !store.owns_val(v) {
-            return Err(Error::Usage(format!(
-                "argument {i} ({v:?}) belongs to another store"
-            )));
+        if let Err(Error::Usage(e)) = store.check_refs(v) {
+            return Err(Error::Usage(format!("argument {i} ({v:?}): {e}")));
         }
         if !store.val_matches(v, *t) {
             return Err(Error::Usage(format!(

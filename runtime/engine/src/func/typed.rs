@@ -4,7 +4,7 @@
 
 use super::{call_raw, Func};
 use crate::error::{Error, Result};
-use crate::store::{AsContextMut, StoreInner, StoreOpaque};
+use crate::store::{AsContext, AsContextMut, StoreInner, StoreOpaque};
 use crate::types::{FuncType, HeapType, RefType, ValType};
 use crate::values::{AnyRef, Val};
 use std::marker::PhantomData;
@@ -80,8 +80,13 @@ impl From<V128> for u128 {
     }
 }
 
-/// A non-null `externref`: host reference number `n` (what the spec's `(ref.extern n)` is), or
-/// an `any` reference converted with `extern.convert_any`.
+/// A non-null `externref`: a host value ([`ExternRef::new`]), host reference number `n`
+/// (what the spec's `(ref.extern n)` is, [`ExternRef::host`]), or an `any` reference
+/// converted with `extern.convert_any`.
+///
+/// A host value lives in the store as long as something reaches it: a handle the host holds
+/// (rooted like an [`AnyRef`]: in the innermost root scope), a global, a table, a GC object,
+/// or a wasm frame; the collector drops the others.
 ///
 /// ```
 /// use runtime_engine::{Engine, ExternRef, Instance, Module, Store};
@@ -93,7 +98,7 @@ impl From<V128> for u128 {
 /// let instance = Instance::new(&mut store, &module, &[])?;
 /// let pick = instance
 ///     .get_typed_func::<(Option<ExternRef>, Option<ExternRef>, i32), Option<ExternRef>>(&store, "pick")?;
-/// let chosen = pick.call(&mut store, (Some(ExternRef::new(1)), None, 1))?;
+/// let chosen = pick.call(&mut store, (Some(ExternRef::host(1)), None, 1))?;
 /// assert_eq!(chosen.and_then(|e| e.host_index()), Some(1));
 /// # Ok::<(), runtime_engine::Error>(())
 /// ```
@@ -107,9 +112,62 @@ enum ExternRepr {
 }
 
 impl ExternRef {
-    /// Host reference number `n`.
-    pub fn new(n: u32) -> ExternRef {
+    /// A reference to the host value `value`, owned by the store (Wasmtime's
+    /// `ExternRef::new`). The handle is rooted in the store's innermost root scope.
+    ///
+    /// ```
+    /// use runtime_engine::{Engine, ExternRef, Store};
+    /// let mut store = Store::new(&Engine::default(), ());
+    /// let r = ExternRef::new(&mut store, String::from("hello"))?;
+    /// let s = r.data(&store)?.and_then(|d| d.downcast_ref::<String>());
+    /// assert_eq!(s.map(String::as_str), Some("hello"));
+    /// # Ok::<(), runtime_engine::Error>(())
+    /// ```
+    pub fn new<T: std::any::Any + Send + Sync>(
+        mut store: impl AsContextMut,
+        value: T,
+    ) -> Result<ExternRef> {
+        let store = &mut store.as_context_mut().0.opaque;
+        if store.vm.gc.host_data.wants_collection() {
+            crate::vm::collector::collect(&mut store.vm, 0);
+        }
+        let raw = store.vm.gc.host_data.insert(Box::new(value));
+        let handle = store.vm.gc.roots.borrow_mut().push(raw);
+        Ok(ExternRef(ExternRepr::Any(AnyRef {
+            store: store.id,
+            raw: handle,
+            kind: crate::values::AnyRefKind::Host,
+        })))
+    }
+    /// Host reference number `n` (`(ref.extern n)`): a number, without a host value.
+    pub fn host(n: u32) -> ExternRef {
         ExternRef(ExternRepr::Host(n))
+    }
+    /// The host value of a reference made by [`ExternRef::new`] (`None` for other
+    /// references); an error if the reference belongs to another store or its root scope
+    /// ended. Downcast it with `downcast_ref`.
+    pub fn data<'a, S: AsContext + ?Sized>(
+        &self,
+        store: &'a S,
+    ) -> Result<Option<&'a (dyn std::any::Any + Send + Sync)>> {
+        let ExternRepr::Any(a) = self.0 else {
+            return Ok(None);
+        };
+        let inner: &'a StoreInner<S::Data> = store.as_context().0;
+        let raw = inner.opaque.any_raw(&a)?;
+        Ok(inner.opaque.vm.gc.host_data.get(raw))
+    }
+    /// [`ExternRef::data`], mutably.
+    pub fn data_mut<'a, S: AsContextMut + ?Sized>(
+        &self,
+        store: &'a mut S,
+    ) -> Result<Option<&'a mut (dyn std::any::Any + Send + Sync)>> {
+        let ExternRepr::Any(a) = self.0 else {
+            return Ok(None);
+        };
+        let inner: &'a mut StoreInner<S::Data> = store.as_context_mut().0;
+        let raw = inner.opaque.any_raw(&a)?;
+        Ok(inner.opaque.vm.gc.host_data.get_mut(raw))
     }
     /// The number of a host reference.
     pub fn host_index(&self) -> Option<u32> {
@@ -123,6 +181,17 @@ impl ExternRef {
         match self.0 {
             ExternRepr::Any(a) => Some(a),
             ExternRepr::Host(_) => None,
+        }
+    }
+}
+
+impl Val {
+    /// The `externref` this value is (`Some(None)`: null); `None` for other values.
+    pub fn externref(&self) -> Option<Option<ExternRef>> {
+        match *self {
+            Val::ExternRef(n) => Some(n.map(ExternRef::host)),
+            Val::ExternAny(a) => Some(Some(ExternRef(ExternRepr::Any(a)))),
+            _ => None,
         }
     }
 }
@@ -210,11 +279,7 @@ impl WasmTyRaw for Func {
 impl WasmTy for Func {}
 
 fn any_to_raw(a: AnyRef, store: &StoreOpaque) -> Result<u128> {
-    if a.store == 0 || a.store == store.id {
-        Ok(a.raw as u128)
-    } else {
-        Err(wrong_store("a struct or array"))
-    }
+    store.any_raw(&a).map(|raw| raw as u128)
 }
 
 impl WasmTyRaw for Option<ExternRef> {
@@ -230,7 +295,7 @@ impl WasmTyRaw for Option<ExternRef> {
     }
     fn from_raw(raw: u128, store: &StoreOpaque) -> Self {
         match store.raw_to_val(raw, ValType::EXTERNREF) {
-            Val::ExternRef(n) => n.map(ExternRef::new),
+            Val::ExternRef(n) => n.map(ExternRef::host),
             Val::ExternAny(a) => Some(ExternRef(ExternRepr::Any(a))),
             _ => None,
         }

@@ -34,7 +34,8 @@ pub(crate) fn ref_type(r: wp::RefType) -> RefType {
                 A::None => HeapType::None,
                 A::Exn => HeapType::Exn,
                 A::NoExn => HeapType::NoExn,
-                _ => HeapType::Any,
+                A::Cont => HeapType::Cont,
+                A::NoCont => HeapType::NoCont,
             }
         }
         wp::HeapType::Concrete(idx) | wp::HeapType::Exact(idx) => {

@@ -241,6 +241,27 @@ impl ModuleInfo {
         }
     }
 
+    /// The function type of the continuation type at type index `index` (`cont $ft`); an
+    /// empty one for other types.
+    pub fn cont_func_type(&self, index: u32) -> &FuncType {
+        match &self.types[index as usize].composite {
+            CompositeType::Cont(f) => self.type_as_func(self.module_type_index(*f)),
+            _ => self.type_as_func(index),
+        }
+    }
+
+    /// The module type index of canonical type `id` once the types are canonical (before,
+    /// `id` is one already).
+    pub fn module_type_index(&self, id: u32) -> u32 {
+        if self.type_ids.is_empty() {
+            return id;
+        }
+        self.type_ids
+            .iter()
+            .position(|c| *c == id)
+            .map_or(id, |i| i as u32)
+    }
+
     pub fn is_imported_func(&self, index: u32) -> bool {
         self.defined_func_index(FuncIndex::from_u32(index))
             .is_none()

@@ -7,6 +7,9 @@ use crate::vm;
 use crate::{Trap, TrapCode};
 
 /// Evaluates a constant expression in the context of instance `instance` of the store.
+///
+/// The operand stack holds references the collector cannot see: the caller inhibits
+/// collection while it evaluates (see `initialize`).
 pub(crate) fn eval_const(
     inner: &mut StoreOpaque,
     instance: usize,
@@ -25,11 +28,7 @@ pub(crate) fn eval_const(
             ConstOp::RefFunc(f) => inner.funcs[data.funcs[f as usize].index as usize]
                 .funcref
                 .raw() as u128,
-            ConstOp::GlobalGet(g) => {
-                inner.globals[data.globals[g as usize].index as usize]
-                    .storage
-                    .bits
-            }
+            ConstOp::GlobalGet(g) => inner.vm.globals[data.globals[g as usize].index as usize].bits,
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let (b, a) = (stack.pop().unwrap() as u32, stack.pop().unwrap() as u32);
                 (match op {
@@ -103,14 +102,16 @@ fn const_alloc(
         ConstOp::ArrayNewFixed(_, n) => (n, stack.split_off(stack.len() - n as usize), None),
         _ => (0, Vec::new(), None),
     };
-    let raw = vm::libcalls::gc::alloc(&mut inner.vm, instance, t, len);
-    if raw == 0 {
-        return Err(too_large());
-    }
+    let raw = vm::collector::alloc(&mut inner.vm, instance, t, len).map_err(|e| match e {
+        vm::collector::AllocError::TooLarge => too_large(),
+        vm::collector::AllocError::OutOfMemory => {
+            Error::Trap(Trap::new(TrapCode::GcHeapOutOfMemory))
+        }
+    })?;
     let written = "inside the object just allocated";
     match composite {
         CompositeType::Struct(fields) => {
-            let (offsets, _) = vm::gc::struct_layout(fields);
+            let (offsets, _) = vm::gc::struct_type_layout(&module.info().types[t as usize]);
             for ((offset, field), v) in offsets.into_iter().zip(fields.iter()).zip(values) {
                 inner
                     .vm

@@ -307,16 +307,34 @@ fn allocate(
     {
         data.globals.push(new_global(inner, def.ty, 0));
     }
+    for (ty, id) in info.types.iter().zip(&info.type_ids) {
+        inner.vm.gc.register_type(*id, ty);
+    }
     for ty in info.defined_tags().map(|(_, t)| &info.tags[t.index()]) {
-        inner
-            .tags
-            .push((info.type_as_func(*ty).clone(), info.type_ids[*ty as usize]));
+        let func = info.type_as_func(*ty).clone();
+        // Exceptions of this tag are GC objects: their layout says which payload slots the
+        // collector must visit.
+        inner.vm.gc.register_tag(inner.tags.len() as u32, &func);
+        inner.tags.push((func, info.type_ids[*ty as usize]));
         data.tags.push(Tag {
             store: inner.id,
             index: inner.tags.len() as u32 - 1,
         });
     }
     write_vmctx(inner, &mut data, instance_index);
+    let cont_entries = (0..info.types.len() as u32)
+        .map(|i| match info.types[i as usize].composite {
+            crate::types::CompositeType::Cont(_) => {
+                let ty = info.cont_func_type(i);
+                Some(vm::store::ContEntry {
+                    trampoline: module.inner.engine.array_trampoline(ty),
+                    params: ty.params().len() as u32,
+                    results: ty.results().len() as u32,
+                })
+            }
+            _ => None,
+        })
+        .collect();
     inner.vm.instances.push(vm::store::InstanceState {
         info: module.inner.info.clone(),
         memories: data.memories.iter().map(|m| m.index).collect(),
@@ -324,6 +342,7 @@ fn allocate(
         tags: data.tags.iter().map(|t| t.index).collect(),
         elements: Vec::new(),
         data_dropped: vec![false; info.data.len()],
+        cont_entries,
     });
     inner.instances.push(data);
     Ok(handle)
@@ -345,6 +364,7 @@ fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index:
     for (i, m) in data.memories.iter().enumerate() {
         w.memory(
             offsets.memory(i as u32),
+            offsets.memory_base(i as u32),
             &inner.vm.memories[m.index as usize],
         );
     }
@@ -354,7 +374,7 @@ fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index:
     for (i, g) in data.globals.iter().enumerate() {
         w.global(
             offsets.global(i as u32),
-            &inner.globals[g.index as usize].storage,
+            &inner.vm.globals[g.index as usize],
         );
     }
     for (i, f) in data.funcs.iter().enumerate() {
@@ -368,8 +388,17 @@ fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index:
     }
 }
 
-/// Globals, table initialisers, element and data segments, in the spec's order.
+/// Globals, table initialisers, element and data segments, in the spec's order. Constant
+/// expressions and the element segments being built hold GC references the collector
+/// cannot see, so allocations meanwhile grow the heap instead of collecting.
 fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
+    inner.vm.gc.inhibit += 1;
+    let result = initialize_inhibited(inner, handle);
+    inner.vm.gc.inhibit -= 1;
+    result
+}
+
+fn initialize_inhibited(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
     let index = handle.index as usize;
     let module = inner.instances[index].module.clone();
     let info = module.info();
@@ -379,7 +408,7 @@ fn initialize(inner: &mut StoreOpaque, handle: Instance) -> Result<()> {
     {
         let bits = eval_const(inner, index, &def.init)?;
         let g = inner.instances[index].globals[i];
-        inner.globals[g.index as usize].storage.bits = bits;
+        inner.vm.globals[g.index as usize].bits = bits;
     }
     for (i, def) in info
         .defined_tables()

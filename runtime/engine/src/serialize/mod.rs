@@ -279,6 +279,8 @@ fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
         func_offsets,
         traps,
         funcs,
+        stack_maps,
+        stack_slots,
         relocs,
     } = image;
     w.bytes(code);
@@ -296,6 +298,13 @@ fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
             w.u32(*wasm);
         });
     });
+    w.seq(stack_maps, |w, (at, span, range)| {
+        w.u32(*at);
+        w.u32(*span);
+        w.u32(range.start);
+        w.u32(range.end);
+    });
+    w.seq(stack_slots, |w, slot| w.u32(*slot));
     let mut encoded = Writer::default();
     for r in relocs {
         encoded.u64(r.at as u64);
@@ -343,6 +352,22 @@ fn read_image(r: &mut Reader<'_>) -> Result<Image> {
             srclocs,
         })
     })?;
+    let stack_maps = r.seq(16, |r| {
+        let (at, span, start, end) = (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+        in_code(at.into(), "a stack map")?;
+        if start > end {
+            return Err(corrupt("a stack map's slots"));
+        }
+        Ok((at, span, start..end))
+    })?;
+    let stack_slots = r.seq(4, |r| r.u32())?;
+    if stack_maps
+        .iter()
+        .any(|(_, _, slots)| slots.end as usize > stack_slots.len())
+        || !stack_maps.windows(2).all(|w| w[0].0 < w[1].0)
+    {
+        return Err(corrupt("the stack maps"));
+    }
     let relocs = r.seq(25, |r| {
         let at = r.u64()?;
         if at >= code.len() as u64 {
@@ -374,6 +399,8 @@ fn read_image(r: &mut Reader<'_>) -> Result<Image> {
         func_offsets,
         traps,
         funcs,
+        stack_maps,
+        stack_slots,
         relocs,
     })
 }

@@ -6,7 +6,6 @@ use crate::types::{FuncType, GlobalType};
 use crate::vm::code::CodePtr;
 use crate::vm::host::VMHostFuncContext;
 use crate::vm::instance::{FuncRefPtr, InstanceFuncRefs, Vmctx};
-use crate::vm::vmcontext::VMGlobal;
 
 pub(crate) struct FuncData {
     pub(crate) ty: FuncType,
@@ -28,7 +27,6 @@ pub(crate) enum FuncKind {
 
 pub(crate) struct GlobalData {
     pub(crate) ty: GlobalType,
-    pub(crate) storage: Box<VMGlobal>,
 }
 
 /// An instance as the store keeps it.

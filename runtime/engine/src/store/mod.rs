@@ -86,7 +86,13 @@ impl<T: 'static> Store<T> {
                 opaque: StoreOpaque {
                     id,
                     engine: engine.clone(),
-                    vm: StoreState::new(id, engine.inner.types.clone()),
+                    vm: StoreState::new(
+                        id,
+                        engine.inner.types.clone(),
+                        engine.config().gc_heap_limit,
+                        engine.config().gc_zeal_alloc_counter,
+                        engine.config().continuation_stack_size,
+                    ),
                     funcs: Vec::new(),
                     funcref_index: HashMap::new(),
                     globals: Vec::new(),
@@ -172,6 +178,9 @@ impl<T: 'static> crate::vm::thread::VMStore for StoreInner<T> {
     }
     fn max_wasm_stack(&self) -> usize {
         self.opaque.engine.config().max_wasm_stack
+    }
+    fn continuations(&mut self) -> &mut crate::vm::continuation::Continuations {
+        &mut self.opaque.vm.continuations
     }
     fn memory_grow(&mut self, index: usize, delta: u64) -> crate::Result<Option<u64>> {
         let (opaque, limiter) = self.opaque_and_limiter();

@@ -101,6 +101,11 @@ fn leaves_function(op: &Operator<'_>) -> bool {
             | Operator::Throw { .. }
             | Operator::ThrowRef
             | Operator::Rethrow { .. }
+            | Operator::Resume { .. }
+            | Operator::ResumeThrow { .. }
+            | Operator::ResumeThrowRef { .. }
+            | Operator::Suspend { .. }
+            | Operator::Switch { .. }
     )
 }
 

@@ -11,8 +11,11 @@ impl FuncTranslator<'_, '_> {
         self.stack.split_off(self.stack.len() - n)
     }
 
-    pub(super) fn push_call_results(&mut self, inst: ir::Inst) {
+    pub(super) fn push_call_results(&mut self, inst: ir::Inst, types: &[crate::types::ValType]) {
         let results = self.b.inst_results(inst).to_vec();
+        for (v, t) in results.iter().zip(types) {
+            self.declare_ref(*v, *t);
+        }
         self.stack.extend(results);
         // Before the exception check: landing pads must see the callee's fuel count.
         self.budget_after_call();
@@ -29,7 +32,7 @@ impl FuncTranslator<'_, '_> {
             let (callee_vmctx, code) = self.env.imported_callee(&mut self.b, index);
             let mut all = vec![callee_vmctx, vmctx];
             all.extend(args);
-            self.indirect_call(sig, code, &all, tail);
+            self.indirect_call(sig, code, &all, tail, ty.results());
         } else {
             let f = self.env.make_direct_func(self.b.func, index);
             let mut all = vec![vmctx, vmctx];
@@ -39,7 +42,7 @@ impl FuncTranslator<'_, '_> {
                 self.set_unreachable();
             } else {
                 let inst = self.b.ins().call(f, &all);
-                self.push_call_results(inst);
+                self.push_call_results(inst, ty.results());
                 if self.env.may_throw[index as usize] {
                     self.check_pending_exception();
                 }
@@ -54,13 +57,14 @@ impl FuncTranslator<'_, '_> {
         code: Value,
         args: &[Value],
         tail: bool,
+        results: &[crate::types::ValType],
     ) {
         if tail {
             self.b.ins().return_call_indirect(sig, code, args);
             self.set_unreachable();
         } else {
             let inst = self.b.ins().call_indirect(sig, code, args);
-            self.push_call_results(inst);
+            self.push_call_results(inst, results);
             self.check_pending_exception();
         }
     }
@@ -114,7 +118,7 @@ impl FuncTranslator<'_, '_> {
         let sig = self.env.make_indirect_sig(self.b.func, type_index);
         let mut all = vec![callee_vmctx, vmctx];
         all.extend(args);
-        self.indirect_call(sig, code, &all, tail);
+        self.indirect_call(sig, code, &all, tail, ty.results());
     }
 
     /// Loads element `index` (i64) of a table, trapping with `oob` past its end.

@@ -85,6 +85,8 @@ pub struct FuncEnv<'m> {
     pub consume_fuel: bool,
     /// Check the epoch deadline (`Config::epoch_interruption`; see `budget.rs`).
     pub epoch_interruption: bool,
+    /// The function being translated (function index space).
+    pub func_index: u32,
     vmctx: Option<Value>,
     sigs: HashMap<u32, ir::SigRef>,
     funcs: HashMap<u32, ir::FuncRef>,
@@ -105,6 +107,7 @@ impl<'m> FuncEnv<'m> {
             may_throw,
             consume_fuel: false,
             epoch_interruption: false,
+            func_index: 0,
             vmctx: None,
             sigs: HashMap::new(),
             funcs: HashMap::new(),
@@ -172,8 +175,7 @@ impl<'m> FuncEnv<'m> {
 
     /// The base address of a memory (never moves).
     pub fn heap_base(&mut self, b: &mut FunctionBuilder, heap: Heap) -> Value {
-        let def = self.load_vmctx_ptr(b, self.offsets.memory(heap.index));
-        b.ins().load(types::I64, readonly(), def, off::MEMORY_BASE)
+        self.load_vmctx_ptr(b, self.offsets.memory_base(heap.index))
     }
 
     /// The current length in bytes of a memory.

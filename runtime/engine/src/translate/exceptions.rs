@@ -63,8 +63,11 @@ impl FuncTranslator<'_, '_> {
                 let values = self.b.ins().stack_addr(types::I64, slot, 0);
                 let tag = self.b.ins().iconst(types::I32, *tag_index as i64);
                 let count = self.b.ins().iconst(types::I32, args.len() as i64);
-                self.env
-                    .call_libcall(&mut self.b, Libcall::Throw, &[tag, values, count]);
+                let ok = self
+                    .env
+                    .call_libcall(&mut self.b, Libcall::Throw, &[tag, values, count])
+                    .unwrap();
+                self.b.ins().trapz(ok, trap::GC_HEAP_OUT_OF_MEMORY);
                 let target = self.throw_target();
                 self.b.ins().jump(target, &[]);
                 self.set_unreachable();
@@ -121,18 +124,14 @@ impl FuncTranslator<'_, '_> {
             .info
             .type_as_func(self.env.info.tags[tag_index as usize])
             .clone();
+        // The payload is inline in the exception object, 16 bytes per value.
         let flags = MemFlagsData::trusted();
-        let payload = self
-            .b
-            .ins()
-            .load(types::I64, flags, exn, off::EXCEPTION_PAYLOAD);
         ty.params()
             .iter()
             .enumerate()
             .map(|(i, vt)| {
-                self.b
-                    .ins()
-                    .load(ir_type(*vt), flags, payload, i as i32 * 16)
+                let at = off::EXCEPTION_PAYLOAD + i as i32 * 16;
+                self.b.ins().load(ir_type(*vt), flags, exn, at)
             })
             .collect()
     }
@@ -263,7 +262,12 @@ pub fn may_throw(info: &crate::info::ModuleInfo) -> Result<Vec<bool>> {
                 | O::ReturnCallIndirect { .. }
                 | O::CallRef { .. }
                 | O::ReturnCallRef { .. }
-                | O::Rethrow { .. } => throws = true,
+                | O::Rethrow { .. }
+                | O::Resume { .. }
+                | O::ResumeThrow { .. }
+                | O::ResumeThrowRef { .. }
+                | O::Suspend { .. }
+                | O::Switch { .. } => throws = true,
                 _ => {}
             }
         }

@@ -4,16 +4,21 @@
 //! References are the 64-bit encoding of `vm::gc` (null 0, i31 `v << 1 | 1`, host
 //! `n << 2 | 2`, objects 16-aligned pointers). Field and element accesses are inline;
 //! allocation, bulk array operations and the slow path of subtype checks are libcalls.
+//! Every value that may point into the GC heap is declared to the stack maps
+//! (`declare_ref`), since allocation may move objects.
 //! Type checks compare canonical type indices (embedded as constants: the module's types
 //! are registered before its code is compiled), falling back to `GcIsSubtype` unless the
 //! target type is final.
 
-use super::env::{ir_type, trap};
+use super::env::{ir_type, readonly, trap};
 use super::{block_args, FuncTranslator};
 use crate::error::Result;
 use crate::libcall::Libcall;
 use crate::types::{CanonicalKind, CompositeType, FieldType, StorageType, ValType};
-use crate::vmoffsets::{struct_layout, DATA_OFFSET, DESCRIPTOR_OFFSET, LENGTH_OFFSET, TYPE_OFFSET};
+use crate::vmoffsets::{
+    struct_type_layout, ALLOC_TOO_LARGE, DATA_OFFSET, DESCRIPTOR_OFFSET, GC_ALIGN as ALIGN,
+    HEADER_SIZE, LARGE_OBJECT, LENGTH_OFFSET, SEGMENT_OUT_OF_BOUNDS, TYPE_OFFSET,
+};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I32, I64, I64X2, I8};
 use cranelift_codegen::ir::{Endianness, InstBuilder, MemFlagsData, TrapCode, Value};
@@ -57,9 +62,9 @@ impl FuncTranslator<'_, '_> {
             } => {
                 let descriptor = self.pop_descriptor(matches!(op, O::StructNewDesc { .. }));
                 let fields = self.struct_fields(t);
-                let (offsets, _) = struct_layout(&fields);
+                let (offsets, _) = struct_type_layout(&self.env.info.types[t as usize]);
                 let values = self.stack.split_off(self.stack.len() - fields.len());
-                let obj = self.alloc(t, None);
+                let obj = self.alloc_struct(t);
                 for ((f, off), v) in fields.iter().zip(offsets).zip(values) {
                     self.store_field(f.storage, v, obj, off as i32);
                 }
@@ -73,7 +78,14 @@ impl FuncTranslator<'_, '_> {
                 struct_type_index: t,
             } => {
                 let descriptor = self.pop_descriptor(matches!(op, O::StructNewDefaultDesc { .. }));
-                let obj = self.alloc(t, None);
+                let obj = self.alloc_struct(t);
+                // Bump allocation in compiled code does not clear memory.
+                let fields = self.struct_fields(t);
+                let (offsets, _) = struct_type_layout(&self.env.info.types[t as usize]);
+                for (f, off) in fields.iter().zip(offsets) {
+                    let zero = self.zero(f.storage.unpack());
+                    self.store_field(f.storage, zero, obj, off as i32);
+                }
                 self.set_descriptor(obj, descriptor);
                 self.push(obj);
             }
@@ -84,6 +96,7 @@ impl FuncTranslator<'_, '_> {
                     .b
                     .ins()
                     .load(I64, field_flags(), obj, DESCRIPTOR_OFFSET);
+                self.declare_gc_ref(d);
                 self.push(d);
             }
             O::RefCastDescEqNonNull { .. } | O::RefCastDescEqNullable { .. } => {
@@ -124,16 +137,13 @@ impl FuncTranslator<'_, '_> {
                 field_index: i,
             } => {
                 let fields = self.struct_fields(t);
-                let (offsets, _) = struct_layout(&fields);
+                let (offsets, _) = struct_type_layout(&self.env.info.types[t as usize]);
                 let obj = self.pop();
                 self.b.ins().trapz(obj, trap::NULL_STRUCT_REFERENCE);
                 let signed = matches!(op, O::StructGetS { .. });
-                let v = self.load_field(
-                    fields[i as usize].storage,
-                    obj,
-                    offsets[i as usize] as i32,
-                    signed,
-                );
+                let storage = fields[i as usize].storage;
+                let v = self.load_field(storage, obj, offsets[i as usize] as i32, signed);
+                self.declare_ref(v, storage.unpack());
                 self.push(v);
             }
             O::StructSet {
@@ -141,7 +151,7 @@ impl FuncTranslator<'_, '_> {
                 field_index: i,
             } => {
                 let fields = self.struct_fields(t);
-                let (offsets, _) = struct_layout(&fields);
+                let (offsets, _) = struct_type_layout(&self.env.info.types[t as usize]);
                 let (obj, v) = self.pop2();
                 self.b.ins().trapz(obj, trap::NULL_STRUCT_REFERENCE);
                 self.store_field(
@@ -156,7 +166,7 @@ impl FuncTranslator<'_, '_> {
                 array_type_index: t,
             } => {
                 let (value, len) = self.pop2();
-                let obj = self.alloc(t, Some(len));
+                let obj = self.alloc_array(t, len);
                 let zero = self.b.ins().iconst(I32, 0);
                 self.fill(t, obj, zero, value, len);
                 self.push(obj);
@@ -165,7 +175,7 @@ impl FuncTranslator<'_, '_> {
                 array_type_index: t,
             } => {
                 let len = self.pop();
-                let obj = self.alloc(t, Some(len));
+                let obj = self.alloc_array(t, len);
                 self.push(obj);
             }
             O::ArrayNewFixed {
@@ -174,8 +184,7 @@ impl FuncTranslator<'_, '_> {
             } => {
                 let storage = self.array_field(t).storage;
                 let values = self.stack.split_off(self.stack.len() - n as usize);
-                let len = self.b.ins().iconst(I32, n as i64);
-                let obj = self.alloc(t, Some(len));
+                let obj = self.alloc_fixed(t, n, n as u64 * storage.size() as u64);
                 for (i, v) in values.into_iter().enumerate() {
                     let off = DATA_OFFSET + i as u32 * storage.size();
                     self.store_field(storage, v, obj, off as i32);
@@ -195,7 +204,7 @@ impl FuncTranslator<'_, '_> {
                     .env
                     .call_libcall(&mut self.b, Libcall::GcArrayNewData, &[t, d, offset, len])
                     .unwrap();
-                self.b.ins().trapz(obj, trap::MEMORY_OUT_OF_BOUNDS);
+                self.check_allocation(obj, Some(trap::MEMORY_OUT_OF_BOUNDS));
                 self.push(obj);
             }
             O::ArrayNewElem {
@@ -211,7 +220,7 @@ impl FuncTranslator<'_, '_> {
                     .env
                     .call_libcall(&mut self.b, Libcall::GcArrayNewElem, &[t, e, offset, len])
                     .unwrap();
-                self.b.ins().trapz(obj, trap::TABLE_OUT_OF_BOUNDS);
+                self.check_allocation(obj, Some(trap::TABLE_OUT_OF_BOUNDS));
                 self.push(obj);
             }
             O::ArrayGet {
@@ -227,6 +236,7 @@ impl FuncTranslator<'_, '_> {
                 let (obj, index) = self.pop2();
                 let addr = self.element_addr(obj, index, storage.size());
                 let v = self.load_field(storage, addr, 0, matches!(op, O::ArrayGetS { .. }));
+                self.declare_ref(v, storage.unpack());
                 self.push(v);
             }
             O::ArraySet {
@@ -533,16 +543,112 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    /// A zeroed struct, or array of `len` (i32) elements, of type `type_index`.
-    fn alloc(&mut self, type_index: u32, len: Option<Value>) -> Value {
-        let t = self.b.ins().iconst(I32, type_index as i64);
-        let len = len.unwrap_or_else(|| self.b.ins().iconst(I32, 0));
+    /// A struct of type `type_index` whose fields the caller writes.
+    fn alloc_struct(&mut self, type_index: u32) -> Value {
+        let (_, data) = struct_type_layout(&self.env.info.types[type_index as usize]);
+        self.alloc_fixed(type_index, 0, data as u64)
+    }
+
+    /// An object of type `type_index` (module-local) with length word `len` and `data` bytes
+    /// after the header, which the caller writes (the memory is not cleared): bump-allocated
+    /// inline (`vm::gc::heap`), or by the `GcAlloc` libcall, which may collect, when the
+    /// threshold is reached.
+    fn alloc_fixed(&mut self, type_index: u32, len: u32, data: u64) -> Value {
+        use crate::vmoffsets as off;
+        let type_id = self.env.info.type_ids[type_index as usize];
+        let size = (HEADER_SIZE as u64 + data).next_multiple_of(ALIGN as u64);
+        let slow = self.b.create_block();
+        let fast = self.b.create_block();
+        let done = self.b.create_block();
+        let obj = self.b.append_block_param(done, I64);
+        self.b.set_cold_block(slow);
+        if size >= LARGE_OBJECT as u64 {
+            // A large object (or one that never fits): the libcall maps it (or traps).
+            self.b.ins().jump(slow, &[]);
+        } else {
+            let vmctx = self.env.vmctx(&mut self.b);
+            let limits = self
+                .b
+                .ins()
+                .load(I64, readonly(), vmctx, off::VMCTX_LIMITS as i32);
+            let bump = self
+                .b
+                .ins()
+                .load(I64, readonly(), limits, off::LIMITS_GC_BUMP);
+            let flags = MemFlagsData::trusted();
+            let next = self.b.ins().load(I64, flags, bump, off::GC_BUMP_NEXT);
+            let end = self.b.ins().load(I64, flags, bump, off::GC_BUMP_END);
+            let new_next = self.b.ins().iadd_imm_u(next, size as i64);
+            let fits = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedLessThanOrEqual, new_next, end);
+            self.b.ins().brif(fits, fast, &[], slow, &[]);
+            self.b.switch_to_block(fast);
+            self.b.seal_block(fast);
+            self.b.ins().store(flags, new_next, bump, off::GC_BUMP_NEXT);
+            let header = self
+                .b
+                .ins()
+                .iconst(I64, ((len as u64) << 32 | type_id as u64) as i64);
+            self.b.ins().store(field_flags(), header, next, TYPE_OFFSET);
+            self.b.ins().jump(done, &block_args(&[next]));
+        }
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let unit = if CanonicalKind::of(type_id) == CanonicalKind::Array {
+            data / len.max(1) as u64
+        } else {
+            data
+        };
+        let len = self.b.ins().iconst(I32, len as i64);
+        let r = self.call_alloc(type_id, len, unit);
+        self.b.ins().jump(done, &block_args(&[r]));
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.declare_gc_ref(obj);
+        obj
+    }
+
+    /// A zeroed array of type `type_index` with `len` (i32) elements, from the libcall.
+    fn alloc_array(&mut self, type_index: u32, len: Value) -> Value {
+        let type_id = self.env.info.type_ids[type_index as usize];
+        let unit = self.array_field(type_index).storage.size() as u64;
+        self.call_alloc(type_id, len, unit)
+    }
+
+    /// Calls `GcAlloc` for canonical type `type_id` with length word `len`; `unit` is the
+    /// struct's data size or the array's element size. Traps if it fails.
+    fn call_alloc(&mut self, type_id: u32, len: Value, unit: u64) -> Value {
+        let t = self.b.ins().iconst(I32, type_id as i64);
+        let unit = self.b.ins().iconst(I32, unit.min(u32::MAX as u64) as i64);
         let obj = self
             .env
-            .call_libcall(&mut self.b, Libcall::GcAlloc, &[t, len])
+            .call_libcall(&mut self.b, Libcall::GcAlloc, &[t, len, unit])
             .unwrap();
-        self.b.ins().trapz(obj, trap::ALLOCATION_TOO_LARGE);
+        self.check_allocation(obj, None);
         obj
+    }
+
+    /// Traps unless the allocation libcall's result `obj` is an object (see `vm::gc`):
+    /// 0 is a full heap, `ALLOC_TOO_LARGE` an object larger than the heap limit, and
+    /// `SEGMENT_OUT_OF_BOUNDS` (from the segment libcalls) traps with `segment`. Declares the
+    /// object a GC reference.
+    fn check_allocation(&mut self, obj: Value, segment: Option<TrapCode>) {
+        self.b.ins().trapz(obj, trap::GC_HEAP_OUT_OF_MEMORY);
+        let too_large = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::Equal, obj, ALLOC_TOO_LARGE as i64);
+        self.b.ins().trapnz(too_large, trap::ALLOCATION_TOO_LARGE);
+        if let Some(code) = segment {
+            let bad = self
+                .b
+                .ins()
+                .icmp_imm_u(IntCC::Equal, obj, SEGMENT_OUT_OF_BOUNDS as i64);
+            self.b.ins().trapnz(bad, code);
+        }
+        self.declare_gc_ref(obj);
     }
 
     /// Stores `value` into elements `[start, start + len)` of the non-null array `obj`.

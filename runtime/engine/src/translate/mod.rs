@@ -14,6 +14,7 @@ mod memory;
 mod numeric;
 mod reference;
 mod simd;
+mod stack_switching;
 
 use crate::error::{Error, Result};
 use crate::types::ValType;
@@ -92,6 +93,8 @@ pub struct FuncTranslator<'a, 'm> {
     results: Vec<ValType>,
     /// Fuel and epoch checks (`budget.rs`).
     budget: budget::Budget,
+    /// Values declared as GC references (see `declare_ref`).
+    gc_refs: std::collections::HashSet<Value>,
 }
 
 /// Translates defined function `index` (in the function index space) into `func`.
@@ -115,7 +118,9 @@ pub fn translate_function(
         propagate: None,
         results: ty.results().to_vec(),
         budget: Default::default(),
+        gc_refs: Default::default(),
     };
+    t.env.func_index = index;
     t.env.install_stack_limit(t.b.func);
     let entry = t.b.create_block();
     t.b.append_block_params_for_function_params(entry);
@@ -125,26 +130,24 @@ pub fn translate_function(
     t.env.set_vmctx(vmctx);
     let params: Vec<Value> = t.b.block_params(entry)[2..].to_vec();
     for (p, vt) in params.iter().zip(ty.params()) {
-        let var = t.b.declare_var(ir_type(*vt));
+        let var = t.declare_local(*vt);
+        t.declare_ref(*p, *vt);
         t.b.def_var(var, *p);
         t.locals.push((var, *vt));
     }
     let mut locals_reader = body.get_locals_reader().map_err(Error::from_wasmparser)?;
     for _ in 0..locals_reader.get_count() {
         let (count, vt) = locals_reader.read().map_err(Error::from_wasmparser)?;
-        let vt = crate::info::val_type(vt);
+        let vt = t.canonical(crate::info::val_type(vt));
         for _ in 0..count {
-            let var = t.b.declare_var(ir_type(vt));
+            let var = t.declare_local(vt);
             let zero = t.zero(vt);
             t.b.def_var(var, zero);
             t.locals.push((var, vt));
         }
     }
     t.budget_entry();
-    let ret = t.b.create_block();
-    for r in ty.results() {
-        t.b.append_block_param(ret, ir_type(*r));
-    }
+    let ret = t.block_with_params(ty.results());
     t.control
         .push(ControlFrame::block(ret, ty.results().len(), 0));
     let mut reader = body
@@ -209,7 +212,7 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn block_sig(&self, bt: BlockType) -> (Vec<ValType>, Vec<ValType>) {
         match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![crate::info::val_type(t)]),
+            BlockType::Type(t) => (vec![], vec![self.canonical(crate::info::val_type(t))]),
             BlockType::FuncType(i) => {
                 let f = self.env.info.type_as_func(i);
                 (f.params().to_vec(), f.results().to_vec())
@@ -220,9 +223,42 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn block_with_params(&mut self, tys: &[ValType]) -> Block {
         let block = self.b.create_block();
         for t in tys {
-            self.b.append_block_param(block, ir_type(*t));
+            let v = self.b.append_block_param(block, ir_type(*t));
+            self.declare_ref(v, *t);
         }
         block
+    }
+
+    /// `vt` (from the function body: locals, block types) with its concrete type index,
+    /// if any, made canonical.
+    fn canonical(&self, vt: ValType) -> ValType {
+        vt.map_indices(&mut |i| self.env.info.type_ids[i as usize])
+    }
+
+    /// A variable for a local of type `vt` (canonical), tracked by stack maps if it holds
+    /// GC references.
+    fn declare_local(&mut self, vt: ValType) -> Variable {
+        let var = self.b.declare_var(ir_type(vt));
+        if vt.is_gc_ref() {
+            self.b.declare_var_needs_stack_map(var);
+        }
+        var
+    }
+
+    /// Declares `v` a GC reference if `vt` (canonical) is a GC reference type: every call
+    /// it is live across spills it to a stack slot the call's stack map lists and reloads it
+    /// afterwards, so the collector finds it and may move its object (see `vm::gc::frames`).
+    pub(super) fn declare_ref(&mut self, v: Value, vt: ValType) {
+        if vt.is_gc_ref() {
+            self.declare_gc_ref(v);
+        }
+    }
+
+    /// Declares `v` a GC reference (see `declare_ref`).
+    pub(super) fn declare_gc_ref(&mut self, v: Value) {
+        if self.gc_refs.insert(v) {
+            self.b.declare_value_needs_stack_map(v);
+        }
     }
 
     /// Enters unreachable code: drops operands down to the innermost frame's height.
@@ -331,6 +367,9 @@ impl FuncTranslator<'_, '_> {
             Operator::Select | Operator::TypedSelect { .. } | Operator::TypedSelectMulti { .. } => {
                 let (a, b, c) = self.pop3();
                 let v = self.b.ins().select(c, a, b);
+                if self.gc_refs.contains(&a) || self.gc_refs.contains(&b) {
+                    self.declare_gc_ref(v);
+                }
                 self.push(v);
             }
             Operator::LocalGet { local_index } => {
@@ -346,9 +385,13 @@ impl FuncTranslator<'_, '_> {
                 self.b.def_var(self.locals[local_index as usize].0, v);
             }
             Operator::GlobalGet { global_index } => {
-                let ty = ir_type(self.env.info.globals[global_index as usize].ty.content);
+                let vt = self.env.info.globals[global_index as usize].ty.content;
                 let addr = self.env.make_global(&mut self.b, global_index);
-                let v = self.b.ins().load(ty, ir::MemFlagsData::trusted(), addr, 0);
+                let v = self
+                    .b
+                    .ins()
+                    .load(ir_type(vt), ir::MemFlagsData::trusted(), addr, 0);
+                self.declare_ref(v, vt);
                 self.push(v);
             }
             Operator::GlobalSet { global_index } => {
@@ -373,7 +416,8 @@ impl FuncTranslator<'_, '_> {
                     || self.simd(op)?
                     || self.exceptions(op)?
                     || self.atomics(op)?
-                    || self.gc(op)?)
+                    || self.gc(op)?
+                    || self.stack_switching(op)?)
                 {
                     return Err(unsupported(op));
                 }

@@ -71,6 +71,8 @@ impl FuncTranslator<'_, '_> {
                 let index = self.pop();
                 let index = self.table_index64(table, index);
                 let v = self.table_entry(table, index, trap::TABLE_OUT_OF_BOUNDS);
+                let element = self.env.info.tables[table as usize].ty.element;
+                self.declare_ref(v, crate::types::ValType::Ref(element));
                 self.push(v);
             }
             O::TableSet { table } => {

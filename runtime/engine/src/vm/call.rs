@@ -75,16 +75,24 @@ pub fn invoke<S: VMStore>(
     // SAFETY: `raw` comes from the exclusive borrow `store`, alive for the whole call; until
     // the call returns the store is reached only through `raw` (here, by host functions
     // through the call state) and by compiled code through its vmctx.
-    let outermost = unsafe {
+    let (outermost, entry_limit, saved_exit) = unsafe {
         let limits = (*raw).limits();
         let outermost = limits.stack_limit == 0;
         if outermost {
             limits.stack_limit = wasm_stack_limit(thread_limit, max_wasm_stack);
             limits.pending_exception = 0;
+            limits.last_wasm_exit_pc = 0;
+            limits.last_wasm_exit_fp = 0;
         }
-        outermost
+        (
+            outermost,
+            limits.stack_limit,
+            (limits.last_wasm_exit_pc, limits.last_wasm_exit_fp),
+        )
     };
-    let mut state = CallThreadState::new(raw, store_id, TypeId::of::<S>());
+    // SAFETY: as above.
+    let mark = unsafe { (*raw).continuations().enter() };
+    let mut state = CallThreadState::new(raw, store_id, TypeId::of::<S>(), saved_exit);
     enter(&mut state);
     // SAFETY: `funcref` belongs to this store (the API only passes funcrefs of the store it
     // calls with), so it points to a live funcref; the trampoline was compiled for its
@@ -103,10 +111,12 @@ pub fn invoke<S: VMStore>(
     leave(&state);
     // SAFETY: as above; compiled code and host functions are done with the store.
     let exception = unsafe {
+        // After a trap, the continuations that ran above this entry are dead.
+        (*raw).continuations().leave(mark, trapped != 0);
         let limits = (*raw).limits();
-        if outermost {
-            limits.stack_limit = 0;
-        }
+        // A trap may have left a continuation stack's limit in place.
+        limits.stack_limit = if outermost { 0 } else { entry_limit };
+        (limits.last_wasm_exit_pc, limits.last_wasm_exit_fp) = state.saved_exit();
         std::mem::take(&mut limits.pending_exception)
     };
     if trapped == 0 {

@@ -59,7 +59,7 @@ pub struct CodeNames {
 struct CodeInfo {
     start: usize,
     end: usize,
-    /// The unpatched image: its trap sites (sorted) and function ranges.
+    /// The unpatched image: its trap sites (sorted), function ranges and stack maps.
     image: Arc<Image>,
     names: CodeNames,
 }
@@ -84,6 +84,23 @@ pub fn trap_code_at(pc: usize) -> Option<TrapCode> {
 /// Whether `pc` lies in compiled code.
 pub fn is_wasm_code(pc: usize) -> bool {
     lookup(pc).is_some()
+}
+
+/// For a return address `pc` into compiled code: the frame size of the calling function
+/// (frame pointer minus stack pointer at the call), with `slots` set to the stack-pointer
+/// offsets of the GC references live across the call (none if it has no stack map). `None`
+/// if `pc` is not in compiled code.
+pub fn stack_map(pc: usize, slots: &mut Vec<u32>) -> Option<u32> {
+    let info = lookup(pc)?;
+    slots.clear();
+    let offset = (pc - info.start) as u32;
+    let image = &info.image;
+    let Ok(i) = image.stack_maps.binary_search_by_key(&offset, |m| m.0) else {
+        return Some(0);
+    };
+    let (_, span, range) = &image.stack_maps[i];
+    slots.extend_from_slice(&image.stack_slots[range.start as usize..range.end as usize]);
+    Some(*span)
 }
 
 /// Frame descriptions for the program counters of a backtrace (trampolines are left out).

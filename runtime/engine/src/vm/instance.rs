@@ -94,9 +94,11 @@ impl VmctxBuilder<'_> {
     pub fn epoch(&mut self, offset: u32, epoch: &AtomicU64) {
         self.ptr(offset, epoch as *const AtomicU64 as *const u8);
     }
-    /// A memory's definition.
-    pub fn memory(&mut self, offset: u32, memory: &StoreMemory) {
+    /// A memory: its definition at `offset`, its base address at `base_offset`.
+    pub fn memory(&mut self, offset: u32, base_offset: u32, memory: &StoreMemory) {
         self.ptr(offset, memory.definition() as *const u8);
+        // The base never moves (memories reserve what they may grow to).
+        self.ptr(base_offset, memory.raw().0);
     }
     /// A table's definition.
     pub fn table(&mut self, offset: u32, table: &TableStorage) {

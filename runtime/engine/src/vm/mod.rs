@@ -5,7 +5,8 @@
 pub mod arch;
 pub mod call;
 pub mod code;
-pub mod exceptions;
+pub mod collector;
+pub mod continuation;
 pub mod gc;
 pub mod host;
 pub mod instance;

@@ -2,12 +2,13 @@
 //! owns one [`StoreState`] (at a stable address: the store is boxed) and every vmctx of the
 //! store points to it; libcalls find it there and never see the API's types.
 
-use super::exceptions::Exception;
+use super::code::CodePtr;
+use super::continuation::Continuations;
 use super::gc::GcHeap;
 use super::memory::LinearMemory;
 use super::shared_memory::SharedLinearMemory;
 use super::table::TableStorage;
-use super::vmcontext::{VMMemoryDefinition, VMRuntimeLimits};
+use super::vmcontext::{VMGlobal, VMMemoryDefinition, VMRuntimeLimits};
 use crate::info::ModuleInfo;
 use crate::registry::TypeRegistry;
 use crate::types::MemoryType;
@@ -27,12 +28,18 @@ pub struct StoreState {
     pub tables: Vec<TableStorage>,
     /// Every instance of the store, by instance index.
     pub instances: Vec<InstanceState>,
-    /// Every exception thrown in this store (exnrefs point into it; freed with the store).
-    pub exceptions: Vec<Exception>,
-    /// Structs and arrays (GC proposal); freed with the store, never collected.
+    /// Structs, arrays and exceptions, with the host's handles to them; collected.
     pub gc: GcHeap,
+    /// Every global's value, by store index (boxed: vmctxs point to them, and the vector
+    /// grows).
+    #[allow(clippy::vec_box)]
+    pub globals: Vec<Box<VMGlobal>>,
+    /// Store indices of the globals of a GC-reference type (roots for the collector).
+    pub gc_globals: Vec<u32>,
     /// The engine's canonical types (for subtype checks).
     pub types: Arc<TypeRegistry>,
+    /// Continuations (stack switching): their stacks and the chain running now.
+    pub continuations: Continuations,
 }
 
 /// What the libcalls of one instance need: its module and where its entities live.
@@ -49,20 +56,47 @@ pub struct InstanceState {
     pub elements: Vec<Vec<u64>>,
     /// Whether each data segment was dropped.
     pub data_dropped: Vec<bool>,
+    /// For each type of its module that is a continuation type, how `cont.new` starts one.
+    pub cont_entries: Vec<Option<ContEntry>>,
+}
+
+/// How a continuation of one continuation type starts: the engine's array-call trampoline of
+/// its function type, and that type's parameter and result counts.
+#[derive(Clone, Copy, Debug)]
+pub struct ContEntry {
+    pub trampoline: CodePtr,
+    pub params: u32,
+    pub results: u32,
 }
 
 impl StoreState {
-    /// An empty state for store `id` of an engine with canonical types `types`.
-    pub fn new(id: u64, types: Arc<TypeRegistry>) -> StoreState {
+    /// An empty state for store `id` of an engine with canonical types `types`, whose GC
+    /// heap may take `gc_heap_limit` bytes (`gc_zeal`: collect before every n-th allocation)
+    /// and whose continuations get stacks of `stack_size` bytes.
+    pub fn new(
+        id: u64,
+        types: Arc<TypeRegistry>,
+        gc_heap_limit: usize,
+        gc_zeal: Option<u32>,
+        stack_size: usize,
+    ) -> StoreState {
+        let gc = GcHeap::new(gc_heap_limit, gc_zeal);
+        // Both are boxed: compiled code's pointer to the bump pointer survives moves.
+        let limits = Box::new(VMRuntimeLimits {
+            gc_bump: gc.bump_ptr() as usize,
+            ..VMRuntimeLimits::default()
+        });
         StoreState {
             id,
-            limits: Box::default(),
+            limits,
             memories: Vec::new(),
             tables: Vec::new(),
             instances: Vec::new(),
-            exceptions: Vec::new(),
-            gc: GcHeap::default(),
+            gc,
+            globals: Vec::new(),
+            gc_globals: Vec::new(),
             types,
+            continuations: Continuations::new(stack_size),
         }
     }
 
@@ -74,6 +108,16 @@ impl StoreState {
     /// The store table behind table `table` of instance `instance`.
     pub fn table_index(&self, instance: usize, table: u32) -> usize {
         self.instances[instance].tables[table as usize] as usize
+    }
+
+    /// Adds a global holding `bits` (a root of the collector if `gc_ref`); its store index.
+    pub fn push_global(&mut self, bits: u128, gc_ref: bool) -> u32 {
+        let index = self.globals.len() as u32;
+        self.globals.push(Box::new(VMGlobal { bits }));
+        if gc_ref {
+            self.gc_globals.push(index);
+        }
+        index
     }
 }
 
@@ -207,7 +251,8 @@ impl StoreMemory {
     }
 }
 
-// SAFETY: the raw pointers the state holds (memory and table bases, GC objects, exceptions)
+// SAFETY: the raw pointers the state holds (memory and table bases, GC objects, exceptions,
+// continuations)
 // point into allocations it owns, and nothing in it is tied to a thread: the stack limit is
 // recomputed for the current thread on every outermost entry into wasm. A store, and so its
 // state, is only used through `&mut`, so moving it to another thread moves everything it

@@ -86,6 +86,11 @@ impl TableStorage {
         Ok(old)
     }
 
+    /// Every element, for the collector to update.
+    pub fn elements_mut(&mut self) -> &mut [u64] {
+        &mut self.elements
+    }
+
     pub fn fill_all(&mut self, raw: u64) {
         self.elements.fill(raw);
     }

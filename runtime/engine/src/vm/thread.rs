@@ -38,12 +38,22 @@ pub struct CallThreadState {
     vmstore: *mut dyn VMStore,
     pub(super) store_id: u64,
     pub(super) store_type: TypeId,
+    /// `VMRuntimeLimits::last_wasm_exit_{pc,fp}` when this entry began: where the wasm
+    /// frames of the store's enclosing entry (if any) left for the host, restored on return.
+    /// (0, 0) for the store's outermost entry.
+    saved_exit: (usize, usize),
     prev: *mut CallThreadState,
 }
 
 impl CallThreadState {
-    /// The state of an entry by the store `store` with that id and type.
-    pub fn new<S: VMStore>(store: *mut S, store_id: u64, store_type: TypeId) -> CallThreadState {
+    /// The state of an entry by the store `store` with that id and type, entered while the
+    /// store's last wasm exit was `saved_exit`.
+    pub fn new<S: VMStore>(
+        store: *mut S,
+        store_id: u64,
+        store_type: TypeId,
+        saved_exit: (usize, usize),
+    ) -> CallThreadState {
         CallThreadState {
             jmpbuf: JmpBuf::default(),
             trap: None,
@@ -52,6 +62,7 @@ impl CallThreadState {
             vmstore: store,
             store_id,
             store_type,
+            saved_exit,
             prev: std::ptr::null_mut(),
         }
     }
@@ -59,6 +70,21 @@ impl CallThreadState {
     /// Where a trap resumes.
     pub fn jmpbuf(&self) -> *const JmpBuf {
         &self.jmpbuf
+    }
+
+    /// The store's last wasm exit when this entry began (see `vm::gc::frames`).
+    pub fn saved_exit(&self) -> (usize, usize) {
+        self.saved_exit
+    }
+
+    /// The id of the store that entered.
+    pub fn store_id(&self) -> u64 {
+        self.store_id
+    }
+
+    /// The enclosing entry's state (null for the thread's outermost entry).
+    pub fn prev(&self) -> *mut CallThreadState {
+        self.prev
     }
 
     /// Where `call_with_jmpbuf` saves the resume point.
@@ -93,7 +119,7 @@ pub fn current_state() -> *mut CallThreadState {
 const MAX_FRAMES: usize = 1000;
 
 /// Walks the frame-pointer chain from a trapping `pc`/`fp` while the return addresses lie
-/// in compiled code.
+/// in compiled code, from a continuation's stack on into the frames that resumed it.
 ///
 /// # Safety
 /// `fp` must be the frame pointer of compiled code that keeps frame pointers.
@@ -101,8 +127,15 @@ pub unsafe fn backtrace(pc: usize, mut fp: usize) -> Vec<usize> {
     let mut pcs = vec![pc];
     while fp != 0 && pcs.len() < MAX_FRAMES {
         // SAFETY: `fp` is a frame of compiled code (the first by the contract, the others
-        // because their return address lies in compiled code), which keeps frame pointers.
+        // because their return address lies in compiled code), which keeps frame pointers,
+        // or a continuation stack's frame record (two words laid out the same way).
         let (next_fp, ret) = unsafe { caller_frame(fp) };
+        if crate::vm::arch::is_stack_start(ret) {
+            // The bottom of a continuation's stack: its saved frame pointer is the stack's
+            // frame record, which links to the frame that resumed it.
+            fp = next_fp;
+            continue;
+        }
         if !crate::vm::code::is_wasm_code(ret) {
             break;
         }
@@ -123,6 +156,8 @@ pub trait VMStore: 'static {
     fn limits(&mut self) -> &mut VMRuntimeLimits;
     /// Bytes of stack wasm may use below the outermost entry (`Config::max_wasm_stack`).
     fn max_wasm_stack(&self) -> usize;
+    /// The store's continuations (stack switching).
+    fn continuations(&mut self) -> &mut crate::vm::continuation::Continuations;
     /// `memory.grow` of the store's memory `index` by `delta` pages, as the store's resource
     /// limiter allows: the old size in pages, `None` if the growth was refused or failed, or
     /// the limiter's error.

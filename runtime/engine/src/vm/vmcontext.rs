@@ -46,7 +46,7 @@ pub struct VMGlobal {
 pub struct VMRuntimeLimits {
     /// Lowest address the stack may grow to; functions trap below it.
     pub stack_limit: usize,
-    /// The exception being thrown (a `*const VMException`), or 0. Compiled code checks it
+    /// The exception being thrown (an exception object of the GC heap), or 0. Compiled code checks it
     /// after every call and unwinds to the innermost `try_table` or returns.
     pub pending_exception: u64,
     /// Fuel consumed, counting up from minus the fuel the store has toward zero: compiled
@@ -55,16 +55,23 @@ pub struct VMRuntimeLimits {
     pub fuel_consumed: i64,
     /// The epoch at which compiled code traps with "interrupt" (absolute, not relative).
     pub epoch_deadline: u64,
+    /// The store's GC bump pointer (a `*const VMGcBump`, see `vm::gc::heap`).
+    pub gc_bump: usize,
+    /// Where wasm last called out to code that may collect (a GC libcall or a host
+    /// function): the frame pointer of that wasm frame and the return address into it,
+    /// recorded by the libcall shims (`vm/exit.rs`) and host trampolines. The collector
+    /// walks the wasm frames from there (`vm::gc::frames`).
+    pub last_wasm_exit_fp: usize,
+    pub last_wasm_exit_pc: usize,
 }
 
-/// A thrown exception as compiled code reads it; `exnref` values point to one.
+/// Bump allocation in the active space of a GC heap: the next free byte and the threshold
+/// past which allocation collects first.
 #[repr(C)]
-#[derive(Debug)]
-pub struct VMException {
-    /// Store index of the exception's tag.
-    pub tag: u32,
-    /// The payload, one 16-byte slot per value.
-    pub payload: *const u128,
+#[derive(Debug, Default)]
+pub struct VMGcBump {
+    pub next: usize,
+    pub end: usize,
 }
 
 // SAFETY: `code` points into published code, which is immutable and kept alive by the

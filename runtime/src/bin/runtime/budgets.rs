@@ -65,6 +65,19 @@ impl Budgets {
         }
     }
 
+    /// Gives `store` the fuel and the epoch deadline (one tick of the run's timer) the
+    /// run's stores get: the main one (`apply`) and those of spawned threads, which thus
+    /// have as much fuel each as the main store and end at the same time.
+    pub(crate) fn bound<T: 'static>(&self, store: &mut Store<T>) -> runtime::Result<()> {
+        if let Some(fuel) = self.fuel {
+            store.set_fuel(fuel)?;
+        }
+        if self.timeout.is_some() {
+            store.set_epoch_deadline(1);
+        }
+        Ok(())
+    }
+
     /// The resource limits for the store's host data (installed with `Store::limiter`).
     pub(crate) fn limits(&self) -> StoreLimits {
         self.limits.clone()
@@ -72,12 +85,10 @@ impl Budgets {
 
     /// Gives `store` its fuel and deadline; the timeout's clock starts now.
     pub(crate) fn apply<T: 'static>(&self, store: &mut Store<T>) -> Result<(), Exit> {
-        if let Some(fuel) = self.fuel {
-            store.set_fuel(fuel).map_err(Exit::error)?;
-        }
+        self.bound(store).map_err(Exit::error)?;
         if let Some(timeout) = self.timeout {
-            // One tick ends it; the thread is left to the end of the process.
-            store.set_epoch_deadline(1);
+            // One tick ends it (every store of the run); the thread is left to the end of
+            // the process.
             let engine = store.engine().clone();
             std::thread::Builder::new()
                 .name("timeout".into())

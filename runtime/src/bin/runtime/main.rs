@@ -224,7 +224,7 @@ mod tests {
             (&["wast"], ErrorKind::MissingRequiredArgument),
             (&["-W", "bogus", "m.wasm"], ErrorKind::ValueValidation),
             (
-                &["-W", "stack-switching", "m.wasm"],
+                &["-W", "component-model", "m.wasm"],
                 ErrorKind::ValueValidation,
             ),
             (&["-W", "fuel=ten", "m.wasm"], ErrorKind::ValueValidation),

@@ -144,7 +144,7 @@ pub(crate) const WASM: Group = Group {
         proposal_not_yet("component-model-map", "Maps in the component model."),
         proposal_not_yet("component-model-memory64", "Component model `memory64`."),
         proposal("function-references", W::FUNCTION_REFERENCES, "The function-references proposal."),
-        proposal_not_yet("stack-switching", "The stack-switching proposal."),
+        proposal("stack-switching", W::STACK_SWITCHING, "The stack-switching proposal (continuations: `cont.new`, `resume`, `suspend`, `switch`, ...)."),
         proposal("gc", W::GC, "The GC proposal."),
         proposal("custom-page-sizes", W::CUSTOM_PAGE_SIZES, "The custom-page-sizes proposal."),
         proposal("wide-arithmetic", W::WIDE_ARITHMETIC, "The wide-arithmetic proposal."),
@@ -574,7 +574,7 @@ mod tests {
     fn all_proposals_is_the_fallback_of_each_proposal() {
         let f = run(&["gc=n,all-proposals=y"]).unwrap().features(W::WASM1);
         assert!(f.contains(W::CUSTOM_PAGE_SIZES | W::LEGACY_EXCEPTIONS | W::THREADS));
-        assert!(!f.contains(W::GC) && !f.contains(W::STACK_SWITCHING));
+        assert!(!f.contains(W::GC) && f.contains(W::STACK_SWITCHING));
         let f = run(&["all-proposals=n"])
             .unwrap()
             .features(DEFAULT_FEATURES);
@@ -612,11 +612,10 @@ mod tests {
         assert!(err("bogus").contains("unknown -W option `bogus`"));
         assert!(err("threads,").contains("empty -W option"));
         assert!(err("threads=maybe").contains("not a flag value"));
-        assert!(
-            err("stack-switching").contains("the stack-switching proposal is not supported yet")
-        );
+        assert!(err("shared-everything-threads")
+            .contains("the shared-everything-threads proposal is not supported yet"));
         assert!(err("component-model=y").contains("component-model proposal is not supported yet"));
-        assert!(run(&["stack-switching=n"]).is_ok());
+        assert!(run(&["shared-everything-threads=n"]).is_ok());
         assert!(err("epoch-interruption").contains("is not supported yet"));
         assert!(err("fuel").contains("a value is needed"));
         assert!(err("fuel=lots").contains("not a number"));

@@ -260,7 +260,15 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
                 .map_err(Exit::error)?;
             let store = Host::store(&engine, ctx, &plan);
             let threads = if crate::threads::wanted(&plan.wasi, &module) {
-                Some(crate::threads::setup(&store, &mut linker, &module)?)
+                let threads = crate::threads::setup(&store, &mut linker, &module)?;
+                // Spawned stores get the bounds of the main one (the host data, with the
+                // resource limits, is cloned into them).
+                let budgets = plan.budgets.clone();
+                threads.store_setup(move |store: &mut Store<Host<WasiP1Ctx>>| {
+                    store.limiter(|host| &mut host.limits);
+                    budgets.bound(store)
+                });
+                Some(threads)
             } else {
                 None
             };

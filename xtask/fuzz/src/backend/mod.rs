@@ -11,7 +11,7 @@ use crate::value::{Outcome, Snapshot, Value};
 
 /// One engine running one module: compiled once, instantiated afresh for every round.
 pub trait Backend {
-    /// A short name for reports (`ours`, `ours(explicit-bounds,opt=none)`, `wasmi`).
+    /// A short name for reports (`ours`, `ours(explicit-bounds,gc-zeal,opt=None)`, `wasmi`).
     fn name(&self) -> String;
     /// Whether this backend is our runtime, whose trap codes must match ours exactly.
     fn is_ours(&self) -> bool;

@@ -12,7 +12,10 @@ pub struct Ours {
 }
 
 impl Ours {
-    /// Our runtime accepting `features`; `explicit_bounds` and `opt` select the variant.
+    /// Our runtime accepting `features`; `explicit_bounds` and `opt` select the variant. The
+    /// explicit-bounds variant also collects garbage before every allocation (and makes the
+    /// space it left inaccessible), so a reference the collector misses shows as a crash or
+    /// a disagreement.
     pub fn new(
         features: wasmparser::WasmFeatures,
         explicit_bounds: bool,
@@ -22,13 +25,14 @@ impl Ours {
         config
             .wasm_features(features)
             .explicit_bounds_checks(explicit_bounds)
-            .cranelift_opt_level(opt);
+            .cranelift_opt_level(opt)
+            .gc_zeal_alloc_counter(explicit_bounds.then_some(1));
         let engine = runtime::Engine::new(&config).map_err(|e| e.to_string())?;
         let label = if explicit_bounds || opt != runtime::OptLevel::Speed {
             format!(
                 "ours({},opt={opt:?})",
                 if explicit_bounds {
-                    "explicit-bounds"
+                    "explicit-bounds,gc-zeal"
                 } else {
                     "guard-pages"
                 }
@@ -64,13 +68,18 @@ pub fn our_trap_kind(code: runtime::TrapCode) -> TrapKind {
         | C::NullArrayReference
         | C::NullI31Reference
         | C::NullDescriptorReference
-        | C::NullExceptionReference => TrapKind::NullReference,
+        | C::NullExceptionReference
+        | C::NullContinuationReference => TrapKind::NullReference,
         C::CastFailure | C::DescriptorCastFailure => TrapKind::CastFailure,
         C::ArrayOutOfBounds => TrapKind::ArrayOutOfBounds,
-        C::AllocationTooLarge => TrapKind::AllocationTooLarge,
+        C::AllocationTooLarge | C::GcHeapOutOfMemory => TrapKind::AllocationTooLarge,
         C::UncaughtException => TrapKind::UncaughtException,
         C::UnalignedAtomic => TrapKind::UnalignedAtomic,
         C::ExpectedSharedMemory => TrapKind::ExpectedSharedMemory,
+        // Stack switching is not generated (wasm-smith and wasmi lack it); resource exhaustion.
+        C::ContinuationAlreadyConsumed | C::UnhandledTag | C::ContinuationStackAllocation => {
+            TrapKind::Other
+        }
         C::Host | C::Exit | C::OutOfFuel | C::Interrupt => TrapKind::Other,
     }
 }
@@ -103,7 +112,7 @@ fn our_value(v: &runtime::Val) -> Value {
             AnyRefKind::Array => RefValue::Array,
             AnyRefKind::Host => RefValue::Other,
         }),
-        Val::ExternAny(_) => Value::Ref(RefValue::Other),
+        Val::ExternAny(_) | Val::ContRef(_) => Value::Ref(RefValue::Other),
     }
 }
 

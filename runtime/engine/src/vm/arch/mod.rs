@@ -2,7 +2,9 @@
 //! A port implements the same items: entering compiled code with a resume point and resuming
 //! there after a trap (`call_with_jmpbuf`, `resume_after_trap`, `JmpBuf`), reading and
 //! redirecting a signal context (`context_pc_fp`, `redirect_context`), walking frame
-//! pointers (`caller_frame`) and encoding relocations (`write_reloc`).
+//! pointers (`caller_frame`), switching stacks for continuations (`switch_stacks`,
+//! `init_stack`), encoding relocations (`write_reloc`) and the shims that record a wasm
+//! frame's exit before a libcall that may collect (`exit_shims!`).
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod x86_64;

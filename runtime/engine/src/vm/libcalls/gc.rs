@@ -1,9 +1,12 @@
 //! Phase 6, vm: the libcalls compiled code uses for the larger GC operations (allocation,
-//! bulk array operations, subtype checks against the engine's canonical types).
+//! bulk array operations, subtype checks against the engine's canonical types). Those that
+//! allocate may collect; compiled code enters them through the exit shims of
+//! `vm::arch::exit`, which record the innermost wasm frame for the collector.
 
 use super::context;
 use crate::types::StorageType;
-use crate::vm::gc::{fill_elements, struct_layout};
+use crate::vm::collector::{alloc, alloc_object, AllocError};
+use crate::vm::gc::{fill_elements, ALLOC_TOO_LARGE, SEGMENT_OUT_OF_BOUNDS};
 use crate::vm::store::StoreState;
 
 /// The storage of the elements of array type `type_index` of an instance's module.
@@ -15,17 +18,13 @@ fn array_storage(store: &StoreState, instance: usize, type_index: u32) -> Storag
     }
 }
 
-/// Allocates an object of type `type_index` (module-local) of the instance: a struct, or an
-/// array of `len` elements. Returns 0 if the heap is exhausted.
-pub fn alloc(store: &mut StoreState, instance: usize, type_index: u32, len: u32) -> u64 {
-    let info = store.instances[instance].info.clone();
-    let type_id = info.type_ids[type_index as usize];
-    let (length, bytes) = match &info.types[type_index as usize].composite {
-        crate::types::CompositeType::Struct(fields) => (0, struct_layout(fields).1 as u64),
-        crate::types::CompositeType::Array(f) => (len, len as u64 * f.storage.size() as u64),
-        _ => unreachable!("validated: type {type_index} is a struct or array type"),
-    };
-    store.gc.alloc(type_id, length, bytes).unwrap_or(0)
+/// `alloc` for compiled code: the object, or 0 / [`ALLOC_TOO_LARGE`].
+fn alloc_for_wasm(store: &mut StoreState, instance: usize, type_index: u32, len: u32) -> u64 {
+    match alloc(store, instance, type_index, len) {
+        Ok(raw) => raw,
+        Err(AllocError::OutOfMemory) => 0,
+        Err(AllocError::TooLarge) => ALLOC_TOO_LARGE,
+    }
 }
 
 /// `ref.test` and friends: whether canonical type `a` is a subtype of `b`.
@@ -39,15 +38,27 @@ pub unsafe extern "C" fn gc_is_subtype(vmctx: *mut u8, a: u32, b: u32) -> u32 {
     store.types.is_subtype(a, b) as u32
 }
 
-/// `struct.new*` and `array.new*`: a zeroed object, or 0 when the heap is exhausted.
+/// `struct.new*` and `array.new*` (when the inline bump allocation reaches the threshold):
+/// a zeroed object of canonical type `type_id` with length word `len` and `unit` bytes of
+/// data per element (arrays) or in all (structs); 0 if the heap is full,
+/// [`ALLOC_TOO_LARGE`] if it could never hold the object. Entered through
+/// `vm::arch::exit::gc_alloc`.
 ///
 /// # Safety
 /// Called by compiled code only, with its own vmctx (the contract of
 /// [`from_vmctx`](crate::vm::store::from_vmctx)).
-pub unsafe extern "C" fn gc_alloc(vmctx: *mut u8, type_index: u32, len: u32) -> u64 {
+pub unsafe extern "C" fn gc_alloc(vmctx: *mut u8, type_id: u32, len: u32, unit: u32) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
-    let (store, instance) = unsafe { context(vmctx) };
-    alloc(store, instance, type_index, len)
+    let (store, _) = unsafe { context(vmctx) };
+    let data = match crate::types::CanonicalKind::of(type_id) {
+        crate::types::CanonicalKind::Array => len as u64 * unit as u64,
+        _ => unit as u64,
+    };
+    match alloc_object(store, type_id, len, data) {
+        Ok(raw) => raw,
+        Err(AllocError::OutOfMemory) => 0,
+        Err(AllocError::TooLarge) => ALLOC_TOO_LARGE,
+    }
 }
 
 /// `array.fill` (and `array.new`): stores the low `size` bytes of `hi:lo` into elements
@@ -101,8 +112,9 @@ pub unsafe extern "C" fn gc_array_copy(
     1
 }
 
-/// `array.new_data`: a new array from a data segment; 0 if the segment is too short (or
-/// the heap is exhausted).
+/// `array.new_data`: a new array from a data segment; [`SEGMENT_OUT_OF_BOUNDS`] if the
+/// segment is too short, 0 or [`ALLOC_TOO_LARGE`] as for `gc_alloc`. Entered through
+/// `vm::arch::exit::gc_array_new_data`.
 ///
 /// # Safety
 /// Called by compiled code only, with its own vmctx (the contract of
@@ -121,16 +133,18 @@ pub unsafe extern "C" fn gc_array_new_data(
     let bytes = data_segment(store, instance, &info, data);
     let Some(source) = byte_range(offset, len as u64 * size as u64, bytes.len()).map(|r| &bytes[r])
     else {
-        return 0;
+        return SEGMENT_OUT_OF_BOUNDS;
     };
-    let array = alloc(store, instance, type_index, len);
+    let array = alloc_for_wasm(store, instance, type_index, len);
     if let Some(to) = store.gc.elements_mut(array, 0, len, size) {
         to.copy_from_slice(source);
     }
     array
 }
 
-/// `array.new_elem`: a new array from an element segment; 0 if the segment is too short.
+/// `array.new_elem`: a new array from an element segment; [`SEGMENT_OUT_OF_BOUNDS`] if the
+/// segment is too short, 0 or [`ALLOC_TOO_LARGE`] as for `gc_alloc`. Entered through
+/// `vm::arch::exit::gc_array_new_elem`.
 ///
 /// # Safety
 /// Called by compiled code only, with its own vmctx (the contract of
@@ -144,11 +158,13 @@ pub unsafe extern "C" fn gc_array_new_elem(
 ) -> u64 {
     // SAFETY: called from compiled code with its own vmctx.
     let (store, instance) = unsafe { context(vmctx) };
-    let items = &store.instances[instance].elements[elem as usize];
-    let Some(items) = byte_range(offset, len as u64, items.len()).map(|r| items[r].to_vec()) else {
-        return 0;
+    let count = store.instances[instance].elements[elem as usize].len();
+    let Some(range) = byte_range(offset, len as u64, count) else {
+        return SEGMENT_OUT_OF_BOUNDS;
     };
-    let array = alloc(store, instance, type_index, len);
+    // The allocation may collect (and move the segment's objects): copy the items after it.
+    let array = alloc_for_wasm(store, instance, type_index, len);
+    let items = &store.instances[instance].elements[elem as usize][range];
     if let Some(to) = store.gc.elements_mut(array, 0, len, 8) {
         for (chunk, item) in to.chunks_exact_mut(8).zip(items) {
             chunk.copy_from_slice(&item.to_le_bytes());

@@ -10,14 +10,17 @@ use crate::vm::store::{from_vmctx, StoreState};
 use crate::vm::thread::grow_running_store;
 use crate::vm::{parking, shared_memory};
 
+mod continuations;
 mod exceptions;
+mod exit;
 pub mod gc;
 
-use exceptions::throw;
-use gc::{
-    gc_alloc, gc_array_copy, gc_array_fill, gc_array_init_data, gc_array_init_elem,
-    gc_array_new_data, gc_array_new_elem, gc_is_subtype,
+use continuations::{cont_bind, cont_new};
+// The libcalls that may collect are entered through their exit shims.
+use exit::{
+    gc_alloc, gc_array_new_data, gc_array_new_elem, resume, resume_throw, suspend, switch, throw,
 };
+use gc::{gc_array_copy, gc_array_fill, gc_array_init_data, gc_array_init_elem, gc_is_subtype};
 
 macro_rules! address_table {
     ($(

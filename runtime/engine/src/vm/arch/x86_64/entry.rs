@@ -4,7 +4,9 @@
 //! `call_with_jmpbuf` saves the callee-saved registers, stack pointer and return address in a
 //! [`JmpBuf`] and calls a trampoline; `resume_after_trap` (jumped to from the signal handler,
 //! which rewrites the faulting context) restores them and makes `call_with_jmpbuf` return 1.
-//! No Rust frame is ever skipped: only compiled wasm code lies between the two.
+//! Only compiled wasm code lies between the two, and the frames of the stack-switching
+//! libcalls waiting in a `resume` (`vm/continuation.rs`), which own nothing that needs
+//! dropping; a trap inside a continuation resumes on the stack that entered wasm.
 
 /// Saved registers: rbx, rbp, r12, r13, r14, r15, rsp, return address.
 #[repr(C)]

@@ -1,0 +1,54 @@
+//! Reviewing the translator: the Cranelift IR (CLIF) the engine makes of a module's
+//! functions, before or after Cranelift's optimisations. Snapshot tests (`tests/clif.rs`)
+//! pin it for small functions of every operator family, so a change in code quality shows
+//! up in review.
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::info::parse;
+use crate::module::Module;
+use crate::vmoffsets::VMOffsets;
+
+/// Which CLIF [`Module::clif`] gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClifStage {
+    /// As the translator emits it.
+    Translated,
+    /// After Cranelift's mid-end (e-graph rewrites, GVN, LICM, dead code): what instruction
+    /// selection sees.
+    Optimized,
+}
+
+impl Module {
+    /// The CLIF of every function `bytes` (a module, text or binary) defines, with its
+    /// function index, for `engine`'s configuration (proposals, fuel, epochs, bounds checks).
+    ///
+    /// ```
+    /// use runtime_engine::{ClifStage, Engine, Module};
+    /// let wat = r#"(module (func (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))"#;
+    /// let clif = Module::clif(&Engine::default(), wat, ClifStage::Optimized)?;
+    /// assert_eq!(clif.len(), 1);
+    /// assert!(clif[0].1.contains("iadd"));
+    /// # Ok::<(), runtime_engine::Error>(())
+    /// ```
+    pub fn clif(
+        engine: &Engine,
+        bytes: impl AsRef<[u8]>,
+        stage: ClifStage,
+    ) -> Result<Vec<(u32, String)>> {
+        let binary = crate::load::to_binary(bytes.as_ref())?;
+        let mut info = parse(&binary, engine.config().features())?;
+        info.type_ids = engine
+            .types()
+            .register_module(&info.types, &info.rec_groups);
+        info.canonicalize_types();
+        let offsets = VMOffsets::new(&info);
+        crate::compile::clif_module(
+            engine.isa(),
+            engine.config(),
+            &info,
+            &offsets,
+            stage == ClifStage::Optimized,
+        )
+    }
+}
