@@ -43,8 +43,18 @@ fn runtime_bin() -> &'static Path {
     })
 }
 
+/// A command running the CLI, its compilation cache (on by default) in a directory of this
+/// test process rather than the user's.
+fn runtime_cmd() -> Command {
+    static CACHE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| tempfile::tempdir().expect("a scratch directory"));
+    let mut command = Command::new(runtime_bin());
+    command.env("XDG_CACHE_HOME", cache.path());
+    command
+}
+
 fn cli(args: &[&str]) -> Output {
-    Command::new(runtime_bin())
+    runtime_cmd()
         .args(args)
         .current_dir(harness::workspace_root())
         .output()
@@ -144,6 +154,11 @@ fn help_is_given_for_the_whole_and_per_command() {
         (&["-W", "help"], "custom-page-sizes[=y|n] -- "),
         (&["run", "-W", "help-long"], "-W fuel=N"),
         (&["-S", "help"], "inherit-env[=y|n] -- "),
+        (&["-C", "help"], "cache-dir=VAL -- "),
+        (
+            &["compile", "--help"],
+            "Usage: runtime compile [OPTIONS] <MODULE>",
+        ),
         (&["--version"], "runtime 0."),
     ] {
         let out = cli(args);
@@ -389,7 +404,7 @@ fn wast_takes_proposal_flags_beyond_its_folder_defaults() {
 }
 
 fn env_program(args: &[&str], vars: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut command = Command::new(runtime_bin());
+    let mut command = runtime_cmd();
     command
         .args(args)
         .current_dir(harness::workspace_root())
@@ -491,7 +506,7 @@ fn sightglass_programs_print_their_expected_output() {
         "quicksort",
     ] {
         let folder = dir.join(name);
-        let out = Command::new(runtime_bin())
+        let out = runtime_cmd()
             .args(["run", "--dir", ".", "--preload", &preload, "benchmark.wasm"])
             .current_dir(&folder)
             .output()
@@ -790,4 +805,182 @@ fn wast_takes_fuel_and_max_wasm_stack() {
     let (code, stdout) = deep(&["-W", "max-wasm-stack=65536"]);
     assert_eq!(code, Some(1));
     assert!(stdout.contains("call stack exhausted"), "{stdout}");
+}
+
+/// Runs the CLI with `args`: exit code, stdout, stderr.
+fn outcome(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = cli(args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn compile_writes_an_artifact_that_runs_only_with_allow_precompiled() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = dir.path().join("fib.wat");
+    std::fs::copy(harness::workspace_root().join("tests/data/fib.wat"), &wat).unwrap();
+    let wat = wat.to_str().unwrap();
+    let (code, _, stderr) = outcome(&["compile", wat]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let cwasm = dir.path().join("fib.cwasm");
+    let cwasm = cwasm.to_str().unwrap();
+    let (code, stdout, stderr) = outcome(&["run", "--invoke", "fib", cwasm, "20"]);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""));
+    assert!(
+        stderr.contains("running a precompiled module requires the `--allow-precompiled` flag"),
+        "{stderr}"
+    );
+    let ok = ["run", "--allow-precompiled", "--invoke", "fib", cwasm, "20"];
+    assert_eq!(outcome(&ok).1, "6765\n");
+    // `-o` names the output; the code-affecting `-W` keys must match the run's.
+    let fueled = dir.path().join("fueled.out");
+    let fueled = fueled.to_str().unwrap();
+    let (code, _, stderr) = outcome(&["compile", "-W", "fuel=1000", wat, "-o", fueled]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let run_fueled = |flags: &[&str]| {
+        let args = [
+            &["run", "--allow-precompiled"],
+            flags,
+            &["--invoke", "fib", fueled, "20"],
+        ];
+        outcome(&args.concat())
+    };
+    assert_eq!(run_fueled(&["-W", "fuel=1000"]).1, "6765\n");
+    let (code, _, stderr) = run_fueled(&[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("different engine configuration") && stderr.contains("consume_fuel"),
+        "{stderr}"
+    );
+    // Truncated or corrupted artifacts are refused, not run.
+    let bytes = std::fs::read(cwasm).unwrap();
+    let bad = dir.path().join("bad.cwasm");
+    for (broken, message) in [
+        (bytes[..bytes.len() / 2].to_vec(), "truncated"),
+        (
+            {
+                let mut b = bytes.clone();
+                let mid = b.len() / 2;
+                b[mid] ^= 1;
+                b
+            },
+            "checksum mismatch",
+        ),
+    ] {
+        std::fs::write(&bad, broken).unwrap();
+        let (code, _, stderr) = outcome(&[
+            "run",
+            "--allow-precompiled",
+            "--invoke",
+            "fib",
+            bad.to_str().unwrap(),
+            "1",
+        ]);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+    let (code, _, stderr) = outcome(&["compile", cwasm]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("already a precompiled module"), "{stderr}");
+}
+
+/// The entries of a cache directory (no temporary file may be left behind).
+fn cache_entries(dir: &Path) -> Vec<PathBuf> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let entries: Vec<PathBuf> = read.map(|e| e.unwrap().path()).collect();
+    for e in &entries {
+        assert_eq!(
+            e.extension().unwrap_or_default(),
+            "cwasm",
+            "{}",
+            e.display()
+        );
+    }
+    entries
+}
+
+#[test]
+fn the_cache_is_on_by_default_and_moves_or_turns_off_with_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let flag = format!("cache-dir={}", cache.display());
+    let run = |c: &str| {
+        outcome(&[
+            "run",
+            "-C",
+            c,
+            "--invoke",
+            "fib",
+            "tests/data/fib.wat",
+            "30",
+        ])
+    };
+    assert_eq!(run(&flag).1, "832040\n");
+    let [entry] = &cache_entries(&cache)[..] else {
+        panic!("one entry")
+    };
+    let good = std::fs::read(entry).unwrap();
+    // A corrupted or truncated entry is replaced, and the program still runs.
+    let mut bad = good.clone();
+    bad[good.len() - 3] ^= 0x40;
+    for broken in [bad, good[..100].to_vec()] {
+        std::fs::write(entry, broken).unwrap();
+        assert_eq!(run(&flag).1, "832040\n");
+        assert_eq!(std::fs::read(entry).unwrap(), good);
+    }
+    let off = dir.path().join("off");
+    let (code, stdout, _) = run(&format!("cache=n,cache-dir={}", off.display()));
+    assert_eq!((code, stdout.as_str()), (Some(0), "832040\n"));
+    assert!(!off.exists(), "`-C cache=n` wrote a cache");
+    // By default: $XDG_CACHE_HOME/runtime/modules.
+    let xdg = dir.path().join("xdg");
+    let out = Command::new(runtime_bin())
+        .args(["--invoke", "fib", "tests/data/fib.wat", "10"])
+        .current_dir(harness::workspace_root())
+        .env("XDG_CACHE_HOME", &xdg)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "55\n");
+    assert_eq!(cache_entries(&xdg.join("runtime/modules")).len(), 1);
+}
+
+#[test]
+fn processes_racing_to_fill_one_cache_entry_all_run_the_right_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // Many functions, so that compiling takes a while and the processes overlap.
+    let funcs: String = (0..2000)
+        .map(|i| format!("(func $f{i} (result i64) (i64.mul (i64.const {i}) (i64.const 3)))\n"))
+        .collect();
+    let wat = dir.path().join("many.wat");
+    std::fs::write(
+        &wat,
+        format!("(module {funcs} (func (export \"main\") (result i64) (call $f1999)))"),
+    )
+    .unwrap();
+    let cache = dir.path().join("cache");
+    let flag = format!("cache-dir={}", cache.display());
+    for _round in 0..2 {
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                runtime_cmd()
+                    .args(["run", "-C", &flag, "--invoke", "main"])
+                    .arg(&wat)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{out:?}");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "5997\n");
+        }
+        assert_eq!(cache_entries(&cache).len(), 1);
+    }
 }

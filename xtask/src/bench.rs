@@ -118,6 +118,9 @@ pub fn run(
         vec![
             ours_bin.display().to_string(),
             "run".into(),
+            // Whole runs with compilation, as Wasmtime's below: no compilation cache.
+            "-C".into(),
+            "cache=n".into(),
             "--dir".into(),
             ".".into(),
             "--preload".into(),

@@ -114,7 +114,7 @@ pub fn run(ours: &Path, repeat: usize, filter: Option<&str>) -> Result<(), Strin
     let mut clis = vec![Cli {
         name: "ours",
         program: ours.display().to_string(),
-        args: vec!["run".into()],
+        args: vec!["run".into(), "-C".into(), "cache=n".into()],
     }];
     let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
     let found = Command::new(&wasmtime)

@@ -36,6 +36,58 @@ pub struct Config {
     /// Collect before every n-th GC allocation (see [`Config::gc_zeal_alloc_counter`]).
     pub(crate) gc_zeal_alloc_counter: Option<u32>,
     pub(crate) opt_level: OptLevel,
+    /// Where compiled modules are cached, if anywhere (see [`Config::cache`]).
+    pub(crate) cache: Option<CacheConfig>,
+}
+
+/// The on-disk compilation cache of an engine ([`Config::cache`]): a directory of
+/// artifacts, one per module binary and code-affecting configuration, bounded in size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheConfig {
+    pub(crate) directory: std::path::PathBuf,
+    pub(crate) max_size: u64,
+}
+
+/// `$XDG_CACHE_HOME/runtime/modules`, else `$HOME/.cache/runtime/modules` (the XDG base
+/// directory rules: a relative value is ignored).
+fn default_directory(
+    xdg_cache_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> Option<std::path::PathBuf> {
+    let absolute =
+        |v: Option<std::ffi::OsString>| v.map(std::path::PathBuf::from).filter(|p| p.is_absolute());
+    let base = absolute(xdg_cache_home).or_else(|| absolute(home).map(|h| h.join(".cache")))?;
+    Some(base.join("runtime").join("modules"))
+}
+
+/// Default of [`CacheConfig::max_size`]: 1 GiB.
+const DEFAULT_CACHE_SIZE: u64 = 1 << 30;
+
+impl CacheConfig {
+    /// A cache in `directory` (created on first use), of at most 1 GiB.
+    pub fn new(directory: impl Into<std::path::PathBuf>) -> CacheConfig {
+        CacheConfig {
+            directory: directory.into(),
+            max_size: DEFAULT_CACHE_SIZE,
+        }
+    }
+    /// A cache in the user's cache directory: `$XDG_CACHE_HOME/runtime/modules`, or
+    /// `$HOME/.cache/runtime/modules`; `None` when neither variable is set to an absolute
+    /// path.
+    pub fn from_default_directory() -> Option<CacheConfig> {
+        default_directory(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME"))
+            .map(CacheConfig::new)
+    }
+    /// Bounds the cache's total size: after adding an entry, the least recently used
+    /// entries are removed until the rest fit (default: 1 GiB).
+    pub fn max_size(mut self, bytes: u64) -> CacheConfig {
+        self.max_size = bytes;
+        self
+    }
+    /// The cache's directory.
+    pub fn directory(&self) -> &std::path::Path {
+        &self.directory
+    }
 }
 
 /// Default of [`Config::memory_reservation`]: how far a bounds-checked memory without a
@@ -63,6 +115,7 @@ impl Default for Config {
             gc_heap_limit: DEFAULT_GC_HEAP_LIMIT,
             gc_zeal_alloc_counter: None,
             opt_level: OptLevel::Speed,
+            cache: None,
         }
     }
 }
@@ -113,6 +166,18 @@ impl Config {
         self.virtual_memory = !on;
         self
     }
+    /// Caches compiled modules on disk (default: `None`, no cache; the CLI uses
+    /// [`CacheConfig::from_default_directory`]). `Module::new` and friends then look for an
+    /// artifact of the same binary and code-affecting configuration first and load it
+    /// instead of compiling; after compiling, they store one (written to a temporary file
+    /// and renamed into place, so concurrent users never see half an entry). An entry that
+    /// fails its checksum or does not match is removed and the module compiled again;
+    /// failing to write the cache never fails compilation. The cache directory is trusted
+    /// as the user's own files are: its entries are machine code that runs as it is.
+    pub fn cache(&mut self, cache: Option<CacheConfig>) -> &mut Config {
+        self.cache = cache;
+        self
+    }
     /// Sets how hard Cranelift optimises (default: [`OptLevel::Speed`]); the differential
     /// fuzzer compares levels.
     pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Config {
@@ -122,6 +187,27 @@ impl Config {
     /// The proposals the validator accepts.
     pub fn features(&self) -> WasmFeatures {
         self.features
+    }
+    /// Everything of this configuration that the generated code or its validity depends on,
+    /// as `name=value` items: a precompiled artifact records them and an engine whose items
+    /// differ refuses it, and the compilation cache keys entries by them. A new option that
+    /// changes what `compile` emits (or what validation admits) belongs here.
+    /// `memory_reservation` and `max_wasm_stack` are applied at run time, not compiled in.
+    pub(crate) fn code_fingerprint(&self) -> Vec<String> {
+        let mut items = vec![
+            format!("guard_pages={}", self.virtual_memory),
+            format!("consume_fuel={}", self.consume_fuel),
+            format!("epoch_interruption={}", self.epoch_interruption),
+            format!("opt_level={:?}", self.opt_level),
+        ];
+        items.extend(WasmFeatures::all().iter_names().map(|(name, flag)| {
+            format!(
+                "wasm_{}={}",
+                name.to_lowercase(),
+                self.features.contains(flag)
+            )
+        }));
+        items
     }
     /// Makes compiled code consume fuel, as Wasmtime counts it: entering a function costs one
     /// unit and so does every wasm operator (`nop`, `drop`, `block`, `loop`, `end`, `else`,
@@ -173,5 +259,27 @@ impl Config {
     pub fn gc_zeal_alloc_counter(&mut self, n: Option<u32>) -> &mut Config {
         self.gc_zeal_alloc_counter = n;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_directory;
+    use std::path::Path;
+
+    #[test]
+    fn the_cache_directory_follows_the_xdg_rules() {
+        let dir = |xdg: Option<&str>, home: Option<&str>| {
+            default_directory(xdg.map(Into::into), home.map(Into::into))
+        };
+        let path = |p: &str| Some(Path::new(p).to_path_buf());
+        assert_eq!(dir(Some("/x"), Some("/h")), path("/x/runtime/modules"));
+        assert_eq!(dir(None, Some("/h")), path("/h/.cache/runtime/modules"));
+        assert_eq!(
+            dir(Some("rel"), Some("/h")),
+            path("/h/.cache/runtime/modules")
+        );
+        assert_eq!(dir(None, Some("rel")), None);
+        assert_eq!(dir(None, None), None);
     }
 }

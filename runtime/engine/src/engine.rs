@@ -2,8 +2,10 @@
 
 use crate::config::{Config, OptLevel};
 use crate::error::{Error, Result};
+use crate::link::Image;
+use crate::serialize::Fingerprint;
 use crate::types::FuncType;
-use crate::vm::code::CodePtr;
+use crate::vm::code::{CodeObject, CodePtr};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::collections::HashMap;
@@ -23,9 +25,19 @@ pub(crate) struct EngineInner {
     /// Canonical indices of every type (iso-recursive equivalence), used by type checks.
     pub(crate) types: Arc<crate::registry::TypeRegistry>,
     /// Trampolines per (signature, is-host), compiled on first use.
-    trampolines: Mutex<HashMap<(FuncType, bool), crate::vm::code::CodeObject>>,
+    trampolines: Mutex<HashMap<(FuncType, bool), CodeObject>>,
     /// The epoch compiled code compares with each store's deadline; only ever increases.
     pub(crate) epoch: AtomicU64,
+    /// What an artifact must match to be loaded here (see `serialize`).
+    fingerprint: Fingerprint,
+}
+
+/// What [`Engine::detect_precompiled`] finds (as Wasmtime's `Precompiled`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Precompiled {
+    /// An artifact of [`Module::serialize`](crate::Module::serialize) or `runtime compile`.
+    Module,
 }
 
 impl Engine {
@@ -38,6 +50,7 @@ impl Engine {
         let mut config = config.clone();
         // Without room for guard regions, fall back to explicit bounds checks.
         config.virtual_memory &= crate::vm::memory::LinearMemory::guard_reservation_works();
+        let fingerprint = Fingerprint::new(&*isa, &config);
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config,
@@ -45,6 +58,7 @@ impl Engine {
                 types: Arc::default(),
                 trampolines: Mutex::new(HashMap::new()),
                 epoch: AtomicU64::new(0),
+                fingerprint,
             }),
         })
     }
@@ -65,6 +79,15 @@ impl Engine {
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
+    /// Whether `bytes` look like a precompiled artifact (by their header; nothing is
+    /// checked beyond it), as Wasmtime's `Engine::detect_precompiled`.
+    pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
+        crate::serialize::is_artifact(bytes).then_some(Precompiled::Module)
+    }
+    /// What an artifact must match to load in this engine.
+    pub(crate) fn fingerprint(&self) -> &Fingerprint {
+        &self.inner.fingerprint
+    }
     pub(crate) fn isa(&self) -> &dyn cranelift_codegen::isa::TargetIsa {
         &*self.inner.isa
     }
@@ -82,37 +105,74 @@ impl Engine {
     }
 
     fn trampoline(&self, ty: &FuncType, host: bool) -> CodePtr {
-        use crate::compile::trampolines;
-        let mut cache = self
-            .inner
-            .trampolines
+        let mut cache = self.trampolines();
+        Engine::compiled_trampoline(self.isa(), &mut cache, ty, host).entry(0)
+    }
+
+    pub(crate) fn trampolines(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(FuncType, bool), CodeObject>> {
+        (self.inner.trampolines)
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(code) = cache.get(&(ty.clone(), host)) {
-            return code.entry(0);
-        }
-        let compiled = if host {
-            trampolines::host_trampoline(
-                self.isa(),
-                ty,
-                crate::vm::host::host_shim as *const () as usize,
-            )
-        } else {
-            trampolines::array_trampoline(self.isa(), ty)
-        };
-        let code = compiled
-            .and_then(|f| {
-                let image = crate::link::layout(&[f], None);
-                crate::vm::code::CodeObject::publish(
-                    image,
-                    Default::default(),
-                    crate::vm::libcalls::resolve,
-                )
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The trampoline of `ty` (host or array-call) in `cache`, compiled and published first
+    /// if it is not there.
+    fn compiled_trampoline<'a>(
+        isa: &dyn cranelift_codegen::isa::TargetIsa,
+        cache: &'a mut HashMap<(FuncType, bool), CodeObject>,
+        ty: &FuncType,
+        host: bool,
+    ) -> &'a CodeObject {
+        use crate::compile::trampolines;
+        cache.entry((ty.clone(), host)).or_insert_with(|| {
+            let compiled = if host {
+                trampolines::host_trampoline(isa, ty)
+            } else {
+                trampolines::array_trampoline(isa, ty)
+            };
+            compiled
+                .and_then(|f| {
+                    let image = crate::link::layout(&[f], None);
+                    CodeObject::publish(
+                        Arc::new(image),
+                        Default::default(),
+                        crate::vm::host::resolve,
+                    )
+                })
+                .expect("trampolines compile for every signature")
+        })
+    }
+
+    /// The unpatched images of the trampolines of `sigs` (signature, host), compiled first
+    /// where they were not: what an artifact carries so that loading compiles none.
+    pub(crate) fn trampoline_images(&self, sigs: &[(&FuncType, bool)]) -> Vec<Arc<Image>> {
+        let mut cache = self.trampolines();
+        sigs.iter()
+            .map(|(ty, host)| {
+                Engine::compiled_trampoline(self.isa(), &mut cache, ty, *host).image_arc()
             })
-            .expect("trampolines compile for every signature");
-        let ptr = code.entry(0);
-        cache.insert((ty.clone(), host), code);
-        ptr
+            .collect()
+    }
+
+    /// Publishes trampolines read from an artifact for the signatures that have none yet.
+    pub(crate) fn add_trampolines(&self, list: Vec<(FuncType, bool, Image)>) -> Result<()> {
+        let mut cache = self.trampolines();
+        for (ty, host, image) in list {
+            if image.func_offsets.len() != 1 {
+                return Err(Error::Artifact("a trampoline is not one function".into()));
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry((ty, host)) {
+                let code = CodeObject::publish(
+                    Arc::new(image),
+                    Default::default(),
+                    crate::vm::host::resolve,
+                )?;
+                slot.insert(code);
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn same(&self, other: &Engine) -> bool {

@@ -61,6 +61,10 @@ pub enum Error {
     /// a growth that failed and was made an error (see
     /// [`StoreLimitsBuilder::trap_on_grow_failure`](crate::StoreLimitsBuilder::trap_on_grow_failure)).
     Resource(String),
+    /// A precompiled module ([`Module::deserialize`](crate::Module::deserialize), or a
+    /// compilation-cache entry) was refused: not an artifact, made by another build, for
+    /// another target or configuration, or corrupted or truncated.
+    Artifact(String),
     /// An error a host function returned (see [`Error::new`] and [`Error::msg`]).
     Host(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
@@ -180,6 +184,7 @@ impl fmt::Display for Error {
             Error::Unsupported(m) => write!(f, "unsupported: {m}"),
             Error::Compile(m) => write!(f, "compile error: {m}"),
             Error::Link(m) => write!(f, "link error: {m}"),
+            Error::Artifact(m) => write!(f, "cannot load precompiled module: {m}"),
             Error::Trap(t) => write!(f, "{t}"),
             Error::Usage(m) | Error::Resource(m) => write!(f, "{m}"),
             Error::Host(e) => write!(f, "{e}"),

@@ -37,6 +37,7 @@ mod info;
 mod load;
 mod module;
 
+mod cache;
 mod clif;
 mod compile;
 mod config;
@@ -52,6 +53,7 @@ mod limits;
 mod link;
 mod linker;
 mod registry;
+mod serialize;
 mod shared_memory;
 mod store;
 mod translate;
@@ -63,8 +65,8 @@ mod vm;
 mod vmoffsets;
 
 pub use clif::ClifStage;
-pub use config::{Config, OptLevel, WasmFeatures};
-pub use engine::Engine;
+pub use config::{CacheConfig, Config, OptLevel, WasmFeatures};
+pub use engine::{Engine, Precompiled};
 pub use error::{Error, Result};
 pub use externals::Extern;
 pub use func::{

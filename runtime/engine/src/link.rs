@@ -27,16 +27,20 @@ pub type WriteReloc =
     fn(code: &mut [u8], at: usize, site: i64, kind: Reloc, value: i64) -> Result<()>;
 
 /// A relocation at its place in the image.
-#[derive(Clone, Copy, Debug)]
-struct PlacedReloc {
-    at: usize,
-    kind: Reloc,
-    target: RelocTarget,
-    addend: i64,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlacedReloc {
+    /// Offset of the patched bytes in the image.
+    pub at: usize,
+    /// How the target's address is encoded there.
+    pub kind: Reloc,
+    /// What it points to.
+    pub target: RelocTarget,
+    /// Added to the target's address.
+    pub addend: i64,
 }
 
 /// Compiled functions laid out one after another, with what the code registry needs.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Image {
     /// The code, unpatched.
     pub code: Vec<u8>,
@@ -51,7 +55,9 @@ pub struct Image {
     pub stack_maps: Vec<(u32, u32, std::ops::Range<u32>)>,
     /// Stack-pointer offsets of GC references, per stack map.
     pub stack_slots: Vec<u32>,
-    relocs: Vec<PlacedReloc>,
+    /// The relocations still to patch, in image order (kept symbolic: an artifact stores
+    /// them and loading patches them at the new address, see `serialize`).
+    pub relocs: Vec<PlacedReloc>,
 }
 
 /// Places `funcs` one after another (each aligned as it asks, at least to 16 bytes).

@@ -3,8 +3,9 @@
 //! and publish ([`vm::code`](crate::vm::code)); this is where the phases are chained.
 
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::info::{parse, ConstOp, DataMode, DefinedFuncIndex, EntityIndex, ModuleInfo};
+use crate::link::Image;
 use crate::types::GlobalType;
 use crate::vm::code::{CodeNames, CodeObject};
 use crate::vmoffsets::VMOffsets;
@@ -30,22 +31,60 @@ impl Module {
         Module::from_binary(engine, &binary)
     }
 
-    /// Validates and compiles a binary module.
+    /// Validates and compiles a binary module (or, with [`Config::cache`] set, loads it from
+    /// the compilation cache when an entry for the same binary and configuration is there).
+    ///
+    /// [`Config::cache`]: crate::Config::cache
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        let mut info = parse(binary, engine.config().features())?;
+        match &engine.config().cache {
+            Some(cache) => crate::cache::load_or_compile(
+                cache,
+                engine.fingerprint(),
+                binary,
+                |bytes| Module::from_artifact(engine, bytes, Some(binary)),
+                || Module::compile(engine, binary),
+                Module::serialize,
+            ),
+            None => Module::compile(engine, binary),
+        }
+    }
+
+    /// Validates, translates, compiles, lays out and publishes `binary`.
+    fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let info = parse(binary, engine.config().features())?;
+        Module::with_info(engine, info, |info, offsets| {
+            let funcs =
+                crate::compile::compile_module(engine.isa(), engine.config(), info, offsets)?;
+            let first_defined = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
+            Ok(crate::link::layout(&funcs, Some(first_defined)))
+        })
+    }
+
+    /// Registers the types of `info` with the engine, gets the module's image from `image`
+    /// (compiled, or read from an artifact) and publishes it.
+    fn with_info(
+        engine: &Engine,
+        mut info: ModuleInfo,
+        image: impl FnOnce(&ModuleInfo, &VMOffsets) -> Result<Image>,
+    ) -> Result<Module> {
         info.type_ids = engine
             .types()
             .register_module(&info.types, &info.rec_groups);
         info.canonicalize_types();
         let offsets = VMOffsets::new(&info);
-        let funcs = crate::compile::compile_module(engine.isa(), engine.config(), &info, &offsets)?;
-        let first_defined = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
-        let image = crate::link::layout(&funcs, Some(first_defined));
+        let image = image(&info, &offsets)?;
+        if image.func_offsets.len() != info.num_defined_funcs() {
+            return Err(Error::Artifact(format!(
+                "its code has {} functions, its module {}",
+                image.func_offsets.len(),
+                info.num_defined_funcs()
+            )));
+        }
         let names = CodeNames {
             module_name: info.names.module.clone(),
             func_names: Arc::new(info.names.functions.clone()),
         };
-        let code = CodeObject::publish(image, names, crate::vm::libcalls::resolve)?;
+        let code = CodeObject::publish(Arc::new(image), names, crate::vm::host::resolve)?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -56,6 +95,138 @@ impl Module {
         })
     }
 
+    /// Serializes the compiled module into an artifact that [`Module::deserialize`] loads
+    /// in an engine of the same build, target and configuration (as Wasmtime's
+    /// `Module::serialize`): the module's binary, its machine code with the relocations
+    /// still symbolic, trap sites and frame information, behind a header that pins the
+    /// runtime's build, the target and its CPU features, and the code-affecting
+    /// configuration, with a checksum.
+    ///
+    /// ```
+    /// use runtime_engine::{Engine, Module};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, "(module (func (export \"f\") (result i32) i32.const 7))")?;
+    /// let bytes = module.serialize()?;
+    /// // SAFETY: the bytes were just made by `serialize` for this engine.
+    /// let again = unsafe { Module::deserialize(&engine, &bytes)? };
+    /// assert_eq!(again.exports().len(), 1);
+    /// # Ok::<(), runtime_engine::Error>(())
+    /// ```
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        let info = &self.inner.info;
+        let sigs = trampoline_signatures(info);
+        let typed: Vec<(&crate::types::FuncType, bool)> = (sigs.iter())
+            .map(|(ty, host)| (info.type_as_func(*ty), *host))
+            .collect();
+        let images = self.inner.engine.trampoline_images(&typed);
+        let trampolines: Vec<_> = (sigs.iter().zip(images))
+            .map(|((ty, host), image)| (*ty, *host, image))
+            .collect();
+        crate::serialize::write(
+            self.inner.engine.fingerprint(),
+            &crate::serialize::ArtifactRef {
+                binary: &info.binary,
+                type_ids: &info.type_ids,
+                image: self.inner.code.image(),
+                trampolines: &trampolines,
+            },
+        )
+    }
+
+    /// Loads a module from an artifact made by [`Module::serialize`] (or `runtime compile`)
+    /// without compiling it, as Wasmtime's `Module::deserialize`. An artifact of another
+    /// format version, runtime build, target, CPU feature set or code-affecting
+    /// configuration, or one whose checksum does not match (corrupted, truncated), is refused
+    /// with an [`Error::Artifact`](crate::Error::Artifact). So is one whose code may embed
+    /// canonical type ids (a module with GC casts, or with struct or array types) that this
+    /// engine gives the module's types differently (types registered in another order, e.g.
+    /// after other modules): compile the module in this engine instead.
+    ///
+    /// # Safety
+    ///
+    /// The artifact's machine code runs as it is: the checksum detects accidents, not an
+    /// adversary, so `bytes` must come from [`Module::serialize`] (or `runtime compile`) of
+    /// a trusted source and must not have been tampered with. Loading arbitrary bytes is
+    /// as unsafe as running arbitrary machine code.
+    #[allow(unsafe_code)] // the contract is the caller's; the body does nothing unsafe
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        Module::from_artifact(engine, bytes.as_ref(), None)
+    }
+
+    /// Reads a file and loads it as [`Module::deserialize`] does.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`]: the file must be an artifact from a trusted source,
+    /// not tampered with.
+    #[allow(unsafe_code)] // the contract is the caller's; the body does nothing unsafe
+    pub unsafe fn deserialize_file(
+        engine: &Engine,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::Load(format!("cannot read {}: {e}", path.display())))?;
+        Module::from_artifact(engine, &bytes, None)
+    }
+
+    /// Loads `bytes` as a precompiled artifact if they are one (see
+    /// [`Engine::detect_precompiled`]), else as a module (binary or text): the command
+    /// line's `run --allow-precompiled`, which cannot write `unsafe` (the CLI forbids it).
+    /// Not for embedders, which use [`Module::deserialize`].
+    ///
+    /// Loading an artifact runs its machine code as it is: this is exactly as safe as the
+    /// bytes, which the user vouched for by passing `--allow-precompiled`.
+    #[doc(hidden)]
+    pub fn new_allowing_precompiled(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        if engine.detect_precompiled(bytes).is_some() {
+            Module::from_artifact(engine, bytes, None)
+        } else {
+            Module::new(engine, bytes)
+        }
+    }
+
+    /// Rebuilds a module from an artifact for `engine`; with `binary`, only if the
+    /// artifact holds exactly that binary (a cache entry).
+    pub(crate) fn from_artifact(
+        engine: &Engine,
+        bytes: &[u8],
+        binary: Option<&[u8]>,
+    ) -> Result<Module> {
+        let artifact = crate::serialize::read(bytes, engine.fingerprint())?;
+        if binary.is_some_and(|b| b != artifact.binary) {
+            return Err(Error::Artifact("it holds another module".into()));
+        }
+        let info = crate::info::parse_validated(artifact.binary)?;
+        let crate::serialize::Artifact {
+            type_ids,
+            image,
+            trampolines,
+            ..
+        } = artifact;
+        let module = Module::with_info(engine, info, |info, _| {
+            if type_ids.len() != info.types.len() {
+                return Err(Error::Artifact(
+                    "its type ids do not match its module".into(),
+                ));
+            }
+            if info.type_ids != type_ids && crate::serialize::code_embeds_type_ids(info)? {
+                return Err(Error::Artifact(
+                    "its code may embed canonical type ids (GC casts or allocations) that \
+                     differ in this engine (types were registered in another order); compile \
+                     the module instead"
+                        .into(),
+                ));
+            }
+            Ok(image)
+        })?;
+        let info = module.info();
+        let trampolines = (trampolines.into_iter())
+            .map(|(ty, host, image)| (info.type_as_func(ty).clone(), host, image))
+            .collect();
+        engine.add_trampolines(trampolines)?;
+        Ok(module)
+    }
     /// Reads, validates and compiles a `.wasm` or `.wat` file.
     pub fn from_file(engine: &Engine, path: impl AsRef<std::path::Path>) -> Result<Module> {
         let binary = crate::load::read_file(path.as_ref())?;
@@ -173,6 +344,29 @@ impl Module {
     pub(crate) fn info(&self) -> &ModuleInfo {
         &self.inner.info
     }
+}
+
+/// The trampolines a module's instances will need, as (function type index, host): a host
+/// trampoline for each imported function's signature, an array-call one for each exported
+/// function's and the start function's; each signature once.
+fn trampoline_signatures(info: &ModuleInfo) -> Vec<(u32, bool)> {
+    let imported = (0..info.num_imported_funcs).map(|f| (info.functions[f as usize], true));
+    let exported = (info.exports.iter()).filter_map(|(_, index)| match index {
+        EntityIndex::Func(f) => Some((info.functions[*f as usize], false)),
+        _ => None,
+    });
+    let start = (info.start).map(|f| (info.functions[f as usize], false));
+    let mut out: Vec<(u32, bool)> = Vec::new();
+    for (ty, host) in imported.chain(exported).chain(start) {
+        let sig = info.type_as_func(ty);
+        if !out
+            .iter()
+            .any(|(t, h)| *h == host && info.type_as_func(*t) == sig)
+        {
+            out.push((ty, host));
+        }
+    }
+    out
 }
 
 /// A global of a module, as [`Module::globals`] describes it.

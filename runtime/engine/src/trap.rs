@@ -107,6 +107,10 @@ macro_rules! declare_trap_codes {
         }
 
         impl TrapCode {
+            /// Every trap code, in the list's order (artifacts store a trap site's code as
+            /// its position here).
+            pub(crate) const ALL: &'static [TrapCode] = &[$(TrapCode::$variant,)*];
+
             /// The message the spec's reference interpreter uses for this trap.
             pub fn message(&self) -> &'static str {
                 match self {

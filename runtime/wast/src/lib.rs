@@ -18,7 +18,9 @@ mod values;
 use runtime_engine::WasmFeatures;
 use std::path::Path;
 
-pub use script::{list_directives, DirectiveInfo, LineIndex, ScriptError};
+pub use script::{
+    list_directives, module_binaries, DirectiveInfo, EncodedModule, LineIndex, ScriptError,
+};
 
 /// How a script is run.
 #[derive(Clone, Debug)]

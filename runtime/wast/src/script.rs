@@ -44,6 +44,27 @@ pub fn list_directives(text: &str) -> Result<Vec<DirectiveInfo>, ScriptError> {
     })
 }
 
+/// A module directive's binary, or why it does not encode.
+pub type EncodedModule = Result<Vec<u8>, String>;
+
+/// The binary of every `module` and `module definition` directive of a script, with its
+/// line, in order (text modules encoded, `module quote` parsed); a module that does not
+/// encode gives its error instead. Nothing runs.
+pub fn module_binaries(text: &str) -> Result<Vec<(u32, EncodedModule)>, ScriptError> {
+    with_parsed(text, |wast, lines| {
+        let mut out = Vec::new();
+        for directive in wast.directives {
+            let line = lines.line_of(&directive);
+            if let WastDirective::Module(mut module) | WastDirective::ModuleDefinition(mut module) =
+                directive
+            {
+                out.push((line, module.encode().map_err(|e| e.message())));
+            }
+        }
+        out
+    })
+}
+
 /// Parses `text` as a script (folded legacy `try` forms unfolded first) and hands the
 /// directives to `f`, with the lines of the text that was parsed.
 pub(crate) fn with_parsed<R>(

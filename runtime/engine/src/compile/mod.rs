@@ -28,6 +28,8 @@ pub enum RelocTarget {
     Libcall(Libcall),
     /// One of Cranelift's libcalls (floating-point rounding where the host lacks it).
     Cranelift(ir::LibCall),
+    /// `vm::host::host_shim`, which host trampolines call.
+    HostShim,
 }
 
 /// A relocation in one function's code.
@@ -196,6 +198,7 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
                             return Err(Error::Compile(format!("unknown libcall {}", name.index)))
                         }
                     },
+                    trampolines::NS_HOST_SHIM => RelocTarget::HostShim,
                     other => return Err(Error::Compile(format!("unknown name namespace {other}"))),
                 }
             }

@@ -3,16 +3,16 @@
 //! * array-call: `extern "C" fn(callee_vmctx, caller_vmctx, code, values)` loads the
 //!   arguments from `values` (16 bytes each), calls `code`, stores the results back;
 //! * host: a wasm-convention function that spills its arguments to the stack, records where
-//!   wasm left (for the garbage collector, see `vm::exit`) and calls `vm::call::host_shim`,
-//!   trapping if the host function failed.
+//!   wasm left (for the garbage collector, see `vm::collector::frames`) and calls
+//!   `vm::host::host_shim` (through a relocation), trapping if the host function failed.
 
 use super::{compile_ir, CompiledFunction};
 use crate::error::Result;
 use crate::translate::env::{ir_type, trap, wasm_signature};
 use crate::types::FuncType;
 use cranelift_codegen::ir::{
-    self, types, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
-    UserFuncName,
+    self, types, AbiParam, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, Signature,
+    StackSlotData, StackSlotKind, UserExternalName, UserFuncName,
 };
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -51,12 +51,13 @@ pub fn array_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFu
     compile_ir(isa, func)
 }
 
-/// Compiles the host trampoline for `ty`; `shim` is the address of `host_shim`.
-pub fn host_trampoline(
-    isa: &dyn TargetIsa,
-    ty: &FuncType,
-    shim: usize,
-) -> Result<CompiledFunction> {
+/// The name space of the one external name trampolines call: `vm::host::host_shim`
+/// (relocation target [`RelocTarget::HostShim`](super::RelocTarget::HostShim), so a
+/// trampoline holds no address of this process and can be serialized).
+pub const NS_HOST_SHIM: u32 = 2;
+
+/// Compiles the host trampoline for `ty`: it calls `host_shim` through a relocation.
+pub fn host_trampoline(isa: &dyn TargetIsa, ty: &FuncType) -> Result<CompiledFunction> {
     let mut func = ir::Function::with_name_signature(UserFuncName::user(1, 1), wasm_signature(ty));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
@@ -80,11 +81,18 @@ pub fn host_trampoline(
     let mut shim_sig = Signature::new(CallConv::SystemV);
     shim_sig.params.extend([AbiParam::new(types::I64); 3]);
     shim_sig.returns.push(AbiParam::new(types::I32));
-    let shim_sig = b.import_signature(shim_sig);
-    let shim_addr = b.ins().iconst(types::I64, shim as i64);
-    let call = b
-        .ins()
-        .call_indirect(shim_sig, shim_addr, &[p[0], p[1], values]);
+    let signature = b.import_signature(shim_sig);
+    let name = b.func.declare_imported_user_function(UserExternalName {
+        namespace: NS_HOST_SHIM,
+        index: 0,
+    });
+    let shim = b.import_function(ExtFuncData {
+        name: ExternalName::user(name),
+        signature,
+        colocated: false,
+        patchable: false,
+    });
+    let call = b.ins().call(shim, &[p[0], p[1], values]);
     let status = b.inst_results(call)[0];
     b.ins().trapnz(status, trap::HOST);
     let mut results = Vec::new();

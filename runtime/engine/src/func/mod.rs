@@ -27,8 +27,11 @@ pub struct HostFunc<T> {
     ty: FuncType,
     /// Canonical type index of `ty` in the engine.
     type_id: u32,
-    /// The engine's host trampoline for `ty` (kept alive by the engine).
-    trampoline: crate::vm::code::CodePtr,
+    engine: Engine,
+    /// The engine's host trampoline for `ty` (kept alive by the engine), compiled when the
+    /// function is first made in a store: a linker full of host functions (WASI's) costs
+    /// only the trampolines of those a module imports.
+    trampoline: std::sync::OnceLock<crate::vm::code::CodePtr>,
     body: HostCallRef,
     _data: PhantomData<fn(T)>,
 }
@@ -45,7 +48,6 @@ impl<T: 'static> HostFunc<T> {
             + 'static,
     ) -> HostFunc<T> {
         let type_id = engine.types().register_func(&ty);
-        let trampoline = engine.host_trampoline(&ty);
         // Every call is a root scope: GC references the body made handles for are unrooted
         // when it returns (its results are raw by then).
         let body = move |store: &mut StoreInner<T>, caller: Option<u32>, values: &mut [u128]| {
@@ -57,7 +59,8 @@ impl<T: 'static> HostFunc<T> {
         HostFunc {
             ty,
             type_id,
-            trampoline,
+            engine: engine.clone(),
+            trampoline: std::sync::OnceLock::new(),
             body: HostCallRef::new::<StoreInner<T>, _>(body),
             _data: PhantomData,
         }
@@ -101,10 +104,11 @@ impl<T: 'static> HostFunc<T> {
     pub(crate) fn to_func(&self, store: &mut StoreOpaque) -> Func {
         let index = store.funcs.len();
         let values = self.ty.params().len().max(self.ty.results().len());
+        let trampoline = *(self.trampoline).get_or_init(|| self.engine.host_trampoline(&self.ty));
         let ctx = VMHostFuncContext::new(
             store.id,
             index as u32,
-            self.trampoline,
+            trampoline,
             self.type_id,
             values,
             self.body.clone(),

@@ -7,7 +7,7 @@ mod parse;
 
 pub(crate) use convert::val_type;
 pub use index::{DefinedFuncIndex, FuncIndex};
-pub(crate) use parse::parse;
+pub(crate) use parse::{parse, parse_validated};
 
 use crate::types::{CompositeType, FuncType, GlobalType, MemoryType, RefType, SubType, TableType};
 use std::collections::HashMap;

@@ -11,6 +11,13 @@ pub(crate) fn parse(binary: &[u8], features: wp::WasmFeatures) -> ParseResult<Mo
     wp::Validator::new_with_features(features)
         .validate_all(binary)
         .map_err(wp_err)?;
+    parse_validated(binary)
+}
+
+/// Reads a binary that was validated when it was compiled (the module of a precompiled
+/// artifact whose checksum matched) into a [`ModuleInfo`], without validating it again.
+/// Malformed bytes still give an error, never a panic.
+pub(crate) fn parse_validated(binary: &[u8]) -> ParseResult<ModuleInfo> {
     let mut info = ModuleInfo {
         binary: Arc::from(binary),
         ..ModuleInfo::default()

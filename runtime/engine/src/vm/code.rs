@@ -5,7 +5,7 @@
 
 use crate::compile::RelocTarget;
 use crate::error::{Error, Result};
-use crate::link::{FuncRange, Image};
+use crate::link::Image;
 use crate::trap::{FrameInfo, TrapCode};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -59,14 +59,9 @@ pub struct CodeNames {
 struct CodeInfo {
     start: usize,
     end: usize,
-    /// (code offset, trap), sorted.
-    traps: Vec<(u32, TrapCode)>,
-    funcs: Vec<FuncRange>,
+    /// The unpatched image: its trap sites (sorted), function ranges and stack maps.
+    image: Arc<Image>,
     names: CodeNames,
-    /// Stack maps: (return address offset, frame size, range in `stack_slots`), sorted.
-    stack_maps: Vec<(u32, u32, std::ops::Range<u32>)>,
-    /// Stack-pointer offsets of GC references, per stack map.
-    stack_slots: Vec<u32>,
 }
 
 static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
@@ -81,8 +76,9 @@ fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
 pub fn trap_code_at(pc: usize) -> Option<TrapCode> {
     let info = lookup(pc)?;
     let offset = (pc - info.start) as u32;
-    let i = info.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
-    Some(info.traps[i].1)
+    let traps = &info.image.traps;
+    let i = traps.binary_search_by_key(&offset, |t| t.0).ok()?;
+    Some(traps[i].1)
 }
 
 /// Whether `pc` lies in compiled code.
@@ -98,11 +94,12 @@ pub fn stack_map(pc: usize, slots: &mut Vec<u32>) -> Option<u32> {
     let info = lookup(pc)?;
     slots.clear();
     let offset = (pc - info.start) as u32;
-    let Ok(i) = info.stack_maps.binary_search_by_key(&offset, |m| m.0) else {
+    let image = &info.image;
+    let Ok(i) = image.stack_maps.binary_search_by_key(&offset, |m| m.0) else {
         return Some(0);
     };
-    let (_, span, range) = &info.stack_maps[i];
-    slots.extend_from_slice(&info.stack_slots[range.start as usize..range.end as usize]);
+    let (_, span, range) = &image.stack_maps[i];
+    slots.extend_from_slice(&image.stack_slots[range.start as usize..range.end as usize]);
     Some(*span)
 }
 
@@ -113,6 +110,7 @@ pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
         let Some(info) = lookup(pc) else { continue };
         let offset = (pc - info.start) as u32;
         let Some(func) = info
+            .image
             .funcs
             .iter()
             .find(|f| f.start <= offset && offset < f.end)
@@ -134,15 +132,16 @@ pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
 /// Published code of one module (or of a trampoline), registered while alive.
 pub struct CodeObject {
     memory: CodeMemory,
-    func_offsets: Vec<usize>,
+    image: Arc<Image>,
 }
 
 impl CodeObject {
     /// Publishes `image`: copies it into executable memory, patches its relocations there
-    /// (targets outside the image at the addresses `resolve` gives: `vm::libcalls::resolve`)
-    /// and registers its trap sites.
+    /// (targets outside the image at the addresses `resolve` gives: `vm::host::resolve`)
+    /// and registers its trap sites. The image is kept, unpatched (`Module::serialize`
+    /// writes it out).
     pub fn publish(
-        image: Image,
+        image: Arc<Image>,
         names: CodeNames,
         resolve: fn(RelocTarget) -> Option<usize>,
     ) -> Result<CodeObject> {
@@ -153,25 +152,29 @@ impl CodeObject {
         let info = CodeInfo {
             start,
             end: start + image.code.len().max(1),
-            traps: image.traps,
-            funcs: image.funcs,
+            image: image.clone(),
             names,
-            stack_maps: image.stack_maps,
-            stack_slots: image.stack_slots,
         };
         REGISTRY
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(start, Arc::new(info));
-        Ok(CodeObject {
-            memory,
-            func_offsets: image.func_offsets,
-        })
+        Ok(CodeObject { memory, image })
+    }
+
+    /// The image this code was published from, unpatched.
+    pub fn image(&self) -> &Image {
+        &self.image
+    }
+
+    /// The image this code was published from, shared.
+    pub fn image_arc(&self) -> Arc<Image> {
+        self.image.clone()
     }
 
     /// Entry address of the `i`th function of the image.
     pub(super) fn func_ptr(&self, i: usize) -> *const u8 {
-        (self.memory.start() + self.func_offsets[i]) as *const u8
+        (self.memory.start() + self.image.func_offsets[i]) as *const u8
     }
 
     /// Entry of the `i`th function of the image (trampolines are called through these).

@@ -158,6 +158,15 @@ impl VMHostFuncContext {
     }
 }
 
+/// The address of a relocation target outside an image (what `vm::code::CodeObject::publish`
+/// is given): [`host_shim`] for host trampolines, the libcalls' from `vm::libcalls::resolve`.
+pub fn resolve(target: crate::compile::RelocTarget) -> Option<usize> {
+    match target {
+        crate::compile::RelocTarget::HostShim => Some(host_shim as *const () as usize),
+        other => super::libcalls::resolve(other),
+    }
+}
+
 /// Called by host trampolines: runs the host function whose context is `callee_vmctx`.
 /// Returns 0 on success and 1 on failure; the failure (an error, or the payload of a panic,
 /// which must not unwind through wasm frames) is kept in the call state for `invoke`, which

@@ -1,10 +1,11 @@
 //! The command-line interface, in Wasmtime's conventions: `run` (the default: a bare FILE
-//! runs), `validate` and `wast`, parsed with clap. The only place in the project that calls
+//! runs), `compile`, `validate` and `wast`, parsed with clap. The only place in the project that calls
 //! `process::exit`.
 #![forbid(unsafe_code)]
 
 mod args;
 mod budgets;
+mod compile;
 mod options;
 mod run;
 mod threads;
@@ -30,6 +31,9 @@ Examples:
   runtime --dir . --env HOME program.wasm      preopen `.`, pass HOME from this environment
   runtime --invoke fib tests/data/fib.wat 20   call an export and print its results
   runtime -W custom-page-sizes small.wat       enable a proposal (`-W help` lists them)
+  runtime compile app.wasm && runtime run --allow-precompiled app.cwasm
+                                               compile ahead of time, then run the artifact
+  runtime -C cache=n app.wasm                  compile without the cache (on by default)
   runtime -W timeout=5s,max-memory-size=16777216 guest.wasm
                                                bound a guest's time and memory";
 
@@ -53,6 +57,8 @@ enum Command {
     /// Runs a WebAssembly module (the default command)
     #[command(after_help = AFTER_HELP)]
     Run(run::RunCommand),
+    /// Compiles a module ahead of time into a `.cwasm` file (`run --allow-precompiled` runs it)
+    Compile(compile::CompileCommand),
     /// Checks that a module is valid: prints `ok`, or the error and exits with 1
     Validate(validate::ValidateCommand),
     /// Runs WebAssembly spec test scripts (`.wast`)
@@ -102,6 +108,7 @@ fn main() {
     let result = match cli.command {
         None => run::run(cli.run),
         Some(Command::Run(run)) => run::run(run),
+        Some(Command::Compile(compile)) => compile::compile(compile),
         Some(Command::Validate(validate)) => validate::validate(validate),
         Some(Command::Wast(wast)) => wast::wast(wast),
     };
@@ -132,18 +139,33 @@ pub(crate) fn exit_after_help() -> ! {
 
 /// An engine validating `features`.
 pub(crate) fn engine(features: WasmFeatures) -> Result<Engine, Exit> {
-    engine_with(features, &budgets::Budgets::default())
+    engine_with(features, &budgets::Budgets::default(), None)
 }
 
-/// An engine validating `features` whose stores may be given `budgets`.
+/// An engine validating `features` whose stores may be given `budgets`, caching compiled
+/// modules in `cache` if given.
 pub(crate) fn engine_with(
     features: WasmFeatures,
     budgets: &budgets::Budgets,
+    cache: Option<runtime::CacheConfig>,
 ) -> Result<Engine, Exit> {
     let mut config = runtime::Config::new();
     config.wasm_features(features);
     budgets.configure(&mut config);
+    config.cache(cache);
     Engine::new(&config).map_err(Exit::error)
+}
+
+/// The compilation cache `-C` asks for: on unless `cache=n`, in `cache-dir` or the user's
+/// cache directory (none if there is no such directory).
+pub(crate) fn cache_config(codegen: &options::Settings) -> Option<runtime::CacheConfig> {
+    if codegen.flag("cache") == Some(false) {
+        return None;
+    }
+    match codegen.text("cache-dir") {
+        Some(dir) => Some(runtime::CacheConfig::new(dir)),
+        None => runtime::CacheConfig::from_default_directory(),
+    }
 }
 
 /// Reads a module or script file; a missing file is an error (exit code 1), as in Wasmtime.
@@ -173,6 +195,12 @@ mod tests {
         assert!(matches!(
             parse(&["run", "m.wasm"]).unwrap().command,
             Some(Command::Run(_))
+        ));
+        assert!(matches!(
+            parse(&["compile", "m.wasm", "-o", "m.cwasm"])
+                .unwrap()
+                .command,
+            Some(Command::Compile(_))
         ));
         assert!(matches!(
             parse(&["validate", "m.wasm"]).unwrap().command,
@@ -205,6 +233,13 @@ mod tests {
                 ErrorKind::ValueValidation,
             ),
             (&["-S", "bogus", "m.wasm"], ErrorKind::ValueValidation),
+            (&["-C", "bogus", "m.wasm"], ErrorKind::ValueValidation),
+            (&["-C", "cache-dir=", "m.wasm"], ErrorKind::ValueValidation),
+            (
+                &["-C", "cranelift-opt-level=none", "m.wasm"],
+                ErrorKind::ValueValidation,
+            ),
+            (&["compile"], ErrorKind::MissingRequiredArgument),
             (
                 &["wast", "-W", "unknown-imports-trap", "a.wast"],
                 ErrorKind::ValueValidation,

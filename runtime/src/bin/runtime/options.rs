@@ -1,4 +1,4 @@
-//! CLI: the `-W` (WebAssembly) and `-S` (WASI) option groups, in Wasmtime's syntax:
+//! CLI: the `-W` (WebAssembly), `-S` (WASI) and `-C` (codegen) option groups, in Wasmtime's syntax:
 //! `-W KEY[=VAL][,KEY[=VAL]...]`, repeatable, the last setting of a key winning.
 //!
 //! Every key Wasmtime 49 accepts is in a table with what it takes and how far we support it,
@@ -19,6 +19,8 @@ pub(crate) enum Takes {
     Number,
     /// `KEY=N` seconds or a duration with units (`100ms`, `1m30s`; see `parse_duration`).
     Duration,
+    /// `KEY=TEXT`: a path or a name.
+    Text,
 }
 
 /// How far we support a key.
@@ -83,7 +85,7 @@ pub(crate) enum Scope {
     Validate,
 }
 
-use Takes::{Duration as D, Flag as F, Number as N};
+use Takes::{Duration as D, Flag as F, Number as N, Text as T};
 type W = WasmFeatures;
 
 /// The proposals on by default: Wasm 3.0 plus what Wasmtime 49 enables by default among the
@@ -201,6 +203,28 @@ pub(crate) const WASI: Group = Group {
     ],
 };
 
+#[rustfmt::skip]
+/// `-C`: Wasmtime 49's keys in its order (`cranelift-*` stands for its `cranelift-<KEY>`
+/// settings), then `cache-dir`, ours. The cache is on by default, as in Wasmtime.
+pub(crate) const CODEGEN: Group = Group {
+    flag: "-C",
+    what: "codegen",
+    keys: &[
+        not_yet("compiler", T, "Either `cranelift` or `winch` (Cranelift is the only compiler here)."),
+        not_yet("collector", T, "Which garbage collector to use."),
+        not_yet("cranelift-debug-verifier", F, "Enable Cranelift's internal debug verifier."),
+        run("cache", F, "Cache compiled modules on disk and load them from there (default: yes)."),
+        not_yet("cache-config", T, "A Wasmtime cache configuration file (use `cache-dir`)."),
+        not_yet("parallel-compilation", F, "Compile functions in parallel (always on here)."),
+        not_yet("native-unwind-info", F, "Native unwind information in compiled code."),
+        not_yet("inlining", T, "Function inlining during compilation."),
+        not_yet("metadata-for-internal-asserts", F, "Trap metadata for wasm internal assertions."),
+        not_yet("metadata-for-gc-heap-corruption", F, "Trap metadata for GC heap corruption."),
+        not_yet("cranelift-*", T, "A Cranelift setting (`cranelift-<KEY>=VAL`)."),
+        run("cache-dir", T, "The cache's directory (default: $XDG_CACHE_HOME/runtime/modules or ~/.cache/runtime/modules; not a Wasmtime key)."),
+    ],
+};
+
 /// A table of keys behind one flag.
 #[derive(Debug)]
 pub(crate) struct Group {
@@ -210,11 +234,12 @@ pub(crate) struct Group {
 }
 
 /// A parsed value.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Value {
     Flag(bool),
     Number(u64),
     Duration(Duration),
+    Text(String),
 }
 
 /// The keys set by one or more occurrences of a flag, in order.
@@ -223,7 +248,11 @@ pub(crate) struct Settings(Vec<(&'static str, Value)>);
 
 impl Group {
     fn find(&self, name: &str) -> Option<&'static Key> {
-        self.keys.iter().find(|k| k.name == name)
+        let exact = self.keys.iter().find(|k| k.name == name);
+        exact.or_else(|| {
+            (self.keys.iter())
+                .find(|k| (k.name.strip_suffix('*')).is_some_and(|prefix| name.starts_with(prefix)))
+        })
     }
 
     /// Parses one occurrence's `KEY[=VAL],...` for the command `scope`, which refuses the
@@ -282,6 +311,7 @@ impl Group {
                 Takes::Flag => "[=y|n]",
                 Takes::Number => "=N",
                 Takes::Duration => "=N|Ns|Nms|..",
+                Takes::Text => "=VAL",
             };
             format!("{}{value}", k.name)
         };
@@ -340,6 +370,8 @@ fn parse_value(key: &Key, value: Option<&str>) -> Result<Value, String> {
         (_, None) => Err("a value is needed (`KEY=VALUE`)".into()),
         (Takes::Number, Some(v)) => parse_number(v).map(Value::Number),
         (Takes::Duration, Some(v)) => parse_duration(v).map(Value::Duration),
+        (Takes::Text, Some("")) => Err("a value is needed (`KEY=VALUE`)".into()),
+        (Takes::Text, Some(v)) => Ok(Value::Text(v.to_string())),
     }
 }
 
@@ -406,25 +438,25 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 impl Settings {
     /// All occurrences in command-line order.
     pub(crate) fn merge(all: &[Settings]) -> Settings {
-        Settings(all.iter().flat_map(|s| s.0.iter().copied()).collect())
+        Settings(all.iter().flat_map(|s| s.0.iter().cloned()).collect())
     }
 
-    fn get(&self, name: &str) -> Option<Value> {
+    fn get(&self, name: &str) -> Option<&Value> {
         debug_assert!(
-            WASM.find(name).or(WASI.find(name)).is_some(),
+            (WASM.find(name).or(WASI.find(name)).or(CODEGEN.find(name))).is_some(),
             "`{name}` is in no table"
         );
         self.0
             .iter()
             .rev()
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| *v)
+            .map(|(_, v)| v)
     }
 
     /// The last setting of flag key `name`.
     pub(crate) fn flag(&self, name: &str) -> Option<bool> {
         match self.get(name)? {
-            Value::Flag(on) => Some(on),
+            Value::Flag(on) => Some(*on),
             other => unreachable!("`{name}` is a flag, not {other:?}"),
         }
     }
@@ -458,7 +490,7 @@ impl Settings {
     /// The last setting of number key `name`.
     pub(crate) fn number(&self, name: &str) -> Option<u64> {
         match self.get(name)? {
-            Value::Number(n) => Some(n),
+            Value::Number(n) => Some(*n),
             other => unreachable!("`{name}` is a number, not {other:?}"),
         }
     }
@@ -466,8 +498,16 @@ impl Settings {
     /// The last setting of duration key `name`.
     pub(crate) fn duration(&self, name: &str) -> Option<Duration> {
         match self.get(name)? {
-            Value::Duration(d) => Some(d),
+            Value::Duration(d) => Some(*d),
             other => unreachable!("`{name}` is a duration, not {other:?}"),
+        }
+    }
+
+    /// The last setting of text key `name`.
+    pub(crate) fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name)? {
+            Value::Text(t) => Some(t),
+            other => unreachable!("`{name}` is text, not {other:?}"),
         }
     }
 }
@@ -485,6 +525,11 @@ pub(crate) fn wasm_wast(text: &str) -> Result<Settings, String> {
 /// clap value parser of `validate -W`: proposals only.
 pub(crate) fn wasm_proposals(text: &str) -> Result<Settings, String> {
     WASM.parse(text, Scope::Validate)
+}
+
+/// clap value parser of `run -C` and `compile -C`.
+pub(crate) fn codegen(text: &str) -> Result<Settings, String> {
+    CODEGEN.parse(text, Scope::Run)
 }
 
 /// clap value parser of `run -S`.
@@ -534,6 +579,22 @@ mod tests {
             .unwrap()
             .features(DEFAULT_FEATURES);
         assert!(!f.contains(W::SIMD) && !f.contains(W::MULTI_VALUE));
+    }
+
+    #[test]
+    fn codegen_keys_take_flags_and_paths() {
+        let s = codegen("cache=n,cache-dir=/tmp/c").unwrap();
+        assert_eq!(
+            (s.flag("cache"), s.text("cache-dir")),
+            (Some(false), Some("/tmp/c"))
+        );
+        assert!(codegen("cache-dir")
+            .unwrap_err()
+            .contains("a value is needed"));
+        assert!(codegen("cranelift-opt-level=none")
+            .unwrap_err()
+            .contains("`-C cranelift-opt-level` is not supported yet"));
+        assert!(codegen("bogus").unwrap_err().contains("unknown -C option"));
     }
 
     #[test]
@@ -616,7 +677,7 @@ mod tests {
 
     #[test]
     fn every_wasmtime_key_is_in_the_tables_once() {
-        for group in [&WASM, &WASI] {
+        for group in [&WASM, &WASI, &CODEGEN] {
             for (i, k) in group.keys.iter().enumerate() {
                 assert!(
                     group.keys[..i].iter().all(|o| o.name != k.name),
@@ -648,6 +709,22 @@ mod tests {
             "exceptions",
         ] {
             assert!(WASM.find(name).is_some_and(Key::is_proposal), "{name}");
+        }
+        // The keys of `wasmtime run -C help` (Wasmtime 49), `cranelift-<KEY>` as an example.
+        for name in [
+            "compiler",
+            "collector",
+            "cranelift-debug-verifier",
+            "cache",
+            "cache-config",
+            "parallel-compilation",
+            "native-unwind-info",
+            "inlining",
+            "metadata-for-internal-asserts",
+            "metadata-for-gc-heap-corruption",
+            "cranelift-opt-level",
+        ] {
+            assert!(CODEGEN.find(name).is_some(), "{name}");
         }
     }
 }

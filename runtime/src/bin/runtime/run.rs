@@ -4,7 +4,7 @@
 use crate::args::parse_args;
 use crate::budgets::Budgets;
 use crate::options::{self, Settings, DEFAULT_FEATURES};
-use crate::{engine_with, read, Exit};
+use crate::{cache_config, engine_with, read, Exit};
 use clap::Args;
 use runtime::emscripten::{self, Abi, Emscripten, Sink};
 use runtime::wasi::{self, WasiCtx, WasiP1Ctx};
@@ -21,6 +21,18 @@ pub(crate) struct RunCommand {
     /// Options for configuring WASI, `-S help` to see all
     #[arg(short = 'S', long = "wasi", value_name = "KEY[=VAL[,..]]", value_parser = options::wasi)]
     wasi: Vec<Settings>,
+
+    /// Codegen-related configuration options, `-C help` to see all
+    #[arg(short = 'C', long = "codegen", value_name = "KEY[=VAL[,..]]", value_parser = options::codegen)]
+    codegen: Vec<Settings>,
+
+    /// Allow executing precompiled WebAssembly modules as `*.cwasm` files
+    ///
+    /// Only pass it for files made by `runtime compile` (or `Module::serialize`) that you
+    /// trust: a precompiled file's machine code runs as it is, so loading one is only as
+    /// safe as the file.
+    #[arg(verbatim_doc_comment, long)]
+    allow_precompiled: bool,
 
     /// Grant access of a host directory to a guest
     ///
@@ -141,6 +153,8 @@ enum Imports {
 /// What `run` does, resolved from the command line.
 struct Plan {
     wasm: Settings,
+    codegen: Settings,
+    allow_precompiled: bool,
     wasi: Settings,
     file: String,
     args: Vec<String>,
@@ -186,6 +200,8 @@ impl RunCommand {
         Ok(Plan {
             budgets: Budgets::from_settings(&wasm)?,
             wasm,
+            codegen: Settings::merge(&self.codegen),
+            allow_precompiled: self.allow_precompiled,
             argv0: self.argv0.unwrap_or_else(|| file.clone()),
             wasi,
             file,
@@ -215,8 +231,12 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
         )));
     }
     let bytes = read(Path::new(&plan.file))?;
-    let engine = engine_with(plan.wasm.features(DEFAULT_FEATURES), &plan.budgets)?;
-    let module = Module::new(&engine, &bytes).map_err(Exit::error)?;
+    let engine = engine_with(
+        plan.wasm.features(DEFAULT_FEATURES),
+        &plan.budgets,
+        cache_config(&plan.codegen),
+    )?;
+    let module = load(&engine, &bytes, &plan)?;
     if !plan.wasm.shared_memory() && module.memories().any(|m| m.shared) {
         return Err(Exit::error(
             "the module has a shared memory, and creating shared memories is off: enable it with \
@@ -268,6 +288,20 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
             &|_| {},
         ),
     }
+}
+
+/// Compiles (or loads from the cache) a module; a precompiled file only with
+/// `--allow-precompiled`, as in Wasmtime.
+fn load(engine: &Engine, bytes: &[u8], plan: &Plan) -> Result<Module, Exit> {
+    if engine.detect_precompiled(bytes).is_none() {
+        return Module::new(engine, bytes).map_err(Exit::error);
+    }
+    if !plan.allow_precompiled {
+        return Err(Exit::error(
+            "running a precompiled module requires the `--allow-precompiled` flag",
+        ));
+    }
+    Module::new_allowing_precompiled(engine, bytes).map_err(Exit::error)
 }
 
 /// The host data of a run's store: the import object's context and the resource limits.
@@ -322,7 +356,7 @@ fn run_linked<T: 'static>(
     let engine = store.engine().clone();
     plan.budgets.apply(&mut store)?;
     for Preload { name, path } in &plan.preloads {
-        let preload = Module::new(&engine, read(path)?).map_err(Exit::error)?;
+        let preload = load(&engine, &read(path)?, plan)?;
         let instance = linker
             .instantiate(&mut store, &preload)
             .map_err(program_exit)?;

@@ -335,11 +335,12 @@ pub fn cranelift_libcall(call: cranelift_codegen::ir::LibCall) -> Option<usize> 
 }
 
 /// The address of a relocation target outside an image: the runtime's and Cranelift's
-/// libcalls (what `vm::code::CodeObject::publish` is given).
+/// libcalls (`vm::host::resolve` adds the host trampolines' shim).
 pub fn resolve(target: RelocTarget) -> Option<usize> {
     match target {
         RelocTarget::Func(_) => None,
         RelocTarget::Libcall(call) => Some(address(call)),
         RelocTarget::Cranelift(call) => cranelift_libcall(call),
+        RelocTarget::HostShim => None,
     }
 }
