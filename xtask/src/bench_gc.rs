@@ -79,7 +79,12 @@ pub fn run(repeat: usize, filter: Option<&str>) -> Result<(), String> {
     let (mut time_ratios, mut rss_ratios) = (Vec::new(), Vec::new());
     for p in &programs {
         let commands = [
-            command_for(&ours.display().to_string(), &[], p, &bench_wat),
+            command_for(
+                &ours.display().to_string(),
+                &["-C", "cache=n"],
+                p,
+                &bench_wat,
+            ),
             command_for(&wasmtime, &["-W", "gc=y", "-C", "cache=n"], p, &bench_wat),
         ];
         let outputs = [output(&commands[0])?, output(&commands[1])?];

@@ -47,6 +47,8 @@ pub fn run(repeat: usize) -> Result<(), String> {
             vec![
                 ours.clone(),
                 "run".into(),
+                "-C".into(),
+                "cache=n".into(),
                 "-W".into(),
                 "threads".into(),
                 wasm.clone(),
