@@ -472,3 +472,38 @@ fn gc_references_in_suspended_and_resuming_frames_survive_moving_collections() {
     assert_eq!(run.call(&mut store, ()).unwrap(), 7 * 100 + 1000);
     assert!(store.gc_heap_stats().collections > 100);
 }
+
+/// A host function called from inside a continuation gets the continuation stack's share
+/// beyond `max_wasm_stack` (1.5 MiB of the default 2 MiB), however deep the wasm that calls
+/// it: recursion that calls a host function needing 512 KiB of stack every 256 levels ends
+/// in a stack-overflow trap, never in the host function overflowing the guard page.
+#[test]
+fn host_functions_inside_continuations_get_the_stack_beyond_max_wasm_stack() {
+    let mut config = Config::new();
+    config.wasm_stack_switching(true);
+    let engine = Engine::new(&config).unwrap();
+    let mut store = Store::new(&engine, ());
+    let deep = Func::wrap(&mut store, |x: i32| -> i32 {
+        let buf = std::hint::black_box([x as u8; 512 << 10]);
+        buf.iter().map(|b| *b as i32).sum::<i32>() / (512 << 10)
+    });
+    let wat = r#"(module
+  (import "host" "deep" (func $deep (param i32) (result i32)))
+  (type $f (func (result i32)))
+  (type $c (cont $f))
+  (func $down (param $n i32) (result i32)
+    (if (i32.eqz (i32.and (local.get $n) (i32.const 255)))
+      (then (drop (call $deep (i32.const 1)))))
+    (i32.add (call $down (i32.add (local.get $n) (i32.const 1))) (i32.const 1)))
+  (func $body (result i32) (call $down (i32.const 0)))
+  (elem declare func $body)
+  (func (export "run") (result i32)
+    (resume $c (cont.new $c (ref.func $body)))))"#;
+    let instance = instantiate(&mut store, wat, &[deep.into()]);
+    let result = call(&mut store, instance, "run", &[]);
+    assert_eq!(
+        trap_code(&result),
+        Some(TrapCode::StackOverflow),
+        "{result:?}"
+    );
+}

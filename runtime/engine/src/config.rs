@@ -144,8 +144,10 @@ impl Config {
     }
     /// Bytes of stack each continuation runs on (stack switching; default 2 MiB). Stacks are
     /// mapped with a guard page below them, committed as they are used, and reused once their
-    /// continuation returns; wasm on one traps with a stack overflow 64 KiB above its guard
-    /// page (the rest is kept for libcalls and host functions). Wasmtime sets this with its
+    /// continuation returns. Wasm on one may use [`Config::max_wasm_stack`] of it (and
+    /// never the last 64 KiB above the guard page) before it traps with a stack overflow;
+    /// the rest is for the libcalls and host functions it calls, so keep this well above
+    /// `max_wasm_stack` if host functions need much stack. Wasmtime sets this with its
     /// stack-switching configuration's `stack_size`.
     pub fn continuation_stack_size(&mut self, bytes: usize) -> &mut Config {
         self.continuation_stack_size = bytes;

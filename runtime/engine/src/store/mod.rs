@@ -92,6 +92,7 @@ impl<T: 'static> Store<T> {
                         engine.config().gc_heap_limit,
                         engine.config().gc_zeal_alloc_counter,
                         engine.config().continuation_stack_size,
+                        engine.config().max_wasm_stack,
                     ),
                     funcs: Vec::new(),
                     funcref_index: HashMap::new(),

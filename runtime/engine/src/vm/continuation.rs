@@ -21,8 +21,11 @@
 use crate::vm::arch::{frame_record, init_stack, switch_stacks, INIT_STACK_BYTES};
 use crate::vm::vmcontext::{VMFuncRef, VMRuntimeLimits};
 
-/// Stack kept free above a continuation stack's guard page for libcalls and host functions;
-/// wasm code traps with a stack overflow before it would use it.
+/// Stack kept free above a continuation stack's guard page for libcalls and host functions
+/// at least; wasm code traps with a stack overflow before it would use it. Wasm may use at
+/// most `Config::max_wasm_stack` of a continuation's stack, as of the host's, and everything
+/// below that is left to the host functions it calls (as Wasmtime leaves the rest of an async
+/// stack beyond `max_wasm_stack` to the host).
 const HOST_RESERVE: usize = 64 << 10;
 /// Most continuations (fresh or suspended) one store holds at once.
 pub const MAX_CONTINUATIONS: usize = 10_000;
@@ -74,9 +77,11 @@ impl FiberStack {
         self.base + PAGE + self.size
     }
 
-    /// The lowest address wasm may use (compiled prologues check against it).
-    fn limit(&self) -> usize {
-        self.base + PAGE + HOST_RESERVE.min(self.size / 2)
+    /// The lowest address wasm may use (compiled prologues check against it): `max_wasm`
+    /// bytes below the top, keeping at least the host reserve above the guard page.
+    fn limit(&self, max_wasm: usize) -> usize {
+        let reserve = self.base + PAGE + HOST_RESERVE.min(self.size / 2);
+        self.top().saturating_sub(max_wasm).max(reserve)
     }
 }
 
@@ -190,6 +195,8 @@ pub struct Continuations {
     pool: Vec<FiberStack>,
     live: usize,
     stack_size: usize,
+    /// `Config::max_wasm_stack`: what wasm may use of each stack.
+    max_wasm_stack: usize,
     /// The fiber running now (`None`: the host's entry stack).
     current: Option<u32>,
     /// The fiber the innermost host entry into wasm runs on: handlers are searched only in
@@ -211,14 +218,16 @@ pub struct EntryMark {
 }
 
 impl Continuations {
-    /// No continuations; new stacks will have `stack_size` bytes.
-    pub fn new(stack_size: usize) -> Continuations {
+    /// No continuations; new stacks will have `stack_size` bytes, of which wasm may use
+    /// `max_wasm_stack` (the rest is for the host functions it calls).
+    pub fn new(stack_size: usize, max_wasm_stack: usize) -> Continuations {
         Continuations {
             fibers: Vec::new(),
             free: Vec::new(),
             pool: Vec::new(),
             live: 0,
             stack_size,
+            max_wasm_stack,
             current: None,
             boundary: None,
             limits: std::ptr::null_mut(),
@@ -317,7 +326,7 @@ impl Continuations {
         debug_assert!(stack.size > INIT_STACK_BYTES);
         let fiber = &mut self.fibers[id as usize];
         fiber.state = State::Fresh;
-        fiber.limit = stack.limit();
+        fiber.limit = stack.limit(self.max_wasm_stack);
         fiber.stack = Some(stack);
         fiber.saved_sp = sp;
         fiber.top = id;

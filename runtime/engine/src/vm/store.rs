@@ -72,13 +72,15 @@ pub struct ContEntry {
 impl StoreState {
     /// An empty state for store `id` of an engine with canonical types `types`, whose GC
     /// heap may take `gc_heap_limit` bytes (`gc_zeal`: collect before every n-th allocation)
-    /// and whose continuations get stacks of `stack_size` bytes.
+    /// and whose continuations get stacks of `stack_size` bytes, `max_wasm_stack` of them for
+    /// wasm.
     pub fn new(
         id: u64,
         types: Arc<TypeRegistry>,
         gc_heap_limit: usize,
         gc_zeal: Option<u32>,
         stack_size: usize,
+        max_wasm_stack: usize,
     ) -> StoreState {
         let gc = GcHeap::new(gc_heap_limit, gc_zeal);
         // Both are boxed: compiled code's pointer to the bump pointer survives moves.
@@ -96,7 +98,7 @@ impl StoreState {
             globals: Vec::new(),
             gc_globals: Vec::new(),
             types,
-            continuations: Continuations::new(stack_size),
+            continuations: Continuations::new(stack_size, max_wasm_stack),
         }
     }
 
