@@ -81,6 +81,11 @@ pub fn compile_module(
             .collect()
     } else {
         let mut slots: Vec<Option<Result<CompiledFunction>>> = (0..n).map(|_| None).collect();
+        // Largest bodies first (longest-processing-time order): a big function taken last
+        // would leave the other threads idle while it compiles. Results keep their index, so
+        // the output does not depend on the order.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(info.bodies[i].range.len()));
         let next = std::sync::atomic::AtomicUsize::new(0);
         let chunks = std::sync::Mutex::new(&mut slots);
         std::thread::scope(|s| {
@@ -88,10 +93,10 @@ pub fn compile_module(
                 s.spawn(|| {
                     let mut fctx = FunctionBuilderContext::new();
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= n {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&i) = order.get(k) else {
                             break;
-                        }
+                        };
                         let r = compile_function(&unit, i, &mut fctx);
                         chunks.lock().unwrap()[i] = Some(r);
                     }
