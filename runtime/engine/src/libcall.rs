@@ -65,9 +65,8 @@ macro_rules! foreach_libcall {
             /// `cont.bind`: a new reference with `count` arguments given, or 0 if consumed.
             cont_bind: ContBind(cont: u64, args: values, count: u32) -> u64;
             /// `resume` with `count` arguments in `buffer` (which receives the results or a
-            /// handler's payload and continuation); `handlers` points to the caller's frame
-            /// pointer and an address in its code (two u64, for backtraces), then `nhandlers`
-            /// pairs (store tag, kind): a status (below).
+            /// handler's payload and continuation); `handlers` points to `nhandlers` pairs
+            /// (store tag, kind) in the caller's frame: a status (below).
             resume: Resume(cont: u64, buffer: values, count: u32, handlers: u64, nhandlers: u32) -> u32;
             /// `resume_throw` of module tag `tag` (`u32::MAX`: `resume_throw_ref`, the exnref in
             /// `buffer[0]`) with `count` payload values: as `resume`.

@@ -154,19 +154,13 @@ impl FuncTranslator<'_, '_> {
             .unwrap_or(0);
         let (slot, addr) = self.value_buffer(size);
         self.store_values(slot, &args);
-        // The resumer's frame pointer and an address in its code, for backtraces through
-        // the continuation (`vm::thread::backtrace`), then the clauses.
+        // The handler clauses. (The resumer's frame, which backtraces and the collector
+        // continue into, is the exact exit the libcall's shim records.)
         let hslot = self.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
-            (16 + handlers.len() * 8) as u32,
+            (handlers.len().max(1) * 8) as u32,
             3,
         ));
-        let fp = self.b.ins().get_frame_pointer(types::I64);
-        let me = self.env.make_direct_func(self.b.func, self.env.func_index);
-        let start = self.b.ins().func_addr(types::I64, me);
-        let pc = self.b.ins().iadd_imm_u(start, 1);
-        self.b.ins().stack_store(types::I64, fp, hslot, 0);
-        self.b.ins().stack_store(types::I64, pc, hslot, 8);
         for (i, (tag, label)) in handlers.iter().enumerate() {
             let vmctx = self.env.vmctx(&mut self.b);
             let store_tag = self.b.ins().load(
@@ -181,7 +175,7 @@ impl FuncTranslator<'_, '_> {
                 HANDLER_SWITCH
             };
             let kind = self.b.ins().iconst(types::I32, kind as i64);
-            let at = 16 + i as i32 * 8;
+            let at = i as i32 * 8;
             self.b.ins().stack_store(types::I64, store_tag, hslot, at);
             self.b.ins().stack_store(types::I64, kind, hslot, at + 4);
         }

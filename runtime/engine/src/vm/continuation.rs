@@ -401,10 +401,10 @@ unsafe impl Send for Continuations {}
 /// # Safety
 /// `conts` is the running store's, `id` came from `take_for_resume`, `buffer` has room for
 /// the results and each handler's payload and reference (the `args`, if given, are read from
-/// its start before anything is written), `site` points to the resumer's frame pointer and
-/// an address in its code, followed by `nhandlers` clauses, and only
-/// compiled wasm code and libcalls without destructors run between the entry into wasm and
-/// here.
+/// its start before anything is written), `handlers` points to `nhandlers` clauses in the
+/// resumer's frame, `limits` holds the resumer's exit (the libcall was entered through its
+/// exit shim), and only compiled wasm code and libcalls without destructors run between the
+/// entry into wasm and here.
 #[inline(always)]
 pub unsafe fn resume(
     conts: *mut Continuations,
@@ -412,7 +412,7 @@ pub unsafe fn resume(
     id: u32,
     buffer: *mut u128,
     args: Option<usize>,
-    site: *const u64,
+    handlers: *const u64,
     nhandlers: usize,
 ) -> u32 {
     // SAFETY: per the contract; no reference into `conts` is held across the switch.
@@ -421,7 +421,7 @@ pub unsafe fn resume(
         c.limits = limits;
         let parent = c.current;
         let fiber = &mut c.fibers[id as usize];
-        fiber.handlers = site.add(2) as *const [u32; 2];
+        fiber.handlers = handlers as *const [u32; 2];
         fiber.nhandlers = nhandlers;
         // The resumer's exact exit (its `resume` call site, recorded by the libcall's exit
         // shim): backtraces and the collector's frame walk continue there.

@@ -77,7 +77,7 @@ pub fn is_stack_start(ret: usize) -> bool {
 }
 
 /// Where a stack whose 16-aligned top is `top` keeps its frame record: the resumer's frame
-/// pointer, then an address in the resumer's code.
+/// pointer, then the return address of its `resume` call (zero while suspended).
 pub fn frame_record(top: usize) -> *mut [usize; 2] {
     (top - 16) as *mut [usize; 2]
 }
