@@ -95,22 +95,7 @@ pub fn run(
     if !dir.is_dir() {
         return Err(format!("no benchmark folder at {}", dir.display()));
     }
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "runtime",
-            "--bin",
-            "runtime",
-        ])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("building the release CLI failed".into());
-    }
+    build_release_cli(&root)?;
     let bench_wat = root.join("xtask/bench/bench.wat");
     let ours_bin = root.join("target/release/runtime");
     let mut ours = Runner::new(
@@ -206,7 +191,7 @@ pub fn run(
     let mut geomeans = serde_json::Map::new();
     for (ratio, values) in ratios.iter().zip(&measured) {
         if !values.is_empty() {
-            let geo = (values.iter().map(|x| x.ln()).sum::<f64>() / values.len() as f64).exp();
+            let geo = geomean(values);
             let note = match mode {
                 Mode::Peers => "below 1 means we are faster",
                 Mode::Fuel | Mode::Epoch => "the cost of the option: 1 means none",
@@ -394,6 +379,39 @@ fn median_times(bench: &Path, runners: &[Runner], repeat: usize) -> Vec<Option<D
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Builds our release CLI (`target/release/runtime`), which every benchmark runs.
+pub(crate) fn build_release_cli(root: &Path) -> Result<(), String> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "runtime",
+            "--bin",
+            "runtime",
+        ])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("building the release CLI failed".into())
+    }
+}
+
+/// The median of `v` (the upper one of an even count); `v` must not be empty.
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// The geometric mean of `ratios` (1 for none).
+pub(crate) fn geomean(ratios: &[f64]) -> f64 {
+    (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len().max(1) as f64).exp()
 }
 
 /// `x` rounded to `digits` decimals, for the JSON reports.

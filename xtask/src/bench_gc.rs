@@ -27,7 +27,7 @@ struct Sample {
 /// Runs the GC benchmark, `repeat` runs per runtime and program.
 pub fn run(repeat: usize, filter: Option<&str>) -> Result<(), String> {
     let root = harness::workspace_root();
-    build_cli(&root)?;
+    crate::bench::build_release_cli(&root)?;
     let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
     if !Command::new(&wasmtime)
         .arg("--version")
@@ -120,7 +120,10 @@ pub fn run(repeat: usize, filter: Option<&str>) -> Result<(), String> {
             "ours_peak_kb": o.kb, "wasmtime_peak_kb": w.kb, "peak_ratio": mr,
         }));
     }
-    let (gt, gm) = (geomean(&time_ratios), geomean(&rss_ratios));
+    let (gt, gm) = (
+        crate::bench::geomean(&time_ratios),
+        crate::bench::geomean(&rss_ratios),
+    );
     println!(
         "geometric mean: time {gt:.2}x, peak memory {gm:.2}x Wasmtime's ({repeat} runs each, medians)"
     );
@@ -150,27 +153,6 @@ pub fn run(repeat: usize, filter: Option<&str>) -> Result<(), String> {
         return Err("the compile-after-GC benchmark failed".into());
     }
     Ok(())
-}
-
-pub(crate) fn build_cli(root: &Path) -> Result<(), String> {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "runtime",
-            "--bin",
-            "runtime",
-        ])
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("building the release CLI failed".into())
-    }
 }
 
 /// The command line of `cli run <options>` for program `p`.
@@ -207,7 +189,7 @@ fn in_program_dir(command: &[String]) -> Command {
 }
 
 /// What the program prints (its result), checked to be a success.
-fn output(command: &[String]) -> Result<String, String> {
+pub(crate) fn output(command: &[String]) -> Result<String, String> {
     let out = in_program_dir(command)
         .output()
         .map_err(|e| format!("{}: {e}", command[0]))?;
@@ -256,16 +238,8 @@ fn measure(command: &[String]) -> Result<Sample, String> {
 
 /// Medians of time and memory, each on its own.
 fn median(samples: &[Sample]) -> Sample {
-    let mid = |mut v: Vec<f64>| {
-        v.sort_by(|a, b| a.total_cmp(b));
-        v[v.len() / 2]
-    };
     Sample {
-        secs: mid(samples.iter().map(|s| s.secs).collect()),
-        kb: mid(samples.iter().map(|s| s.kb).collect()),
+        secs: crate::bench::median(samples.iter().map(|s| s.secs).collect()),
+        kb: crate::bench::median(samples.iter().map(|s| s.kb).collect()),
     }
-}
-
-fn geomean(ratios: &[f64]) -> f64 {
-    (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len().max(1) as f64).exp()
 }

@@ -15,7 +15,7 @@ const MILLIONS: &str = "1000";
 /// Runs the threads benchmark, `repeat` runs per runtime and thread count.
 pub fn run(repeat: usize) -> Result<(), String> {
     let root = harness::workspace_root();
-    crate::bench_gc::build_cli(&root)?;
+    crate::bench::build_release_cli(&root)?;
     let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
     if !Command::new(&node)
         .arg("--version")
@@ -59,6 +59,7 @@ pub fn run(repeat: usize) -> Result<(), String> {
             c.extend([threads.to_string(), MILLIONS.to_string()]);
             c
         });
+        let output = crate::bench_gc::output;
         let outputs = [output(&commands[0])?, output(&commands[1])?];
         if outputs[0] != outputs[1] {
             return Err(format!(
@@ -72,7 +73,7 @@ pub fn run(repeat: usize) -> Result<(), String> {
                 s.push(wall(c)?);
             }
         }
-        let [o, v] = samples.map(median);
+        let [o, v] = samples.map(crate::bench::median);
         let (o1, v1) = *base.get_or_insert((o, v));
         println!(
             "{threads:<8} {o:>9.3} {v:>9.3} {:>6.2}   {:>13.2} {:>12.2}",
@@ -105,21 +106,6 @@ fn wat_to_wasm(text: &str) -> Result<Vec<u8>, String> {
     wat.encode().map_err(|e| e.to_string())
 }
 
-fn output(command: &[String]) -> Result<String, String> {
-    let out = Command::new(&command[0])
-        .args(&command[1..])
-        .output()
-        .map_err(|e| format!("{}: {e}", command[0]))?;
-    if !out.status.success() {
-        return Err(format!(
-            "`{}` failed: {}",
-            command.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// Wall seconds of one run of the whole process.
 fn wall(command: &[String]) -> Result<f64, String> {
     let start = Instant::now();
@@ -133,11 +119,6 @@ fn wall(command: &[String]) -> Result<f64, String> {
         return Err(format!("`{}` failed", command.join(" ")));
     }
     Ok(start.elapsed().as_secs_f64())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 fn load_average() -> String {

@@ -46,22 +46,7 @@ fn time(command: &[String], file: &Path, repeat: usize) -> Result<Duration, Stri
 /// Runs the comparison for `n` and `4n` modules, best of `repeat` runs each.
 pub fn run(n: usize, repeat: usize) -> Result<(), String> {
     let root = harness::workspace_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "runtime",
-            "--bin",
-            "runtime",
-        ])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("building the release CLI failed".into());
-    }
+    crate::bench::build_release_cli(&root)?;
     let dir = root.join("target/bench/wast");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut runners: Vec<(&str, Vec<String>)> = vec![(

@@ -7,7 +7,6 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::info::parse;
 use crate::module::Module;
-use crate::vmoffsets::VMOffsets;
 
 /// Which CLIF [`Module::clif`] gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,12 +36,8 @@ impl Module {
         stage: ClifStage,
     ) -> Result<Vec<(u32, String)>> {
         let binary = crate::load::to_binary(bytes.as_ref())?;
-        let mut info = parse(&binary, engine.config().features())?;
-        info.type_ids = engine
-            .types()
-            .register_module(&info.types, &info.rec_groups);
-        info.canonicalize_types();
-        let offsets = VMOffsets::new(&info);
+        let info = parse(&binary, engine.config().features())?;
+        let (info, offsets) = Module::register_types(engine, info);
         crate::compile::clif_module(
             engine.isa(),
             engine.config(),

@@ -64,14 +64,10 @@ impl Module {
     /// (compiled, or read from an artifact) and publishes it.
     fn with_info(
         engine: &Engine,
-        mut info: ModuleInfo,
+        info: ModuleInfo,
         image: impl FnOnce(&ModuleInfo, &VMOffsets) -> Result<Image>,
     ) -> Result<Module> {
-        info.type_ids = engine
-            .types()
-            .register_module(&info.types, &info.rec_groups);
-        info.canonicalize_types();
-        let offsets = VMOffsets::new(&info);
+        let (info, offsets) = Module::register_types(engine, info);
         let image = image(&info, &offsets)?;
         if image.func_offsets.len() != info.num_defined_funcs() {
             return Err(Error::Artifact(format!(
@@ -93,6 +89,17 @@ impl Module {
                 code,
             }),
         })
+    }
+
+    /// Registers the types of `info` with the engine (canonical ids, canonicalized types) and
+    /// lays out its vmctx: what translation needs besides the parse.
+    pub(crate) fn register_types(engine: &Engine, mut info: ModuleInfo) -> (ModuleInfo, VMOffsets) {
+        info.type_ids = engine
+            .types()
+            .register_module(&info.types, &info.rec_groups);
+        info.canonicalize_types();
+        let offsets = VMOffsets::new(&info);
+        (info, offsets)
     }
 
     /// Serializes the compiled module into an artifact that [`Module::deserialize`] loads

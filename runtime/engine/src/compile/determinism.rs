@@ -20,14 +20,7 @@ fn machine_code(wat: &str) -> Vec<Compiled> {
     let engine = Engine::default();
     let module = Module::new(&engine, wat).expect("the test module compiles");
     let inner = &module.inner;
-    let may_throw = crate::translate::exceptions::may_throw(&inner.info).unwrap();
-    let unit = Unit {
-        isa: engine.isa(),
-        config: engine.config(),
-        info: &inner.info,
-        offsets: &inner.offsets,
-        may_throw: &may_throw,
-    };
+    let unit = Unit::new(engine.isa(), engine.config(), &inner.info, &inner.offsets).unwrap();
     let mut fctx = FunctionBuilderContext::new();
     (0..inner.info.num_defined_funcs())
         .map(|i| {

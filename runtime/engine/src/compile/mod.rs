@@ -62,14 +62,7 @@ pub fn compile_module(
     info: &ModuleInfo,
     offsets: &VMOffsets,
 ) -> Result<Vec<CompiledFunction>> {
-    let may_throw = crate::translate::exceptions::may_throw(info)?;
-    let unit = Unit {
-        isa,
-        config,
-        info,
-        offsets,
-        may_throw: &may_throw,
-    };
+    let unit = Unit::new(isa, config, info, offsets)?;
     let n = info.num_defined_funcs();
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
@@ -117,7 +110,25 @@ struct Unit<'a> {
     config: &'a Config,
     info: &'a ModuleInfo,
     offsets: &'a VMOffsets,
-    may_throw: &'a [bool],
+    /// Which functions may throw (a whole-module analysis, done once).
+    may_throw: Vec<bool>,
+}
+
+impl<'a> Unit<'a> {
+    fn new(
+        isa: &'a dyn TargetIsa,
+        config: &'a Config,
+        info: &'a ModuleInfo,
+        offsets: &'a VMOffsets,
+    ) -> Result<Unit<'a>> {
+        Ok(Unit {
+            isa,
+            config,
+            info,
+            offsets,
+            may_throw: crate::translate::exceptions::may_throw(info)?,
+        })
+    }
 }
 
 /// Translates and compiles the `defined`th defined function.
@@ -141,7 +152,7 @@ fn translate_ir(
         config,
         info,
         offsets,
-        may_throw,
+        ref may_throw,
     } = *unit;
     let index = info.func_index(DefinedFuncIndex::new(defined)).as_u32();
     let range = info.bodies[defined].range.clone();
@@ -249,14 +260,7 @@ pub fn clif_module(
     offsets: &VMOffsets,
     optimized: bool,
 ) -> Result<Vec<(u32, String)>> {
-    let may_throw = crate::translate::exceptions::may_throw(info)?;
-    let unit = Unit {
-        isa,
-        config,
-        info,
-        offsets,
-        may_throw: &may_throw,
-    };
+    let unit = Unit::new(isa, config, info, offsets)?;
     let mut fctx = FunctionBuilderContext::new();
     (0..info.num_defined_funcs())
         .map(|i| {

@@ -125,25 +125,42 @@ const MAX_FRAMES: usize = 1000;
 /// `fp` must be the frame pointer of compiled code that keeps frame pointers.
 pub unsafe fn backtrace(pc: usize, mut fp: usize) -> Vec<usize> {
     let mut pcs = vec![pc];
-    while fp != 0 && pcs.len() < MAX_FRAMES {
+    while pcs.len() < MAX_FRAMES {
         // SAFETY: `fp` is a frame of compiled code (the first by the contract, the others
-        // because their return address lies in compiled code), which keeps frame pointers,
-        // or a continuation stack's frame record (two words laid out the same way).
-        let (next_fp, ret) = unsafe { caller_frame(fp) };
-        if crate::vm::arch::is_stack_start(ret) {
-            // The bottom of a continuation's stack: its saved frame pointer is the stack's
-            // frame record, which links to the frame that resumed it.
-            fp = next_fp;
-            continue;
-        }
-        if !crate::vm::code::is_wasm_code(ret) {
+        // because `wasm_caller` found them).
+        let Some((ret, next_fp)) = (unsafe { wasm_caller(fp) }) else {
             break;
-        }
+        };
         // Return addresses point after the call; step back into the call instruction.
         pcs.push(ret - 1);
         fp = next_fp;
     }
     pcs
+}
+
+/// The compiled frame that called the compiled frame at `fp`: the return address into it and
+/// its frame pointer. From a continuation stack's first frame (which returns into
+/// `stack_start`) this steps through the stack's frame record into the frame that resumed
+/// it; `None` where the chain leaves compiled code (the host's entry, or a suspended
+/// continuation's cleared record). Backtraces and the collector's walk of wasm frames both
+/// follow the chain with it.
+///
+/// # Safety
+/// `fp` must be the frame pointer of compiled code (functions and trampolines keep frame
+/// pointers, storing `[caller fp, return address]` at it).
+pub unsafe fn wasm_caller(fp: usize) -> Option<(usize, usize)> {
+    if fp == 0 {
+        return None;
+    }
+    // SAFETY: per the contract.
+    let (mut next_fp, mut ret) = unsafe { caller_frame(fp) };
+    if crate::vm::arch::is_stack_start(ret) {
+        // The saved frame pointer is the stack's frame record, laid out as a frame:
+        // [resumer fp, return address of its `resume`] (zero while suspended).
+        // SAFETY: the record is two words at the top of the continuation's mapped stack.
+        (next_fp, ret) = unsafe { caller_frame(next_fp) };
+    }
+    crate::vm::code::is_wasm_code(ret).then_some((ret, next_fp))
 }
 
 /// What `invoke` needs of a store: its id and the limits compiled code checks, and what the

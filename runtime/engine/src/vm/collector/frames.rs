@@ -60,33 +60,16 @@ unsafe fn walk(
     offsets: &mut Vec<u32>,
     f: &mut impl FnMut(*mut u64),
 ) {
-    // Return addresses stay in compiled code until the entry trampoline returns to the host,
-    // or until a continuation stack's first frame, which returns into `stack_start`: its
-    // saved frame pointer is the stack's frame record, holding the resumer's exit (zero
-    // while the continuation is suspended), where the walk goes on.
-    loop {
-        let Some(span) = crate::vm::code::stack_map(pc, offsets) else {
-            if !crate::vm::arch::is_stack_start(pc) {
-                return;
-            }
-            // SAFETY: the frame record is two words at the top of the continuation's
-            // mapped stack, filled by the `resume` that runs it.
-            let [resumer_fp, resumer_pc] = unsafe { *(fp as *const [usize; 2]) };
-            if resumer_pc == 0 {
-                return;
-            }
-            (pc, fp) = (resumer_pc, resumer_fp);
-            continue;
-        };
+    // The same chain backtraces follow, across continuation stacks into their resumers.
+    while let Some(span) = crate::vm::code::stack_map(pc, offsets) {
         let sp = fp - span as usize;
         for off in offsets.iter() {
             f((sp + *off as usize) as *mut u64);
         }
-        // SAFETY: every compiled frame (functions and trampolines keep frame pointers)
-        // stores [caller fp, return address] at `fp`.
-        unsafe {
-            pc = *((fp + 8) as *const usize);
-            fp = *(fp as *const usize);
+        // SAFETY: `fp` is the frame of compiled code `pc` returns into.
+        match unsafe { crate::vm::thread::wasm_caller(fp) } {
+            Some(caller) => (pc, fp) = caller,
+            None => return,
         }
     }
 }
