@@ -1,9 +1,13 @@
-//! `cargo xtask bench`: runs the sightglass programs with our CLI (release build) and, side by
-//! side in the same run, with the peers found on this machine (Node's V8, Wasmtime with its
-//! compilation cache off). Reports median wall-clock times of whole runs (compilation
-//! included) and ratios to each peer; checks our output against the expected one. Writes
-//! target/bench/bench.json. Then the WASI system-call benchmarks (`bench_wasi.rs`) and the
-//! stack-switching generator (`bench_stacks.rs`).
+//! `cargo xtask bench`: the sightglass programs' four figures beside Wasmtime's
+//! (`bench_phases.rs`: compile, instantiate, execution, cached run), then the WASI
+//! system-call benchmarks (`bench_wasi.rs`) and the stack-switching generator
+//! (`bench_stacks.rs`).
+//!
+//! `--whole` runs instead the programs with a `benchmark.wasm` through our CLI (release
+//! build) and, side by side in the same run, the peers found on this machine (Node's V8,
+//! Wasmtime with its compilation cache off): median wall-clock times of whole runs
+//! (compilation included) and ratios to each peer; our output is checked against the
+//! expected one. Writes target/bench/bench-whole.json.
 //!
 //! `--fuel` / `--epoch` measure instead what fuel or epoch interruption costs: each program
 //! runs with our CLI and with Wasmtime, each without and with the option (both given
@@ -17,7 +21,9 @@ use std::time::{Duration, Instant};
 /// What a bench run compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Our CLI against the peers.
+    /// The four figures per program beside Wasmtime's, then the WASI and stack benchmarks.
+    Phases,
+    /// Whole uncached runs of our CLI against the peers.
     Peers,
     /// Each runtime with fuel against itself without.
     Fuel,
@@ -95,6 +101,12 @@ pub fn run(
     if !dir.is_dir() {
         return Err(format!("no benchmark folder at {}", dir.display()));
     }
+    if mode == Mode::Phases {
+        let ours_bin = root.join("target/release/runtime");
+        return crate::bench_phases::run(&root, &dir, repeat, filter)
+            .and_then(|()| crate::bench_wasi::run(&ours_bin, repeat, filter))
+            .and_then(|()| crate::bench_stacks::run(&ours_bin, repeat, filter));
+    }
     build_release_cli(&root)?;
     let bench_wat = root.join("xtask/bench/bench.wat");
     let ours_bin = root.join("target/release/runtime");
@@ -127,12 +139,7 @@ pub fn run(
         .collect();
     benches.sort();
     if benches.is_empty() {
-        if mode != Mode::Peers {
-            return Err("no sightglass program matches the filter".into());
-        }
-        // Only the WASI or stack-switching benchmarks match the filter (or none does).
-        crate::bench_wasi::run(&ours_bin, repeat, filter)?;
-        return crate::bench_stacks::run(&ours_bin, repeat, filter);
+        return Err("no sightglass program matches the filter".into());
     }
     let width = runners
         .iter()
@@ -193,7 +200,7 @@ pub fn run(
         if !values.is_empty() {
             let geo = geomean(values);
             let note = match mode {
-                Mode::Peers => "below 1 means we are faster",
+                Mode::Phases | Mode::Peers => "below 1 means we are faster",
                 Mode::Fuel | Mode::Epoch => "the cost of the option: 1 means none",
             };
             println!(
@@ -209,23 +216,19 @@ pub fn run(
     let report = serde_json::json!({ "repeat": repeat, "geomeans": geomeans, "benchmarks": json });
     let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
     let file = out.join(match mode {
-        Mode::Peers => "bench.json",
+        Mode::Phases | Mode::Peers => "bench-whole.json",
         Mode::Fuel => "bench-fuel.json",
         Mode::Epoch => "bench-epoch.json",
     });
     std::fs::write(&file, text).map_err(|e| e.to_string())?;
     println!("wrote {}", file.display());
-    match mode {
-        Mode::Peers => crate::bench_wasi::run(&ours_bin, repeat, filter)
-            .and_then(|()| crate::bench_stacks::run(&ours_bin, repeat, filter)),
-        Mode::Fuel | Mode::Epoch => Ok(()),
-    }
+    Ok(())
 }
 
 /// The runners of a mode and the ratios to report.
 fn runners_for(mode: Mode, ours: Runner, peers: Vec<Runner>) -> (Vec<Runner>, Vec<Ratio>) {
     let (suffix, args) = match mode {
-        Mode::Peers => {
+        Mode::Phases | Mode::Peers => {
             let ratios = (1..=peers.len())
                 .map(|i| Ratio {
                     label: format!("ours/{}", peers[i - 1].name),
@@ -383,23 +386,22 @@ fn ms(d: Duration) -> f64 {
 
 /// Builds our release CLI (`target/release/runtime`), which every benchmark runs.
 pub(crate) fn build_release_cli(root: &Path) -> Result<(), String> {
+    build_release(root, &["--bin", "runtime"])
+}
+
+/// Builds `targets` (cargo's `--bin`/`--example` arguments) of the `runtime` package with
+/// optimisations.
+pub(crate) fn build_release(root: &Path, targets: &[&str]) -> Result<(), String> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "runtime",
-            "--bin",
-            "runtime",
-        ])
+        .args(["build", "--release", "--quiet", "-p", "runtime"])
+        .args(targets)
         .current_dir(root)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err("building the release CLI failed".into())
+        Err(format!("building {} failed", targets.join(" ")))
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_gc;
+mod bench_phases;
 mod bench_stacks;
 mod bench_threads;
 mod bench_wasi;
@@ -34,14 +35,22 @@ commands:
   conformance [--mirror DIR] [-j N]
       Every conformance suite: the spec suite (as `spectest`), then the WASI and Emscripten
       programs; writes target/conformance/{spec,wasi,emscripten}.json.
-  bench [--dir DIR] [--repeat N] [--filter TEXT] [--fuel | --epoch]
-      Run the sightglass programs (default: fetched into xtask/bench/sightglass/data) with
-      our release CLI and with the peers on this machine (node, wasmtime or $WASMTIME), N
-      times each (default 5); print median times and ratios, write target/bench/bench.json.
-      Then the WASI benchmarks (10,000 files; 200 MB to stdout) against Wasmtime, written
-      to target/bench/wasi.json, and a stack-switching generator (a million suspend/resume
-      round trips) against Wasmtime -W stack-switching=y, to target/bench/stack-switching.json.
-      --filter matches benchmark names (`--filter wasi`: only WASI; `--filter stack`).
+  bench [--dir DIR] [--repeat N] [--filter TEXT]
+      Every sightglass program (default: fetched into xtask/bench/sightglass/data) beside
+      Wasmtime in the same run, runs taking turns, N each (default 5): four medians per
+      program, compile, instantiate and execution (bench.start..bench.end) timed in-process
+      (ours: runtime/examples/phases.rs; Wasmtime: its Python package, $WASMTIME_PYTHON or
+      python3), and the whole cached run of each CLI ($WASMTIME or wasmtime); ratios and
+      geometric means, written to target/bench/bench.json. Then the WASI benchmarks (10,000
+      files; 200 MB to stdout) against Wasmtime, written to target/bench/wasi.json, and a
+      stack-switching generator (a million suspend/resume round trips) against Wasmtime
+      -W stack-switching=y, to target/bench/stack-switching.json. --filter matches benchmark
+      names (`--filter wasi`: only WASI; `--filter stack`).
+  bench --whole | --fuel | --epoch [--dir DIR] [--repeat N] [--filter TEXT]
+      Whole uncached runs of the programs with a benchmark.wasm: --whole our release CLI
+      against node and wasmtime (target/bench/bench-whole.json); --fuel / --epoch each
+      runtime with fuel or epoch interruption against itself without
+      (target/bench/bench-fuel.json, bench-epoch.json).
   bench --threads [--repeat N]
       A parallel workload (the wasi-threads sum of tests/data/threads/sum.wat) on 1, 2 and 4
       threads beside Node's V8 ($NODE or node; Wasmtime 49 dropped wasi-threads): median
@@ -96,6 +105,7 @@ pub struct Options {
     pub graph: bool,
     pub gc: bool,
     pub threads: bool,
+    pub whole: bool,
     pub positional: Vec<String>,
 }
 
@@ -145,6 +155,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Options, String> {
             "--graph" => options.graph = true,
             "--gc" => options.gc = true,
             "--threads" => options.threads = true,
+            "--whole" => options.whole = true,
             _ => options.positional.push(arg.clone()),
         }
     }
@@ -216,6 +227,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 "--epoch",
                 "--gc",
                 "--threads",
+                "--whole",
             ];
             let options = parse_options(rest, &allowed).map_err(usage)?;
             no_positional(&options)?;
@@ -230,12 +242,15 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 let repeat = options.repeat.unwrap_or(3);
                 return bench_gc::run(repeat, options.filter.as_deref()).map_err(Failure::Error);
             }
-            let mode = match (options.fuel, options.epoch) {
-                (false, false) => bench::Mode::Peers,
-                (true, false) => bench::Mode::Fuel,
-                (false, true) => bench::Mode::Epoch,
-                (true, true) => {
-                    return Err(usage("`--fuel` and `--epoch` are separate runs".into()))
+            let mode = match (options.fuel, options.epoch, options.whole) {
+                (false, false, false) => bench::Mode::Phases,
+                (false, false, true) => bench::Mode::Peers,
+                (true, false, false) => bench::Mode::Fuel,
+                (false, true, false) => bench::Mode::Epoch,
+                _ => {
+                    return Err(usage(
+                        "`--fuel`, `--epoch` and `--whole` are separate runs".into(),
+                    ))
                 }
             };
             bench::run(

@@ -1,0 +1,380 @@
+//! `cargo xtask bench`'s main table: per sightglass program, four figures for us and for
+//! Wasmtime measured in the same run, runs of the two taking turns:
+//!
+//! - compile: `Module::new` without a cache, timed in-process (ours by
+//!   `runtime/examples/phases.rs`, Wasmtime's by `xtask/bench/phases.py` through its Python
+//!   embedding, `$WASMTIME_PYTHON` or `python3`);
+//! - instantiate: `Linker::instantiate` with WASI and the `bench` functions, in-process;
+//! - execution: the time between the guest's `bench.start` and `bench.end` calls, timed by
+//!   those host functions, in-process;
+//! - cached run: the whole `run` process of each CLI (`$WASMTIME` or `wasmtime`) with its
+//!   compilation cache on and warm (fresh cache folders under target/bench/cache/).
+//!
+//! Medians of `repeat` runs, ratios ours/Wasmtime and their geometric means; our output is
+//! checked against the expected one in every run. Writes target/bench/bench.json.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use crate::bench::{geomean, median, rounded};
+
+/// The figures, in the table's order.
+const FIGURES: [&str; 4] = ["compile", "instantiate", "execution", "cached run"];
+
+/// Executions shorter than this (in Wasmtime's run) are shown but left out of the
+/// execution geometric mean: they time the two host calls, not the program.
+const SHORTEST_EXECUTION_MS: f64 = 0.1;
+
+/// A sightglass program: a core module in its folder, with its expected output.
+struct Program {
+    name: String,
+    dir: PathBuf,
+    file: String,
+    stdout: Option<Vec<u8>>,
+    stderr: Option<Vec<u8>>,
+}
+
+/// The figures of one run, in milliseconds (`None`: not measured).
+type Figures = [Option<f64>; 4];
+
+/// The tools one side needs.
+struct Side {
+    /// Runs the phases of `file` in the current folder, writing the report to the path
+    /// given as first argument.
+    phases: Option<Vec<String>>,
+    /// A cached whole run of `file` in the current folder.
+    cached: Option<Vec<String>>,
+}
+
+pub fn run(root: &Path, dir: &Path, repeat: usize, filter: Option<&str>) -> Result<(), String> {
+    crate::bench::build_release(root, &["--bin", "runtime", "--example", "phases"])?;
+    let out = root.join("target/bench");
+    let cache = out.join("cache");
+    // Fresh caches: the first run of each program fills them, the timed runs hit them.
+    let _ = std::fs::remove_dir_all(&cache);
+    std::fs::create_dir_all(&cache).map_err(|e| format!("{}: {e}", cache.display()))?;
+    let bench_wat = root.join("xtask/bench/bench.wat").display().to_string();
+    let preload = [
+        "--dir".into(),
+        ".".into(),
+        "--preload".into(),
+        format!("bench={bench_wat}"),
+    ];
+    let ours = Side {
+        phases: Some(vec![root
+            .join("target/release/examples/phases")
+            .display()
+            .to_string()]),
+        cached: Some(
+            [
+                root.join("target/release/runtime").display().to_string(),
+                "run".into(),
+            ]
+            .into_iter()
+            .chain([
+                "-C".into(),
+                format!("cache-dir={}", cache.join("ours").display()),
+            ])
+            .chain(preload.iter().cloned())
+            .collect(),
+        ),
+    };
+    let wasmtime = wasmtime_side(root, &cache, &preload)?;
+    if wasmtime.phases.is_none() {
+        println!(
+            "no Python with the `wasmtime` package ($WASMTIME_PYTHON or python3): \
+             Wasmtime's compile, instantiate and execution figures are not measured"
+        );
+    }
+    if wasmtime.cached.is_none() {
+        println!("no Wasmtime CLI ($WASMTIME or wasmtime): its cached runs are not measured");
+    }
+    let programs = programs(dir, filter)?;
+    if programs.is_empty() {
+        println!("no sightglass program matches the filter");
+        return Ok(());
+    }
+    println!(
+        "{} sightglass programs, medians of {repeat} runs in turns with Wasmtime (ms; ratio = ours/wasmtime)",
+        programs.len()
+    );
+    print!("{:<26}", "");
+    for figure in FIGURES {
+        print!("{:>30}", format!("{figure} ms"));
+    }
+    println!();
+    print!("{:<26}", "benchmark");
+    for _ in FIGURES {
+        print!("{:>12}{:>10}{:>8}", "ours", "wasmtime", "ratio");
+    }
+    println!();
+    let mut json = serde_json::Map::new();
+    let mut ratios: [Vec<f64>; 4] = Default::default();
+    for program in &programs {
+        // Fill both caches (and check our output) before timing.
+        run_cached(program, &ours, true)?;
+        run_cached(program, &wasmtime, false)?;
+        let mut samples: [Vec<Figures>; 2] = [Vec::new(), Vec::new()];
+        for _ in 0..repeat {
+            for (side, samples) in [&ours, &wasmtime].into_iter().zip(&mut samples) {
+                samples.push(measure(program, side, std::ptr::eq(side, &ours), &out)?);
+            }
+        }
+        let [o, w] = samples.map(|s| medians(&s));
+        print!("{:<26}", program.name);
+        let mut fields = serde_json::Map::new();
+        for (i, figure) in FIGURES.iter().enumerate() {
+            let ratio = match (o[i], w[i]) {
+                (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+                _ => None,
+            };
+            let counted = i != 2 || w[i].is_some_and(|w| w >= SHORTEST_EXECUTION_MS);
+            if let (Some(r), true) = (ratio, counted) {
+                ratios[i].push(r);
+            }
+            let cell = |v: Option<f64>, d: usize| v.map_or("-".into(), |v| format!("{v:.d$}"));
+            let mark = if counted { "" } else { "*" };
+            print!(
+                "{:>12}{:>10}{:>8}",
+                cell(o[i], 2),
+                cell(w[i], 2),
+                cell(ratio, 3) + mark
+            );
+            fields.insert(
+                figure.replace(' ', "_"),
+                serde_json::json!({
+                    "ours_ms": o[i].map(|v| rounded(v, 4)),
+                    "wasmtime_ms": w[i].map(|v| rounded(v, 4)),
+                    "ratio": ratio.map(|v| rounded(v, 4)),
+                }),
+            );
+        }
+        println!();
+        json.insert(program.name.clone(), fields.into());
+    }
+    let mut geomeans = serde_json::Map::new();
+    print!("{:<26}", "geometric mean");
+    for (figure, values) in FIGURES.iter().zip(&ratios) {
+        let geo = (!values.is_empty()).then(|| geomean(values));
+        print!("{:>30}", geo.map_or("-".into(), |g| format!("{g:.3}")));
+        geomeans.insert(
+            figure.replace(' ', "_"),
+            serde_json::json!({ "ratio": geo.map(|g| rounded(g, 4)), "programs": values.len() }),
+        );
+    }
+    println!();
+    println!(
+        "(below 1 means we are faster; * marks executions under {SHORTEST_EXECUTION_MS} ms, \
+         left out of the execution mean)"
+    );
+    let report = serde_json::json!({
+        "repeat": repeat,
+        "unit": "ms",
+        "geomeans": geomeans,
+        "benchmarks": json,
+    });
+    let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())? + "\n";
+    let file = out.join("bench.json");
+    std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+    println!("wrote {}", file.display());
+    Ok(())
+}
+
+/// Wasmtime's side: its Python embedding for the phases, its CLI for cached runs.
+fn wasmtime_side(root: &Path, cache: &Path, preload: &[String]) -> Result<Side, String> {
+    let python = std::env::var("WASMTIME_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_package = Command::new(&python)
+        .args(["-c", "import wasmtime"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let phases = has_package.then(|| {
+        vec![
+            python,
+            root.join("xtask/bench/phases.py").display().to_string(),
+        ]
+    });
+    let cli = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
+    let has_cli = Command::new(&cli)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let cached = if has_cli {
+        // Wasmtime's cache is configured by a file naming its folder.
+        let config = cache.join("wasmtime.toml");
+        let folder = cache.join("wasmtime");
+        std::fs::write(
+            &config,
+            format!("[cache]\ndirectory = {:?}\n", folder.display().to_string()),
+        )
+        .map_err(|e| format!("{}: {e}", config.display()))?;
+        Some(
+            [
+                cli,
+                "run".into(),
+                "-C".into(),
+                format!("cache-config={}", config.display()),
+            ]
+            .into_iter()
+            .chain(preload.iter().cloned())
+            .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(Side { phases, cached })
+}
+
+/// Every core module of the sightglass folder (components are reported and left out: both
+/// sides' phase runners embed core modules).
+fn programs(dir: &Path, filter: Option<&str>) -> Result<Vec<Program>, String> {
+    let mut programs = Vec::new();
+    let read = |d: &Path| std::fs::read_dir(d).map_err(|e| format!("{}: {e}", d.display()));
+    for entry in read(dir)? {
+        let folder = entry.map_err(|e| e.to_string())?.path();
+        if !folder.is_dir() {
+            continue;
+        }
+        for file in read(&folder)? {
+            let path = file.map_err(|e| e.to_string())?.path();
+            if path.extension().is_none_or(|e| e != "wasm") {
+                continue;
+            }
+            let stem = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let name = if stem == "benchmark" {
+                folder
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            } else {
+                stem.clone()
+            };
+            if filter.is_some_and(|f| !name.contains(f)) {
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // A component's layer field (bytes 6..8) is 1; a core module's is 0.
+            if bytes.get(6..8) == Some(&[1, 0]) {
+                println!(
+                    "{name}: a component, not measured (the phase runners embed core modules)"
+                );
+                continue;
+            }
+            let expected = |kind: &str| {
+                [stem.as_str(), "default"]
+                    .iter()
+                    .find_map(|s| std::fs::read(folder.join(format!("{s}.{kind}.expected"))).ok())
+            };
+            programs.push(Program {
+                name,
+                dir: folder.clone(),
+                file: path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                stdout: expected("stdout"),
+                stderr: expected("stderr"),
+            });
+        }
+    }
+    programs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(programs)
+}
+
+/// Runs `command` on the program in its folder, capturing its output.
+fn run_in(program: &Program, command: &[String], extra: &[String]) -> Result<Output, String> {
+    Command::new(&command[0])
+        .args(&command[1..])
+        .args(extra)
+        .arg(&program.file)
+        .current_dir(&program.dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{}: {e}", command[0]))
+}
+
+/// The run must succeed and, if `check`, print what the program is expected to print.
+fn checked(program: &Program, who: &str, out: &Output, check: bool) -> Result<(), String> {
+    if !out.status.success() {
+        return Err(format!(
+            "{}: the run of {who} failed: {}",
+            program.name,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    if check {
+        for (kind, expected, got) in [
+            ("stdout", &program.stdout, &out.stdout),
+            ("stderr", &program.stderr, &out.stderr),
+        ] {
+            if expected.as_ref().is_some_and(|e| e != got) {
+                return Err(format!(
+                    "{}: our {kind} differs from the expected one",
+                    program.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A cached whole run; returns its wall time in ms.
+fn run_cached(program: &Program, side: &Side, ours: bool) -> Result<Option<f64>, String> {
+    let Some(command) = &side.cached else {
+        return Ok(None);
+    };
+    let start = Instant::now();
+    let out = run_in(program, command, &[])?;
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    checked(program, if ours { "ours" } else { "wasmtime" }, &out, ours)?;
+    Ok(Some(ms))
+}
+
+/// One run of each kind for `side`: the phases in-process, then a cached whole run.
+fn measure(program: &Program, side: &Side, ours: bool, out: &Path) -> Result<Figures, String> {
+    let mut figures: Figures = [None; 4];
+    if let Some(command) = &side.phases {
+        let report = out.join(if ours {
+            "phases-ours.json"
+        } else {
+            "phases-wasmtime.json"
+        });
+        let output = run_in(program, command, &[report.display().to_string()])?;
+        checked(
+            program,
+            if ours {
+                "our phases"
+            } else {
+                "wasmtime's phases"
+            },
+            &output,
+            ours,
+        )?;
+        let text =
+            std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        for (i, key) in ["compile_ns", "instantiate_ns", "execution_ns"]
+            .iter()
+            .enumerate()
+        {
+            figures[i] = value[key].as_f64().map(|ns| ns / 1e6);
+        }
+    }
+    figures[3] = run_cached(program, side, ours)?;
+    Ok(figures)
+}
+
+/// The median of each figure over the runs (`None` if a figure was never measured).
+fn medians(samples: &[Figures]) -> Figures {
+    std::array::from_fn(|i| {
+        let values: Vec<f64> = samples.iter().filter_map(|s| s[i]).collect();
+        (!values.is_empty()).then(|| median(values))
+    })
+}
