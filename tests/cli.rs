@@ -984,3 +984,69 @@ fn processes_racing_to_fill_one_cache_entry_all_run_the_right_code() {
         assert_eq!(cache_entries(&cache).len(), 1);
     }
 }
+
+#[test]
+fn compile_emits_clif_and_disassembly_for_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clif, asm) = (dir.path().join("clif"), dir.path().join("asm"));
+    let out = dir.path().join("fib.cwasm");
+    let (code, _, stderr) = outcome(&[
+        "compile",
+        "--emit-clif",
+        clif.to_str().unwrap(),
+        "--emit-asm",
+        asm.to_str().unwrap(),
+        "tests/data/fib.wat",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // fib.wat defines one function, index 0; the artifact is still written.
+    let clif = std::fs::read_to_string(clif.join("wasm_func_0.clif")).unwrap();
+    assert!(
+        clif.starts_with("function ") && clif.contains("icmp"),
+        "{clif}"
+    );
+    let asm = std::fs::read_to_string(asm.join("wasm_func_0.s")).unwrap();
+    assert!(asm.contains("ret") && asm.contains("%rsp"), "{asm}");
+    assert!(out.is_file());
+}
+
+#[test]
+fn profile_perfmap_names_each_wasm_function_for_perf() {
+    let out = runtime_cmd()
+        .args([
+            "run",
+            "--profile",
+            "perfmap",
+            "--invoke",
+            "fib",
+            "tests/data/fib.wat",
+            "10",
+        ])
+        .current_dir(harness::workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = out.id();
+    let out = out.wait_with_output().unwrap();
+    assert_eq!(
+        (out.status.code(), out.stdout.as_slice()),
+        (Some(0), &b"55\n"[..])
+    );
+    let map = format!("/tmp/perf-{pid}.map");
+    let text = std::fs::read_to_string(&map).unwrap();
+    std::fs::remove_file(&map).unwrap();
+    // `start size name`, hexadecimal; fib.wat names its function $fib.
+    let line = text.lines().find(|l| l.ends_with("::fib")).expect(&text);
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(fields.len(), 3, "{line}");
+    assert!(u64::from_str_radix(fields[0], 16).unwrap() > 0);
+    assert!(u64::from_str_radix(fields[1], 16).unwrap() > 0);
+    let (code, _, stderr) = outcome(&["run", "--profile", "jitdump", "tests/data/fib.wat"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("unknown profiling strategy `jitdump`"),
+        "{stderr}"
+    );
+}

@@ -1,26 +1,20 @@
 //! Reviewing the translator: the Cranelift IR (CLIF) the engine makes of a module's
-//! functions, before or after Cranelift's optimisations. Snapshot tests (`tests/clif.rs`)
-//! pin it for small functions of every operator family, so a change in code quality shows
-//! up in review.
+//! functions, before or after Cranelift's optimisations, and the machine code it becomes.
+//! Snapshot tests (`tests/clif.rs`) pin it for small functions of every operator family, so
+//! a change in code quality shows up in review; `runtime compile --emit-clif DIR` and
+//! `--emit-asm DIR` write it for a whole module.
 
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::info::parse;
 use crate::module::Module;
 
-/// Which CLIF [`Module::clif`] gives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClifStage {
-    /// As the translator emits it.
-    Translated,
-    /// After Cranelift's mid-end (e-graph rewrites, GVN, LICM, dead code): what instruction
-    /// selection sees.
-    Optimized,
-}
+pub use crate::compile::ClifStage;
 
 impl Module {
-    /// The CLIF of every function `bytes` (a module, text or binary) defines, with its
-    /// function index, for `engine`'s configuration (proposals, fuel, epochs, bounds checks).
+    /// The CLIF (or, at [`ClifStage::Disassembly`], the machine code) of every function
+    /// `bytes` (a module, text or binary) defines, with its function index, for `engine`'s
+    /// configuration (proposals, fuel, epochs, bounds checks).
     ///
     /// ```
     /// use runtime_engine::{ClifStage, Engine, Module};
@@ -38,12 +32,6 @@ impl Module {
         let binary = crate::load::to_binary(bytes.as_ref())?;
         let info = parse(&binary, engine.config().features())?;
         let (info, offsets) = Module::register_types(engine, info);
-        crate::compile::clif_module(
-            engine.isa(),
-            engine.config(),
-            &info,
-            &offsets,
-            stage == ClifStage::Optimized,
-        )
+        crate::compile::clif_module(engine.isa(), engine.config(), &info, &offsets, stage)
     }
 }

@@ -38,6 +38,20 @@ pub struct Config {
     pub(crate) opt_level: OptLevel,
     /// Where compiled modules are cached, if anywhere (see [`Config::cache`]).
     pub(crate) cache: Option<CacheConfig>,
+    /// Which profiler is told where compiled code lies (see [`Config::profiler`]).
+    pub(crate) profiler: ProfilingStrategy,
+}
+
+/// The profiler an engine tells where each compiled function lies ([`Config::profiler`]),
+/// as Wasmtime's `ProfilingStrategy`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProfilingStrategy {
+    /// None (the default).
+    #[default]
+    None,
+    /// Linux `perf`: every published function is appended to `/tmp/perf-<pid>.map` as
+    /// `start size name`, so `perf report` names wasm frames.
+    PerfMap,
 }
 
 /// The on-disk compilation cache of an engine ([`Config::cache`]): a directory of
@@ -116,6 +130,7 @@ impl Default for Config {
             gc_zeal_alloc_counter: None,
             opt_level: OptLevel::Speed,
             cache: None,
+            profiler: ProfilingStrategy::None,
         }
     }
 }
@@ -178,6 +193,12 @@ impl Config {
     /// as the user's own files are: its entries are machine code that runs as it is.
     pub fn cache(&mut self, cache: Option<CacheConfig>) -> &mut Config {
         self.cache = cache;
+        self
+    }
+    /// Tells `strategy`'s profiler where compiled code lies (default: none); does not change
+    /// the code.
+    pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Config {
+        self.profiler = strategy;
         self
     }
     /// Sets how hard Cranelift optimises (default: [`OptLevel::Speed`]); the differential

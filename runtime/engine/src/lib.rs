@@ -52,6 +52,7 @@ mod limiter;
 mod limits;
 mod link;
 mod linker;
+mod profiling;
 mod registry;
 mod serialize;
 mod shared_memory;
@@ -65,7 +66,7 @@ mod vm;
 mod vmoffsets;
 
 pub use clif::ClifStage;
-pub use config::{CacheConfig, Config, OptLevel, WasmFeatures};
+pub use config::{CacheConfig, Config, OptLevel, ProfilingStrategy, WasmFeatures};
 pub use engine::{Engine, Precompiled};
 pub use error::{Error, Result};
 pub use externals::Extern;

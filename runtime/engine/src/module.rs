@@ -2,6 +2,7 @@
 //! engine, translate and compile ([`compile`](crate::compile)), lay out ([`link`](crate::link))
 //! and publish ([`vm::code`](crate::vm::code)); this is where the phases are chained.
 
+use crate::config::ProfilingStrategy;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::info::{parse, ConstOp, DataMode, DefinedFuncIndex, EntityIndex, ModuleInfo};
@@ -81,6 +82,9 @@ impl Module {
             func_names: Arc::new(info.names.functions.clone()),
         };
         let code = CodeObject::publish(Arc::new(image), names, crate::vm::host::resolve)?;
+        if engine.config().profiler == ProfilingStrategy::PerfMap {
+            crate::profiling::perf_map(code.start(), code.image(), &info);
+        }
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),

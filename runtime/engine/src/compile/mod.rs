@@ -250,29 +250,51 @@ fn trap_code(code: ir::TrapCode) -> Result<TrapCode> {
         .ok_or_else(|| Error::Compile(format!("trap code {code} has no meaning")))
 }
 
-/// The CLIF of every defined function, in order: as translated, or after Cranelift's
-/// optimisations (the input of instruction selection) when `optimized`. For reviewing what
-/// the translator emits (`Module::clif`).
+/// Which text [`clif_module`] gives of each function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClifStage {
+    /// The CLIF as the translator emits it.
+    Translated,
+    /// The CLIF after Cranelift's mid-end (e-graph rewrites, GVN, LICM, dead code): what
+    /// instruction selection sees.
+    Optimized,
+    /// The machine code Cranelift emits, as its disassembly (register-allocated VCode).
+    Disassembly,
+}
+
+/// The text of every defined function at `stage`, in order, with its function index. For
+/// reviewing what the translator emits (`Module::clif`).
 pub fn clif_module(
     isa: &dyn TargetIsa,
     config: &Config,
     info: &ModuleInfo,
     offsets: &VMOffsets,
-    optimized: bool,
+    stage: ClifStage,
 ) -> Result<Vec<(u32, String)>> {
     let unit = Unit::new(isa, config, info, offsets)?;
     let mut fctx = FunctionBuilderContext::new();
+    let failed = |e: &dyn std::fmt::Debug| Error::Compile(format!("{e:?}"));
     (0..info.num_defined_funcs())
         .map(|i| {
             let func = translate_ir(&unit, i, &mut fctx)?;
             let index = info.func_index(DefinedFuncIndex::new(i)).as_u32();
-            if !optimized {
-                return Ok((index, func.display().to_string()));
-            }
             let mut ctx = Context::for_function(func);
-            ctx.optimize(isa, &mut ControlPlane::default())
-                .map_err(|e| Error::Compile(format!("{e:?}")))?;
-            Ok((index, ctx.func.display().to_string()))
+            let text = match stage {
+                ClifStage::Translated => ctx.func.display().to_string(),
+                ClifStage::Optimized => {
+                    ctx.optimize(isa, &mut ControlPlane::default())
+                        .map_err(|e| failed(&e))?;
+                    ctx.func.display().to_string()
+                }
+                ClifStage::Disassembly => {
+                    ctx.set_disasm(true);
+                    let code = ctx
+                        .compile(isa, &mut ControlPlane::default())
+                        .map_err(|e| failed(&e.inner))?;
+                    code.vcode.clone().unwrap_or_default()
+                }
+            };
+            Ok((index, text))
         })
         .collect()
 }

@@ -162,6 +162,11 @@ impl CodeObject {
         Ok(CodeObject { memory, image })
     }
 
+    /// The address of the image's first byte.
+    pub fn start(&self) -> usize {
+        self.memory.start()
+    }
+
     /// The image this code was published from, unpatched.
     pub fn image(&self) -> &Image {
         &self.image

@@ -139,20 +139,27 @@ pub(crate) fn exit_after_help() -> ! {
 
 /// An engine validating `features`.
 pub(crate) fn engine(features: WasmFeatures) -> Result<Engine, Exit> {
-    engine_with(features, &budgets::Budgets::default(), None)
+    engine_with(
+        features,
+        &budgets::Budgets::default(),
+        None,
+        Default::default(),
+    )
 }
 
 /// An engine validating `features` whose stores may be given `budgets`, caching compiled
-/// modules in `cache` if given.
+/// modules in `cache` if given, telling `profiler` where code lies.
 pub(crate) fn engine_with(
     features: WasmFeatures,
     budgets: &budgets::Budgets,
     cache: Option<runtime::CacheConfig>,
+    profiler: runtime::ProfilingStrategy,
 ) -> Result<Engine, Exit> {
     let mut config = runtime::Config::new();
     config.wasm_features(features);
     budgets.configure(&mut config);
     config.cache(cache);
+    config.profiler(profiler);
     Engine::new(&config).map_err(Exit::error)
 }
 

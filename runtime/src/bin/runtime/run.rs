@@ -8,7 +8,10 @@ use crate::{cache_config, engine_with, read, Exit};
 use clap::Args;
 use runtime::emscripten::{self, Abi, Emscripten, Sink};
 use runtime::wasi::{self, WasiCtx, WasiP1Ctx};
-use runtime::{Engine, Error, Extern, Func, Instance, Linker, Module, Store, StoreLimits, Val};
+use runtime::{
+    Engine, Error, Extern, Func, Instance, Linker, Module, ProfilingStrategy, Store, StoreLimits,
+    Val,
+};
 use std::path::{Path, PathBuf};
 
 /// Options of `run` (also the top level's, so a bare FILE runs).
@@ -33,6 +36,11 @@ pub(crate) struct RunCommand {
     /// safe as the file.
     #[arg(verbatim_doc_comment, long)]
     allow_precompiled: bool,
+
+    /// Profiling strategy: `perfmap` writes /tmp/perf-<pid>.map so that `perf` names wasm
+    /// functions
+    #[arg(long, value_name = "STRATEGY", value_parser = parse_profile)]
+    profile: Option<ProfilingStrategy>,
 
     /// Grant access of a host directory to a guest
     ///
@@ -150,11 +158,23 @@ enum Imports {
     None,
 }
 
+/// `--profile`'s value: the strategies this runtime has (Wasmtime's `jitdump` and `vtune`
+/// are not among them).
+fn parse_profile(value: &str) -> Result<ProfilingStrategy, String> {
+    match value {
+        "perfmap" => Ok(ProfilingStrategy::PerfMap),
+        other => Err(format!(
+            "unknown profiling strategy `{other}` (supported: perfmap)"
+        )),
+    }
+}
+
 /// What `run` does, resolved from the command line.
 struct Plan {
     wasm: Settings,
     codegen: Settings,
     allow_precompiled: bool,
+    profiler: ProfilingStrategy,
     wasi: Settings,
     file: String,
     args: Vec<String>,
@@ -202,6 +222,7 @@ impl RunCommand {
             wasm,
             codegen: Settings::merge(&self.codegen),
             allow_precompiled: self.allow_precompiled,
+            profiler: self.profile.unwrap_or_default(),
             argv0: self.argv0.unwrap_or_else(|| file.clone()),
             wasi,
             file,
@@ -235,6 +256,7 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
         plan.wasm.features(DEFAULT_FEATURES),
         &plan.budgets,
         cache_config(&plan.codegen),
+        plan.profiler,
     )?;
     let module = load(&engine, &bytes, &plan)?;
     if !plan.wasm.shared_memory() && module.memories().any(|m| m.shared) {
