@@ -50,14 +50,19 @@ impl Module {
         }
     }
 
-    /// Validates, translates, compiles, lays out and publishes `binary`.
+    /// Validates, translates, compiles, lays out and publishes `binary`. Meanwhile, on
+    /// another thread, compiles the trampolines its instances will need that the engine has
+    /// not yet (an artifact brings them), so instantiation compiles nothing.
     fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let info = parse(binary, engine.config().features())?;
         Module::with_info(engine, info, |info, offsets| {
-            let funcs =
-                crate::compile::compile_module(engine.isa(), engine.config(), info, offsets)?;
-            let first_defined = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
-            Ok(crate::link::layout(&funcs, Some(first_defined)))
+            std::thread::scope(|s| {
+                s.spawn(|| trampoline_images(engine, info));
+                let funcs =
+                    crate::compile::compile_module(engine.isa(), engine.config(), info, offsets)?;
+                let first_defined = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
+                Ok(crate::link::layout(&funcs, Some(first_defined)))
+            })
         })
     }
 
@@ -125,14 +130,7 @@ impl Module {
     /// ```
     pub fn serialize(&self) -> Result<Vec<u8>> {
         let info = &self.inner.info;
-        let sigs = trampoline_signatures(info);
-        let typed: Vec<(&crate::types::FuncType, bool)> = (sigs.iter())
-            .map(|(ty, host)| (info.type_as_func(*ty), *host))
-            .collect();
-        let images = self.inner.engine.trampoline_images(&typed);
-        let trampolines: Vec<_> = (sigs.iter().zip(images))
-            .map(|((ty, host), image)| (*ty, *host, image))
-            .collect();
+        let trampolines = trampoline_images(&self.inner.engine, info);
         crate::serialize::write(
             self.inner.engine.fingerprint(),
             &crate::serialize::ArtifactRef {
@@ -360,6 +358,21 @@ impl Module {
 /// The trampolines a module's instances will need, as (function type index, host): a host
 /// trampoline for each imported function's signature, an array-call one for each exported
 /// function's and the start function's; each signature once.
+/// The images of the trampolines for `info`'s signatures, compiled first where `engine` has
+/// none: (type index, host trampoline or array-call, image).
+fn trampoline_images(engine: &Engine, info: &ModuleInfo) -> Vec<(u32, bool, Arc<Image>)> {
+    let sigs = trampoline_signatures(info);
+    let typed: Vec<(&crate::types::FuncType, bool)> = (sigs.iter())
+        .map(|(ty, host)| (info.type_as_func(*ty), *host))
+        .collect();
+    let images = engine.trampoline_images(&typed);
+    (sigs.iter().zip(images))
+        .map(|((ty, host), image)| (*ty, *host, image))
+        .collect()
+}
+
+/// The signatures whose trampolines instances of `info` need, each once: a host trampoline
+/// per imported function type, an array-call one per exported or start function type.
 fn trampoline_signatures(info: &ModuleInfo) -> Vec<(u32, bool)> {
     let imported = (0..info.num_imported_funcs).map(|f| (info.functions[f as usize], true));
     let exported = (info.exports.iter()).filter_map(|(_, index)| match index {
