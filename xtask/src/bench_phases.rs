@@ -8,10 +8,14 @@
 //! - execution: the time between the guest's `bench.start` and `bench.end` calls, timed by
 //!   those host functions, in-process;
 //! - cached run: the whole `run` process of each CLI (`$WASMTIME` or `wasmtime`) with its
-//!   compilation cache on and warm (fresh cache folders under target/bench/cache/).
+//!   compilation cache on and warm (fresh cache folders under target/bench/cache/);
+//! - cold run: the same with the cache off (`-C cache=n`), and how many times longer it
+//!   takes than our cached run ("cold/cached").
 //!
-//! Medians of `repeat` runs, ratios ours/Wasmtime and their geometric means; our output is
-//! checked against the expected one in every run. Writes target/bench/bench.json.
+//! The programs: every sightglass program and a C hello world (`xtask/bench/hello-world/`,
+//! start-up alone). Medians of `repeat` runs, ratios ours/Wasmtime and their geometric means;
+//! our output is checked against the expected one in every run. Writes
+//! target/bench/bench.json.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -20,7 +24,13 @@ use std::time::Instant;
 use crate::bench::{geomean, median, rounded};
 
 /// The figures, in the table's order.
-const FIGURES: [&str; 4] = ["compile", "instantiate", "execution", "cached run"];
+const FIGURES: [&str; 5] = [
+    "compile",
+    "instantiate",
+    "execution",
+    "cached run",
+    "cold run",
+];
 
 /// Executions shorter than this (in Wasmtime's run) are shown but left out of the
 /// execution geometric mean: they time the two host calls, not the program.
@@ -36,7 +46,7 @@ struct Program {
 }
 
 /// The figures of one run, in milliseconds (`None`: not measured).
-type Figures = [Option<f64>; 4];
+type Figures = [Option<f64>; FIGURES.len()];
 
 /// The tools one side needs.
 struct Side {
@@ -90,13 +100,15 @@ pub fn run(root: &Path, dir: &Path, repeat: usize, filter: Option<&str>) -> Resu
     if wasmtime.cached.is_none() {
         println!("no Wasmtime CLI ($WASMTIME or wasmtime): its cached runs are not measured");
     }
-    let programs = programs(dir, filter)?;
+    // The sightglass programs and a C hello world (start-up alone).
+    let hello = root.join("xtask/bench");
+    let programs = programs(&[(dir, None), (&hello, Some("hello-world"))], filter)?;
     if programs.is_empty() {
         println!("no sightglass program matches the filter");
         return Ok(());
     }
     println!(
-        "{} sightglass programs, medians of {repeat} runs in turns with Wasmtime (ms; ratio = ours/wasmtime)",
+        "{} programs, medians of {repeat} runs in turns with Wasmtime (ms; ratio = ours/wasmtime)",
         programs.len()
     );
     print!("{:<26}", "");
@@ -108,13 +120,13 @@ pub fn run(root: &Path, dir: &Path, repeat: usize, filter: Option<&str>) -> Resu
     for _ in FIGURES {
         print!("{:>12}{:>10}{:>8}", "ours", "wasmtime", "ratio");
     }
-    println!();
+    println!("{:>13}", "cold/cached");
     let mut json = serde_json::Map::new();
-    let mut ratios: [Vec<f64>; 4] = Default::default();
+    let mut ratios: [Vec<f64>; FIGURES.len()] = Default::default();
     for program in &programs {
         // Fill both caches (and check our output) before timing.
-        run_cached(program, &ours, true)?;
-        run_cached(program, &wasmtime, false)?;
+        run_cli(program, &ours, true, false)?;
+        run_cli(program, &wasmtime, false, false)?;
         let mut samples: [Vec<Figures>; 2] = [Vec::new(), Vec::new()];
         for _ in 0..repeat {
             for (side, samples) in [&ours, &wasmtime].into_iter().zip(&mut samples) {
@@ -150,7 +162,18 @@ pub fn run(root: &Path, dir: &Path, repeat: usize, filter: Option<&str>) -> Resu
                 }),
             );
         }
-        println!();
+        let cold_over_cached = match (o[4], o[3]) {
+            (Some(cold), Some(cached)) if cached > 0.0 => Some(cold / cached),
+            _ => None,
+        };
+        println!(
+            "{:>13}",
+            cold_over_cached.map_or("-".into(), |r| format!("{r:.1}"))
+        );
+        fields.insert(
+            "ours_cold_over_cached".into(),
+            cold_over_cached.map(|r| rounded(r, 3)).into(),
+        );
         json.insert(program.name.clone(), fields.into());
     }
     let mut geomeans = serde_json::Map::new();
@@ -226,13 +249,24 @@ fn wasmtime_side(root: &Path, cache: &Path, preload: &[String]) -> Result<Side, 
     Ok(Side { phases, cached })
 }
 
-/// Every core module of the sightglass folder (components are reported and left out: both
-/// sides' phase runners embed core modules).
-fn programs(dir: &Path, filter: Option<&str>) -> Result<Vec<Program>, String> {
+/// Every core module in the program folders of `dirs` (each folder of the directory, or
+/// only the one named): components are reported and left out, both sides' phase runners
+/// embed core modules.
+fn programs(dirs: &[(&Path, Option<&str>)], filter: Option<&str>) -> Result<Vec<Program>, String> {
     let mut programs = Vec::new();
     let read = |d: &Path| std::fs::read_dir(d).map_err(|e| format!("{}: {e}", d.display()));
-    for entry in read(dir)? {
-        let folder = entry.map_err(|e| e.to_string())?.path();
+    let mut folders = Vec::new();
+    for (dir, only) in dirs {
+        match only {
+            Some(name) => folders.push(dir.join(name)),
+            None => {
+                for entry in read(dir)? {
+                    folders.push(entry.map_err(|e| e.to_string())?.path());
+                }
+            }
+        }
+    }
+    for folder in folders {
         if !folder.is_dir() {
             continue;
         }
@@ -325,21 +359,23 @@ fn checked(program: &Program, who: &str, out: &Output, check: bool) -> Result<()
     Ok(())
 }
 
-/// A cached whole run; returns its wall time in ms.
-fn run_cached(program: &Program, side: &Side, ours: bool) -> Result<Option<f64>, String> {
+/// A whole run by the CLI, cached or `cold` (cache off); returns its wall time in ms.
+fn run_cli(program: &Program, side: &Side, ours: bool, cold: bool) -> Result<Option<f64>, String> {
     let Some(command) = &side.cached else {
         return Ok(None);
     };
+    let off = ["-C".to_string(), "cache=n".to_string()];
     let start = Instant::now();
-    let out = run_in(program, command, &[])?;
+    let out = run_in(program, command, if cold { &off } else { &[] })?;
     let ms = start.elapsed().as_secs_f64() * 1e3;
     checked(program, if ours { "ours" } else { "wasmtime" }, &out, ours)?;
     Ok(Some(ms))
 }
 
-/// One run of each kind for `side`: the phases in-process, then a cached whole run.
+/// One run of each kind for `side`: the phases in-process, then a cached and a cold whole
+/// run.
 fn measure(program: &Program, side: &Side, ours: bool, out: &Path) -> Result<Figures, String> {
-    let mut figures: Figures = [None; 4];
+    let mut figures: Figures = [None; FIGURES.len()];
     if let Some(command) = &side.phases {
         let report = out.join(if ours {
             "phases-ours.json"
@@ -367,7 +403,8 @@ fn measure(program: &Program, side: &Side, ours: bool, out: &Path) -> Result<Fig
             figures[i] = value[key].as_f64().map(|ns| ns / 1e6);
         }
     }
-    figures[3] = run_cached(program, side, ours)?;
+    figures[3] = run_cli(program, side, ours, false)?;
+    figures[4] = run_cli(program, side, ours, true)?;
     Ok(figures)
 }
 
