@@ -156,7 +156,24 @@ impl Engine {
             .collect()
     }
 
-    /// Publishes trampolines read from an artifact for the signatures that have none yet.
+    /// The signatures of `sigs` (signature, host) the engine has no trampoline for yet, each
+    /// once: what `Module::new` compiles beside the module's functions.
+    pub(crate) fn missing_trampolines<'a>(
+        &self,
+        sigs: &[(&'a FuncType, bool)],
+    ) -> Vec<(&'a FuncType, bool)> {
+        let cache = self.trampolines();
+        let mut missing: Vec<(&FuncType, bool)> = Vec::new();
+        for &(ty, host) in sigs {
+            if !cache.contains_key(&(ty.clone(), host)) && !missing.contains(&(ty, host)) {
+                missing.push((ty, host));
+            }
+        }
+        missing
+    }
+
+    /// Publishes trampolines read from an artifact or compiled beside a module for the
+    /// signatures that have none yet.
     pub(crate) fn add_trampolines(&self, list: Vec<(FuncType, bool, Image)>) -> Result<()> {
         let mut cache = self.trampolines();
         for (ty, host, image) in list {

@@ -50,19 +50,31 @@ impl Module {
         }
     }
 
-    /// Validates, translates, compiles, lays out and publishes `binary`. Meanwhile, on
-    /// another thread, compiles the trampolines its instances will need that the engine has
-    /// not yet (an artifact brings them), so instantiation compiles nothing.
+    /// Validates, translates, compiles, lays out and publishes `binary`, and compiles beside
+    /// its functions the trampolines its instances will need that the engine has not yet
+    /// (an artifact brings them), so instantiation compiles nothing.
     fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let info = parse(binary, engine.config().features())?;
         Module::with_info(engine, info, |info, offsets| {
-            std::thread::scope(|s| {
-                s.spawn(|| trampoline_images(engine, info));
-                let funcs =
-                    crate::compile::compile_module(engine.isa(), engine.config(), info, offsets)?;
-                let first_defined = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
-                Ok(crate::link::layout(&funcs, Some(first_defined)))
-            })
+            let sigs: Vec<(&crate::types::FuncType, bool)> = (trampoline_signatures(info))
+                .into_iter()
+                .map(|(ty, host)| (info.type_as_func(ty), host))
+                .collect();
+            let missing = engine.missing_trampolines(&sigs);
+            let (funcs, trampolines) = crate::compile::compile_module(
+                engine.isa(),
+                engine.config(),
+                info,
+                offsets,
+                &missing,
+            )?;
+            engine.add_trampolines(
+                (missing.iter().zip(trampolines))
+                    .map(|((ty, host), f)| ((*ty).clone(), *host, crate::link::layout(&[f], None)))
+                    .collect(),
+            )?;
+            let first_defined = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
+            Ok(crate::link::layout(&funcs, Some(first_defined)))
         })
     }
 

@@ -11,6 +11,7 @@ use crate::info::{DefinedFuncIndex, ModuleInfo};
 use crate::libcall::Libcall;
 use crate::translate::env::{self, FuncEnv, NS_LIBCALL, NS_WASM_FUNC};
 use crate::trap::TrapCode;
+use crate::types::FuncType;
 use crate::vmoffsets::VMOffsets;
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, UserFuncName};
@@ -55,30 +56,48 @@ pub struct CompiledFunction {
     pub stack_maps: Vec<(u32, u32, Vec<u32>)>,
 }
 
-/// Translates and compiles every defined function of a module, in order.
+/// A trampoline to compile beside a module's functions: its signature, and whether it is a
+/// host trampoline (else array-call).
+pub type TrampolineJob<'a> = (&'a FuncType, bool);
+
+/// Translates and compiles every defined function of a module, in order, and the
+/// `trampolines` its instances will need, in order, on all cores: one pool of jobs, so a
+/// trampoline fills a gap rather than competing with the functions for a core.
 pub fn compile_module(
     isa: &dyn TargetIsa,
     config: &Config,
     info: &ModuleInfo,
     offsets: &VMOffsets,
-) -> Result<Vec<CompiledFunction>> {
+    trampoline_jobs: &[TrampolineJob<'_>],
+) -> Result<(Vec<CompiledFunction>, Vec<CompiledFunction>)> {
     let unit = Unit::new(isa, config, info, offsets)?;
     let n = info.num_defined_funcs();
+    let jobs = n + trampoline_jobs.len();
+    let job = |k: usize, fctx: &mut FunctionBuilderContext| match k.checked_sub(n) {
+        None => compile_function(&unit, k, fctx),
+        Some(t) => {
+            let (ty, host) = trampoline_jobs[t];
+            if host {
+                trampolines::host_trampoline(isa, ty)
+            } else {
+                trampolines::array_trampoline(isa, ty)
+            }
+        }
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
-        .min(n.max(1));
-    let results: Vec<Result<CompiledFunction>> = if threads <= 1 || n < 8 {
+        .min(jobs.max(1));
+    let mut results: Vec<Result<CompiledFunction>> = if threads <= 1 || jobs < 8 {
         let mut fctx = FunctionBuilderContext::new();
-        (0..n)
-            .map(|i| compile_function(&unit, i, &mut fctx))
-            .collect()
+        (0..jobs).map(|k| job(k, &mut fctx)).collect()
     } else {
-        let mut slots: Vec<Option<Result<CompiledFunction>>> = (0..n).map(|_| None).collect();
-        // Largest bodies first (longest-processing-time order): a big function taken last
-        // would leave the other threads idle while it compiles. Results keep their index, so
-        // the output does not depend on the order.
+        let mut slots: Vec<Option<Result<CompiledFunction>>> = (0..jobs).map(|_| None).collect();
+        // Largest bodies first (longest-processing-time order), the small trampolines last:
+        // a big function taken last would leave the other threads idle while it compiles.
+        // Results keep their index, so the output does not depend on the order.
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(info.bodies[i].range.len()));
+        order.extend(n..jobs);
         let next = std::sync::atomic::AtomicUsize::new(0);
         let chunks = std::sync::Mutex::new(&mut slots);
         std::thread::scope(|s| {
@@ -90,7 +109,7 @@ pub fn compile_module(
                         let Some(&i) = order.get(k) else {
                             break;
                         };
-                        let r = compile_function(&unit, i, &mut fctx);
+                        let r = job(i, &mut fctx);
                         chunks.lock().unwrap()[i] = Some(r);
                     }
                 });
@@ -98,10 +117,14 @@ pub fn compile_module(
         });
         slots
             .into_iter()
-            .map(|r| r.expect("every function compiled"))
+            .map(|r| r.expect("every job ran"))
             .collect()
     };
-    results.into_iter().collect()
+    let trampolines = results.split_off(n);
+    Ok((
+        results.into_iter().collect::<Result<_>>()?,
+        trampolines.into_iter().collect::<Result<_>>()?,
+    ))
 }
 
 /// What every function of one module is compiled against.

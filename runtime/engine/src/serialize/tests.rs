@@ -97,6 +97,33 @@ fn an_artifact_brings_the_trampolines_of_its_imports_and_exports() {
 }
 
 #[test]
+fn compiling_a_module_compiles_its_trampolines_so_instantiation_compiles_none() {
+    let wat = r#"(module
+        (import "host" "log" (func $log (param i32)))
+        (import "host" "log2" (func (param i32)))
+        (func (export "run") (param i64) (result i64) (call $log (i32.const 1)) (local.get 0))
+        (func (export "same") (param i64) (result i64) (local.get 0)))"#;
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    // One host trampoline for (i32) -> (), one array-call one for (i64) -> (i64).
+    assert_eq!(engine.trampolines().len(), 2);
+    let mut store = Store::new(&engine, 0i32);
+    let log = crate::Func::wrap(&mut store, |mut c: crate::Caller<'_, i32>, x: i32| {
+        *c.data_mut() += x
+    });
+    let instance = crate::Instance::new(&mut store, &module, &[log.into(), log.into()]).unwrap();
+    let run = instance
+        .get_typed_func::<i64, i64>(&mut store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, 9).unwrap(), 9);
+    assert_eq!(*store.data(), 1);
+    assert_eq!(engine.trampolines().len(), 2, "nothing else was compiled");
+    // A second module with the same signatures compiles no trampoline again.
+    Module::new(&engine, wat).unwrap();
+    assert_eq!(engine.trampolines().len(), 2);
+}
+
+#[test]
 fn every_truncation_is_refused() {
     let engine = Engine::default();
     let bytes = Module::new(&engine, WAT).unwrap().serialize().unwrap();
