@@ -335,7 +335,7 @@ impl Global {
     pub fn get(&self, store: impl AsContext) -> Val {
         let store = &store.as_context().0.opaque;
         let i = self.checked(store);
-        store.raw_to_val(store.vm.globals[i].bits, store.globals[i].ty.content)
+        store.raw_to_val(store.vm.globals[i].bits(), store.globals[i].ty.content)
     }
     /// Sets a mutable global; an error if it is immutable or `val` has the wrong type.
     pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
@@ -348,7 +348,7 @@ impl Global {
             )));
         }
         let bits = store.val_to_raw(&val);
-        store.vm.globals[i].bits = bits;
+        store.vm.globals[i].set_bits(bits);
         Ok(())
     }
 }
@@ -374,6 +374,22 @@ impl Tag {
 
 pub(crate) fn new_global(store: &mut StoreOpaque, ty: GlobalType, bits: u128) -> Global {
     let index = store.vm.push_global(bits, ty.content.is_gc_ref());
+    global_handle(store, ty, index)
+}
+
+/// A global an instance defines, stored in its vmctx at `storage` (zero until initialized).
+pub(crate) fn new_instance_global(
+    store: &mut StoreOpaque,
+    ty: GlobalType,
+    storage: crate::vm::vmcontext::GlobalPtr,
+) -> Global {
+    let index = store
+        .vm
+        .push_instance_global(storage, ty.content.is_gc_ref());
+    global_handle(store, ty, index)
+}
+
+fn global_handle(store: &mut StoreOpaque, ty: GlobalType, index: u32) -> Global {
     store.globals.push(GlobalData { ty });
     Global {
         store: store.id,

@@ -12,7 +12,9 @@
 //!     [*mut VMTableDefinition; tables]
 //!     [*mut VMGlobal; globals]
 //!     [*const VMFuncRef; functions]
-//!     [u32; tags]            store index of every tag (padded to 8)
+//!     [u32; tags]            store index of every tag (padded to 16 bytes)
+//!     [VMGlobal; defined globals]  the storage of the globals the module defines (16
+//!                            bytes each), read and written in place by compiled code
 //! ```
 
 use crate::info::ModuleInfo;
@@ -28,6 +30,7 @@ pub struct VMOffsets {
     globals: u32,
     funcs: u32,
     tags: u32,
+    defined_globals: u32,
     size: u32,
 }
 
@@ -37,6 +40,8 @@ pub const VMCTX_INSTANCE_INDEX: u32 = 16;
 pub const VMCTX_EPOCH_PTR: u32 = 24;
 const HEADER: u32 = 32;
 const PTR: u32 = 8;
+/// Bytes of a `VMGlobal` (every value type fits).
+const GLOBAL_SIZE: u32 = 16;
 
 /// Offsets inside the structures of `vm/vmcontext.rs`.
 pub const FUNCREF_CODE: i32 = 0;
@@ -71,7 +76,9 @@ impl VMOffsets {
         let globals = tables + info.tables.len() as u32 * PTR;
         let funcs = globals + info.globals.len() as u32 * PTR;
         let tags = funcs + info.functions.len() as u32 * PTR;
-        let size = tags + (info.tags.len() as u32 * 4).next_multiple_of(8);
+        let defined_globals = (tags + info.tags.len() as u32 * 4).next_multiple_of(16);
+        let defined = info.globals.len() as u32 - info.num_imported_globals;
+        let size = defined_globals + defined * GLOBAL_SIZE;
         VMOffsets {
             types,
             memories,
@@ -80,6 +87,7 @@ impl VMOffsets {
             globals,
             funcs,
             tags,
+            defined_globals,
             size,
         }
     }
@@ -106,6 +114,11 @@ impl VMOffsets {
     }
     pub fn tag(&self, index: u32) -> u32 {
         self.tags + index * 4
+    }
+    /// The storage of defined global `index` (counting the defined globals only), 16-aligned
+    /// when the vmctx is.
+    pub fn defined_global(&self, index: u32) -> u32 {
+        self.defined_globals + index * GLOBAL_SIZE
     }
     /// Total size in bytes.
     pub fn size(&self) -> u32 {

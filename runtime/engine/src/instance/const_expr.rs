@@ -28,7 +28,9 @@ pub(crate) fn eval_const(
             ConstOp::RefFunc(f) => inner.funcs[data.funcs[f as usize].index as usize]
                 .funcref
                 .raw() as u128,
-            ConstOp::GlobalGet(g) => inner.vm.globals[data.globals[g as usize].index as usize].bits,
+            ConstOp::GlobalGet(g) => {
+                inner.vm.globals[data.globals[g as usize].index as usize].bits()
+            }
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let (b, a) = (stack.pop().unwrap() as u32, stack.pop().unwrap() as u32);
                 (match op {

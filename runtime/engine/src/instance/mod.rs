@@ -8,7 +8,7 @@ pub(crate) use const_expr::eval_const;
 use imports::{check_guard, check_import};
 
 use crate::error::{Error, Result};
-use crate::externals::{new_global, Extern};
+use crate::externals::{new_instance_global, Extern};
 use crate::func::{TypedFunc, WasmParams, WasmResults};
 use crate::info::{DataMode, ElementMode, EntityIndex};
 use crate::limiter::{self, Limiter};
@@ -301,11 +301,15 @@ fn allocate(
             index: inner.vm.tables.len() as u32 - 1,
         });
     }
-    for def in info
+    for (defined, def) in info
         .defined_globals()
-        .map(|(_, g)| &info.globals[g.index()])
+        .map(|(d, g)| (d, &info.globals[g.index()]))
     {
-        data.globals.push(new_global(inner, def.ty, 0));
+        // Stored in the vmctx, where compiled code reads it with one load.
+        let offset = module.inner.offsets.defined_global(defined.index() as u32);
+        let storage = data.vmctx.global(offset);
+        data.globals
+            .push(new_instance_global(inner, def.ty, storage));
     }
     for (ty, id) in info.types.iter().zip(&info.type_ids) {
         inner.vm.gc.register_type(*id, ty);
@@ -374,7 +378,7 @@ fn write_vmctx(inner: &mut StoreOpaque, data: &mut InstanceData, instance_index:
     for (i, g) in data.globals.iter().enumerate() {
         w.global(
             offsets.global(i as u32),
-            &inner.vm.globals[g.index as usize],
+            inner.vm.globals[g.index as usize].as_ptr(),
         );
     }
     for (i, f) in data.funcs.iter().enumerate() {
@@ -408,7 +412,7 @@ fn initialize_inhibited(inner: &mut StoreOpaque, handle: Instance) -> Result<()>
     {
         let bits = eval_const(inner, index, &def.init)?;
         let g = inner.instances[index].globals[i];
-        inner.vm.globals[g.index as usize].bits = bits;
+        inner.vm.globals[g.index as usize].set_bits(bits);
     }
     for (i, def) in info
         .defined_tables()

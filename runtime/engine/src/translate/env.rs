@@ -196,9 +196,14 @@ impl<'m> FuncEnv<'m> {
         self.load_vmctx_ptr(b, self.offsets.table(index))
     }
 
-    /// `make_global`: the address of global `index`'s storage.
-    pub fn make_global(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
-        self.load_vmctx_ptr(b, self.offsets.global(index))
+    /// `make_global`: where global `index`'s storage is, as an address and an offset: a
+    /// defined global's is in the vmctx itself (one load to reach its value), an imported
+    /// one's behind a pointer in it.
+    pub fn make_global(&mut self, b: &mut FunctionBuilder, index: u32) -> (Value, i32) {
+        match index.checked_sub(self.info.num_imported_globals) {
+            Some(defined) => (self.vmctx(b), self.offsets.defined_global(defined) as i32),
+            None => (self.load_vmctx_ptr(b, self.offsets.global(index)), 0),
+        }
     }
 
     /// `make_indirect_sig`: the Cranelift signature for type index `index`.

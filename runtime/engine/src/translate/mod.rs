@@ -386,18 +386,20 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::GlobalGet { global_index } => {
                 let vt = self.env.info.globals[global_index as usize].ty.content;
-                let addr = self.env.make_global(&mut self.b, global_index);
+                let (addr, offset) = self.env.make_global(&mut self.b, global_index);
                 let v = self
                     .b
                     .ins()
-                    .load(ir_type(vt), ir::MemFlagsData::trusted(), addr, 0);
+                    .load(ir_type(vt), ir::MemFlagsData::trusted(), addr, offset);
                 self.declare_ref(v, vt);
                 self.push(v);
             }
             Operator::GlobalSet { global_index } => {
                 let v = self.pop();
-                let addr = self.env.make_global(&mut self.b, global_index);
-                self.b.ins().store(ir::MemFlagsData::trusted(), v, addr, 0);
+                let (addr, offset) = self.env.make_global(&mut self.b, global_index);
+                self.b
+                    .ins()
+                    .store(ir::MemFlagsData::trusted(), v, addr, offset);
             }
             Operator::Call { function_index } => self.translate_call(function_index, false),
             Operator::ReturnCall { function_index } => self.translate_call(function_index, true),

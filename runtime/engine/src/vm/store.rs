@@ -8,11 +8,12 @@ use super::gc::GcHeap;
 use super::memory::LinearMemory;
 use super::shared_memory::SharedLinearMemory;
 use super::table::TableStorage;
-use super::vmcontext::{VMGlobal, VMMemoryDefinition, VMRuntimeLimits};
+use super::vmcontext::{GlobalPtr, VMGlobal, VMMemoryDefinition, VMRuntimeLimits};
 use crate::info::ModuleInfo;
 use crate::registry::TypeRegistry;
 use crate::types::MemoryType;
 use crate::vmoffsets::{VMCTX_INSTANCE_INDEX, VMCTX_STORE};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 /// A store's memories, tables, GC heap, exceptions and runtime limits, and what each of its
@@ -30,10 +31,9 @@ pub struct StoreState {
     pub instances: Vec<InstanceState>,
     /// Structs, arrays and exceptions, with the host's handles to them; collected.
     pub gc: GcHeap,
-    /// Every global's value, by store index (boxed: vmctxs point to them, and the vector
-    /// grows).
-    #[allow(clippy::vec_box)]
-    pub globals: Vec<Box<VMGlobal>>,
+    /// Every global's storage, by store index (vmctxs point to them; the vector grows, the
+    /// storage never moves).
+    pub globals: Vec<GlobalSlot>,
     /// Store indices of the globals of a GC-reference type (roots for the collector).
     pub gc_globals: Vec<u32>,
     /// The engine's canonical types (for subtype checks).
@@ -112,14 +112,69 @@ impl StoreState {
         self.instances[instance].tables[table as usize] as usize
     }
 
-    /// Adds a global holding `bits` (a root of the collector if `gc_ref`); its store index.
+    /// Adds a global of the host holding `bits`, in storage of its own (a root of the
+    /// collector if `gc_ref`); its store index.
     pub fn push_global(&mut self, bits: u128, gc_ref: bool) -> u32 {
+        let owned = Box::into_raw(Box::new(VMGlobal { bits }));
+        let ptr = NonNull::new(owned).expect("a box is not null");
+        self.push_slot(GlobalSlot { ptr, owned: true }, gc_ref)
+    }
+
+    /// Adds a global an instance defines, stored in its vmctx at `storage` (zeroed); its
+    /// store index.
+    pub fn push_instance_global(&mut self, storage: GlobalPtr, gc_ref: bool) -> u32 {
+        let ptr = NonNull::new(storage.as_ptr()).expect("a vmctx is not null");
+        self.push_slot(GlobalSlot { ptr, owned: false }, gc_ref)
+    }
+
+    fn push_slot(&mut self, slot: GlobalSlot, gc_ref: bool) -> u32 {
         let index = self.globals.len() as u32;
-        self.globals.push(Box::new(VMGlobal { bits }));
+        self.globals.push(slot);
         if gc_ref {
             self.gc_globals.push(index);
         }
         index
+    }
+}
+
+/// Where a global's value lives: a box of its own (a host's global), or a slot in the vmctx
+/// of the instance that defines it (which the store keeps as long as its globals).
+pub struct GlobalSlot {
+    ptr: NonNull<VMGlobal>,
+    /// `ptr` came from `Box::into_raw` and is freed with the slot.
+    owned: bool,
+}
+
+// SAFETY: the slot owns its box, or points into a vmctx of the same store; it travels with
+// the store.
+unsafe impl Send for GlobalSlot {}
+
+impl GlobalSlot {
+    /// The value's bits.
+    pub fn bits(&self) -> u128 {
+        // SAFETY: `ptr` is live storage (see the type); wasm writes it only while it runs,
+        // and no wasm runs during this read on the store's thread.
+        unsafe { (*self.ptr.as_ptr()).bits }
+    }
+
+    /// Sets the value's bits.
+    pub fn set_bits(&mut self, bits: u128) {
+        // SAFETY: as in `bits`.
+        unsafe { (*self.ptr.as_ptr()).bits = bits }
+    }
+
+    /// The storage, for a vmctx to point to.
+    pub fn as_ptr(&self) -> *const VMGlobal {
+        self.ptr.as_ptr()
+    }
+}
+
+impl Drop for GlobalSlot {
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: made by `Box::into_raw` in `push_global`, freed once, here.
+            drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+        }
     }
 }
 

@@ -40,6 +40,18 @@ pub struct VMGlobal {
     pub bits: u128,
 }
 
+/// The storage of a global defined by an instance, inside that instance's vmctx (where
+/// compiled code reaches it at a fixed offset, with one load). The store keeps its
+/// instances, and so their vmctxs, as long as its globals.
+#[derive(Clone, Copy, Debug)]
+pub struct GlobalPtr(pub(in crate::vm) std::ptr::NonNull<VMGlobal>);
+
+impl GlobalPtr {
+    pub(in crate::vm) fn as_ptr(self) -> *mut VMGlobal {
+        self.0.as_ptr()
+    }
+}
+
 /// Per-store limits that compiled code checks.
 #[repr(C)]
 #[derive(Debug, Default)]

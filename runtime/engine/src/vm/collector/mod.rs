@@ -149,9 +149,9 @@ pub fn collect(store: &mut StoreState, need: usize) -> bool {
     };
     for g in gc_globals.iter() {
         let g = &mut globals[*g as usize];
-        let mut raw = g.bits as u64;
+        let mut raw = g.bits() as u64;
         copier.visit(&mut raw);
-        g.bits = raw as u128;
+        g.set_bits(raw as u128);
     }
     for t in tables.iter_mut().filter(|t| t.ty().element.is_gc_ref()) {
         t.elements_mut().iter_mut().for_each(|e| copier.visit(e));
