@@ -54,6 +54,32 @@ pub fn readonly() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
+/// The alias region of linear-memory accesses and the one of globals' storage: neither ever
+/// touches the other's bytes (memories are mappings of their own, globals live in vmctxs and
+/// host boxes), so Cranelift may keep a global's value in a register across a store to a
+/// memory and a loaded byte of memory across `global.set`. Every access of either kind carries
+/// its region; everything else (vmctx fields, tables, GC objects) has none and stays ordered
+/// with both.
+#[derive(Clone, Copy)]
+pub enum Region {
+    /// Linear memories.
+    Heap = 1,
+    /// Globals' storage.
+    Globals = 2,
+}
+
+/// `region`, declared in `func`.
+pub fn alias_region(func: &mut ir::Function, region: Region) -> ir::AliasRegion {
+    let description = match region {
+        Region::Heap => "heap",
+        Region::Globals => "globals",
+    };
+    func.dfg.alias_regions.insert(ir::AliasRegionData {
+        user_id: region as u32,
+        description: description.into(),
+    })
+}
+
 /// Flags for loads of immutable fields through a reference that may be null (a funcref from
 /// a table or the operand stack): they cannot trap *where they are*, after the null check
 /// that dominates them, but must not move (no `can_move`), or Cranelift would hoist them

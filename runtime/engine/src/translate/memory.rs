@@ -168,7 +168,10 @@ impl FuncTranslator<'_, '_> {
         let index = self.pop();
         let index = self.index_to_i64(heap.memory64, index);
         let base = self.env.heap_base(&mut self.b, heap);
-        let flags = MemFlagsData::new().with_trap_code(Some(trap::MEMORY_OUT_OF_BOUNDS));
+        let heap_region = super::env::alias_region(self.b.func, super::env::Region::Heap);
+        let flags = MemFlagsData::new()
+            .with_trap_code(Some(trap::MEMORY_OUT_OF_BOUNDS))
+            .with_alias_region(Some(heap_region));
         if heap.guarded {
             // index + offset < 2^33 lies in the reservation; pages past the length fault.
             let addr = self.b.ins().iadd(base, index);

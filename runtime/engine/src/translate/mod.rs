@@ -186,6 +186,12 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
+    /// Flags of an access to a global's storage (see [`env::Region`]).
+    fn globals_flags(&mut self) -> ir::MemFlagsData {
+        let region = env::alias_region(self.b.func, env::Region::Globals);
+        ir::MemFlagsData::trusted().with_alias_region(Some(region))
+    }
+
     fn pop(&mut self) -> Value {
         self.stack
             .pop()
@@ -387,19 +393,16 @@ impl FuncTranslator<'_, '_> {
             Operator::GlobalGet { global_index } => {
                 let vt = self.env.info.globals[global_index as usize].ty.content;
                 let (addr, offset) = self.env.make_global(&mut self.b, global_index);
-                let v = self
-                    .b
-                    .ins()
-                    .load(ir_type(vt), ir::MemFlagsData::trusted(), addr, offset);
+                let flags = self.globals_flags();
+                let v = self.b.ins().load(ir_type(vt), flags, addr, offset);
                 self.declare_ref(v, vt);
                 self.push(v);
             }
             Operator::GlobalSet { global_index } => {
                 let v = self.pop();
                 let (addr, offset) = self.env.make_global(&mut self.b, global_index);
-                self.b
-                    .ins()
-                    .store(ir::MemFlagsData::trusted(), v, addr, offset);
+                let flags = self.globals_flags();
+                self.b.ins().store(flags, v, addr, offset);
             }
             Operator::Call { function_index } => self.translate_call(function_index, false),
             Operator::ReturnCall { function_index } => self.translate_call(function_index, true),
