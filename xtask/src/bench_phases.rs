@@ -13,9 +13,9 @@
 //!   takes than our cached run ("cold/cached").
 //!
 //! The programs: every sightglass program and a C hello world (`xtask/bench/hello-world/`,
-//! start-up alone). Medians of `repeat` runs, ratios ours/Wasmtime and their geometric means;
-//! our output is checked against the expected one in every run. Writes
-//! target/bench/bench.json.
+//! start-up alone). Medians of `repeat` runs (each kind of run by both sides in turn, who goes
+//! first alternating), ratios ours/Wasmtime and their geometric means; our output is checked
+//! against the expected one in every run. Writes target/bench/bench.json.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -128,9 +128,28 @@ pub fn run(root: &Path, dir: &Path, repeat: usize, filter: Option<&str>) -> Resu
         run_cli(program, &ours, true, false)?;
         run_cli(program, &wasmtime, false, false)?;
         let mut samples: [Vec<Figures>; 2] = [Vec::new(), Vec::new()];
-        for _ in 0..repeat {
-            for (side, samples) in [&ours, &wasmtime].into_iter().zip(&mut samples) {
-                samples.push(measure(program, side, std::ptr::eq(side, &ours), &out)?);
+        for rep in 0..repeat {
+            // Each kind of run by one side, then the other; who goes first alternates, so
+            // what a run leaves behind (caches, the host's load) favours neither.
+            let mut figures = [[None; FIGURES.len()]; 2];
+            let order = if rep % 2 == 0 { [0, 1] } else { [1, 0] };
+            for step in 0..3 {
+                for s in order {
+                    let (side, ours_side) = if s == 0 {
+                        (&ours, true)
+                    } else {
+                        (&wasmtime, false)
+                    };
+                    let f = &mut figures[s];
+                    match step {
+                        0 => phases(program, side, ours_side, &out, f)?,
+                        1 => f[3] = run_cli(program, side, ours_side, false)?,
+                        _ => f[4] = run_cli(program, side, ours_side, true)?,
+                    }
+                }
+            }
+            for (samples, f) in samples.iter_mut().zip(figures) {
+                samples.push(f);
             }
         }
         let [o, w] = samples.map(|s| medians(&s));
@@ -372,10 +391,15 @@ fn run_cli(program: &Program, side: &Side, ours: bool, cold: bool) -> Result<Opt
     Ok(Some(ms))
 }
 
-/// One run of each kind for `side`: the phases in-process, then a cached and a cold whole
-/// run.
-fn measure(program: &Program, side: &Side, ours: bool, out: &Path) -> Result<Figures, String> {
-    let mut figures: Figures = [None; FIGURES.len()];
+/// The in-process phases of one run by `side` (compile, instantiate, execution), into
+/// `figures`.
+fn phases(
+    program: &Program,
+    side: &Side,
+    ours: bool,
+    out: &Path,
+    figures: &mut Figures,
+) -> Result<(), String> {
     if let Some(command) = &side.phases {
         let report = out.join(if ours {
             "phases-ours.json"
@@ -403,9 +427,7 @@ fn measure(program: &Program, side: &Side, ours: bool, out: &Path) -> Result<Fig
             figures[i] = value[key].as_f64().map(|ns| ns / 1e6);
         }
     }
-    figures[3] = run_cli(program, side, ours, false)?;
-    figures[4] = run_cli(program, side, ours, true)?;
-    Ok(figures)
+    Ok(())
 }
 
 /// The median of each figure over the runs (`None` if a figure was never measured).
