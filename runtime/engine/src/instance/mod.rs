@@ -274,6 +274,7 @@ fn allocate(
             Extern::Tag(t) => data.tags.push(*t),
         }
     }
+    inner.reserve_funcs(defined_types.len());
     for ((defined, func), type_id) in info.defined_funcs().zip(&defined_types) {
         let i = defined.index();
         let index = inner.push_func(FuncData {

@@ -43,7 +43,38 @@ pub(crate) struct InstanceData {
     pub(crate) tags: Vec<Tag>,
 }
 
+/// Hashes the funcref addresses of [`StoreOpaque::funcref_index`](super::StoreOpaque): they
+/// are distinct, 8-aligned and not chosen by a guest, so a multiplicative hash of the
+/// address suffices (SipHash cost more than the rest of instantiating a module with
+/// thousands of functions).
+pub(crate) type FuncrefHasher = std::hash::BuildHasherDefault<AddressHasher>;
+
+/// The hasher of [`FuncrefHasher`].
+#[derive(Default)]
+pub(crate) struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, address: u64) {
+        // Fibonacci hashing; the high bits, which hashbrown uses, depend on every bit.
+        self.0 = (address >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 impl super::StoreOpaque {
+    /// Makes room for `n` more functions.
+    pub(crate) fn reserve_funcs(&mut self, n: usize) {
+        self.funcs.reserve(n);
+        self.funcref_index.reserve(n);
+    }
+
     /// Adds a function to the store; its handle's index.
     pub(crate) fn push_func(&mut self, data: FuncData) -> usize {
         let index = self.funcs.len();

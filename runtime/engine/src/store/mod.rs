@@ -61,7 +61,7 @@ pub struct StoreOpaque {
     pub(crate) funcs: Vec<FuncData>,
     /// The store index of every function, by its raw funcref (how compiled code refers to
     /// it in tables and globals).
-    pub(crate) funcref_index: HashMap<u64, u32>,
+    pub(crate) funcref_index: HashMap<u64, u32, data::FuncrefHasher>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) instances: Vec<InstanceData>,
     /// Signatures of the exception tags with their canonical type index (for import
@@ -95,7 +95,7 @@ impl<T: 'static> Store<T> {
                         engine.config().max_wasm_stack,
                     ),
                     funcs: Vec::new(),
-                    funcref_index: HashMap::new(),
+                    funcref_index: HashMap::default(),
                     globals: Vec::new(),
                     instances: Vec::new(),
                     tags: Vec::new(),
