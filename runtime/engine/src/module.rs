@@ -9,6 +9,7 @@ use crate::info::{parse, ConstOp, DataMode, DefinedFuncIndex, EntityIndex, Modul
 use crate::link::Image;
 use crate::types::GlobalType;
 use crate::vm::code::{CodeNames, CodeObject};
+use crate::vm::memory_image::MemoryImage;
 use crate::vmoffsets::VMOffsets;
 use std::sync::Arc;
 
@@ -23,6 +24,9 @@ pub(crate) struct ModuleInner {
     pub(crate) info: Arc<ModuleInfo>,
     pub(crate) offsets: VMOffsets,
     pub(crate) code: CodeObject,
+    /// Copy-on-write images of the defined memories' initial contents, by defined memory
+    /// index (see [`memory_images`]).
+    pub(crate) memory_images: Vec<Option<MemoryImage>>,
 }
 
 impl Module {
@@ -102,12 +106,14 @@ impl Module {
         if engine.config().profiler == ProfilingStrategy::PerfMap {
             crate::profiling::perf_map(code.start(), code.image(), &info);
         }
+        let memory_images = memory_images(&info);
         Ok(Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 info: Arc::new(info),
                 offsets,
                 code,
+                memory_images,
             }),
         })
     }
@@ -370,6 +376,39 @@ impl Module {
 /// The trampolines a module's instances will need, as (function type index, host): a host
 /// trampoline for each imported function's signature, an array-call one for each exported
 /// function's and the start function's; each signature once.
+/// The images of `info`'s defined memories, by defined memory index, as Wasmtime makes them
+/// when it loads a module: a memory gets one when it is not shared and every active segment
+/// for it has a constant offset and ends within its minimum size (so instantiating cannot
+/// fail on them and their order is all that matters); the others copy their segments in.
+fn memory_images(info: &ModuleInfo) -> Vec<Option<MemoryImage>> {
+    let imported = info.num_imported_memories as usize;
+    (imported..info.memories.len())
+        .map(|index| {
+            let ty = &info.memories[index];
+            if ty.shared {
+                return None;
+            }
+            let committed = ty.minimum.checked_mul(1 << ty.page_size_log2)?;
+            let mut segments = Vec::new();
+            for (i, seg) in info.data.iter().enumerate() {
+                let DataMode::Active { memory, offset } = &seg.mode else {
+                    continue;
+                };
+                if *memory as usize != index {
+                    continue;
+                }
+                let at = match offset.as_slice() {
+                    [ConstOp::I32(n)] => u64::from(*n as u32),
+                    [ConstOp::I64(n)] => *n as u64,
+                    _ => return None,
+                };
+                segments.push((at, info.data_bytes(i)));
+            }
+            MemoryImage::new(&segments, committed)
+        })
+        .collect()
+}
+
 /// The images of the trampolines for `info`'s signatures, compiled first where `engine` has
 /// none: (type index, host trampoline or array-call, image).
 fn trampoline_images(engine: &Engine, info: &ModuleInfo) -> Vec<(u32, bool, Arc<Image>)> {

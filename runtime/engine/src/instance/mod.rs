@@ -450,8 +450,23 @@ fn initialize_inhibited(inner: &mut StoreOpaque, handle: Instance) -> Result<()>
             ElementMode::Passive => {}
         }
     }
+    // Defined memories with an image get it mapped instead of their segments copied.
+    let imported = info.num_imported_memories as usize;
+    let mut imaged = vec![false; info.memories.len()];
+    for (j, image) in module.inner.memory_images.iter().enumerate() {
+        if let Some(image) = image {
+            let m = inner.instances[index].memories[imported + j];
+            imaged[imported + j] = inner.vm.memories[m.index as usize]
+                .map_image(image)
+                .map_err(Error::Usage)?;
+        }
+    }
     for (i, seg) in info.data.iter().enumerate() {
         if let DataMode::Active { memory, offset } = &seg.mode {
+            if imaged[*memory as usize] {
+                inner.vm.instances[index].data_dropped[i] = true;
+                continue;
+            }
             let offset = eval_const(inner, index, offset)? as u64;
             let m = inner.instances[index].memories[*memory as usize];
             let bytes = info.data_bytes(i);

@@ -12,6 +12,7 @@ pub mod host;
 pub mod instance;
 pub mod libcalls;
 pub mod memory;
+pub mod memory_image;
 pub mod parking;
 pub mod shared_memory;
 pub mod signals;

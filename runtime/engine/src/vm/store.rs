@@ -6,6 +6,7 @@ use super::code::CodePtr;
 use super::continuation::Continuations;
 use super::gc::GcHeap;
 use super::memory::LinearMemory;
+use super::memory_image::MemoryImage;
 use super::shared_memory::SharedLinearMemory;
 use super::table::TableStorage;
 use super::vmcontext::{GlobalPtr, VMGlobal, VMMemoryDefinition, VMRuntimeLimits};
@@ -286,6 +287,15 @@ impl StoreMemory {
         match self {
             StoreMemory::Owned(m) => (m.base(), m.byte_len()),
             StoreMemory::Shared(m) => (m.base(), m.byte_len()),
+        }
+    }
+
+    /// Maps `image` over this memory, a fresh one (see [`MemoryImage::map_into`]); false
+    /// for a shared memory or when the host refuses (the caller copies instead).
+    pub fn map_image(&mut self, image: &MemoryImage) -> std::result::Result<bool, String> {
+        match self {
+            StoreMemory::Owned(m) => image.map_into(m),
+            StoreMemory::Shared(_) => Ok(false),
         }
     }
 
