@@ -8,7 +8,10 @@ use super::FuncTranslator;
 use crate::error::Result;
 use crate::libcall::Libcall;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_codegen::ir::{
+    self, types, AbiParam, InstBuilder, LibCall, MemFlagsData, Type, Value,
+};
+use cranelift_codegen::isa::CallConv;
 use wasmparser::{MemArg, Operator as O};
 
 /// How a load widens its result.
@@ -71,6 +74,28 @@ impl FuncTranslator<'_, '_> {
                 let v = self.index_from_i64(heap, old);
                 self.push(v);
             }
+            O::MemoryFill { mem } if !self.env.make_heap(mem).shared => {
+                // Checked here, then straight to libc's memset: no libcall in between.
+                let heap = self.env.make_heap(mem);
+                let (dst, val, len) = self.pop3();
+                let dst = self.index_to_i64(heap.memory64, dst);
+                let len = self.index_to_i64(heap.memory64, len);
+                let at = self.checked_range(heap, dst, len);
+                self.call_libc(LibCall::Memset, &[at, val, len]);
+            }
+            O::MemoryCopy { dst_mem, src_mem }
+                if dst_mem == src_mem && !self.env.make_heap(dst_mem).shared =>
+            {
+                // Within one memory: both ranges checked here, then libc's memmove.
+                let heap = self.env.make_heap(dst_mem);
+                let (dst, src, len) = self.pop3();
+                let dst = self.index_to_i64(heap.memory64, dst);
+                let src = self.index_to_i64(heap.memory64, src);
+                let len = self.index_to_i64(heap.memory64, len);
+                let to = self.checked_range(heap, dst, len);
+                let from = self.checked_range(heap, src, len);
+                self.call_libc(LibCall::Memmove, &[to, from, len]);
+            }
             O::MemoryFill { mem } => {
                 let heap = self.env.make_heap(mem);
                 let (dst, val, len) = self.pop3();
@@ -117,6 +142,35 @@ impl FuncTranslator<'_, '_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// The native address of `[index, index + len)` in `heap` (64-bit values), trapping out of
+    /// bounds unless the range lies within the memory's current length.
+    fn checked_range(&mut self, heap: Heap, index: Value, len: Value) -> Value {
+        let end = (self.b.ins()).uadd_overflow_trap(index, len, trap::MEMORY_OUT_OF_BOUNDS);
+        let bound = self.env.heap_bound(&mut self.b, heap);
+        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, bound);
+        self.b.ins().trapnz(out, trap::MEMORY_OUT_OF_BOUNDS);
+        let base = self.env.heap_base(&mut self.b, heap);
+        self.b.ins().iadd(base, index)
+    }
+
+    /// Calls C library function `call` (memmove, memset) with `args` (its result unused).
+    fn call_libc(&mut self, call: LibCall, args: &[Value]) {
+        let mut sig = ir::Signature::new(CallConv::SystemV);
+        for a in args {
+            sig.params
+                .push(AbiParam::new(self.b.func.dfg.value_type(*a)));
+        }
+        sig.returns.push(AbiParam::new(types::I64));
+        let signature = self.b.import_signature(sig);
+        let f = self.b.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::LibCall(call),
+            signature,
+            colocated: false,
+            patchable: false,
+        });
+        self.b.ins().call(f, args);
     }
 
     /// Calls a libcall that returns 0 on failure, trapping with `code` then.

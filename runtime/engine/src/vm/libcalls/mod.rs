@@ -330,6 +330,8 @@ pub fn cranelift_libcall(call: cranelift_codegen::ir::LibCall) -> Option<usize> 
         L::NearestF64 => nearest as *const () as usize,
         L::FmaF32 => fmaf as *const () as usize,
         L::FmaF64 => fma as *const () as usize,
+        L::Memmove => libc::memmove as *const () as usize,
+        L::Memset => libc::memset as *const () as usize,
         _ => return None,
     })
 }
