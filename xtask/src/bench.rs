@@ -284,8 +284,7 @@ fn peers(root: &Path, bench_wat: &Path) -> Vec<Runner> {
             ],
         ));
     }
-    let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    if works(&wasmtime, &["--version"]) {
+    if let Some(wasmtime) = wasmtime_cli() {
         peers.push(Runner::new(
             "wasmtime",
             // No compilation cache: every runner compiles the program in every run.
@@ -302,6 +301,13 @@ fn peers(root: &Path, bench_wat: &Path) -> Vec<Runner> {
         ));
     }
     peers
+}
+
+/// The Wasmtime CLI the benchmarks compare with (`$WASMTIME`, else `wasmtime` on the path),
+/// if it runs.
+pub(crate) fn wasmtime_cli() -> Option<String> {
+    let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
+    works(&wasmtime, &["--version"]).then_some(wasmtime)
 }
 
 fn works(program: &str, args: &[&str]) -> bool {

@@ -28,16 +28,11 @@ struct Sample {
 pub fn run(repeat: usize, filter: Option<&str>) -> Result<(), String> {
     let root = harness::workspace_root();
     crate::bench::build_release_cli(&root)?;
-    let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    if !Command::new(&wasmtime)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Err(format!(
-            "no Wasmtime at `{wasmtime}` (set WASMTIME): the GC benchmark compares with it"
-        ));
-    }
+    let Some(wasmtime) = crate::bench::wasmtime_cli() else {
+        return Err(
+            "no Wasmtime CLI (set WASMTIME): the GC benchmark compares with it".to_string(),
+        );
+    };
     let dir = root.join("xtask/bench/gc");
     let wat = |f: &str| dir.join(f);
     let mut programs = vec![

@@ -237,12 +237,7 @@ fn wasmtime_side(root: &Path, cache: &Path, preload: &[String]) -> Result<Side, 
             root.join("xtask/bench/phases.py").display().to_string(),
         ]
     });
-    let cli = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    let has_cli = Command::new(&cli)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let cached = if has_cli {
+    let cached = if let Some(cli) = crate::bench::wasmtime_cli() {
         // Wasmtime's cache is configured by a file naming its folder.
         let config = cache.join("wasmtime.toml");
         let folder = cache.join("wasmtime");

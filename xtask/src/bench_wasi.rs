@@ -116,14 +116,7 @@ pub fn run(ours: &Path, repeat: usize, filter: Option<&str>) -> Result<(), Strin
         program: ours.display().to_string(),
         args: vec!["run".into(), "-C".into(), "cache=n".into()],
     }];
-    let wasmtime = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
-    let found = Command::new(&wasmtime)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if found {
+    if let Some(wasmtime) = crate::bench::wasmtime_cli() {
         clis.push(Cli {
             name: "wasmtime",
             program: wasmtime,

@@ -64,13 +64,32 @@ fn a_round_trip_keeps_the_image_and_runs_the_same() {
     }
 }
 
+/// Two host imports of one signature, two exports of another; `run` calls the first import.
+const LOG_WAT: &str = r#"(module
+    (import "host" "log" (func $log (param i32)))
+    (import "host" "log2" (func (param i32)))
+    (func (export "run") (param i64) (result i64) (call $log (i32.const 1)) (local.get 0))
+    (func (export "same") (param i64) (result i64) (local.get 0)))"#;
+
+/// Instantiates `module` ([`LOG_WAT`]) with a counting host function, calls `run`, and checks that nothing had to be
+/// compiled for it: the engine still has its two trampolines.
+fn run_with_log(engine: &Engine, module: &Module) {
+    let mut store = Store::new(engine, 0i32);
+    let log = crate::Func::wrap(&mut store, |mut c: crate::Caller<'_, i32>, x: i32| {
+        *c.data_mut() += x
+    });
+    let instance = crate::Instance::new(&mut store, module, &[log.into(), log.into()]).unwrap();
+    let run = instance
+        .get_typed_func::<i64, i64>(&mut store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, 9).unwrap(), 9);
+    assert_eq!(*store.data(), 1);
+    assert_eq!(engine.trampolines().len(), 2, "nothing else was compiled");
+}
+
 #[test]
 fn an_artifact_brings_the_trampolines_of_its_imports_and_exports() {
-    let wat = r#"(module
-        (import "host" "log" (func $log (param i32)))
-        (import "host" "log2" (func (param i32)))
-        (func (export "run") (param i64) (result i64) (call $log (i32.const 1)) (local.get 0)))"#;
-    let bytes = Module::new(&Engine::default(), wat)
+    let bytes = Module::new(&Engine::default(), LOG_WAT)
         .unwrap()
         .serialize()
         .unwrap();
@@ -83,43 +102,18 @@ fn an_artifact_brings_the_trampolines_of_its_imports_and_exports() {
     sigs.sort();
     assert_eq!(sigs.len(), 2, "{sigs:?}");
     // They run: a host function called through the loaded host trampoline.
-    let mut store = Store::new(&engine, 0i32);
-    let log = crate::Func::wrap(&mut store, |mut c: crate::Caller<'_, i32>, x: i32| {
-        *c.data_mut() += x
-    });
-    let instance = crate::Instance::new(&mut store, &module, &[log.into(), log.into()]).unwrap();
-    let run = instance
-        .get_typed_func::<i64, i64>(&mut store, "run")
-        .unwrap();
-    assert_eq!(run.call(&mut store, 9).unwrap(), 9);
-    assert_eq!(*store.data(), 1);
-    assert_eq!(engine.trampolines().len(), 2, "nothing else was compiled");
+    run_with_log(&engine, &module);
 }
 
 #[test]
 fn compiling_a_module_compiles_its_trampolines_so_instantiation_compiles_none() {
-    let wat = r#"(module
-        (import "host" "log" (func $log (param i32)))
-        (import "host" "log2" (func (param i32)))
-        (func (export "run") (param i64) (result i64) (call $log (i32.const 1)) (local.get 0))
-        (func (export "same") (param i64) (result i64) (local.get 0)))"#;
     let engine = Engine::default();
-    let module = Module::new(&engine, wat).unwrap();
+    let module = Module::new(&engine, LOG_WAT).unwrap();
     // One host trampoline for (i32) -> (), one array-call one for (i64) -> (i64).
     assert_eq!(engine.trampolines().len(), 2);
-    let mut store = Store::new(&engine, 0i32);
-    let log = crate::Func::wrap(&mut store, |mut c: crate::Caller<'_, i32>, x: i32| {
-        *c.data_mut() += x
-    });
-    let instance = crate::Instance::new(&mut store, &module, &[log.into(), log.into()]).unwrap();
-    let run = instance
-        .get_typed_func::<i64, i64>(&mut store, "run")
-        .unwrap();
-    assert_eq!(run.call(&mut store, 9).unwrap(), 9);
-    assert_eq!(*store.data(), 1);
-    assert_eq!(engine.trampolines().len(), 2, "nothing else was compiled");
+    run_with_log(&engine, &module);
     // A second module with the same signatures compiles no trampoline again.
-    Module::new(&engine, wat).unwrap();
+    Module::new(&engine, LOG_WAT).unwrap();
     assert_eq!(engine.trampolines().len(), 2);
 }
 

@@ -149,10 +149,15 @@ impl FuncTranslator<'_, '_> {
     fn checked_range(&mut self, heap: Heap, index: Value, len: Value) -> Value {
         let end = (self.b.ins()).uadd_overflow_trap(index, len, trap::MEMORY_OUT_OF_BOUNDS);
         let bound = self.env.heap_bound(&mut self.b, heap);
-        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, bound);
-        self.b.ins().trapnz(out, trap::MEMORY_OUT_OF_BOUNDS);
+        self.trap_past(end, bound);
         let base = self.env.heap_base(&mut self.b, heap);
         self.b.ins().iadd(base, index)
+    }
+
+    /// Traps out of bounds if an access ending at `end` reaches past `bound` bytes.
+    fn trap_past(&mut self, end: Value, bound: Value) {
+        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, bound);
+        self.b.ins().trapnz(out, trap::MEMORY_OUT_OF_BOUNDS);
     }
 
     /// Calls C library function `call` (memmove, memset) with `args` (its result unused).
@@ -222,10 +227,7 @@ impl FuncTranslator<'_, '_> {
         let index = self.pop();
         let index = self.index_to_i64(heap.memory64, index);
         let base = self.env.heap_base(&mut self.b, heap);
-        let heap_region = super::env::alias_region(self.b.func, super::env::Region::Heap);
-        let flags = MemFlagsData::new()
-            .with_trap_code(Some(trap::MEMORY_OUT_OF_BOUNDS))
-            .with_alias_region(Some(heap_region));
+        let flags = self.heap_flags();
         if heap.guarded {
             // index + offset < 2^33 lies in the reservation; pages past the length fault.
             let addr = self.b.ins().iadd(base, index);
@@ -254,8 +256,7 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().iconst(types::I64, 0)
             }
         };
-        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, bound);
-        self.b.ins().trapnz(out, trap::MEMORY_OUT_OF_BOUNDS);
+        self.trap_past(end, bound);
         let addr = self.b.ins().iadd(base, index);
         let addr = if memarg.offset == 0 {
             addr

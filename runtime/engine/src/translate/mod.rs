@@ -95,6 +95,10 @@ pub struct FuncTranslator<'a, 'm> {
     budget: budget::Budget,
     /// Values declared as GC references (see `declare_ref`).
     gc_refs: std::collections::HashSet<Value>,
+    /// Flags of linear-memory and of global accesses, made (with their alias region, see
+    /// [`env::Region`]) on first use.
+    heap_flags: Option<ir::MemFlagsData>,
+    globals_flags: Option<ir::MemFlagsData>,
 }
 
 /// Translates defined function `index` (in the function index space) into `func`.
@@ -119,6 +123,8 @@ pub fn translate_function(
         results: ty.results().to_vec(),
         budget: Default::default(),
         gc_refs: Default::default(),
+        heap_flags: None,
+        globals_flags: None,
     };
     t.env.func_index = index;
     t.env.install_stack_limit(t.b.func);
@@ -188,8 +194,24 @@ impl FuncTranslator<'_, '_> {
 
     /// Flags of an access to a global's storage (see [`env::Region`]).
     fn globals_flags(&mut self) -> ir::MemFlagsData {
+        if let Some(flags) = self.globals_flags {
+            return flags;
+        }
         let region = env::alias_region(self.b.func, env::Region::Globals);
-        ir::MemFlagsData::trusted().with_alias_region(Some(region))
+        let flags = ir::MemFlagsData::trusted().with_alias_region(Some(region));
+        *self.globals_flags.insert(flags)
+    }
+
+    /// Flags of a linear-memory access: it may trap out of bounds (see [`env::Region`]).
+    fn heap_flags(&mut self) -> ir::MemFlagsData {
+        if let Some(flags) = self.heap_flags {
+            return flags;
+        }
+        let region = env::alias_region(self.b.func, env::Region::Heap);
+        let flags = ir::MemFlagsData::new()
+            .with_trap_code(Some(trap::MEMORY_OUT_OF_BOUNDS))
+            .with_alias_region(Some(region));
+        *self.heap_flags.insert(flags)
     }
 
     fn pop(&mut self) -> Value {

@@ -20,6 +20,18 @@ unsafe fn parts(vmctx: *mut u8) -> (*mut Continuations, *mut VMRuntimeLimits) {
     (&mut store.continuations, &mut *store.limits)
 }
 
+/// The store index of module tag `tag` of the vmctx's instance, and the store's
+/// continuations (as [`parts`]).
+///
+/// # Safety
+/// As [`context`].
+unsafe fn tag_and_continuations(vmctx: *mut u8, tag: u32) -> (u32, *mut Continuations) {
+    // SAFETY: per the contract.
+    let (store, instance) = unsafe { context(vmctx) };
+    let tag = store.instances[instance].tags[tag as usize];
+    (tag, &mut store.continuations)
+}
+
 /// `cont.new`: a fresh continuation of module type `type_index` running `funcref` (not
 /// null: compiled code checks), or 0 if no stack could be had.
 ///
@@ -154,9 +166,7 @@ pub unsafe extern "C" fn suspend(
     // SAFETY: called from compiled code with its own vmctx; no store reference is held
     // across the switch.
     unsafe {
-        let (store, instance) = context(vmctx);
-        let tag = store.instances[instance].tags[tag as usize];
-        let (conts, _) = parts(vmctx);
+        let (tag, conts) = tag_and_continuations(vmctx, tag);
         continuation::suspend(
             conts,
             tag,
@@ -183,9 +193,7 @@ pub unsafe extern "C" fn switch(
     // SAFETY: called from compiled code with its own vmctx; no store reference is held
     // across the switch.
     unsafe {
-        let (store, instance) = context(vmctx);
-        let tag = store.instances[instance].tags[tag as usize];
-        let (conts, _) = parts(vmctx);
+        let (tag, conts) = tag_and_continuations(vmctx, tag);
         let Some(target) = (*conts).take_for_resume(cont) else {
             return STATUS_CONSUMED;
         };
