@@ -115,6 +115,35 @@ fn a_deserialized_wasi_program_runs_as_the_compiled_one() {
 }
 
 #[test]
+fn a_module_loaded_from_a_mapped_file_outlives_the_file_and_serializes_the_same() {
+    let engine = Engine::default();
+    let wat = r#"(module (func (export "add") (param i32 i32) (result i32)
+        (i32.add (local.get 0) (local.get 1))))"#;
+    let bytes = Module::new(&engine, wat).unwrap().serialize().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("add.cwasm");
+    std::fs::write(&path, &bytes).unwrap();
+    // SAFETY: the file was just written from `serialize`; it is only replaced by a rename
+    // and deleted below, never modified in place.
+    let loaded = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+    // The module borrows its code from the mapping: what it serializes is what it read.
+    assert_eq!(loaded.serialize().unwrap(), bytes);
+    let other = dir.path().join("other.cwasm");
+    std::fs::write(&other, b"replaced").unwrap();
+    std::fs::rename(&other, &path).unwrap();
+    assert_eq!(
+        call(&loaded, "add", &[Val::I32(2), Val::I32(3)]).unwrap(),
+        ["I32(5)"]
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(loaded.serialize().unwrap(), bytes);
+    assert_eq!(
+        call(&loaded, "add", &[Val::I32(40), Val::I32(2)]).unwrap(),
+        ["I32(42)"]
+    );
+}
+
+#[test]
 fn bad_artifacts_are_refused_with_clear_errors() {
     let engine = Engine::default();
     let module = Module::new(&engine, "(module (func (export \"f\")))").unwrap();

@@ -11,11 +11,14 @@
 
 use crate::config::CacheConfig;
 use crate::error::Result;
+use crate::link::SharedBytes;
 use crate::serialize::{checksum, Fingerprint};
+use crate::vm::mapped_file::MappedFile;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The file name extension of entries.
@@ -31,13 +34,14 @@ pub(crate) fn load_or_compile<M>(
     cache: &CacheConfig,
     fingerprint: &Fingerprint,
     binary: &[u8],
-    load: impl FnOnce(&[u8]) -> Result<M>,
+    load: impl FnOnce(SharedBytes) -> Result<M>,
     compile: impl FnOnce() -> Result<M>,
     serialize: impl FnOnce(&M) -> Result<Vec<u8>>,
 ) -> Result<M> {
     let path = entry_path(cache, fingerprint, binary);
-    if let Ok(bytes) = fs::read(&path) {
-        match load(&bytes) {
+    // Entries are replaced by renames, never written in place, so mapping one is safe.
+    if let Ok(entry) = MappedFile::open(&path) {
+        match load(Arc::new(entry)) {
             Ok(module) => {
                 touch(&path);
                 return Ok(module);

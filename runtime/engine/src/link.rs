@@ -7,6 +7,61 @@ use crate::compile::{CompiledFunction, RelocTarget};
 use crate::error::{Error, Result};
 use crate::trap::TrapCode;
 use cranelift_codegen::binemit::Reloc;
+use std::ops::{Deref, Range};
+use std::sync::Arc;
+
+/// Bytes an image's code can borrow instead of copying them: an artifact file mapped into
+/// memory (`vm::mapped_file`).
+pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// An image's code: owned (just compiled) or a range of shared bytes (loaded from an
+/// artifact, which keeps the file mapped instead of copying the code out of it).
+#[derive(Clone)]
+pub struct CodeBytes(CodeRepr);
+
+#[derive(Clone)]
+enum CodeRepr {
+    Owned(Vec<u8>),
+    Shared(SharedBytes, Range<usize>),
+}
+
+impl CodeBytes {
+    /// `range` of `bytes`, if it lies within them.
+    pub fn shared(bytes: SharedBytes, range: Range<usize>) -> Option<CodeBytes> {
+        let inside = range.start <= range.end && range.end <= (*bytes).as_ref().len();
+        inside.then(|| CodeBytes(CodeRepr::Shared(bytes, range)))
+    }
+}
+
+impl From<Vec<u8>> for CodeBytes {
+    fn from(code: Vec<u8>) -> CodeBytes {
+        CodeBytes(CodeRepr::Owned(code))
+    }
+}
+
+impl Deref for CodeBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            CodeRepr::Owned(code) => code,
+            CodeRepr::Shared(bytes, range) => &(**bytes).as_ref()[range.clone()],
+        }
+    }
+}
+
+impl PartialEq for CodeBytes {
+    fn eq(&self, other: &CodeBytes) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for CodeBytes {}
+
+impl std::fmt::Debug for CodeBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CodeBytes({} bytes)", self.len())
+    }
+}
 
 /// Where a function lies in an image, for backtraces.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +98,7 @@ pub struct PlacedReloc {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Image {
     /// The code, unpatched.
-    pub code: Vec<u8>,
+    pub code: CodeBytes,
     /// Offset of each function given to [`layout`], in order.
     pub func_offsets: Vec<usize>,
     /// (offset, trap) of every trap site, sorted by offset.
@@ -101,7 +156,7 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
     }
     traps.sort_by_key(|t| t.0);
     Image {
-        code,
+        code: code.into(),
         func_offsets,
         traps,
         funcs: ranges,
@@ -211,7 +266,7 @@ mod tests {
         );
         let b = func(vec![0; 4], vec![], vec![]);
         let image = layout(&[a, b], Some(0));
-        let mut code = image.code.clone();
+        let mut code = image.code.to_vec();
         let base = 0x10_0000;
         image
             .patch(&mut code, base, write_reloc, |t| {
@@ -224,7 +279,7 @@ mod tests {
             u64::from_le_bytes(code[8..16].try_into().unwrap()),
             0xdead_beef
         );
-        assert_eq!(image.code, vec![0; 20], "the image itself stays unpatched");
+        assert_eq!(*image.code, [0; 20], "the image itself stays unpatched");
     }
 
     #[test]
@@ -243,7 +298,7 @@ mod tests {
             )],
             None,
         );
-        let mut code = image.code.clone();
+        let mut code = image.code.to_vec();
         assert!(image.patch(&mut code, 0, write_reloc, |_| None).is_err());
         let far = image
             .patch(&mut code, 0, write_reloc, |_| Some(1 << 40))

@@ -6,9 +6,10 @@ use crate::config::ProfilingStrategy;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::info::{parse, ConstOp, DataMode, DefinedFuncIndex, EntityIndex, ModuleInfo};
-use crate::link::Image;
+use crate::link::{Image, SharedBytes};
 use crate::types::GlobalType;
 use crate::vm::code::{CodeNames, CodeObject};
+use crate::vm::mapped_file::MappedFile;
 use crate::vm::memory_image::MemoryImage;
 use crate::vmoffsets::VMOffsets;
 use std::sync::Arc;
@@ -46,7 +47,9 @@ impl Module {
                 cache,
                 engine.fingerprint(),
                 binary,
-                |bytes| Module::from_artifact(engine, bytes, Some(binary)),
+                |entry| {
+                    Module::from_artifact(engine, (*entry).as_ref(), Some(&entry), Some(binary))
+                },
                 || Module::compile(engine, binary),
                 Module::serialize,
             ),
@@ -177,24 +180,28 @@ impl Module {
     /// as unsafe as running arbitrary machine code.
     #[allow(unsafe_code)] // the contract is the caller's; the body does nothing unsafe
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        Module::from_artifact(engine, bytes.as_ref(), None)
+        Module::from_artifact(engine, bytes.as_ref(), None, None)
     }
 
-    /// Reads a file and loads it as [`Module::deserialize`] does.
+    /// Maps a file into memory and loads it as [`Module::deserialize`] does; the module's
+    /// code is copied from the mapping, not from a copy of the whole file.
     ///
     /// # Safety
     ///
     /// As for [`Module::deserialize`]: the file must be an artifact from a trusted source,
-    /// not tampered with.
+    /// not tampered with. It must also not be modified or truncated while the module lives
+    /// (replacing it by a rename is fine): the module keeps the file mapped.
     #[allow(unsafe_code)] // the contract is the caller's; the body does nothing unsafe
     pub unsafe fn deserialize_file(
         engine: &Engine,
         path: impl AsRef<std::path::Path>,
     ) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::Load(format!("cannot read {}: {e}", path.display())))?;
-        Module::from_artifact(engine, &bytes, None)
+        let file: SharedBytes = Arc::new(
+            MappedFile::open(path)
+                .map_err(|e| Error::Load(format!("cannot read {}: {e}", path.display())))?,
+        );
+        Module::from_artifact(engine, (*file).as_ref(), Some(&file), None)
     }
 
     /// Loads `bytes` as a precompiled artifact if they are one (see
@@ -207,20 +214,22 @@ impl Module {
     #[doc(hidden)]
     pub fn new_allowing_precompiled(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         if engine.detect_precompiled(bytes).is_some() {
-            Module::from_artifact(engine, bytes, None)
+            Module::from_artifact(engine, bytes, None, None)
         } else {
             Module::new(engine, bytes)
         }
     }
 
     /// Rebuilds a module from an artifact for `engine`; with `binary`, only if the
-    /// artifact holds exactly that binary (a cache entry).
+    /// artifact holds exactly that binary (a cache entry). If `bytes` are those of `shared`
+    /// (a mapped file), the module's code keeps borrowing them.
     pub(crate) fn from_artifact(
         engine: &Engine,
         bytes: &[u8],
+        shared: Option<&SharedBytes>,
         binary: Option<&[u8]>,
     ) -> Result<Module> {
-        let artifact = crate::serialize::read(bytes, engine.fingerprint())?;
+        let artifact = crate::serialize::read(bytes, shared, engine.fingerprint())?;
         if binary.is_some_and(|b| b != artifact.binary) {
             return Err(Error::Artifact("it holds another module".into()));
         }

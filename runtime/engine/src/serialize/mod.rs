@@ -20,6 +20,10 @@
 //! not an artifact of this format version, whose checksum does not match, that decodes to
 //! anything but exactly its payload, or whose fingerprint differs from the loading engine's.
 //!
+//! An artifact file (`Module::deserialize_file`, a cache entry) is mapped, not read: its
+//! checksum and fields are read in place, and the images' code stays a range of the mapping
+//! (`link::CodeBytes`) that `vm::code` copies into executable pages.
+//!
 //! Adding a field: add it to [`Artifact`], write and read it in [`write_fields`] and
 //! [`read_fields`] (the one place that lists them, in order), and bump [`FORMAT_VERSION`].
 
@@ -32,7 +36,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::info::ModuleInfo;
 use crate::libcall::Libcall;
-use crate::link::{FuncRange, Image, PlacedReloc};
+use crate::link::{CodeBytes, FuncRange, Image, PlacedReloc, SharedBytes};
 use crate::trap::TrapCode;
 use codec::{corrupt, Reader, Writer};
 use cranelift_codegen::binemit::Reloc;
@@ -43,7 +47,7 @@ use cranelift_codegen::isa::TargetIsa;
 pub const MAGIC: [u8; 8] = *b"\0rtcwasm";
 
 /// The version of the layout below; bumped on every change to it.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Magic, format version, payload length, checksum.
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
@@ -178,8 +182,13 @@ pub fn write(fingerprint: &Fingerprint, artifact: &ArtifactRef<'_>) -> Result<Ve
 }
 
 /// Decodes an artifact for an engine with fingerprint `ours`: any mismatch, corruption or
-/// truncation is an [`Error::Artifact`].
-pub fn read<'a>(bytes: &'a [u8], ours: &Fingerprint) -> Result<Artifact<'a>> {
+/// truncation is an [`Error::Artifact`]. If `bytes` are those of `shared` (a mapped file),
+/// the images' code borrows them instead of being copied out.
+pub fn read<'a>(
+    bytes: &'a [u8],
+    shared: Option<&SharedBytes>,
+    ours: &Fingerprint,
+) -> Result<Artifact<'a>> {
     if !is_artifact(bytes) {
         return Err(Error::Artifact(
             "not a precompiled module (no artifact header)".into(),
@@ -210,7 +219,7 @@ pub fn read<'a>(bytes: &'a [u8], ours: &Fingerprint) -> Result<Artifact<'a>> {
         return Err(corrupt("checksum mismatch"));
     }
     let mut r = Reader::new(payload);
-    let artifact = read_fields(&mut r, ours)?;
+    let artifact = read_fields(&mut r, shared, ours)?;
     if !r.at_end() {
         return Err(corrupt("bytes after its last field"));
     }
@@ -235,7 +244,11 @@ fn write_fields(w: &mut Writer, fingerprint: &Fingerprint, a: &ArtifactRef<'_>) 
 }
 
 /// Reads what [`write_fields`] wrote, checking every index against what it indexes.
-fn read_fields<'a>(r: &mut Reader<'a>, ours: &Fingerprint) -> Result<Artifact<'a>> {
+fn read_fields<'a>(
+    r: &mut Reader<'a>,
+    shared: Option<&SharedBytes>,
+    ours: &Fingerprint,
+) -> Result<Artifact<'a>> {
     let mut sections = Vec::with_capacity(4);
     for _ in 0..4 {
         sections.push(r.seq(8, |r| r.str().map(str::to_string))?);
@@ -251,7 +264,7 @@ fn read_fields<'a>(r: &mut Reader<'a>, ours: &Fingerprint) -> Result<Artifact<'a
     .check(ours)?;
     let binary = r.bytes()?;
     let type_ids = r.seq(4, |r| r.u32())?;
-    let image = read_image(r)?;
+    let image = read_image(r, shared)?;
     // A type index, a flag, and an image of at least five lengths.
     let trampolines = r.seq(5 + 5 * 8, |r| {
         let type_index = r.index(type_ids.len(), "a trampoline's type")? as u32;
@@ -260,7 +273,7 @@ fn read_fields<'a>(r: &mut Reader<'a>, ours: &Fingerprint) -> Result<Artifact<'a
             1 => true,
             _ => return Err(corrupt("a trampoline's kind")),
         };
-        Ok((type_index, host, read_image(r)?))
+        Ok((type_index, host, read_image(r, shared)?))
     })?;
     Ok(Artifact {
         binary,
@@ -325,8 +338,9 @@ fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
 }
 
 /// Reads what [`write_image`] wrote; offsets must lie in the code, indices in their lists.
-fn read_image(r: &mut Reader<'_>) -> Result<Image> {
-    let code = r.bytes()?.to_vec();
+/// The code borrows `shared` if the reader reads it.
+fn read_image(r: &mut Reader<'_>, shared: Option<&SharedBytes>) -> Result<Image> {
+    let code = borrow_or_copy(r.bytes()?, shared);
     let in_code = |off: u64, what: &str| -> Result<usize> {
         if off > code.len() as u64 {
             return Err(corrupt(what));
@@ -403,6 +417,16 @@ fn read_image(r: &mut Reader<'_>) -> Result<Image> {
         stack_slots,
         relocs,
     })
+}
+
+/// `bytes` as a range of `shared` if they lie in it, else a copy.
+fn borrow_or_copy(bytes: &[u8], shared: Option<&SharedBytes>) -> CodeBytes {
+    let borrowed = shared.and_then(|whole| {
+        let start = (bytes.as_ptr() as usize).checked_sub((**whole).as_ref().as_ptr() as usize)?;
+        let code = CodeBytes::shared(whole.clone(), start..start + bytes.len())?;
+        (code.as_ptr() == bytes.as_ptr()).then_some(code)
+    });
+    borrowed.unwrap_or_else(|| bytes.to_vec().into())
 }
 
 /// Whether the code of `info`'s functions may embed canonical type ids as constants, and so

@@ -11,6 +11,7 @@ pub mod gc;
 pub mod host;
 pub mod instance;
 pub mod libcalls;
+pub mod mapped_file;
 pub mod memory;
 pub mod memory_image;
 pub mod parking;
