@@ -10,9 +10,18 @@ use cranelift_codegen::binemit::Reloc;
 use std::ops::{Deref, Range};
 use std::sync::Arc;
 
-/// Bytes an image's code can borrow instead of copying them: an artifact file mapped into
+/// What an image's code can borrow instead of copying it: an artifact file mapped into
 /// memory (`vm::mapped_file`).
-pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+pub trait Backing: Send + Sync {
+    /// All the bytes.
+    fn bytes(&self) -> &[u8];
+    /// The file the bytes are a mapping of (from its first byte), if they are one: code
+    /// in it at a page-aligned offset can be mapped from it instead of copied.
+    fn file(&self) -> Option<&std::fs::File>;
+}
+
+/// Shared [`Backing`].
+pub type SharedBytes = Arc<dyn Backing>;
 
 /// An image's code: owned (just compiled) or a range of shared bytes (loaded from an
 /// artifact, which keeps the file mapped instead of copying the code out of it).
@@ -28,8 +37,19 @@ enum CodeRepr {
 impl CodeBytes {
     /// `range` of `bytes`, if it lies within them.
     pub fn shared(bytes: SharedBytes, range: Range<usize>) -> Option<CodeBytes> {
-        let inside = range.start <= range.end && range.end <= (*bytes).as_ref().len();
+        let inside = range.start <= range.end && range.end <= bytes.bytes().len();
         inside.then(|| CodeBytes(CodeRepr::Shared(bytes, range)))
+    }
+}
+
+impl CodeBytes {
+    /// The file these bytes lie in and their offset there, if they are a range of a mapped
+    /// file.
+    pub fn in_file(&self) -> Option<(&std::fs::File, usize)> {
+        match &self.0 {
+            CodeRepr::Owned(_) => None,
+            CodeRepr::Shared(bytes, range) => Some((bytes.file()?, range.start)),
+        }
     }
 }
 
@@ -44,7 +64,7 @@ impl Deref for CodeBytes {
     fn deref(&self) -> &[u8] {
         match &self.0 {
             CodeRepr::Owned(code) => code,
-            CodeRepr::Shared(bytes, range) => &(**bytes).as_ref()[range.clone()],
+            CodeRepr::Shared(bytes, range) => &bytes.bytes()[range.clone()],
         }
     }
 }
@@ -167,6 +187,35 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
 }
 
 impl Image {
+    /// Patches the calls between the image's own functions that are relative (`relative`
+    /// tells which kinds are: `vm::arch::is_pc_relative`) into its code, and drops them from
+    /// `relocs`: they are right wherever the image is loaded, so loading (from an artifact
+    /// too) patches only what points outside the image. `write` encodes one relocation.
+    pub fn resolve_internal(
+        &mut self,
+        write: WriteReloc,
+        relative: fn(Reloc) -> bool,
+    ) -> Result<()> {
+        let mut code = self.code.to_vec();
+        let mut outside = Vec::with_capacity(self.relocs.len());
+        for r in &self.relocs {
+            match r.target {
+                RelocTarget::Func(i) if relative(r.kind) => {
+                    let target = self
+                        .func_offsets
+                        .get(i as usize)
+                        .ok_or_else(|| Error::Compile(format!("call to unknown function {i}")))?;
+                    let value = (*target as i64).wrapping_add(r.addend);
+                    write(&mut code, r.at, r.at as i64, r.kind, value)?;
+                }
+                _ => outside.push(*r),
+            }
+        }
+        self.code = code.into();
+        self.relocs = outside;
+        Ok(())
+    }
+
     /// Patches `code` (a copy of [`Image::code`] that will run at address `base`): calls
     /// between the image's functions, and calls out to the addresses `resolve` gives for
     /// libcalls. `write` encodes one relocation for the target architecture
@@ -259,13 +308,15 @@ mod tests {
             target: RelocTarget::Libcall(Libcall::MemoryGrow),
             addend: 0,
         };
-        let a = func(
-            vec![0; 16],
-            vec![call(1, RelocTarget::Func(1)), abs],
-            vec![],
-        );
+        let a_again = || {
+            func(
+                vec![0; 16],
+                vec![call(1, RelocTarget::Func(1)), abs.clone()],
+                vec![],
+            )
+        };
         let b = func(vec![0; 4], vec![], vec![]);
-        let image = layout(&[a, b], Some(0));
+        let image = layout(&[a_again(), b], Some(0));
         let mut code = image.code.to_vec();
         let base = 0x10_0000;
         image
@@ -280,6 +331,22 @@ mod tests {
             0xdead_beef
         );
         assert_eq!(*image.code, [0; 20], "the image itself stays unpatched");
+        // Resolving the internal call at link time leaves only the libcall to patch, and
+        // patching then gives the same code at any base.
+        let mut resolved = layout(&[a_again(), func(vec![0; 4], vec![], vec![])], Some(0));
+        resolved
+            .resolve_internal(write_reloc, crate::vm::arch::is_pc_relative)
+            .unwrap();
+        assert_eq!(resolved.relocs.len(), 1);
+        assert_eq!(
+            resolved.relocs[0].target,
+            RelocTarget::Libcall(Libcall::MemoryGrow)
+        );
+        let mut again = resolved.code.to_vec();
+        resolved
+            .patch(&mut again, base, write_reloc, |_| Some(0xdead_beef))
+            .unwrap();
+        assert_eq!(again, code);
     }
 
     #[test]

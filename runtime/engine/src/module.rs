@@ -47,9 +47,7 @@ impl Module {
                 cache,
                 engine.fingerprint(),
                 binary,
-                |entry| {
-                    Module::from_artifact(engine, (*entry).as_ref(), Some(&entry), Some(binary))
-                },
+                |entry| Module::from_artifact(engine, entry.bytes(), Some(&entry), Some(binary)),
                 || Module::compile(engine, binary),
                 Module::serialize,
             ),
@@ -81,7 +79,12 @@ impl Module {
                     .collect(),
             )?;
             let first_defined = info.func_index(DefinedFuncIndex::from_u32(0)).as_u32();
-            Ok(crate::link::layout(&funcs, Some(first_defined)))
+            let mut image = crate::link::layout(&funcs, Some(first_defined));
+            image.resolve_internal(
+                crate::vm::arch::write_reloc,
+                crate::vm::arch::is_pc_relative,
+            )?;
+            Ok(image)
         })
     }
 
@@ -201,7 +204,7 @@ impl Module {
             MappedFile::open(path)
                 .map_err(|e| Error::Load(format!("cannot read {}: {e}", path.display())))?,
         );
-        Module::from_artifact(engine, (*file).as_ref(), Some(&file), None)
+        Module::from_artifact(engine, file.bytes(), Some(&file), None)
     }
 
     /// Loads `bytes` as a precompiled artifact if they are one (see

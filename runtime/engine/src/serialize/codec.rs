@@ -4,6 +4,9 @@
 
 use crate::error::{Error, Result};
 
+/// The largest alignment [`Writer::aligned_bytes`] pads to: a page.
+pub const MAX_ALIGN: usize = 4096;
+
 /// Appends values to an artifact.
 #[derive(Default)]
 pub struct Writer {
@@ -34,6 +37,15 @@ impl Writer {
     }
     pub fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
+    }
+    /// Bytes that start at a multiple of `align` (at most [`MAX_ALIGN`]) from the start of
+    /// the buffer: their length, how many zero bytes of padding follow, the padding, them.
+    pub fn aligned_bytes(&mut self, b: &[u8], align: usize) {
+        self.len(b.len());
+        let pad = (self.buf.len() + 8).next_multiple_of(align) - (self.buf.len() + 8);
+        self.len(pad);
+        self.buf.resize(self.buf.len() + pad, 0);
+        self.buf.extend_from_slice(b);
     }
     /// A length, then each item written by `f`.
     pub fn seq<T>(&mut self, items: &[T], mut f: impl FnMut(&mut Writer, &T)) {
@@ -109,6 +121,16 @@ impl<'a> Reader<'a> {
     }
     pub fn bytes(&mut self) -> Result<&'a [u8]> {
         let n = self.len(1)?;
+        self.take(n)
+    }
+    /// What [`Writer::aligned_bytes`] wrote.
+    pub fn aligned_bytes(&mut self) -> Result<&'a [u8]> {
+        let n = self.len(1)?;
+        let pad = self.len(1)?;
+        if pad >= MAX_ALIGN {
+            return Err(corrupt("padding longer than any alignment"));
+        }
+        self.take(pad)?;
         self.take(n)
     }
     pub fn str(&mut self) -> Result<&'a str> {

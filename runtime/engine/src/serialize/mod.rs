@@ -47,7 +47,7 @@ use cranelift_codegen::isa::TargetIsa;
 pub const MAGIC: [u8; 8] = *b"\0rtcwasm";
 
 /// The version of the layout below; bumped on every change to it.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Magic, format version, payload length, checksum.
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
@@ -233,12 +233,13 @@ fn write_fields(w: &mut Writer, fingerprint: &Fingerprint, a: &ArtifactRef<'_>) 
     }
     w.bytes(a.binary);
     w.seq(a.type_ids, |w, id| w.u32(*id));
-    write_image(w, a.image)?;
+    // The module's code starts on a page of the file, so loading can map it.
+    write_image(w, a.image, codec::MAX_ALIGN)?;
     w.len(a.trampolines.len());
     for (type_index, host, image) in a.trampolines {
         w.u32(*type_index);
         w.u8(*host as u8);
-        write_image(w, image)?;
+        write_image(w, image, 1)?;
     }
     Ok(())
 }
@@ -265,8 +266,8 @@ fn read_fields<'a>(
     let binary = r.bytes()?;
     let type_ids = r.seq(4, |r| r.u32())?;
     let image = read_image(r, shared)?;
-    // A type index, a flag, and an image of at least five lengths.
-    let trampolines = r.seq(5 + 5 * 8, |r| {
+    // A type index, a flag, and an image of at least six lengths.
+    let trampolines = r.seq(5 + 6 * 8, |r| {
         let type_index = r.index(type_ids.len(), "a trampoline's type")? as u32;
         let host = match r.u8()? {
             0 => false,
@@ -284,7 +285,8 @@ fn read_fields<'a>(
 }
 
 /// An image: its code, function offsets, trap sites, function ranges and relocations.
-fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
+/// Its code starts at a multiple of `align` in the artifact.
+fn write_image(w: &mut Writer, image: &Image, align: usize) -> Result<()> {
     // Every field, by name: a field added to `Image` does not compile here until it is
     // written (and `read_image`'s struct literal until it is read).
     let Image {
@@ -296,7 +298,7 @@ fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
         stack_slots,
         relocs,
     } = image;
-    w.bytes(code);
+    w.aligned_bytes(code, align);
     w.seq(func_offsets, |w, off| w.u64(*off as u64));
     w.seq(traps, |w, (offset, code)| {
         w.u32(*offset);
@@ -340,7 +342,7 @@ fn write_image(w: &mut Writer, image: &Image) -> Result<()> {
 /// Reads what [`write_image`] wrote; offsets must lie in the code, indices in their lists.
 /// The code borrows `shared` if the reader reads it.
 fn read_image(r: &mut Reader<'_>, shared: Option<&SharedBytes>) -> Result<Image> {
-    let code = borrow_or_copy(r.bytes()?, shared);
+    let code = borrow_or_copy(r.aligned_bytes()?, shared);
     let in_code = |off: u64, what: &str| -> Result<usize> {
         if off > code.len() as u64 {
             return Err(corrupt(what));
@@ -422,7 +424,7 @@ fn read_image(r: &mut Reader<'_>, shared: Option<&SharedBytes>) -> Result<Image>
 /// `bytes` as a range of `shared` if they lie in it, else a copy.
 fn borrow_or_copy(bytes: &[u8], shared: Option<&SharedBytes>) -> CodeBytes {
     let borrowed = shared.and_then(|whole| {
-        let start = (bytes.as_ptr() as usize).checked_sub((**whole).as_ref().as_ptr() as usize)?;
+        let start = (bytes.as_ptr() as usize).checked_sub(whole.bytes().as_ptr() as usize)?;
         let code = CodeBytes::shared(whole.clone(), start..start + bytes.len())?;
         (code.as_ptr() == bytes.as_ptr()).then_some(code)
     });

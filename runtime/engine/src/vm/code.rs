@@ -1,18 +1,23 @@
 //! Phase 6, vm: executable code and the code registry. An image from `link` is copied into
-//! fresh pages, patched at its final address, then published read+execute once (pages are
-//! never writable and executable at the same time); while alive, its trap sites and function
+//! fresh pages (or, loaded from an artifact file, mapped privately from it), patched at its
+//! final address, then published read+execute once (pages are never writable and
+//! executable at the same time); while alive, its trap sites and function
 //! ranges are registered for the signal handler and for backtraces.
 
 use crate::compile::RelocTarget;
 use crate::error::{Error, Result};
-use crate::link::Image;
+use crate::link::{CodeBytes, Image};
 use crate::trap::{FrameInfo, TrapCode};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-/// A block of published (read+execute) machine code.
+/// A block of published (read+execute) machine code: fresh pages the code was copied into,
+/// or a private mapping of the artifact file it lies in.
 struct CodeMemory {
-    alloc: region::Allocation,
+    ptr: *mut u8,
+    len: usize,
+    /// The fresh pages; `None` for a file mapping, unmapped on drop.
+    alloc: Option<region::Allocation>,
 }
 
 // SAFETY: the memory is immutable once published; sharing read-only code between threads is fine.
@@ -21,28 +26,84 @@ unsafe impl Send for CodeMemory {}
 unsafe impl Sync for CodeMemory {}
 
 impl CodeMemory {
-    /// Copies `code` into fresh pages, lets `patch` fix it up at its final address, then
-    /// makes the pages read+execute.
+    /// Puts `code` in pages of its own, lets `patch` fix it up at its final address, then
+    /// makes the pages read+execute. Code that lies at a page-aligned offset of a mapped
+    /// artifact file is mapped from the file (private: patching copies only the pages it
+    /// writes); other code is copied into fresh pages.
     fn publish(
-        code: &[u8],
+        code: &CodeBytes,
         patch: impl FnOnce(&mut [u8], usize) -> Result<()>,
     ) -> Result<CodeMemory> {
         let size = code.len().max(1);
-        let mut alloc = region::alloc(size, region::Protection::READ_WRITE)
-            .map_err(|e| Error::Compile(format!("cannot allocate code memory: {e}")))?;
-        let base = alloc.as_mut_ptr::<u8>();
-        // SAFETY: `alloc` is a fresh read+write mapping of at least `size` bytes, owned here.
-        let buf = unsafe { std::slice::from_raw_parts_mut(base, size) };
-        buf[..code.len()].copy_from_slice(code);
-        patch(&mut buf[..code.len()], base as usize)?;
-        // SAFETY: the range is exactly our allocation; nothing else refers to it yet.
-        unsafe { region::protect(base, size, region::Protection::READ_EXECUTE) }
+        let memory = match code.in_file() {
+            Some((file, offset)) if offset % region::page::size() == 0 && !code.is_empty() => {
+                Self::map(file, offset, code.len())?
+            }
+            _ => {
+                let mut alloc = region::alloc(size, region::Protection::READ_WRITE)
+                    .map_err(|e| Error::Compile(format!("cannot allocate code memory: {e}")))?;
+                let ptr = alloc.as_mut_ptr::<u8>();
+                // SAFETY: `alloc` is a fresh read+write mapping of at least `size` bytes,
+                // owned here.
+                let buf = unsafe { std::slice::from_raw_parts_mut(ptr, code.len()) };
+                buf.copy_from_slice(code);
+                CodeMemory {
+                    ptr,
+                    len: size,
+                    alloc: Some(alloc),
+                }
+            }
+        };
+        // SAFETY: `ptr` is a read+write mapping of at least `code.len()` bytes owned by
+        // `memory` and not yet published, so nothing else refers to it.
+        let buf = unsafe { std::slice::from_raw_parts_mut(memory.ptr, code.len()) };
+        patch(buf, memory.ptr as usize)?;
+        // SAFETY: the range is exactly our mapping; nothing else refers to it yet.
+        unsafe { region::protect(memory.ptr, memory.len, region::Protection::READ_EXECUTE) }
             .map_err(|e| Error::Compile(format!("cannot make code executable: {e}")))?;
-        Ok(CodeMemory { alloc })
+        Ok(memory)
+    }
+
+    /// Maps `len` bytes of `file` from `offset` (page-aligned) private and read+write.
+    fn map(file: &std::fs::File, offset: usize, len: usize) -> Result<CodeMemory> {
+        use std::os::fd::AsRawFd;
+        let offset = libc::off_t::try_from(offset)
+            .map_err(|_| Error::Compile("code offset out of range".into()))?;
+        // SAFETY: a fresh private mapping of `len` bytes of an open file at an address the
+        // kernel picks; it overlaps nothing of ours. Writes to it stay in this process.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                offset,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            let e = std::io::Error::last_os_error();
+            return Err(Error::Compile(format!("cannot map code memory: {e}")));
+        }
+        Ok(CodeMemory {
+            ptr: ptr.cast(),
+            len,
+            alloc: None,
+        })
     }
 
     fn start(&self) -> usize {
-        self.alloc.as_ptr::<u8>() as usize
+        self.ptr as usize
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        if self.alloc.is_none() {
+            // SAFETY: `ptr`/`len` are exactly the file mapping `map` made, and the code
+            // object that published it is gone, so no code in it can run any more.
+            unsafe { libc::munmap(self.ptr.cast(), self.len) };
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use std::path::Path;
 pub struct MappedFile {
     ptr: *const u8,
     len: usize,
+    file: File,
 }
 
 // SAFETY: the mapping is read-only and owned by this value; reading it from several threads
@@ -32,10 +33,11 @@ impl MappedFile {
             return Ok(MappedFile {
                 ptr: std::ptr::NonNull::<u8>::dangling().as_ptr(),
                 len: 0,
+                file,
             });
         }
         // SAFETY: a fresh private read-only mapping of `len` bytes of an open file, at an
-        // address the kernel picks; it overlaps nothing of ours. The mapping outlives `file`.
+        // address the kernel picks; it overlaps nothing of ours.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -52,7 +54,17 @@ impl MappedFile {
         Ok(MappedFile {
             ptr: ptr as *const u8,
             len,
+            file,
         })
+    }
+}
+
+impl crate::link::Backing for MappedFile {
+    fn bytes(&self) -> &[u8] {
+        self.as_ref()
+    }
+    fn file(&self) -> Option<&File> {
+        Some(&self.file)
     }
 }
 

@@ -9,7 +9,7 @@ mod stacks;
 pub use context::{context_pc_fp, redirect_context};
 pub use entry::{call_with_jmpbuf, resume_after_trap, JmpBuf};
 pub(crate) use exit::exit_shims;
-pub use reloc::write_reloc;
+pub use reloc::{is_pc_relative, write_reloc};
 pub use stacks::{frame_record, init_stack, is_stack_start, switch_stacks, INIT_STACK_BYTES};
 
 /// The caller's frame pointer and the return address into it, saved by the frame at `fp`.

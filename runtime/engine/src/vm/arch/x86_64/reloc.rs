@@ -6,6 +6,15 @@ use cranelift_codegen::binemit::Reloc;
 
 /// Writes one relocation at `code[at..]`: `value` is the target address plus addend, `site`
 /// the address the patched bytes will have (see `link::WriteReloc`).
+/// Whether a relocation of `kind` encodes its target relative to its own address, so that
+/// one between two places of the same image is right wherever the image is loaded.
+pub fn is_pc_relative(kind: Reloc) -> bool {
+    matches!(
+        kind,
+        Reloc::X86CallPCRel4 | Reloc::X86PCRel4 | Reloc::X86CallPLTRel4
+    )
+}
+
 pub fn write_reloc(code: &mut [u8], at: usize, site: i64, kind: Reloc, value: i64) -> Result<()> {
     let out_of_code = || Error::Compile(format!("relocation at {at} lies outside the code"));
     match kind {
