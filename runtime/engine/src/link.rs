@@ -40,9 +40,7 @@ impl CodeBytes {
         let inside = range.start <= range.end && range.end <= bytes.bytes().len();
         inside.then(|| CodeBytes(CodeRepr::Shared(bytes, range)))
     }
-}
 
-impl CodeBytes {
     /// The file these bytes lie in and their offset there, if they are a range of a mapped
     /// file.
     pub fn in_file(&self) -> Option<(&std::fs::File, usize)> {
@@ -201,11 +199,7 @@ impl Image {
         for r in &self.relocs {
             match r.target {
                 RelocTarget::Func(i) if relative(r.kind) => {
-                    let target = self
-                        .func_offsets
-                        .get(i as usize)
-                        .ok_or_else(|| Error::Compile(format!("call to unknown function {i}")))?;
-                    let value = (*target as i64).wrapping_add(r.addend);
+                    let value = (self.func_address(i, 0)? as i64).wrapping_add(r.addend);
                     write(&mut code, r.at, r.at as i64, r.kind, value)?;
                 }
                 _ => outside.push(*r),
@@ -214,6 +208,13 @@ impl Image {
         self.code = code.into();
         self.relocs = outside;
         Ok(())
+    }
+
+    /// The address of the image's function `i` when the image is at `base`.
+    fn func_address(&self, i: u32, base: usize) -> Result<usize> {
+        (self.func_offsets.get(i as usize))
+            .map(|off| base + off)
+            .ok_or_else(|| Error::Compile(format!("call to unknown function {i}")))
     }
 
     /// Patches `code` (a copy of [`Image::code`] that will run at address `base`): calls
@@ -230,11 +231,7 @@ impl Image {
     ) -> Result<()> {
         for r in &self.relocs {
             let target = match r.target {
-                RelocTarget::Func(i) => self
-                    .func_offsets
-                    .get(i as usize)
-                    .map(|off| base + off)
-                    .ok_or_else(|| Error::Compile(format!("call to unknown function {i}")))?,
+                RelocTarget::Func(i) => self.func_address(i, base)?,
                 other => resolve(other).ok_or_else(|| {
                     Error::Compile(format!("relocation target {other:?} is not provided"))
                 })?,

@@ -7,6 +7,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::info::{parse, ConstOp, DataMode, DefinedFuncIndex, EntityIndex, ModuleInfo};
 use crate::link::{Image, SharedBytes};
+use crate::serialize::Source;
 use crate::types::GlobalType;
 use crate::vm::code::{CodeNames, CodeObject};
 use crate::vm::mapped_file::MappedFile;
@@ -47,7 +48,7 @@ impl Module {
                 cache,
                 engine.fingerprint(),
                 binary,
-                |entry| Module::from_artifact(engine, entry.bytes(), Some(&entry), Some(binary)),
+                |entry| Module::from_artifact(engine, Source::Mapped(&entry), Some(binary)),
                 || Module::compile(engine, binary),
                 Module::serialize,
             ),
@@ -183,11 +184,11 @@ impl Module {
     /// as unsafe as running arbitrary machine code.
     #[allow(unsafe_code)] // the contract is the caller's; the body does nothing unsafe
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        Module::from_artifact(engine, bytes.as_ref(), None, None)
+        Module::from_artifact(engine, Source::Bytes(bytes.as_ref()), None)
     }
 
-    /// Maps a file into memory and loads it as [`Module::deserialize`] does; the module's
-    /// code is copied from the mapping, not from a copy of the whole file.
+    /// Maps a file into memory and loads it as [`Module::deserialize`] does, without copying
+    /// it: the module's code pages are a private mapping of the file's.
     ///
     /// # Safety
     ///
@@ -204,7 +205,7 @@ impl Module {
             MappedFile::open(path)
                 .map_err(|e| Error::Load(format!("cannot read {}: {e}", path.display())))?,
         );
-        Module::from_artifact(engine, file.bytes(), Some(&file), None)
+        Module::from_artifact(engine, Source::Mapped(&file), None)
     }
 
     /// Loads `bytes` as a precompiled artifact if they are one (see
@@ -217,22 +218,20 @@ impl Module {
     #[doc(hidden)]
     pub fn new_allowing_precompiled(engine: &Engine, bytes: &[u8]) -> Result<Module> {
         if engine.detect_precompiled(bytes).is_some() {
-            Module::from_artifact(engine, bytes, None, None)
+            Module::from_artifact(engine, Source::Bytes(bytes), None)
         } else {
             Module::new(engine, bytes)
         }
     }
 
     /// Rebuilds a module from an artifact for `engine`; with `binary`, only if the
-    /// artifact holds exactly that binary (a cache entry). If `bytes` are those of `shared`
-    /// (a mapped file), the module's code keeps borrowing them.
+    /// artifact holds exactly that binary (a cache entry).
     pub(crate) fn from_artifact(
         engine: &Engine,
-        bytes: &[u8],
-        shared: Option<&SharedBytes>,
+        source: Source<'_>,
         binary: Option<&[u8]>,
     ) -> Result<Module> {
-        let artifact = crate::serialize::read(bytes, shared, engine.fingerprint())?;
+        let artifact = crate::serialize::read(source, engine.fingerprint())?;
         if binary.is_some_and(|b| b != artifact.binary) {
             return Err(Error::Artifact("it holds another module".into()));
         }

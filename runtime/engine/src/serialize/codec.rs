@@ -71,6 +71,10 @@ impl<'a> Reader<'a> {
     pub fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes, pos: 0 }
     }
+    /// How many bytes were read so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
     /// Whether every byte was read.
     pub fn at_end(&self) -> bool {
         self.pos == self.bytes.len()

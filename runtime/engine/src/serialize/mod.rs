@@ -20,9 +20,10 @@
 //! not an artifact of this format version, whose checksum does not match, that decodes to
 //! anything but exactly its payload, or whose fingerprint differs from the loading engine's.
 //!
-//! An artifact file (`Module::deserialize_file`, a cache entry) is mapped, not read: its
-//! checksum and fields are read in place, and the images' code stays a range of the mapping
-//! (`link::CodeBytes`) that `vm::code` copies into executable pages.
+//! An artifact file (`Module::deserialize_file`, a cache entry) is mapped, not read
+//! ([`Source::Mapped`]): its checksum and fields are read in place, and the images' code
+//! stays a range of the mapping (`link::CodeBytes`), which `vm::code` maps again as the code
+//! pages (the module's code starts on a page of the file for that).
 //!
 //! Adding a field: add it to [`Artifact`], write and read it in [`write_fields`] and
 //! [`read_fields`] (the one place that lists them, in order), and bump [`FORMAT_VERSION`].
@@ -160,6 +161,26 @@ pub struct ArtifactRef<'a> {
     pub trampolines: &'a [(u32, bool, std::sync::Arc<Image>)],
 }
 
+/// An artifact's bytes as given to [`read`]: borrowed, or a mapped file, whose images' code
+/// the loaded module keeps borrowing (and `vm::code` maps) instead of copying it out.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// Bytes in memory (`Module::deserialize`).
+    Bytes(&'a [u8]),
+    /// A mapped artifact file (`Module::deserialize_file`, a cache entry).
+    Mapped(&'a SharedBytes),
+}
+
+impl<'a> Source<'a> {
+    /// All the artifact's bytes.
+    pub fn bytes(self) -> &'a [u8] {
+        match self {
+            Source::Bytes(bytes) => bytes,
+            Source::Mapped(file) => file.bytes(),
+        }
+    }
+}
+
 /// Whether `bytes` start like an artifact (of any format version).
 pub fn is_artifact(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
@@ -182,13 +203,9 @@ pub fn write(fingerprint: &Fingerprint, artifact: &ArtifactRef<'_>) -> Result<Ve
 }
 
 /// Decodes an artifact for an engine with fingerprint `ours`: any mismatch, corruption or
-/// truncation is an [`Error::Artifact`]. If `bytes` are those of `shared` (a mapped file),
-/// the images' code borrows them instead of being copied out.
-pub fn read<'a>(
-    bytes: &'a [u8],
-    shared: Option<&SharedBytes>,
-    ours: &Fingerprint,
-) -> Result<Artifact<'a>> {
+/// truncation is an [`Error::Artifact`].
+pub fn read<'a>(source: Source<'a>, ours: &Fingerprint) -> Result<Artifact<'a>> {
+    let bytes = source.bytes();
     if !is_artifact(bytes) {
         return Err(Error::Artifact(
             "not a precompiled module (no artifact header)".into(),
@@ -219,7 +236,11 @@ pub fn read<'a>(
         return Err(corrupt("checksum mismatch"));
     }
     let mut r = Reader::new(payload);
-    let artifact = read_fields(&mut r, shared, ours)?;
+    let mapped = match source {
+        Source::Bytes(_) => None,
+        Source::Mapped(file) => Some(file),
+    };
+    let artifact = read_fields(&mut r, mapped, ours)?;
     if !r.at_end() {
         return Err(corrupt("bytes after its last field"));
     }
@@ -247,7 +268,7 @@ fn write_fields(w: &mut Writer, fingerprint: &Fingerprint, a: &ArtifactRef<'_>) 
 /// Reads what [`write_fields`] wrote, checking every index against what it indexes.
 fn read_fields<'a>(
     r: &mut Reader<'a>,
-    shared: Option<&SharedBytes>,
+    mapped: Option<&SharedBytes>,
     ours: &Fingerprint,
 ) -> Result<Artifact<'a>> {
     let mut sections = Vec::with_capacity(4);
@@ -265,7 +286,7 @@ fn read_fields<'a>(
     .check(ours)?;
     let binary = r.bytes()?;
     let type_ids = r.seq(4, |r| r.u32())?;
-    let image = read_image(r, shared)?;
+    let image = read_image(r, mapped)?;
     // A type index, a flag, and an image of at least six lengths.
     let trampolines = r.seq(5 + 6 * 8, |r| {
         let type_index = r.index(type_ids.len(), "a trampoline's type")? as u32;
@@ -274,7 +295,7 @@ fn read_fields<'a>(
             1 => true,
             _ => return Err(corrupt("a trampoline's kind")),
         };
-        Ok((type_index, host, read_image(r, shared)?))
+        Ok((type_index, host, read_image(r, mapped)?))
     })?;
     Ok(Artifact {
         binary,
@@ -340,9 +361,12 @@ fn write_image(w: &mut Writer, image: &Image, align: usize) -> Result<()> {
 }
 
 /// Reads what [`write_image`] wrote; offsets must lie in the code, indices in their lists.
-/// The code borrows `shared` if the reader reads it.
-fn read_image(r: &mut Reader<'_>, shared: Option<&SharedBytes>) -> Result<Image> {
-    let code = borrow_or_copy(r.aligned_bytes()?, shared);
+/// The code is a range of `mapped` (the file `r` reads the payload of), else a copy.
+fn read_image(r: &mut Reader<'_>, mapped: Option<&SharedBytes>) -> Result<Image> {
+    let bytes = r.aligned_bytes()?;
+    let end = HEADER_LEN + r.position();
+    let code = (mapped.and_then(|file| CodeBytes::shared(file.clone(), end - bytes.len()..end)))
+        .unwrap_or_else(|| bytes.to_vec().into());
     let in_code = |off: u64, what: &str| -> Result<usize> {
         if off > code.len() as u64 {
             return Err(corrupt(what));
@@ -419,16 +443,6 @@ fn read_image(r: &mut Reader<'_>, shared: Option<&SharedBytes>) -> Result<Image>
         stack_slots,
         relocs,
     })
-}
-
-/// `bytes` as a range of `shared` if they lie in it, else a copy.
-fn borrow_or_copy(bytes: &[u8], shared: Option<&SharedBytes>) -> CodeBytes {
-    let borrowed = shared.and_then(|whole| {
-        let start = (bytes.as_ptr() as usize).checked_sub(whole.bytes().as_ptr() as usize)?;
-        let code = CodeBytes::shared(whole.clone(), start..start + bytes.len())?;
-        (code.as_ptr() == bytes.as_ptr()).then_some(code)
-    });
-    borrowed.unwrap_or_else(|| bytes.to_vec().into())
 }
 
 /// Whether the code of `info`'s functions may embed canonical type ids as constants, and so

@@ -34,7 +34,7 @@ fn artifact_error(result: Result<Module>) -> String {
 }
 
 fn load(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-    Module::from_artifact(engine, bytes, None, None)
+    Module::from_artifact(engine, crate::serialize::Source::Bytes(bytes), None)
 }
 
 #[test]

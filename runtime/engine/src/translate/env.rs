@@ -117,6 +117,8 @@ pub struct FuncEnv<'m> {
     sigs: HashMap<u32, ir::SigRef>,
     funcs: HashMap<u32, ir::FuncRef>,
     libcalls: HashMap<Libcall, ir::FuncRef>,
+    /// C library functions called directly (memmove, memset), imported once per function.
+    libc: HashMap<ir::LibCall, ir::FuncRef>,
 }
 
 impl<'m> FuncEnv<'m> {
@@ -138,6 +140,7 @@ impl<'m> FuncEnv<'m> {
             sigs: HashMap::new(),
             funcs: HashMap::new(),
             libcalls: HashMap::new(),
+            libc: HashMap::new(),
         }
     }
 
@@ -289,6 +292,29 @@ impl<'m> FuncEnv<'m> {
         });
         self.libcalls.insert(call, r);
         r
+    }
+
+    /// Calls C library function `call` (memmove, memset: no vmctx, its result unused) with
+    /// `args`, which also give its parameter types.
+    pub fn call_libc(&mut self, b: &mut FunctionBuilder, call: ir::LibCall, args: &[Value]) {
+        let f = match self.libc.get(&call) {
+            Some(f) => *f,
+            None => {
+                let mut sig = Signature::new(CallConv::SystemV);
+                let params = args.iter().map(|a| b.func.dfg.value_type(*a));
+                sig.params.extend(params.map(AbiParam::new));
+                sig.returns.push(AbiParam::new(types::I64));
+                let signature = b.import_signature(sig);
+                let f = b.import_function(ExtFuncData {
+                    name: ExternalName::LibCall(call),
+                    signature,
+                    colocated: false,
+                    patchable: false,
+                });
+                *self.libc.entry(call).or_insert(f)
+            }
+        };
+        b.ins().call(f, args);
     }
 
     /// Calls a libcall with the vmctx prepended; returns its result, if any.

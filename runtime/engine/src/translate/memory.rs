@@ -8,10 +8,7 @@ use super::FuncTranslator;
 use crate::error::Result;
 use crate::libcall::Libcall;
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{
-    self, types, AbiParam, InstBuilder, LibCall, MemFlagsData, Type, Value,
-};
-use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::ir::{types, InstBuilder, LibCall, MemFlagsData, Type, Value};
 use wasmparser::{MemArg, Operator as O};
 
 /// How a load widens its result.
@@ -81,7 +78,8 @@ impl FuncTranslator<'_, '_> {
                 let dst = self.index_to_i64(heap.memory64, dst);
                 let len = self.index_to_i64(heap.memory64, len);
                 let at = self.checked_range(heap, dst, len);
-                self.call_libc(LibCall::Memset, &[at, val, len]);
+                self.env
+                    .call_libc(&mut self.b, LibCall::Memset, &[at, val, len]);
             }
             O::MemoryCopy { dst_mem, src_mem }
                 if dst_mem == src_mem && !self.env.make_heap(dst_mem).shared =>
@@ -94,7 +92,8 @@ impl FuncTranslator<'_, '_> {
                 let len = self.index_to_i64(heap.memory64, len);
                 let to = self.checked_range(heap, dst, len);
                 let from = self.checked_range(heap, src, len);
-                self.call_libc(LibCall::Memmove, &[to, from, len]);
+                self.env
+                    .call_libc(&mut self.b, LibCall::Memmove, &[to, from, len]);
             }
             O::MemoryFill { mem } => {
                 let heap = self.env.make_heap(mem);
@@ -158,24 +157,6 @@ impl FuncTranslator<'_, '_> {
     fn trap_past(&mut self, end: Value, bound: Value) {
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, bound);
         self.b.ins().trapnz(out, trap::MEMORY_OUT_OF_BOUNDS);
-    }
-
-    /// Calls C library function `call` (memmove, memset) with `args` (its result unused).
-    fn call_libc(&mut self, call: LibCall, args: &[Value]) {
-        let mut sig = ir::Signature::new(CallConv::SystemV);
-        for a in args {
-            sig.params
-                .push(AbiParam::new(self.b.func.dfg.value_type(*a)));
-        }
-        sig.returns.push(AbiParam::new(types::I64));
-        let signature = self.b.import_signature(sig);
-        let f = self.b.import_function(ir::ExtFuncData {
-            name: ir::ExternalName::LibCall(call),
-            signature,
-            colocated: false,
-            patchable: false,
-        });
-        self.b.ins().call(f, args);
     }
 
     /// Calls a libcall that returns 0 on failure, trapping with `code` then.

@@ -8,16 +8,21 @@ use crate::compile::RelocTarget;
 use crate::error::{Error, Result};
 use crate::link::{CodeBytes, Image};
 use crate::trap::{FrameInfo, TrapCode};
+use crate::vm::mapped_file::FileMapping;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 /// A block of published (read+execute) machine code: fresh pages the code was copied into,
 /// or a private mapping of the artifact file it lies in.
 struct CodeMemory {
-    ptr: *mut u8,
+    pages: Pages,
     len: usize,
-    /// The fresh pages; `None` for a file mapping, unmapped on drop.
-    alloc: Option<region::Allocation>,
+}
+
+/// The pages of a [`CodeMemory`], unmapped when dropped.
+enum Pages {
+    Fresh(region::Allocation),
+    Mapped(FileMapping),
 }
 
 // SAFETY: the memory is immutable once published; sharing read-only code between threads is fine.
@@ -34,76 +39,49 @@ impl CodeMemory {
         code: &CodeBytes,
         patch: impl FnOnce(&mut [u8], usize) -> Result<()>,
     ) -> Result<CodeMemory> {
-        let size = code.len().max(1);
+        let len = code.len().max(1);
         let memory = match code.in_file() {
             Some((file, offset)) if offset % region::page::size() == 0 && !code.is_empty() => {
-                Self::map(file, offset, code.len())?
+                let map = FileMapping::new(file, offset, code.len(), true)
+                    .map_err(|e| Error::Compile(format!("cannot map code memory: {e}")))?;
+                CodeMemory {
+                    pages: Pages::Mapped(map),
+                    len,
+                }
             }
             _ => {
-                let mut alloc = region::alloc(size, region::Protection::READ_WRITE)
+                let mut alloc = region::alloc(len, region::Protection::READ_WRITE)
                     .map_err(|e| Error::Compile(format!("cannot allocate code memory: {e}")))?;
                 let ptr = alloc.as_mut_ptr::<u8>();
-                // SAFETY: `alloc` is a fresh read+write mapping of at least `size` bytes,
+                // SAFETY: `alloc` is a fresh read+write mapping of at least `len` bytes,
                 // owned here.
-                let buf = unsafe { std::slice::from_raw_parts_mut(ptr, code.len()) };
-                buf.copy_from_slice(code);
+                unsafe { std::slice::from_raw_parts_mut(ptr, code.len()) }.copy_from_slice(code);
                 CodeMemory {
-                    ptr,
-                    len: size,
-                    alloc: Some(alloc),
+                    pages: Pages::Fresh(alloc),
+                    len,
                 }
             }
         };
+        let ptr = memory.ptr();
         // SAFETY: `ptr` is a read+write mapping of at least `code.len()` bytes owned by
         // `memory` and not yet published, so nothing else refers to it.
-        let buf = unsafe { std::slice::from_raw_parts_mut(memory.ptr, code.len()) };
-        patch(buf, memory.ptr as usize)?;
+        let buf = unsafe { std::slice::from_raw_parts_mut(ptr, code.len()) };
+        patch(buf, ptr as usize)?;
         // SAFETY: the range is exactly our mapping; nothing else refers to it yet.
-        unsafe { region::protect(memory.ptr, memory.len, region::Protection::READ_EXECUTE) }
+        unsafe { region::protect(ptr, memory.len, region::Protection::READ_EXECUTE) }
             .map_err(|e| Error::Compile(format!("cannot make code executable: {e}")))?;
         Ok(memory)
     }
 
-    /// Maps `len` bytes of `file` from `offset` (page-aligned) private and read+write.
-    fn map(file: &std::fs::File, offset: usize, len: usize) -> Result<CodeMemory> {
-        use std::os::fd::AsRawFd;
-        let offset = libc::off_t::try_from(offset)
-            .map_err(|_| Error::Compile("code offset out of range".into()))?;
-        // SAFETY: a fresh private mapping of `len` bytes of an open file at an address the
-        // kernel picks; it overlaps nothing of ours. Writes to it stay in this process.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE,
-                file.as_raw_fd(),
-                offset,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            let e = std::io::Error::last_os_error();
-            return Err(Error::Compile(format!("cannot map code memory: {e}")));
+    fn ptr(&self) -> *mut u8 {
+        match &self.pages {
+            Pages::Fresh(alloc) => alloc.as_ptr::<u8>().cast_mut(),
+            Pages::Mapped(map) => map.as_ptr(),
         }
-        Ok(CodeMemory {
-            ptr: ptr.cast(),
-            len,
-            alloc: None,
-        })
     }
 
     fn start(&self) -> usize {
-        self.ptr as usize
-    }
-}
-
-impl Drop for CodeMemory {
-    fn drop(&mut self) {
-        if self.alloc.is_none() {
-            // SAFETY: `ptr`/`len` are exactly the file mapping `map` made, and the code
-            // object that published it is gone, so no code in it can run any more.
-            unsafe { libc::munmap(self.ptr.cast(), self.len) };
-        }
+        self.ptr() as usize
     }
 }
 
@@ -272,3 +250,46 @@ impl CodePtr {
 unsafe impl Send for CodePtr {}
 // SAFETY: as above.
 unsafe impl Sync for CodePtr {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::SharedBytes;
+    use crate::vm::mapped_file::MappedFile;
+
+    /// Reads the published bytes of `memory`.
+    fn published(memory: &CodeMemory, len: usize) -> Vec<u8> {
+        // SAFETY: `memory` is a live read+execute mapping of at least `len` bytes.
+        unsafe { std::slice::from_raw_parts(memory.ptr(), len) }.to_vec()
+    }
+
+    #[test]
+    fn code_in_a_mapped_file_is_mapped_and_patching_it_leaves_the_file_alone() {
+        let page = region::page::size();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("artifact");
+        let mut bytes = vec![0xaa; page];
+        bytes.extend([0x90; 64]);
+        std::fs::write(&path, &bytes).unwrap();
+        let file: SharedBytes = std::sync::Arc::new(MappedFile::open(&path).unwrap());
+        let patch = |code: &mut [u8], _base: usize| {
+            code[..4].copy_from_slice(&[1, 2, 3, 4]);
+            Ok(())
+        };
+        let code = CodeBytes::shared(file.clone(), page..page + 64).unwrap();
+        let memory = CodeMemory::publish(&code, patch).unwrap();
+        assert!(matches!(memory.pages, Pages::Mapped(_)));
+        assert_eq!(published(&memory, 6), [1, 2, 3, 4, 0x90, 0x90]);
+        // The mapping is private: neither the file nor the module's unpatched view changed.
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert_eq!(file.bytes()[page..page + 4], [0x90; 4]);
+        assert_eq!(code[..4], [0x90; 4]);
+        // Code at an offset that is not a page boundary, or not in a file, is copied.
+        let unaligned = CodeBytes::shared(file.clone(), page - 8..page + 64).unwrap();
+        let copied = CodeMemory::publish(&unaligned, patch).unwrap();
+        assert!(matches!(copied.pages, Pages::Fresh(_)));
+        assert_eq!(published(&copied, 6), [1, 2, 3, 4, 0xaa, 0xaa]);
+        let owned = CodeMemory::publish(&vec![0x90; 8].into(), patch).unwrap();
+        assert!(matches!(owned.pages, Pages::Fresh(_)));
+    }
+}
