@@ -90,6 +90,22 @@ fn calls_globals_and_tables() {
     );
 }
 
+/// A table whose maximum is its minimum never grows: its bound is a constant and its base a
+/// load Cranelift may hoist; a growable one's are loaded at each access.
+#[test]
+fn fixed_and_growable_tables() {
+    snapshot(
+        "clif_tables",
+        &default(),
+        r#"(module
+  (type $t (func (param i32) (result i32)))
+  (table $fixed 4 4 funcref)
+  (table $growable 4 funcref)
+  (func (param i32 i32) (result i32) (call_indirect $fixed (type $t) (local.get 0) (local.get 1)))
+  (func (param i32 i32) (result i32) (call_indirect $growable (type $t) (local.get 0) (local.get 1))))"#,
+    );
+}
+
 #[test]
 fn control() {
     snapshot(

@@ -137,11 +137,23 @@ impl FuncTranslator<'_, '_> {
         oob: ir::TrapCode,
     ) -> Value {
         let def = self.env.make_table(&mut self.b, table);
-        let flags = ir::MemFlagsData::trusted();
-        let len = self
-            .b
-            .ins()
-            .load(types::I64, flags, def, crate::vmoffsets::TABLE_LENGTH);
+        let ty = self.env.info.tables[table as usize].ty;
+        // A table whose maximum is its minimum (imported ones too: a match needs the actual
+        // size at least the minimum and its maximum at most the declared one) never grows,
+        // so its length is that number and its elements never move.
+        let (len, flags) = match ty.maximum {
+            Some(max) if max == ty.minimum && i64::try_from(max).is_ok() => {
+                (self.b.ins().iconst(types::I64, max as i64), env::readonly())
+            }
+            _ => {
+                let flags = ir::MemFlagsData::trusted();
+                let len = self
+                    .b
+                    .ins()
+                    .load(types::I64, flags, def, crate::vmoffsets::TABLE_LENGTH);
+                (len, flags)
+            }
+        };
         let out = self
             .b
             .ins()
