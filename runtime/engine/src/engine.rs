@@ -228,6 +228,8 @@ fn host_isa(opt_level: OptLevel) -> Result<OwnedTargetIsa> {
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     set(&mut flags, "enable_probestack", "false")?;
     set(&mut flags, "libcall_call_conv", "isa_default")?;
+    // Block offsets and edges, from which the linker places loops (`compile::placement`).
+    set(&mut flags, "machine_code_cfg_info", "true")?;
     let builder = cranelift_native::builder()
         .map_err(|e| Error::Unsupported(format!("host architecture: {e}")))?;
     builder

@@ -3,7 +3,7 @@
 //! Publishing the image as executable code and registering its trap sites for the signal
 //! handler is `vm::code`'s job.
 
-use crate::compile::{CompiledFunction, RelocTarget};
+use crate::compile::{placement, CompiledFunction, RelocTarget};
 use crate::error::{Error, Result};
 use crate::trap::TrapCode;
 use cranelift_codegen::binemit::Reloc;
@@ -133,7 +133,8 @@ pub struct Image {
     pub relocs: Vec<PlacedReloc>,
 }
 
-/// Places `funcs` one after another (each aligned as it asks, at least to 16 bytes).
+/// Places `funcs` one after another (each aligned as it asks, at least to 16 bytes, and at
+/// its phase within a cache line if it has one; the image starts at a page).
 /// `first_func_index` is the function index of the first (imports come before it); `None`
 /// for trampolines, which backtraces leave out.
 pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Image {
@@ -141,6 +142,10 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
     let mut size = 0usize;
     for f in funcs {
         size = size.next_multiple_of(f.alignment.max(16) as usize);
+        if let Some(phase) = f.phase {
+            let line = placement::LINE as usize;
+            size += (phase as usize + line - size % line) % line;
+        }
         func_offsets.push(size);
         size += f.code.len();
     }
@@ -258,6 +263,7 @@ mod tests {
         CompiledFunction {
             code,
             alignment: 1,
+            phase: None,
             relocs,
             traps,
             srclocs: vec![(0, 7)],
@@ -289,6 +295,17 @@ mod tests {
         assert!(layout(&[func(vec![0], vec![], vec![])], None)
             .funcs
             .is_empty());
+    }
+
+    #[test]
+    fn a_function_with_a_phase_starts_at_that_offset_within_a_line() {
+        let mut b = func(vec![0xc3; 10], vec![], vec![]);
+        b.phase = Some(16);
+        let mut c = func(vec![0xc3], vec![], vec![]);
+        c.phase = Some(0);
+        let image = layout(&[func(vec![0x90; 20], vec![], vec![]), b, c], Some(0));
+        // b after 20 bytes: not at 32 but at 64 + 16; c at the next line.
+        assert_eq!(image.func_offsets, [0, 80, 128]);
     }
 
     #[test]

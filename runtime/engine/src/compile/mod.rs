@@ -3,6 +3,7 @@
 
 #[cfg(test)]
 mod determinism;
+pub mod placement;
 pub mod trampolines;
 
 use crate::config::Config;
@@ -46,6 +47,9 @@ pub struct Relocation {
 pub struct CompiledFunction {
     pub code: Vec<u8>,
     pub alignment: u32,
+    /// Where in a cache line the code should start, if it has loops to keep in few lines
+    /// (see [`placement`]).
+    pub phase: Option<u32>,
     pub relocs: Vec<Relocation>,
     pub traps: Vec<(u32, TrapCode)>,
     /// (code offset, wasm byte offset), sorted by code offset.
@@ -208,6 +212,12 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
     let buffer = &compiled.buffer;
     let code = buffer.data().to_vec();
     let alignment = buffer.alignment;
+    let phase = placement::phase(
+        code.len() as u32,
+        &compiled.bb_starts,
+        &compiled.bb_edges,
+        alignment,
+    );
     let traps = buffer
         .traps()
         .iter()
@@ -260,6 +270,7 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
     Ok(CompiledFunction {
         code,
         alignment,
+        phase,
         relocs,
         traps,
         srclocs,
