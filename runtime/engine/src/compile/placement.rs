@@ -23,7 +23,7 @@ const MAX_LOOP_LINES: u32 = 4;
 /// The phase (start offset modulo [`LINE`]) at which a function with these blocks' start
 /// offsets and edges (`(from, to)` block starts, as Cranelift reports them) should be placed,
 /// among the multiples of `alignment` (at least 16) below [`LINE`]; `None` if it has no loop
-/// worth placing. Innermost loops count first, then all; ties go to the smallest phase.
+/// worth placing or every phase does as well. Innermost loops count first, then all; ties go to the smallest phase.
 pub fn phase(len: u32, block_starts: &[u32], edges: &[(u32, u32)], alignment: u32) -> Option<u32> {
     let step = alignment.max(STEP);
     if step >= LINE {
@@ -70,9 +70,13 @@ pub fn phase(len: u32, block_starts: &[u32], edges: &[(u32, u32)], alignment: u3
         }
         (inner, all)
     };
-    (0..LINE)
+    let costs: Vec<(u32, (u32, u32))> = (0..LINE)
         .step_by(step as usize)
-        .min_by_key(|p| (cost(*p), *p))
+        .map(|p| (p, cost(p)))
+        .collect();
+    let best = costs.iter().min_by_key(|(p, c)| (*c, *p))?;
+    // Where every phase is as good, no padding is worth it.
+    costs.iter().any(|(_, c)| *c != best.1).then_some(best.0)
 }
 
 #[cfg(test)]
@@ -104,9 +108,15 @@ mod tests {
 
     #[test]
     fn phases_respect_the_function_alignment() {
-        let p = phase(200, &[0, 33, 50], &[(33, 33)], 32).unwrap();
-        assert_eq!(p % 32, 0);
-        assert_eq!(phase(200, &[0, 33, 50], &[(33, 33)], 64), None);
+        // [33, 70) takes two lines at phase 0 and one at 32; 16 and 48 are not candidates.
+        assert_eq!(phase(200, &[0, 33, 70], &[(33, 33)], 32), Some(32));
+        assert_eq!(phase(200, &[0, 33, 70], &[(33, 33)], 64), None);
+    }
+
+    #[test]
+    fn a_loop_that_fits_at_every_phase_asks_for_no_padding() {
+        // 10 bytes at offset 0: one line wherever the function starts on a 16-byte boundary.
+        assert_eq!(phase(40, &[0, 10], &[(0, 0), (0, 10)], 16), None);
     }
 
     #[test]
