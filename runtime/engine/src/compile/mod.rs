@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::info::{DefinedFuncIndex, ModuleInfo};
 use crate::libcall::Libcall;
 use crate::translate::env::{self, FuncEnv, NS_LIBCALL, NS_WASM_FUNC};
+use crate::translate::throws::Throws;
 use crate::trap::TrapCode;
 use crate::types::FuncType;
 use crate::vmoffsets::VMOffsets;
@@ -137,8 +138,8 @@ struct Unit<'a> {
     config: &'a Config,
     info: &'a ModuleInfo,
     offsets: &'a VMOffsets,
-    /// Which functions may throw (a whole-module analysis, done once).
-    may_throw: Vec<bool>,
+    /// Which calls may throw (a whole-module analysis, done once).
+    throws: Throws,
 }
 
 impl<'a> Unit<'a> {
@@ -153,7 +154,7 @@ impl<'a> Unit<'a> {
             config,
             info,
             offsets,
-            may_throw: crate::translate::exceptions::may_throw(info)?,
+            throws: crate::translate::throws::analyse(info)?,
         })
     }
 }
@@ -179,7 +180,7 @@ fn translate_ir(
         config,
         info,
         offsets,
-        ref may_throw,
+        ref throws,
     } = *unit;
     let index = info.func_index(DefinedFuncIndex::new(defined)).as_u32();
     let range = info.bodies[defined].range.clone();
@@ -189,7 +190,7 @@ fn translate_ir(
     ));
     let sig = env::wasm_signature(info.func_type(index));
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
-    let fenv = FuncEnv::new(info, offsets, config.virtual_memory, may_throw)
+    let fenv = FuncEnv::new(info, offsets, config.virtual_memory, throws)
         .with_budgets(config.consume_fuel, config.epoch_interruption);
     let frontend = isa.frontend_config();
     if let Err(e) =
@@ -200,6 +201,36 @@ fn translate_ir(
         return Err(e);
     }
     Ok(func)
+}
+
+/// Points the prologue's stack-overflow trap at the function's first instruction. Cranelift
+/// emits the trap out of line, after the body, where it would take the source location of
+/// whatever instruction came last; the overflow happens before any instruction runs.
+fn locate_stack_overflow(traps: &[(u32, TrapCode)], srclocs: &mut Vec<(u32, u32)>) {
+    let Some(&(_, first)) = srclocs.first() else {
+        return;
+    };
+    for &(at, code) in traps {
+        if code != TrapCode::StackOverflow {
+            continue;
+        }
+        let i = srclocs.partition_point(|s| s.0 < at);
+        let before = i.checked_sub(1).map(|j| srclocs[j].1);
+        let next_starts_after = srclocs.get(i).is_none_or(|s| s.0 > at + 1);
+        let replaces = srclocs.get(i).is_some_and(|s| s.0 == at);
+        if replaces {
+            let old = srclocs[i].1;
+            srclocs[i].1 = first;
+            if srclocs.get(i + 1).is_none_or(|s| s.0 > at + 1) {
+                srclocs.insert(i + 1, (at + 1, old));
+            }
+        } else {
+            srclocs.insert(i, (at, first));
+            if let (Some(prev), true) = (before, next_starts_after) {
+                srclocs.insert(i + 1, (at + 1, prev));
+            }
+        }
+    }
 }
 
 /// Compiles one Cranelift function and converts its metadata.
@@ -218,17 +249,18 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
         &compiled.bb_edges,
         alignment,
     );
-    let traps = buffer
+    let traps: Vec<(u32, TrapCode)> = buffer
         .traps()
         .iter()
         .map(|t| Ok((t.offset, trap_code(t.code)?)))
         .collect::<Result<_>>()?;
-    let srclocs = buffer
+    let mut srclocs: Vec<(u32, u32)> = buffer
         .get_srclocs_sorted()
         .iter()
         .filter(|s| !s.loc.is_default())
         .map(|s| (s.start, s.loc.bits()))
         .collect();
+    locate_stack_overflow(&traps, &mut srclocs);
     let stack_maps = buffer
         .user_stack_maps()
         .iter()
@@ -331,4 +363,28 @@ pub fn clif_module(
             Ok((index, text))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stack_overflow_trap_is_located_at_the_first_instruction() {
+        let traps = [
+            (40, TrapCode::MemoryOutOfBounds),
+            (50, TrapCode::StackOverflow),
+        ];
+        // Body instructions at 0x10 and 0x20; the out-of-line traps follow at 40 and 50.
+        let mut srclocs = vec![(4, 0x10), (20, 0x20), (40, 0x20)];
+        locate_stack_overflow(&traps, &mut srclocs);
+        assert_eq!(
+            srclocs,
+            [(4, 0x10), (20, 0x20), (40, 0x20), (50, 0x10), (51, 0x20)]
+        );
+        // A trap that starts a range of its own takes the first location for its byte only.
+        let mut srclocs = vec![(4, 0x10), (50, 0x30), (60, 0x40)];
+        locate_stack_overflow(&traps, &mut srclocs);
+        assert_eq!(srclocs, [(4, 0x10), (50, 0x10), (51, 0x30), (60, 0x40)]);
+    }
 }

@@ -32,7 +32,7 @@ impl FuncTranslator<'_, '_> {
             let (callee_vmctx, code) = self.env.imported_callee(&mut self.b, index);
             let mut all = vec![callee_vmctx, vmctx];
             all.extend(args);
-            self.indirect_call(sig, code, &all, tail, ty.results());
+            self.indirect_call(sig, code, &all, tail, ty.results(), true);
         } else {
             let f = self.env.make_direct_func(self.b.func, index);
             let mut all = vec![vmctx, vmctx];
@@ -43,14 +43,15 @@ impl FuncTranslator<'_, '_> {
             } else {
                 let inst = self.b.ins().call(f, &all);
                 self.push_call_results(inst, ty.results());
-                if self.env.may_throw[index as usize] {
+                if self.env.throws.funcs[index as usize] {
                     self.check_pending_exception();
                 }
             }
         }
     }
 
-    /// Emits a call (or tail call) through a code pointer.
+    /// Emits a call (or tail call) through a code pointer, checking for a pending exception
+    /// after it if the callee `may_throw`.
     pub(super) fn indirect_call(
         &mut self,
         sig: ir::SigRef,
@@ -58,6 +59,7 @@ impl FuncTranslator<'_, '_> {
         args: &[Value],
         tail: bool,
         results: &[crate::types::ValType],
+        may_throw: bool,
     ) {
         if tail {
             self.b.ins().return_call_indirect(sig, code, args);
@@ -65,7 +67,9 @@ impl FuncTranslator<'_, '_> {
         } else {
             let inst = self.b.ins().call_indirect(sig, code, args);
             self.push_call_results(inst, results);
-            self.check_pending_exception();
+            if may_throw {
+                self.check_pending_exception();
+            }
         }
     }
 
@@ -98,11 +102,19 @@ impl FuncTranslator<'_, '_> {
             .load(types::I32, env::readonly(), vmctx, expected_offset);
         // The callee's type must be a subtype of the expected one (see `gc.rs`).
         self.trap_unless_subtype(actual, expected, type_index, trap::BAD_SIGNATURE);
-        self.call_funcref(type_index, funcref, tail);
+        let may_throw = self.env.throws.indirect;
+        self.call_funcref(type_index, funcref, tail, may_throw);
     }
 
-    /// Calls `funcref` of type `type_index`, which the caller has just checked is not null.
-    pub(super) fn call_funcref(&mut self, type_index: u32, funcref: Value, tail: bool) {
+    /// Calls `funcref` of type `type_index`, which the caller has just checked is not null;
+    /// `may_throw` if the callee may return with an exception pending.
+    pub(super) fn call_funcref(
+        &mut self,
+        type_index: u32,
+        funcref: Value,
+        tail: bool,
+        may_throw: bool,
+    ) {
         let ty = self.env.info.type_as_func(type_index).clone();
         let args = self.call_args(ty.params().len());
         let flags = env::through_reference();
@@ -118,7 +130,7 @@ impl FuncTranslator<'_, '_> {
         let sig = self.env.make_indirect_sig(self.b.func, type_index);
         let mut all = vec![callee_vmctx, vmctx];
         all.extend(args);
-        self.indirect_call(sig, code, &all, tail, ty.results());
+        self.indirect_call(sig, code, &all, tail, ty.results(), may_throw);
     }
 
     /// Loads element `index` (i64) of a table, trapping with `oob` past its end.

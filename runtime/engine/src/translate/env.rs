@@ -2,6 +2,7 @@
 //! global, signature or callee" for one function. Every runtime layout detail the translator
 //! needs goes through here (in the spirit of Cranelift's `FuncEnvironment`).
 
+use super::throws::Throws;
 use crate::info::{FuncIndex, ModuleInfo};
 use crate::libcall::Libcall;
 use crate::types::{FuncType, ValType};
@@ -105,8 +106,8 @@ pub struct FuncEnv<'m> {
     pub info: &'m ModuleInfo,
     pub offsets: &'m VMOffsets,
     pub virtual_memory: bool,
-    /// Per function index: whether a call to it may leave an exception pending.
-    pub may_throw: &'m [bool],
+    /// Which calls may leave an exception pending (see `throws.rs`).
+    pub throws: &'m Throws,
     /// Charge fuel (`Config::consume_fuel`; see `budget.rs`).
     pub consume_fuel: bool,
     /// Check the epoch deadline (`Config::epoch_interruption`; see `budget.rs`).
@@ -126,13 +127,13 @@ impl<'m> FuncEnv<'m> {
         info: &'m ModuleInfo,
         offsets: &'m VMOffsets,
         virtual_memory: bool,
-        may_throw: &'m [bool],
+        throws: &'m Throws,
     ) -> Self {
         FuncEnv {
             info,
             offsets,
             virtual_memory,
-            may_throw,
+            throws,
             consume_fuel: false,
             epoch_interruption: false,
             func_index: 0,

@@ -8,15 +8,13 @@
 
 use super::env::{ir_type, readonly, trap};
 use super::{block_args, ControlFrame, FuncTranslator};
-use crate::error::{Error, Result};
-use crate::info::DefinedFuncIndex;
+use crate::error::Result;
 use crate::libcall::Libcall;
 use crate::vmoffsets as off;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
 };
-use cranelift_entity::EntityRef;
 use wasmparser::{Catch, Operator as O};
 
 /// A `try_table`'s landing pad and its catch clauses, filled in at the `end`.
@@ -140,7 +138,16 @@ impl FuncTranslator<'_, '_> {
     /// each check returns through its own cold block: one shared return block with thousands
     /// of predecessors makes Cranelift's compile time grow several-fold.
     pub(super) fn check_pending_exception(&mut self) {
-        let limits = self.limits();
+        // The limits pointer is loaded afresh at each check (a plain load, which Cranelift
+        // neither merges nor hoists): one value live across a whole call-heavy function
+        // costs a callee-saved register, and the vmctx was spilled instead.
+        let vmctx = self.env.vmctx(&mut self.b);
+        let limits = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            vmctx,
+            off::VMCTX_LIMITS as i32,
+        );
         let pending = self.b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
@@ -232,58 +239,4 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().return_(&zeros);
         }
     }
-}
-
-/// Which functions may return with an exception pending, indexed by function index: imported
-/// functions, functions that throw or call indirectly, and direct callers of those. Calls to
-/// the others need no check afterwards.
-pub fn may_throw(info: &crate::info::ModuleInfo) -> Result<Vec<bool>> {
-    let mut may = vec![true; info.functions.len()];
-    let func = |d: usize| info.func_index(DefinedFuncIndex::new(d)).index();
-    let mut callees: Vec<Vec<u32>> = Vec::with_capacity(info.bodies.len());
-    for (i, body) in info.bodies.iter().enumerate() {
-        let reader = wasmparser::BinaryReader::new(
-            &info.binary[body.range.clone()],
-            body.range.start as u64,
-        );
-        let body = wasmparser::FunctionBody::new(reader);
-        let mut ops = body
-            .get_operators_reader()
-            .map_err(Error::from_wasmparser)?;
-        let (mut direct, mut throws) = (Vec::new(), false);
-        while !ops.eof() {
-            match ops.read().map_err(Error::from_wasmparser)? {
-                O::Call { function_index } | O::ReturnCall { function_index } => {
-                    direct.push(function_index)
-                }
-                O::Throw { .. }
-                | O::ThrowRef
-                | O::CallIndirect { .. }
-                | O::ReturnCallIndirect { .. }
-                | O::CallRef { .. }
-                | O::ReturnCallRef { .. }
-                | O::Rethrow { .. }
-                | O::Resume { .. }
-                | O::ResumeThrow { .. }
-                | O::ResumeThrowRef { .. }
-                | O::Suspend { .. }
-                | O::Switch { .. } => throws = true,
-                _ => {}
-            }
-        }
-        may[func(i)] = throws;
-        callees.push(direct);
-    }
-    // Propagate to callers until nothing changes.
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for (i, direct) in callees.iter().enumerate() {
-            if !may[func(i)] && direct.iter().any(|f| may[*f as usize]) {
-                may[func(i)] = true;
-                changed = true;
-            }
-        }
-    }
-    Ok(may)
 }

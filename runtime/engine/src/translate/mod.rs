@@ -15,6 +15,7 @@ mod numeric;
 mod reference;
 mod simd;
 mod stack_switching;
+pub mod throws;
 
 use crate::error::{Error, Result};
 use crate::types::ValType;
