@@ -210,25 +210,15 @@ fn locate_stack_overflow(traps: &[(u32, TrapCode)], srclocs: &mut Vec<(u32, u32)
     let Some(&(_, first)) = srclocs.first() else {
         return;
     };
-    for &(at, code) in traps {
-        if code != TrapCode::StackOverflow {
-            continue;
-        }
+    for &(at, _) in traps.iter().filter(|t| t.1 == TrapCode::StackOverflow) {
+        // The location in force just after the trap's first byte, which resumes there.
+        let after = srclocs.partition_point(|s| s.0 <= at + 1);
+        let resume = after.checked_sub(1).map(|j| srclocs[j].1);
+        srclocs.retain(|s| s.0 != at);
         let i = srclocs.partition_point(|s| s.0 < at);
-        let before = i.checked_sub(1).map(|j| srclocs[j].1);
-        let next_starts_after = srclocs.get(i).is_none_or(|s| s.0 > at + 1);
-        let replaces = srclocs.get(i).is_some_and(|s| s.0 == at);
-        if replaces {
-            let old = srclocs[i].1;
-            srclocs[i].1 = first;
-            if srclocs.get(i + 1).is_none_or(|s| s.0 > at + 1) {
-                srclocs.insert(i + 1, (at + 1, old));
-            }
-        } else {
-            srclocs.insert(i, (at, first));
-            if let (Some(prev), true) = (before, next_starts_after) {
-                srclocs.insert(i + 1, (at + 1, prev));
-            }
+        srclocs.insert(i, (at, first));
+        if let Some(resume) = resume.filter(|_| srclocs.get(i + 1).is_none_or(|s| s.0 != at + 1)) {
+            srclocs.insert(i + 1, (at + 1, resume));
         }
     }
 }

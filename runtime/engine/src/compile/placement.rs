@@ -21,7 +21,7 @@ const STEP: u32 = 16;
 const MAX_LOOP_LINES: u32 = 4;
 
 /// The phase (start offset modulo [`LINE`]) at which a function with these blocks' start
-/// offsets and edges (`(from, to)` block starts, as Cranelift reports them) should be placed,
+/// offsets (ascending) and edges (`(from, to)` block starts, as Cranelift reports them) should be placed,
 /// among the multiples of `alignment` (at least 16) below [`LINE`]; `None` if it has no loop
 /// worth placing or every phase does as well. Innermost loops count first, then all; ties go to the smallest phase.
 pub fn phase(len: u32, block_starts: &[u32], edges: &[(u32, u32)], alignment: u32) -> Option<u32> {
@@ -29,11 +29,11 @@ pub fn phase(len: u32, block_starts: &[u32], edges: &[(u32, u32)], alignment: u3
     if step >= LINE {
         return None;
     }
-    let mut starts = block_starts.to_vec();
-    starts.sort_unstable();
+    // Cranelift lists block starts in emission order, so ascending.
+    debug_assert!(block_starts.is_sorted());
     let end_of = |from: u32| {
-        let next = starts.partition_point(|s| *s <= from);
-        starts.get(next).copied().unwrap_or(len)
+        let next = block_starts.partition_point(|s| *s <= from);
+        block_starts.get(next).copied().unwrap_or(len)
     };
     let mut loops: Vec<(u32, u32)> = edges
         .iter()

@@ -32,7 +32,8 @@ impl FuncTranslator<'_, '_> {
             let (callee_vmctx, code) = self.env.imported_callee(&mut self.b, index);
             let mut all = vec![callee_vmctx, vmctx];
             all.extend(args);
-            self.indirect_call(sig, code, &all, tail, ty.results(), true);
+            let may_throw = self.env.throws.funcs[index as usize];
+            self.indirect_call(sig, code, &all, tail, ty.results(), may_throw);
         } else {
             let f = self.env.make_direct_func(self.b.func, index);
             let mut all = vec![vmctx, vmctx];
@@ -148,33 +149,13 @@ impl FuncTranslator<'_, '_> {
         index: Value,
         oob: ir::TrapCode,
     ) -> Value {
-        let def = self.env.make_table(&mut self.b, table);
-        let ty = self.env.info.tables[table as usize].ty;
-        // A table whose maximum is its minimum (imported ones too: a match needs the actual
-        // size at least the minimum and its maximum at most the declared one) never grows,
-        // so its length is that number and its elements never move.
-        let (len, flags) = match ty.maximum {
-            Some(max) if max == ty.minimum && i64::try_from(max).is_ok() => {
-                (self.b.ins().iconst(types::I64, max as i64), env::readonly())
-            }
-            _ => {
-                let flags = ir::MemFlagsData::trusted();
-                let len = self
-                    .b
-                    .ins()
-                    .load(types::I64, flags, def, crate::vmoffsets::TABLE_LENGTH);
-                (len, flags)
-            }
-        };
+        let len = self.env.table_bound(&mut self.b, table);
         let out = self
             .b
             .ins()
             .icmp(ir::condcodes::IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.b.ins().trapnz(out, oob);
-        let base = self
-            .b
-            .ins()
-            .load(types::I64, flags, def, crate::vmoffsets::TABLE_BASE);
+        let base = self.env.table_base(&mut self.b, table);
         let scaled = self.b.ins().ishl_imm_u(index, 3);
         self.b.ins().iadd(base, scaled)
     }

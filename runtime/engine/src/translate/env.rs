@@ -226,6 +226,38 @@ impl<'m> FuncEnv<'m> {
         self.load_vmctx_ptr(b, self.offsets.table(index))
     }
 
+    /// Table `index`'s size if it can never change: a maximum equal to its minimum (an
+    /// imported table's too: a match needs the actual size at least the declared minimum and
+    /// its maximum at most the declared maximum).
+    fn fixed_table_size(&self, index: u32) -> Option<i64> {
+        let ty = self.info.tables[index as usize].ty;
+        ty.maximum
+            .filter(|max| *max == ty.minimum)
+            .and_then(|max| i64::try_from(max).ok())
+    }
+
+    /// The current number of elements of table `index` (i64): a constant for a fixed-size
+    /// table, else loaded at each use (`table.grow` changes it).
+    pub fn table_bound(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        if let Some(size) = self.fixed_table_size(index) {
+            return b.ins().iconst(types::I64, size);
+        }
+        let def = self.make_table(b, index);
+        b.ins()
+            .load(types::I64, MemFlagsData::trusted(), def, off::TABLE_LENGTH)
+    }
+
+    /// The address of table `index`'s first element: a fixed-size table's elements never
+    /// move, so that load may be merged and hoisted; a growable one's is loaded at each use.
+    pub fn table_base(&mut self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let flags = match self.fixed_table_size(index) {
+            Some(_) => readonly(),
+            None => MemFlagsData::trusted(),
+        };
+        let def = self.make_table(b, index);
+        b.ins().load(types::I64, flags, def, off::TABLE_BASE)
+    }
+
     /// `make_global`: where global `index`'s storage is, as an address and an offset: a
     /// defined global's is in the vmctx itself (one load to reach its value), an imported
     /// one's behind a pointer in it.

@@ -94,12 +94,18 @@ impl FuncTranslator<'_, '_> {
         Ok(true)
     }
 
-    /// The address of the store's runtime limits.
+    /// The address of the store's runtime limits, loaded where it is needed: a plain load,
+    /// which Cranelift neither merges nor hoists. As a `readonly` value it became one value
+    /// live across whole call-heavy functions (every call's exception check uses it), which
+    /// cost a callee-saved register or a spill and reload at every call.
     pub(super) fn limits(&mut self) -> Value {
         let vmctx = self.env.vmctx(&mut self.b);
-        self.b
-            .ins()
-            .load(types::I64, readonly(), vmctx, off::VMCTX_LIMITS as i32)
+        self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            vmctx,
+            off::VMCTX_LIMITS as i32,
+        )
     }
 
     /// Where a thrown exception goes from here.
@@ -138,16 +144,7 @@ impl FuncTranslator<'_, '_> {
     /// each check returns through its own cold block: one shared return block with thousands
     /// of predecessors makes Cranelift's compile time grow several-fold.
     pub(super) fn check_pending_exception(&mut self) {
-        // The limits pointer is loaded afresh at each check (a plain load, which Cranelift
-        // neither merges nor hoists): one value live across a whole call-heavy function
-        // costs a callee-saved register, and the vmctx was spilled instead.
-        let vmctx = self.env.vmctx(&mut self.b);
-        let limits = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            vmctx,
-            off::VMCTX_LIMITS as i32,
-        );
+        let limits = self.limits();
         let pending = self.b.ins().load(
             types::I64,
             MemFlagsData::trusted(),

@@ -82,13 +82,7 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
             }
             O::TableSize { table } => {
-                let def = self.env.make_table(&mut self.b, table);
-                let len = self.b.ins().load(
-                    I64,
-                    MemFlagsData::trusted(),
-                    def,
-                    crate::vmoffsets::TABLE_LENGTH,
-                );
+                let len = self.env.table_bound(&mut self.b, table);
                 let v = self.table_index_narrow(table, len);
                 self.push(v);
             }
