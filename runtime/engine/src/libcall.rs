@@ -36,6 +36,10 @@ macro_rules! foreach_libcall {
             /// `throw`: allocates the exception in the GC heap and makes it the store's
             /// pending one (0 if the heap has no room for it).
             throw: Throw(tag: u32, payload: values, count: u32) -> u32;
+            /// Unwinds the store's pending exception from the caller to the innermost handler
+            /// (a `try_call`'s landing pad, the end of a continuation or the host's entry);
+            /// never returns.
+            unwind: Unwind();
             /// `memory.atomic.wait32/64` on the cell at native address `addr` (checked by
             /// compiled code); `wide` is 1 for `wait64`. 0 "ok", 1 "not-equal", 2 "timed-out".
             atomic_wait: AtomicWait(addr: u64, expected: u64, timeout: i64, wide: u32) -> u32;
@@ -174,7 +178,7 @@ mod tests {
         for (i, call) in Libcall::ALL.iter().enumerate() {
             assert_eq!(*call as usize, i);
         }
-        assert_eq!(Libcall::ALL.len(), 27);
+        assert_eq!(Libcall::ALL.len(), 28);
         assert_eq!(
             Libcall::MemoryGrow.signature(),
             (&[types::I32, types::I64][..], Some(types::I64))

@@ -128,6 +128,9 @@ pub struct Image {
     pub stack_maps: Vec<(u32, u32, std::ops::Range<u32>)>,
     /// Stack-pointer offsets of GC references, per stack map.
     pub stack_slots: Vec<u32>,
+    /// Exception handlers of `try_call` sites: (return address offset, handler offset,
+    /// frame size at the call), sorted by offset.
+    pub handlers: Vec<(u32, u32, u32)>,
     /// The relocations still to patch, in image order (kept symbolic: an artifact stores
     /// them and loading patches them at the new address, see `serialize`).
     pub relocs: Vec<PlacedReloc>,
@@ -154,6 +157,7 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
     let mut ranges = Vec::new();
     let mut relocs = Vec::new();
     let (mut stack_maps, mut stack_slots) = (Vec::new(), Vec::new());
+    let mut handlers = Vec::new();
     for (i, (f, &off)) in funcs.iter().zip(&func_offsets).enumerate() {
         code[off..off + f.code.len()].copy_from_slice(&f.code);
         traps.extend(f.traps.iter().map(|(o, code)| (off as u32 + o, *code)));
@@ -162,6 +166,8 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
             stack_slots.extend_from_slice(slots);
             stack_maps.push((off as u32 + at, *span, start..stack_slots.len() as u32));
         }
+        let at = off as u32;
+        handlers.extend(f.handlers.iter().map(|(r, h, s)| (at + r, at + h, *s)));
         relocs.extend(f.relocs.iter().map(|r| PlacedReloc {
             at: off + r.offset as usize,
             kind: r.kind,
@@ -185,6 +191,7 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
         funcs: ranges,
         stack_maps,
         stack_slots,
+        handlers,
         relocs,
     }
 }
@@ -268,6 +275,7 @@ mod tests {
             traps,
             srclocs: vec![(0, 7)],
             stack_maps: Vec::new(),
+            handlers: Vec::new(),
         }
     }
 

@@ -18,7 +18,10 @@ use crate::vmoffsets::VMOffsets;
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, ExternalName, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::{control::ControlPlane, Context, FinalizedRelocTarget};
+use cranelift_codegen::{
+    control::ControlPlane, Context, Final, FinalizedMachExceptionHandler, FinalizedRelocTarget,
+    MachBufferFinalized,
+};
 use cranelift_entity::EntityRef;
 use cranelift_frontend::FunctionBuilderContext;
 
@@ -59,6 +62,10 @@ pub struct CompiledFunction {
     /// the frame size (frame pointer minus stack pointer at the call) and the
     /// stack-pointer offsets of the slots holding the references; sorted by code offset.
     pub stack_maps: Vec<(u32, u32, Vec<u32>)>,
+    /// Per `try_call` site: the return address's code offset, the handler's code offset and
+    /// the frame size at the call (the handler resumes with the stack pointer that far below
+    /// the frame pointer); sorted by code offset.
+    pub handlers: Vec<(u32, u32, u32)>,
 }
 
 /// A trampoline to compile beside a module's functions: its signature, and whether it is a
@@ -223,6 +230,29 @@ fn locate_stack_overflow(traps: &[(u32, TrapCode)], srclocs: &mut Vec<(u32, u32)
     }
 }
 
+/// The handlers of a function's `try_call`s. The translator gives each one catch-all handler
+/// (the landing pad tests the tags), so a call site has one handler or none.
+fn exception_handlers(buffer: &MachBufferFinalized<Final>) -> Result<Vec<(u32, u32, u32)>> {
+    let mut handlers = Vec::new();
+    for site in buffer.call_sites() {
+        let [FinalizedMachExceptionHandler::Default(handler)] = site.exception_handlers else {
+            if site.exception_handlers.is_empty() {
+                continue;
+            }
+            return Err(Error::Compile(format!(
+                "unexpected exception handlers {:?}",
+                site.exception_handlers
+            )));
+        };
+        let frame = site
+            .frame_offset
+            .ok_or_else(|| Error::Compile("a try_call site without a frame offset".into()))?;
+        handlers.push((site.ret_addr, *handler, frame));
+    }
+    handlers.sort_by_key(|h| h.0);
+    Ok(handlers)
+}
+
 /// Compiles one Cranelift function and converts its metadata.
 pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFunction> {
     let names = func.params.user_named_funcs().clone();
@@ -256,6 +286,7 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
         .iter()
         .map(|(offset, span, map)| (*offset, *span, map.entries().map(|(_, o)| o).collect()))
         .collect();
+    let handlers = exception_handlers(buffer)?;
     let mut relocs = Vec::new();
     for r in buffer.relocs() {
         let target = match &r.target {
@@ -297,6 +328,7 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
         traps,
         srclocs,
         stack_maps,
+        handlers,
     })
 }
 

@@ -48,7 +48,7 @@ use cranelift_codegen::isa::TargetIsa;
 pub const MAGIC: [u8; 8] = *b"\0rtcwasm";
 
 /// The version of the layout below; bumped on every change to it.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Magic, format version, payload length, checksum.
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
@@ -305,7 +305,8 @@ fn read_fields<'a>(
     })
 }
 
-/// An image: its code, function offsets, trap sites, function ranges and relocations.
+/// An image: its code, function offsets, trap sites, function ranges, stack maps, exception
+/// handlers and relocations.
 /// Its code starts at a multiple of `align` in the artifact.
 fn write_image(w: &mut Writer, image: &Image, align: usize) -> Result<()> {
     // Every field, by name: a field added to `Image` does not compile here until it is
@@ -317,6 +318,7 @@ fn write_image(w: &mut Writer, image: &Image, align: usize) -> Result<()> {
         funcs,
         stack_maps,
         stack_slots,
+        handlers,
         relocs,
     } = image;
     w.aligned_bytes(code, align);
@@ -341,6 +343,11 @@ fn write_image(w: &mut Writer, image: &Image, align: usize) -> Result<()> {
         w.u32(range.end);
     });
     w.seq(stack_slots, |w, slot| w.u32(*slot));
+    w.seq(handlers, |w, (at, handler, frame)| {
+        w.u32(*at);
+        w.u32(*handler);
+        w.u32(*frame);
+    });
     let mut encoded = Writer::default();
     for r in relocs {
         encoded.u64(r.at as u64);
@@ -408,6 +415,15 @@ fn read_image(r: &mut Reader<'_>, mapped: Option<&SharedBytes>) -> Result<Image>
     {
         return Err(corrupt("the stack maps"));
     }
+    let handlers = r.seq(12, |r| {
+        let (at, handler, frame) = (r.u32()?, r.u32()?, r.u32()?);
+        in_code(at.into(), "a call site")?;
+        in_code(handler.into(), "an exception handler")?;
+        Ok((at, handler, frame))
+    })?;
+    if !handlers.windows(2).all(|w| w[0].0 < w[1].0) {
+        return Err(corrupt("the exception handlers"));
+    }
     let relocs = r.seq(25, |r| {
         let at = r.u64()?;
         if at >= code.len() as u64 {
@@ -441,6 +457,7 @@ fn read_image(r: &mut Reader<'_>, mapped: Option<&SharedBytes>) -> Result<Image>
         funcs,
         stack_maps,
         stack_slots,
+        handlers,
         relocs,
     })
 }

@@ -2,6 +2,7 @@
 //! calls) and the table accesses `call_indirect` shares with `table.get`/`table.set`.
 
 use super::env::{self, trap};
+use super::exceptions::Callee;
 use super::FuncTranslator;
 use cranelift_codegen::ir::{self, types, InstBuilder, Value};
 
@@ -11,13 +12,30 @@ impl FuncTranslator<'_, '_> {
         self.stack.split_off(self.stack.len() - n)
     }
 
-    pub(super) fn push_call_results(&mut self, inst: ir::Inst, types: &[crate::types::ValType]) {
-        let results = self.b.inst_results(inst).to_vec();
+    /// Emits a call that returns here and pushes its results. A callee that `may_throw`,
+    /// called inside a `try_table` or `try`, is called with `try_call` (see `exceptions.rs`);
+    /// every other call is plain: exceptions pass through this frame without stopping.
+    pub(super) fn call(
+        &mut self,
+        callee: Callee,
+        args: &[Value],
+        types: &[crate::types::ValType],
+        may_throw: bool,
+    ) {
+        let results = match self.throw_targets.last() {
+            Some(&pad) if may_throw => self.try_call(callee, args, pad),
+            _ => {
+                let inst = match callee {
+                    Callee::Direct(f) => self.b.ins().call(f, args),
+                    Callee::Indirect(sig, code) => self.b.ins().call_indirect(sig, code, args),
+                };
+                self.b.inst_results(inst).to_vec()
+            }
+        };
         for (v, t) in results.iter().zip(types) {
             self.declare_ref(*v, *t);
         }
         self.stack.extend(results);
-        // Before the exception check: landing pads must see the callee's fuel count.
         self.budget_after_call();
     }
 
@@ -42,17 +60,14 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().return_call(f, &all);
                 self.set_unreachable();
             } else {
-                let inst = self.b.ins().call(f, &all);
-                self.push_call_results(inst, ty.results());
-                if self.env.throws.funcs[index as usize] {
-                    self.check_pending_exception();
-                }
+                let may_throw = self.env.throws.funcs[index as usize];
+                self.call(Callee::Direct(f), &all, ty.results(), may_throw);
             }
         }
     }
 
-    /// Emits a call (or tail call) through a code pointer, checking for a pending exception
-    /// after it if the callee `may_throw`.
+    /// Emits a call (or tail call) through a code pointer; `may_throw` if the callee may
+    /// throw.
     pub(super) fn indirect_call(
         &mut self,
         sig: ir::SigRef,
@@ -66,11 +81,7 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().return_call_indirect(sig, code, args);
             self.set_unreachable();
         } else {
-            let inst = self.b.ins().call_indirect(sig, code, args);
-            self.push_call_results(inst, results);
-            if may_throw {
-                self.check_pending_exception();
-            }
+            self.call(Callee::Indirect(sig, code), args, results, may_throw);
         }
     }
 
@@ -108,7 +119,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Calls `funcref` of type `type_index`, which the caller has just checked is not null;
-    /// `may_throw` if the callee may return with an exception pending.
+    /// `may_throw` if the callee may throw.
     pub(super) fn call_funcref(
         &mut self,
         type_index: u32,

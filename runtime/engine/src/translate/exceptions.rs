@@ -1,10 +1,13 @@
 //! Phase 3, translate: exception handling (`throw`, `throw_ref`, `try_table`; the legacy
 //! instructions are in `legacy_exceptions.rs`).
 //!
-//! A thrown exception becomes the store's pending exception (`VMRuntimeLimits`). Every call
-//! is followed by a check of that slot which jumps to the current *throw target*: the landing
-//! pad of the innermost `try_table`, or a block that returns from the function so the caller
-//! checks in turn. A landing pad compares the exception's tag with each catch clause in order.
+//! A thrown exception becomes the store's pending exception (`VMRuntimeLimits`) and goes to
+//! the current *throw target*: the landing pad of the innermost `try_table`, or a block that
+//! calls the `unwind` libcall. Inside a `try_table`, a call that may throw is a `try_call`
+//! whose one handler leads to the landing pad; elsewhere calls are plain: `unwind` walks the
+//! frame-pointer chain past them to the nearest frame with a handler for the call it made, so
+//! a call that does not throw costs nothing for exceptions. A landing pad compares the
+//! exception's tag with each catch clause in order.
 
 use super::env::{ir_type, readonly, trap};
 use super::{block_args, ControlFrame, FuncTranslator};
@@ -13,7 +16,8 @@ use crate::libcall::Libcall;
 use crate::vmoffsets as off;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
+    self, types, Block, BlockArg, BlockCall, ExceptionTableData, ExceptionTableItem, InstBuilder,
+    MemFlagsData, StackSlotData, StackSlotKind, Value,
 };
 use wasmparser::{Catch, Operator as O};
 
@@ -116,7 +120,7 @@ impl FuncTranslator<'_, '_> {
         self.propagate_block()
     }
 
-    /// The block that returns from the function with the exception pending.
+    /// The block that unwinds the pending exception past this function (`Libcall::Unwind`).
     pub(super) fn propagate_block(&mut self) -> Block {
         *self.propagate.get_or_insert_with(|| self.b.create_block())
     }
@@ -140,9 +144,57 @@ impl FuncTranslator<'_, '_> {
             .collect()
     }
 
-    /// After a call: unwind if the callee left an exception pending. Outside any `try_table`
-    /// each check returns through its own cold block: one shared return block with thousands
-    /// of predecessors makes Cranelift's compile time grow several-fold.
+    /// A call of `callee` with `args` inside a `try_table` or `try` whose landing pad is
+    /// `pad`: a `try_call` whose one (catch-all) handler reloads the fuel counter and jumps
+    /// to the pad, which tests the tags. Returns the call's results.
+    pub(super) fn try_call(&mut self, callee: Callee, args: &[Value], pad: Block) -> Vec<Value> {
+        let sig = match callee {
+            Callee::Direct(f) => self.b.func.dfg.ext_funcs[f].signature,
+            Callee::Indirect(sig, _) => sig,
+        };
+        let returns: Vec<ir::Type> = self.b.func.dfg.signatures[sig]
+            .returns
+            .iter()
+            .map(|p| p.value_type)
+            .collect();
+        let next = self.b.create_block();
+        for t in &returns {
+            self.b.append_block_param(next, *t);
+        }
+        let handler = self.b.create_block();
+        self.b.set_cold_block(handler);
+        let pool = &mut self.b.func.dfg.value_lists;
+        let normal = BlockCall::new(
+            next,
+            (0..returns.len()).map(|i| BlockArg::TryCallRet(i as u32)),
+            pool,
+        );
+        let caught = BlockCall::new(handler, [], pool);
+        let table = self
+            .b
+            .func
+            .dfg
+            .exception_tables
+            .push(ExceptionTableData::new(
+                sig,
+                normal,
+                [ExceptionTableItem::Default(caught)],
+            ));
+        match callee {
+            Callee::Direct(f) => self.b.ins().try_call(f, args, table),
+            Callee::Indirect(_, code) => self.b.ins().try_call_indirect(code, args, table),
+        };
+        self.b.seal_block(handler);
+        self.b.switch_to_block(handler);
+        self.budget_after_call();
+        self.b.ins().jump(pad, &[]);
+        self.b.seal_block(next);
+        self.b.switch_to_block(next);
+        self.b.block_params(next).to_vec()
+    }
+
+    /// After a stack-switching libcall, which returns with the exception pending when one
+    /// reached it: goes to the throw target if so.
     pub(super) fn check_pending_exception(&mut self) {
         let limits = self.limits();
         let pending = self.b.ins().load(
@@ -152,19 +204,8 @@ impl FuncTranslator<'_, '_> {
             off::LIMITS_PENDING_EXCEPTION,
         );
         let next = self.b.create_block();
-        if self.throw_targets.is_empty() {
-            let cold = self.b.create_block();
-            self.b.set_cold_block(cold);
-            self.b.ins().brif(pending, cold, &[], next, &[]);
-            self.b.seal_block(cold);
-            self.b.switch_to_block(cold);
-            let results = self.results.clone();
-            let zeros: Vec<Value> = results.iter().map(|t| self.zero(*t)).collect();
-            self.b.ins().return_(&zeros);
-        } else {
-            let target = self.throw_target();
-            self.b.ins().brif(pending, target, &[], next, &[]);
-        }
+        let target = self.throw_target();
+        self.b.ins().brif(pending, target, &[], next, &[]);
         self.b.seal_block(next);
         self.b.switch_to_block(next);
     }
@@ -228,12 +269,24 @@ impl FuncTranslator<'_, '_> {
         self.b.ins().jump(outer, &[]);
     }
 
-    /// Fills the block that returns from the function with an exception pending.
-    pub(super) fn fill_propagate_block(&mut self, results: &[crate::types::ValType]) {
+    /// Fills the block that unwinds past this function, if it is used. The fuel counter is
+    /// saved first: a handler further out reloads it.
+    pub(super) fn fill_propagate_block(&mut self) {
         if let Some(block) = self.propagate.take() {
+            self.b.set_cold_block(block);
             self.b.switch_to_block(block);
-            let zeros: Vec<Value> = results.iter().map(|t| self.zero(*t)).collect();
-            self.b.ins().return_(&zeros);
+            self.budget_exit();
+            self.env.call_libcall(&mut self.b, Libcall::Unwind, &[]);
+            self.b.ins().trap(trap::UNREACHABLE);
         }
     }
+}
+
+/// What a call calls: a function of the module, or code through a pointer.
+#[derive(Clone, Copy)]
+pub(super) enum Callee {
+    /// A direct call.
+    Direct(ir::FuncRef),
+    /// An indirect call with this signature and code address.
+    Indirect(ir::SigRef, Value),
 }

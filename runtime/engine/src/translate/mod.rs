@@ -88,10 +88,8 @@ pub struct FuncTranslator<'a, 'm> {
     locals: Vec<(Variable, ValType)>,
     /// Landing pads of the enclosing `try_table`s, innermost last.
     throw_targets: Vec<Block>,
-    /// The block that returns with an exception pending, if used.
+    /// The block that unwinds the pending exception past this function, if used.
     propagate: Option<Block>,
-    /// The function's result types.
-    results: Vec<ValType>,
     /// Fuel and epoch checks (`budget.rs`).
     budget: budget::Budget,
     /// Values declared as GC references (see `declare_ref`).
@@ -121,7 +119,6 @@ pub fn translate_function(
         locals: Vec::new(),
         throw_targets: Vec::new(),
         propagate: None,
-        results: ty.results().to_vec(),
         budget: Default::default(),
         gc_refs: Default::default(),
         heap_flags: None,
@@ -173,7 +170,7 @@ pub fn translate_function(
         let results = std::mem::take(&mut t.stack);
         t.b.ins().return_(&results);
     }
-    t.fill_propagate_block(ty.results());
+    t.fill_propagate_block();
     t.b.seal_all_blocks();
     t.b.finalize(config);
     Ok(())

@@ -1,6 +1,7 @@
-//! Phase 3, translate: which calls may return with an exception pending, a whole-module
-//! analysis done once before the functions are translated. A call that cannot needs no check
-//! afterwards (`FuncTranslator::check_pending_exception`).
+//! Phase 3, translate: which calls may throw, a whole-module analysis done once before the
+//! functions are translated. Inside a `try_table` or `try`, a call that may is a `try_call`
+//! (`FuncTranslator::try_call`), whose handler edge costs its caller the callee-saved
+//! registers; one that cannot is a plain call.
 //!
 //! Imported functions may throw (another instance's wasm may be behind them), and so may any
 //! function that throws, switches stacks, calls through a reference, or calls one of those.
@@ -16,7 +17,7 @@ use wasmparser::Operator as O;
 
 /// What the analysis found.
 pub struct Throws {
-    /// Per function index: whether a call to it may return with an exception pending.
+    /// Per function index: whether a call to it may throw.
     pub funcs: Vec<bool>,
     /// Whether a `call_indirect` (through any table of the module) may.
     pub indirect: bool,

@@ -142,6 +142,18 @@ pub fn stack_map(pc: usize, slots: &mut Vec<u32>) -> Option<u32> {
     Some(*span)
 }
 
+/// For a return address `pc` into compiled code: the exception handler of its call site, as
+/// the handler's address and the stack pointer to resume it with, given the calling frame's
+/// frame pointer `fp`. `None` if the call has no handler (it is not a `try_call`).
+pub fn exception_handler(pc: usize, fp: usize) -> Option<(usize, usize)> {
+    let info = lookup(pc)?;
+    let offset = (pc - info.start) as u32;
+    let handlers = &info.image.handlers;
+    let i = handlers.binary_search_by_key(&offset, |h| h.0).ok()?;
+    let (_, handler, frame) = handlers[i];
+    Some((info.start + handler as usize, fp - frame as usize))
+}
+
 /// Frame descriptions for the program counters of a backtrace (trampolines are left out).
 pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
     let mut frames = Vec::new();

@@ -633,6 +633,18 @@ unsafe extern "C" fn fiber_begin(conts: usize, args: usize) -> *const [usize; 4]
     }
 }
 
+/// Ends the running continuation with the store's pending exception, which its function let
+/// escape: the fiber is freed and its resumer's `resume` unwinds the exception on.
+///
+/// # Safety
+/// Must run on the running fiber's stack (from the unwinder, which found the continuation's
+/// first frame), with an exception pending; only frames without destructors to run may lie
+/// on that stack above the caller.
+pub unsafe fn exception_ends_fiber(conts: *mut Continuations) -> ! {
+    // SAFETY: per the contract; `fiber_end` leaves the stack for good.
+    unsafe { fiber_end(conts as usize) }
+}
+
 /// The end of a continuation's function: hands its results (or the pending exception) to
 /// whoever resumes it now, and frees the fiber.
 ///

@@ -1,4 +1,4 @@
-//! Phase 6, vm: the entries of the libcalls that may collect garbage or switch stacks.
+//! Phase 6, vm: the entries of the libcalls that may collect garbage, switch stacks or unwind.
 //! Compiled code calls these shims (made by the architecture's `exit_shims!`), which record
 //! the wasm caller's frame for the collector (and for continuations' frame links) and jump to
 //! the libcall.
@@ -14,6 +14,8 @@ crate::vm::arch::exit_shims! {
         => super::gc::gc_array_new_elem;
     /// Entry of `throw`.
     throw(tag: u32, values: *const u128, count: u32) -> u32 => super::exceptions::throw;
+    /// Entry of `unwind` (the walk to a handler starts at the caller's exit).
+    unwind() => super::exceptions::unwind;
     /// Entry of `resume` (the resumer's exit is where the continuation's frames link to,
     /// and the collector may run while it waits).
     resume(cont: u64, buffer: *const u128, count: u32, handlers: u64, nhandlers: u32) -> u32

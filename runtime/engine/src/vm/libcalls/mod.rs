@@ -19,6 +19,7 @@ use continuations::{cont_bind, cont_new};
 // The libcalls that may collect are entered through their exit shims.
 use exit::{
     gc_alloc, gc_array_new_data, gc_array_new_elem, resume, resume_throw, suspend, switch, throw,
+    unwind,
 };
 use gc::{gc_array_copy, gc_array_fill, gc_array_init_data, gc_array_init_elem, gc_is_subtype};
 

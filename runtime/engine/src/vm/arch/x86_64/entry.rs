@@ -1,5 +1,5 @@
-//! Phase 6, vm (x86-64): entering compiled code with a resume point, and resuming there after
-//! a trap.
+//! Phase 6, vm (x86-64): entering compiled code with a resume point, resuming there after a
+//! trap, and resuming compiled code at an exception handler.
 //!
 //! `call_with_jmpbuf` saves the callee-saved registers, stack pointer and return address in a
 //! [`JmpBuf`] and calls a trampoline; `resume_after_trap` (jumped to from the signal handler,
@@ -73,4 +73,18 @@ pub unsafe extern "C" fn resume_after_trap(buf: *const JmpBuf) -> ! {
         "mov eax, 1",
         "jmp qword ptr [rdi + 56]",
     )
+}
+
+/// Resumes compiled code at exception handler `pc` of the frame whose frame pointer is `fp`,
+/// with the stack pointer `sp` it had at the call the handler belongs to. Cranelift treats
+/// every register as clobbered on a `try_call`'s exceptional edge, so nothing else needs
+/// restoring; the payload registers are not used (the landing pad reads the store's pending
+/// exception).
+///
+/// # Safety
+/// `pc`, `sp` and `fp` must describe a handler of a live frame on the current stack, below
+/// (outer to) the caller, and only frames without destructors to run may lie between.
+#[unsafe(naked)]
+pub unsafe extern "C" fn resume_at_handler(pc: usize, sp: usize, fp: usize) -> ! {
+    core::arch::naked_asm!("mov rsp, rsi", "mov rbp, rdx", "jmp rdi")
 }

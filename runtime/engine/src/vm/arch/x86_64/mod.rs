@@ -7,7 +7,7 @@ mod reloc;
 mod stacks;
 
 pub use context::{context_pc_fp, redirect_context};
-pub use entry::{call_with_jmpbuf, resume_after_trap, JmpBuf};
+pub use entry::{call_with_jmpbuf, resume_after_trap, resume_at_handler, JmpBuf};
 pub(crate) use exit::exit_shims;
 pub use reloc::{is_pc_relative, write_reloc};
 pub use stacks::{frame_record, init_stack, is_stack_start, switch_stacks, INIT_STACK_BYTES};
