@@ -6,7 +6,10 @@
 //! crossed a line than when it did not). Cranelift does not align loop headers, but a
 //! function's code does not depend on where it is placed, so the linker can choose the
 //! function's start within a line (its *phase*) to keep its loops in the fewest lines, at the
-//! cost of at most `LINE - 16` bytes of padding before it. The loops are found from the
+//! cost of at most `LINE - 1` bytes of padding before it. Any byte is a candidate: x86_64 code
+//! needs no alignment (Cranelift's minimum is 1), only a function's constants do, and then
+//! the function's alignment says so. One byte can matter: shootout-sieve's scan loop ended
+//! two bytes into a third line at every 16-byte phase, which kept its inner loop in one. The loops are found from the
 //! compiled code's block layout: an edge to a block at or before its source is a back edge,
 //! and the loop it closes spans from its target to the end of its source block.
 
@@ -14,18 +17,15 @@
 /// windows).
 pub const LINE: u32 = 64;
 
-/// The smallest step between candidate phases: functions stay 16-byte aligned.
-const STEP: u32 = 16;
-
 /// Loops longer than this many lines are left out: one more line hardly matters to them.
 const MAX_LOOP_LINES: u32 = 4;
 
 /// The phase (start offset modulo [`LINE`]) at which a function with these blocks' start
 /// offsets (ascending) and edges (`(from, to)` block starts, as Cranelift reports them) should be placed,
-/// among the multiples of `alignment` (at least 16) below [`LINE`]; `None` if it has no loop
+/// among the multiples of `alignment` below [`LINE`]; `None` if it has no loop
 /// worth placing or every phase does as well. Innermost loops count first, then all; ties go to the smallest phase.
 pub fn phase(len: u32, block_starts: &[u32], edges: &[(u32, u32)], alignment: u32) -> Option<u32> {
-    let step = alignment.max(STEP);
+    let step = alignment.max(1);
     if step >= LINE {
         return None;
     }
@@ -90,10 +90,10 @@ mod tests {
 
     #[test]
     fn a_short_loop_is_kept_within_one_line() {
-        // A 26-byte loop at offset 49 fits in one line when (phase + 49) % 64 <= 38: at
-        // phases 16, 32 and 48, not 0; the smallest wins.
+        // A 26-byte loop at offset 49 fits in one line when (phase + 49) % 64 <= 38: from
+        // phase 15 to 53, not below; the smallest wins.
         let p = phase(200, &[0, 49, 75], &[(0, 49), (49, 49), (49, 75)], 1).unwrap();
-        assert_eq!(p, 16);
+        assert_eq!(p, 15);
         assert!((p + 49) / LINE == (p + 75 - 1) / LINE);
     }
 
@@ -104,6 +104,22 @@ mod tests {
         let starts = [0, 10, 60, 90, 150];
         let edges = [(60, 60), (90, 10), (10, 60)];
         assert_eq!(phase(160, &starts, &edges, 16), Some(16));
+    }
+
+    #[test]
+    fn one_byte_can_keep_both_loops_in_their_fewest_lines() {
+        // Shootout-sieve's loops as Cranelift lays them out: outer [0x166, 0x1c2) (92 bytes,
+        // two lines at best), inner [0x18a, 0x1a5) (one). At 16-byte phases the outer loop
+        // takes three lines wherever the inner one takes one; at 26, 27 and 54 to 62 both fit.
+        let starts = [0, 0x166, 0x179, 0x185, 0x18a, 0x1a5, 0x1ab, 0x1ba, 0x1c2];
+        let edges = [(0x18a, 0x18a), (0x1ba, 0x166), (0x166, 0x179)];
+        let lines = |p: u32, (s, e): (u32, u32)| (p + e - 1) / LINE - (p + s) / LINE + 1;
+        for p in (0..LINE).step_by(16) {
+            assert!(lines(p, (0x18a, 0x1a5)) + lines(p, (0x166, 0x1c2)) > 3);
+        }
+        let p = phase(0x200, &starts, &edges, 1).unwrap();
+        assert_eq!(p, 26);
+        assert_eq!((lines(p, (0x18a, 0x1a5)), lines(p, (0x166, 0x1c2))), (1, 2));
     }
 
     #[test]
