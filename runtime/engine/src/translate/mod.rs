@@ -34,6 +34,17 @@ pub(super) enum FrameKind {
     Dead,
 }
 
+/// The false edge of an `if` whose `else` has not been seen yet.
+enum PendingElse {
+    /// The else block and the parameters it starts with.
+    Block(Block, Vec<Value>),
+    /// An `if` whose parameters are its results may have no `else`: its `brif` goes straight
+    /// to `end` with the parameters, and is redirected to a new else block if one appears.
+    /// (One empty block fewer per such `if`: on large generated functions the register
+    /// allocator splits values at every block.)
+    ToEnd(ir::Inst, Vec<ValType>),
+}
+
 /// A control frame (`push_ctrl` in the spec's validation algorithm).
 pub(super) struct ControlFrame {
     kind: FrameKind,
@@ -48,8 +59,8 @@ pub(super) struct ControlFrame {
     height: usize,
     /// Whether some branch targets `end`.
     end_reached: bool,
-    /// For `if`: the else block and the parameters it starts with, until `else` is seen.
-    pending_else: Option<(Block, Vec<Value>)>,
+    /// For `if`: its false edge, until `else` is seen.
+    pending_else: Option<PendingElse>,
     /// Whether the code before this frame was reachable.
     reachable_at_start: bool,
     /// For `try_table`: its landing pad.
@@ -341,23 +352,32 @@ impl FuncTranslator<'_, '_> {
                 let cond = self.pop();
                 let (params, results) = self.block_sig(blockty);
                 let then_block = self.block_with_params(&params);
-                let else_block = self.block_with_params(&params);
                 let end = self.block_with_params(&results);
                 let args = self.stack.split_off(self.stack.len() - params.len());
-                let args = block_args(&args);
-                self.b
-                    .ins()
-                    .brif(cond, then_block, &args, else_block, &args);
+                let block_args = block_args(&args);
+                let pending = if params == results {
+                    let brif = self
+                        .b
+                        .ins()
+                        .brif(cond, then_block, &block_args, end, &block_args);
+                    PendingElse::ToEnd(brif, params.clone())
+                } else {
+                    let else_block = self.block_with_params(&params);
+                    self.b
+                        .ins()
+                        .brif(cond, then_block, &block_args, else_block, &block_args);
+                    self.b.seal_block(else_block);
+                    let else_params = self.b.block_params(else_block).to_vec();
+                    PendingElse::Block(else_block, else_params)
+                };
                 self.b.seal_block(then_block);
-                self.b.seal_block(else_block);
                 self.b.switch_to_block(then_block);
                 let then_params = self.b.block_params(then_block).to_vec();
-                let else_params = self.b.block_params(else_block).to_vec();
                 self.stack.extend_from_slice(&then_params);
                 let height = self.stack.len() - params.len();
                 self.control.push(ControlFrame {
                     kind: FrameKind::If,
-                    pending_else: Some((else_block, else_params)),
+                    pending_else: Some(pending),
                     ..ControlFrame::block(end, results.len(), height)
                 });
             }
@@ -481,7 +501,7 @@ impl FuncTranslator<'_, '_> {
         if frame.kind == FrameKind::Dead {
             return;
         }
-        let (else_block, params) = frame.pending_else.take().expect("else follows if");
+        let pending = frame.pending_else.take().expect("else follows if");
         let (end, height, n) = (frame.end, frame.height, frame.num_results);
         if self.reachable {
             frame.end_reached = true;
@@ -489,9 +509,19 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().jump(end, &block_args(&args));
         }
         self.stack.truncate(height);
+        let reachable = frame.reachable_at_start;
+        let (else_block, params) = match pending {
+            PendingElse::Block(block, params) => (block, params),
+            PendingElse::ToEnd(brif, params) => {
+                let block = self.block_with_params(&params);
+                self.b.change_jump_destination(brif, end, block);
+                self.b.seal_block(block);
+                (block, self.b.block_params(block).to_vec())
+            }
+        };
         self.b.switch_to_block(else_block);
         self.stack.extend(params);
-        self.reachable = frame.reachable_at_start;
+        self.reachable = reachable;
     }
 
     fn translate_end(&mut self) {
@@ -506,11 +536,15 @@ impl FuncTranslator<'_, '_> {
             end_reached = true;
         }
         self.stack.truncate(frame.height);
-        if let Some((else_block, params)) = frame.pending_else {
+        match frame.pending_else.take() {
             // `if` without `else`: the false edge carries the parameters to `end`.
-            self.b.switch_to_block(else_block);
-            self.b.ins().jump(frame.end, &block_args(&params));
-            end_reached = true;
+            Some(PendingElse::Block(else_block, params)) => {
+                self.b.switch_to_block(else_block);
+                self.b.ins().jump(frame.end, &block_args(&params));
+                end_reached = true;
+            }
+            Some(PendingElse::ToEnd(..)) => end_reached = true,
+            None => {}
         }
         if frame.kind == FrameKind::Loop {
             self.b.seal_block(frame.br_target);
