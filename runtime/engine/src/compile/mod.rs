@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::info::{DefinedFuncIndex, ModuleInfo};
 use crate::libcall::Libcall;
 use crate::translate::env::{self, FuncEnv, NS_LIBCALL, NS_WASM_FUNC};
-use crate::translate::throws::Throws;
 use crate::trap::TrapCode;
 use crate::types::FuncType;
 use crate::vmoffsets::VMOffsets;
@@ -145,8 +144,8 @@ struct Unit<'a> {
     config: &'a Config,
     info: &'a ModuleInfo,
     offsets: &'a VMOffsets,
-    /// Which calls may throw (a whole-module analysis, done once).
-    throws: Throws,
+    /// Which functions may throw (a whole-module analysis, done once).
+    may_throw: Vec<bool>,
 }
 
 impl<'a> Unit<'a> {
@@ -161,7 +160,7 @@ impl<'a> Unit<'a> {
             config,
             info,
             offsets,
-            throws: crate::translate::throws::analyse(info)?,
+            may_throw: crate::translate::throws::may_throw(info)?,
         })
     }
 }
@@ -187,7 +186,7 @@ fn translate_ir(
         config,
         info,
         offsets,
-        ref throws,
+        ref may_throw,
     } = *unit;
     let index = info.func_index(DefinedFuncIndex::new(defined)).as_u32();
     let range = info.bodies[defined].range.clone();
@@ -197,7 +196,7 @@ fn translate_ir(
     ));
     let sig = env::wasm_signature(info.func_type(index));
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
-    let fenv = FuncEnv::new(info, offsets, config.virtual_memory, throws)
+    let fenv = FuncEnv::new(info, offsets, config.virtual_memory, may_throw)
         .with_budgets(config.consume_fuel, config.epoch_interruption);
     let frontend = isa.frontend_config();
     if let Err(e) =

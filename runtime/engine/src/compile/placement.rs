@@ -9,9 +9,11 @@
 //! cost of at most `LINE - 1` bytes of padding before it. Any byte is a candidate: x86_64 code
 //! needs no alignment (Cranelift's minimum is 1), only a function's constants do, and then
 //! the function's alignment says so. One byte can matter: shootout-sieve's scan loop ended
-//! two bytes into a third line at every 16-byte phase, which kept its inner loop in one. The loops are found from the
-//! compiled code's block layout: an edge to a block at or before its source is a back edge,
-//! and the loop it closes spans from its target to the end of its source block.
+//! two bytes into a third line at every 16-byte phase that kept its inner loop in one.
+//!
+//! The loops are found from the compiled code's block layout: an edge to a block at or before
+//! its source is a back edge, and the loop it closes spans from its target to the end of its
+//! source block.
 
 /// The line size placement optimises for (x86_64 and aarch64 cache lines, Zen's op-cache
 /// windows).
@@ -21,9 +23,10 @@ pub const LINE: u32 = 64;
 const MAX_LOOP_LINES: u32 = 4;
 
 /// The phase (start offset modulo [`LINE`]) at which a function with these blocks' start
-/// offsets (ascending) and edges (`(from, to)` block starts, as Cranelift reports them) should be placed,
-/// among the multiples of `alignment` below [`LINE`]; `None` if it has no loop
-/// worth placing or every phase does as well. Innermost loops count first, then all; ties go to the smallest phase.
+/// offsets (ascending) and edges (`(from, to)` block starts, as Cranelift reports them)
+/// should be placed, among the multiples of `alignment` below [`LINE`]; `None` if it has no
+/// loop worth placing or every phase does as well. Innermost loops count first, then all;
+/// ties go to the smallest phase.
 pub fn phase(len: u32, block_starts: &[u32], edges: &[(u32, u32)], alignment: u32) -> Option<u32> {
     let step = alignment.max(1);
     if step >= LINE {

@@ -50,8 +50,7 @@ impl FuncTranslator<'_, '_> {
             let (callee_vmctx, code) = self.env.imported_callee(&mut self.b, index);
             let mut all = vec![callee_vmctx, vmctx];
             all.extend(args);
-            let may_throw = self.env.throws.funcs[index as usize];
-            self.indirect_call(sig, code, &all, tail, ty.results(), may_throw);
+            self.indirect_call(sig, code, &all, tail, ty.results());
         } else {
             let f = self.env.make_direct_func(self.b.func, index);
             let mut all = vec![vmctx, vmctx];
@@ -60,14 +59,14 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().return_call(f, &all);
                 self.set_unreachable();
             } else {
-                let may_throw = self.env.throws.funcs[index as usize];
+                let may_throw = self.env.may_throw[index as usize];
                 self.call(Callee::Direct(f), &all, ty.results(), may_throw);
             }
         }
     }
 
-    /// Emits a call (or tail call) through a code pointer; `may_throw` if the callee may
-    /// throw.
+    /// Emits a call (or tail call) through a code pointer (an import's, a table's or a
+    /// reference's), which may reach any function: one that may throw.
     pub(super) fn indirect_call(
         &mut self,
         sig: ir::SigRef,
@@ -75,13 +74,12 @@ impl FuncTranslator<'_, '_> {
         args: &[Value],
         tail: bool,
         results: &[crate::types::ValType],
-        may_throw: bool,
     ) {
         if tail {
             self.b.ins().return_call_indirect(sig, code, args);
             self.set_unreachable();
         } else {
-            self.call(Callee::Indirect(sig, code), args, results, may_throw);
+            self.call(Callee::Indirect(sig, code), args, results, true);
         }
     }
 
@@ -114,19 +112,11 @@ impl FuncTranslator<'_, '_> {
             .load(types::I32, env::readonly(), vmctx, expected_offset);
         // The callee's type must be a subtype of the expected one (see `gc.rs`).
         self.trap_unless_subtype(actual, expected, type_index, trap::BAD_SIGNATURE);
-        let may_throw = self.env.throws.indirect;
-        self.call_funcref(type_index, funcref, tail, may_throw);
+        self.call_funcref(type_index, funcref, tail);
     }
 
-    /// Calls `funcref` of type `type_index`, which the caller has just checked is not null;
-    /// `may_throw` if the callee may throw.
-    pub(super) fn call_funcref(
-        &mut self,
-        type_index: u32,
-        funcref: Value,
-        tail: bool,
-        may_throw: bool,
-    ) {
+    /// Calls `funcref` of type `type_index`, which the caller has just checked is not null.
+    pub(super) fn call_funcref(&mut self, type_index: u32, funcref: Value, tail: bool) {
         let ty = self.env.info.type_as_func(type_index).clone();
         let args = self.call_args(ty.params().len());
         let flags = env::through_reference();
@@ -142,7 +132,7 @@ impl FuncTranslator<'_, '_> {
         let sig = self.env.make_indirect_sig(self.b.func, type_index);
         let mut all = vec![callee_vmctx, vmctx];
         all.extend(args);
-        self.indirect_call(sig, code, &all, tail, ty.results(), may_throw);
+        self.indirect_call(sig, code, &all, tail, ty.results());
     }
 
     /// Loads element `index` (i64) of a table, trapping with `oob` past its end.

@@ -2,7 +2,6 @@
 //! global, signature or callee" for one function. Every runtime layout detail the translator
 //! needs goes through here (in the spirit of Cranelift's `FuncEnvironment`).
 
-use super::throws::Throws;
 use crate::info::{FuncIndex, ModuleInfo};
 use crate::libcall::Libcall;
 use crate::types::{FuncType, ValType};
@@ -106,8 +105,8 @@ pub struct FuncEnv<'m> {
     pub info: &'m ModuleInfo,
     pub offsets: &'m VMOffsets,
     pub virtual_memory: bool,
-    /// Which calls may leave an exception pending (see `throws.rs`).
-    pub throws: &'m Throws,
+    /// Per function index: whether a call to it may throw (see `throws.rs`).
+    pub may_throw: &'m [bool],
     /// Charge fuel (`Config::consume_fuel`; see `budget.rs`).
     pub consume_fuel: bool,
     /// Check the epoch deadline (`Config::epoch_interruption`; see `budget.rs`).
@@ -127,13 +126,13 @@ impl<'m> FuncEnv<'m> {
         info: &'m ModuleInfo,
         offsets: &'m VMOffsets,
         virtual_memory: bool,
-        throws: &'m Throws,
+        may_throw: &'m [bool],
     ) -> Self {
         FuncEnv {
             info,
             offsets,
             virtual_memory,
-            throws,
+            may_throw,
             consume_fuel: false,
             epoch_interruption: false,
             func_index: 0,

@@ -98,10 +98,9 @@ impl FuncTranslator<'_, '_> {
         Ok(true)
     }
 
-    /// The address of the store's runtime limits, loaded where it is needed: a plain load,
-    /// which Cranelift neither merges nor hoists. As a `readonly` value it became one value
-    /// live across whole call-heavy functions (every call's exception check uses it), which
-    /// cost a callee-saved register or a spill and reload at every call.
+    /// The address of the store's runtime limits, loaded where it is needed (throws, landing
+    /// pads, the checks after stack switches): a plain load, which Cranelift neither merges
+    /// nor hoists, so it does not become one value kept live across the function.
     pub(super) fn limits(&mut self) -> Value {
         let vmctx = self.env.vmctx(&mut self.b);
         self.b.ins().load(

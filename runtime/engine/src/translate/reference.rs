@@ -65,7 +65,7 @@ impl FuncTranslator<'_, '_> {
             O::CallRef { type_index } | O::ReturnCallRef { type_index } => {
                 let r = self.pop();
                 self.b.ins().trapz(r, trap::NULL_FUNCTION_REFERENCE);
-                self.call_funcref(type_index, r, matches!(op, O::ReturnCallRef { .. }), true);
+                self.call_funcref(type_index, r, matches!(op, O::ReturnCallRef { .. }));
             }
             O::TableGet { table } => {
                 let index = self.pop();

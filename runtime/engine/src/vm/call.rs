@@ -1,7 +1,7 @@
 //! Phase 6, vm: calls from the host into compiled code and from compiled code into the host.
 
 use crate::error::Error;
-use crate::trap::{Trap, TrapCode};
+use crate::trap::Trap;
 use crate::vm::arch::call_with_jmpbuf;
 use crate::vm::code::CodePtr;
 use crate::vm::instance::FuncRefPtr;
@@ -120,9 +120,8 @@ pub fn invoke<S: VMStore>(
         std::mem::take(&mut limits.pending_exception)
     };
     if trapped == 0 {
-        if exception != 0 {
-            return Err(Error::Trap(Trap::new(TrapCode::UncaughtException)));
-        }
+        // An exception no handler catches reaches this entry as a trap (`unwind`).
+        debug_assert_eq!(exception, 0, "a normal return with an exception pending");
         return Ok(());
     }
     let record = state.trap.take().expect("a resumed call has a trap record");

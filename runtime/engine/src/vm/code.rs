@@ -142,16 +142,39 @@ pub fn stack_map(pc: usize, slots: &mut Vec<u32>) -> Option<u32> {
     Some(*span)
 }
 
-/// For a return address `pc` into compiled code: the exception handler of its call site, as
-/// the handler's address and the stack pointer to resume it with, given the calling frame's
-/// frame pointer `fp`. `None` if the call has no handler (it is not a `try_call`).
-pub fn exception_handler(pc: usize, fp: usize) -> Option<(usize, usize)> {
-    let info = lookup(pc)?;
+/// What the unwinder finds at a return address (`vm/libcalls/exceptions.rs`).
+pub enum CallSite {
+    /// Not compiled code: the host's entry into wasm.
+    Host,
+    /// A call without a handler.
+    Plain,
+    /// A `try_call`.
+    Handler {
+        /// The handler's address.
+        pc: usize,
+        /// The stack pointer to resume it with.
+        sp: usize,
+    },
+}
+
+/// The call site return address `pc` belongs to, given the calling frame's frame pointer
+/// `fp`.
+pub fn call_site(pc: usize, fp: usize) -> CallSite {
+    let Some(info) = lookup(pc) else {
+        return CallSite::Host;
+    };
     let offset = (pc - info.start) as u32;
     let handlers = &info.image.handlers;
-    let i = handlers.binary_search_by_key(&offset, |h| h.0).ok()?;
-    let (_, handler, frame) = handlers[i];
-    Some((info.start + handler as usize, fp - frame as usize))
+    match handlers.binary_search_by_key(&offset, |h| h.0) {
+        Ok(i) => {
+            let (_, handler, frame) = handlers[i];
+            CallSite::Handler {
+                pc: info.start + handler as usize,
+                sp: fp - frame as usize,
+            }
+        }
+        Err(_) => CallSite::Plain,
+    }
 }
 
 /// Frame descriptions for the program counters of a backtrace (trampolines are left out).

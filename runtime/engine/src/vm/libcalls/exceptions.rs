@@ -9,7 +9,7 @@
 use super::context;
 use crate::trap::TrapCode;
 use crate::vm::arch::{caller_frame, is_stack_start, resume_after_trap, resume_at_handler};
-use crate::vm::code::{exception_handler, is_wasm_code};
+use crate::vm::code::{call_site, CallSite};
 use crate::vm::collector::alloc_object;
 use crate::vm::continuation::{exception_ends_fiber, Continuations};
 use crate::vm::gc::{heap::ObjLayout, DATA_OFFSET, EXN_TYPE};
@@ -90,10 +90,12 @@ pub unsafe extern "C" fn unwind(vmctx: *mut u8) {
     };
     let (mut pc, mut fp) = exit;
     loop {
-        if let Some((handler, sp)) = exception_handler(pc, fp) {
-            // SAFETY: `handler` belongs to the call site `pc` returns to, in the live frame
+        match call_site(pc, fp) {
+            // SAFETY: the handler belongs to the call site `pc` returns to, in the live frame
             // at `fp` on this stack; every frame above it is a wasm frame or this libcall's.
-            unsafe { resume_at_handler(handler, sp, fp) }
+            CallSite::Handler { pc, sp } => unsafe { resume_at_handler(pc, sp, fp) },
+            CallSite::Host => break,
+            CallSite::Plain => {}
         }
         // SAFETY: `fp` is the frame pointer of the compiled code `pc` returns into (the exit
         // shim's caller first, then each caller found here).
@@ -101,9 +103,6 @@ pub unsafe extern "C" fn unwind(vmctx: *mut u8) {
         if is_stack_start(ret) {
             // SAFETY: `fp` heads the running continuation's first frame: this is its stack.
             unsafe { exception_ends_fiber(conts) }
-        }
-        if !is_wasm_code(ret) {
-            break;
         }
         (pc, fp) = (ret, next_fp);
     }
