@@ -326,8 +326,11 @@ impl<'m> FuncEnv<'m> {
         r
     }
 
-    /// Calls C library function `call` (memmove, memset: no vmctx, its result unused) with
-    /// `args`, which also give its parameter types.
+    /// Calls C library function `call` (memmove, memset: no vmctx) with `args`, which also
+    /// give its parameter types. The signature declares no result: the pointer these return
+    /// is never used, and a dead result pinned to the return register costs the register
+    /// allocator dearly (tinygo-regex's main loop spilled its vmctx for it); the register is
+    /// clobbered by the call either way, so nothing relies on it.
     pub fn call_libc(&mut self, b: &mut FunctionBuilder, call: ir::LibCall, args: &[Value]) {
         let f = match self.libc.get(&call) {
             Some(f) => *f,
@@ -335,7 +338,6 @@ impl<'m> FuncEnv<'m> {
                 let mut sig = Signature::new(CallConv::SystemV);
                 let params = args.iter().map(|a| b.func.dfg.value_type(*a));
                 sig.params.extend(params.map(AbiParam::new));
-                sig.returns.push(AbiParam::new(types::I64));
                 let signature = b.import_signature(sig);
                 let f = b.import_function(ExtFuncData {
                     name: ExternalName::LibCall(call),
