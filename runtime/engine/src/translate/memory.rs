@@ -200,6 +200,21 @@ impl FuncTranslator<'_, '_> {
 
     /// The native address of an access of `size` bytes, checking bounds where needed.
     pub(super) fn effective_address(&mut self, memarg: MemArg, size: u32) -> (Value, MemFlagsData) {
+        let (addr, flags, offset) = self.address_and_offset(memarg, size);
+        let addr = if offset == 0 {
+            addr
+        } else {
+            self.b.ins().iadd_imm_u(addr, offset)
+        };
+        (addr, flags)
+    }
+
+    /// [`Self::effective_address`] as an address and an offset for the access's immediate
+    /// (the static offset when it fits one, else 0): accesses of one base at several offsets
+    /// then share the address, so Cranelift's alias analysis sees that a load reads what a
+    /// store to the same base and offset wrote (as where a small function returning values
+    /// through memory is inlined), and forwards the stored value.
+    fn address_and_offset(&mut self, memarg: MemArg, size: u32) -> (Value, MemFlagsData, i64) {
         let memory = match memarg.target {
             wasmparser::MemArgTarget::Memory(m) => m,
             wasmparser::MemArgTarget::Array(_) => 0,
@@ -212,12 +227,7 @@ impl FuncTranslator<'_, '_> {
         if heap.guarded {
             // index + offset < 2^33 lies in the reservation; pages past the length fault.
             let addr = self.b.ins().iadd(base, index);
-            let addr = if memarg.offset == 0 {
-                addr
-            } else {
-                self.b.ins().iadd_imm_u(addr, memarg.offset as i64)
-            };
-            return (addr, flags);
+            return self.split_offset(addr, flags, memarg.offset);
         }
         let bound = self.env.heap_bound(&mut self.b, heap);
         let end_offset = memarg.offset.checked_add(size as u64);
@@ -239,12 +249,21 @@ impl FuncTranslator<'_, '_> {
         };
         self.trap_past(end, bound);
         let addr = self.b.ins().iadd(base, index);
-        let addr = if memarg.offset == 0 {
-            addr
-        } else {
-            self.b.ins().iadd_imm_u(addr, memarg.offset as i64)
-        };
-        (addr, flags)
+        self.split_offset(addr, flags, memarg.offset)
+    }
+
+    /// `addr` and `offset` as an access's address and immediate: an offset past the
+    /// immediate's range is added to the address.
+    fn split_offset(
+        &mut self,
+        addr: Value,
+        flags: MemFlagsData,
+        offset: u64,
+    ) -> (Value, MemFlagsData, i64) {
+        match i32::try_from(offset) {
+            Ok(_) => (addr, flags, offset as i64),
+            Err(_) => (self.b.ins().iadd_imm_u(addr, offset as i64), flags, 0),
+        }
     }
 
     fn load(&mut self, memarg: MemArg, ty: Type, ext: Ext) {
@@ -254,16 +273,17 @@ impl FuncTranslator<'_, '_> {
             Ext::S16 | Ext::U16 => 2,
             Ext::S32 | Ext::U32 => 4,
         };
-        let (addr, flags) = self.effective_address(memarg, size);
+        let (addr, flags, offset) = self.address_and_offset(memarg, size);
+        let offset = offset as i32;
         let ins = self.b.ins();
         let v = match ext {
-            Ext::None => ins.load(ty, flags, addr, 0),
-            Ext::S8 => ins.sload8(ty, flags, addr, 0),
-            Ext::U8 => ins.uload8(ty, flags, addr, 0),
-            Ext::S16 => ins.sload16(ty, flags, addr, 0),
-            Ext::U16 => ins.uload16(ty, flags, addr, 0),
-            Ext::S32 => ins.sload32(flags, addr, 0),
-            Ext::U32 => ins.uload32(flags, addr, 0),
+            Ext::None => ins.load(ty, flags, addr, offset),
+            Ext::S8 => ins.sload8(ty, flags, addr, offset),
+            Ext::U8 => ins.uload8(ty, flags, addr, offset),
+            Ext::S16 => ins.sload16(ty, flags, addr, offset),
+            Ext::U16 => ins.uload16(ty, flags, addr, offset),
+            Ext::S32 => ins.sload32(flags, addr, offset),
+            Ext::U32 => ins.uload32(flags, addr, offset),
         };
         self.push(v);
     }
@@ -273,13 +293,14 @@ impl FuncTranslator<'_, '_> {
         let value = self.pop();
         let ty = self.b.func.dfg.value_type(value);
         let size = narrow.map_or(ty.bytes(), |t| t.bytes());
-        let (addr, flags) = self.effective_address(memarg, size);
+        let (addr, flags, offset) = self.address_and_offset(memarg, size);
+        let offset = offset as i32;
         let ins = self.b.ins();
         match narrow.map(|t| t.bytes()) {
-            None => ins.store(flags, value, addr, 0),
-            Some(1) => ins.istore8(flags, value, addr, 0),
-            Some(2) => ins.istore16(flags, value, addr, 0),
-            Some(_) => ins.istore32(flags, value, addr, 0),
+            None => ins.store(flags, value, addr, offset),
+            Some(1) => ins.istore8(flags, value, addr, offset),
+            Some(2) => ins.istore16(flags, value, addr, offset),
+            Some(_) => ins.istore32(flags, value, addr, offset),
         };
     }
 }
