@@ -68,11 +68,14 @@ fn memory() {
     );
 }
 
+/// Calls as calls: inlining is off here (`inlined_calls` shows it on).
 #[test]
 fn calls_globals_and_tables() {
+    let mut no_inlining = default();
+    no_inlining.compiler_inlining(false);
     snapshot(
         "clif_calls",
-        &default(),
+        &no_inlining,
         r#"(module
   (import "env" "host" (func $host (param i32) (result i32)))
   (type $t (func (param i32) (result i32)))
@@ -87,6 +90,36 @@ fn calls_globals_and_tables() {
   (func (param i32) (result i32) (return_call $inc (local.get 0)))
   (func (param i32) (global.set $g (i32.add (global.get $g) (local.get 0))))
   (func (param i32) (result funcref) (table.get 0 (local.get 0))))"#,
+    );
+}
+
+/// A call of a small leaf is its body in place: compiler-rt's `__multi3` (as clang 16 emits
+/// it), called the way `u64 * u64 -> u128` calls it, becomes straight-line multiplies whose
+/// result stores the caller's loads read back; an early `return` is a jump to the join.
+#[test]
+fn inlined_calls() {
+    snapshot(
+        "clif_inlined",
+        &default(),
+        r#"(module
+  (memory 1)
+  (func $__multi3 (param i32 i64 i64 i64 i64) (local i64)
+    local.get 0 local.get 4 local.get 1 i64.mul local.get 2 local.get 3 i64.mul i64.add
+    local.get 3 i64.const 32 i64.shr_u local.tee 2 local.get 1 i64.const 32 i64.shr_u
+    local.tee 4 i64.mul i64.add local.get 3 i64.const 4294967295 i64.and local.tee 3
+    local.get 1 i64.const 4294967295 i64.and local.tee 1 i64.mul local.tee 5 i64.const 32
+    i64.shr_u local.get 3 local.get 4 i64.mul i64.add local.tee 3 i64.const 32 i64.shr_u
+    i64.add local.get 3 i64.const 4294967295 i64.and local.get 2 local.get 1 i64.mul i64.add
+    local.tee 1 i64.const 32 i64.shr_u i64.add i64.store offset=8
+    local.get 0 local.get 1 i64.const 32 i64.shl local.get 5 i64.const 4294967295 i64.and
+    i64.or i64.store)
+  (func $abs (param i32) (result i32)
+    (if (i32.ge_s (local.get 0) (i32.const 0)) (then (return (local.get 0))))
+    (i32.sub (i32.const 0) (local.get 0)))
+  (func (param i32 i64 i64) (result i64)
+    (call $__multi3 (local.get 0) (local.get 1) (i64.const 0) (local.get 2) (i64.const 0))
+    (i64.xor (i64.load (local.get 0)) (i64.load offset=8 (local.get 0))))
+  (func (param i32) (result i32) (call $abs (local.get 0))))"#,
     );
 }
 

@@ -27,6 +27,8 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     /// Compiled code checks the store's epoch deadline (see [`Config::epoch_interruption`]).
     pub(crate) epoch_interruption: bool,
+    /// Inline small leaf functions at their call sites (see [`Config::compiler_inlining`]).
+    pub(crate) compiler_inlining: bool,
     /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
     pub(crate) max_wasm_stack: usize,
     /// Bytes of each continuation's stack (see [`Config::continuation_stack_size`]).
@@ -124,6 +126,7 @@ impl Default for Config {
             memory_reservation: DEFAULT_MEMORY_RESERVATION,
             consume_fuel: false,
             epoch_interruption: false,
+            compiler_inlining: true,
             max_wasm_stack: DEFAULT_MAX_WASM_STACK,
             continuation_stack_size: DEFAULT_CONTINUATION_STACK_SIZE,
             gc_heap_limit: DEFAULT_GC_HEAP_LIMIT,
@@ -221,6 +224,7 @@ impl Config {
             format!("guard_pages={}", self.virtual_memory),
             format!("consume_fuel={}", self.consume_fuel),
             format!("epoch_interruption={}", self.epoch_interruption),
+            format!("compiler_inlining={}", self.compiler_inlining),
             format!("opt_level={:?}", self.opt_level),
         ];
         items.extend(WasmFeatures::all().iter_names().map(|(name, flag)| {
@@ -249,6 +253,14 @@ impl Config {
     /// [`TrapCode::Interrupt`](crate::TrapCode::Interrupt). Default: off.
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Config {
         self.epoch_interruption = enable;
+        self
+    }
+    /// Inlines calls of small leaf functions of the same module (at most 64 operators, none
+    /// of which calls, throws or reaches the runtime) where they are called directly, as
+    /// Wasmtime's option of this name; backtraces still show the inlined frames. Off while
+    /// fuel or epochs are on. Default: on (Wasmtime's is off).
+    pub fn compiler_inlining(&mut self, enable: bool) -> &mut Config {
+        self.compiler_inlining = enable;
         self
     }
     /// The most stack, in bytes, wasm may use below the point where the host first called

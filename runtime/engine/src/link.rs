@@ -90,8 +90,11 @@ pub struct FuncRange {
     pub end: u32,
     /// Its index in the module's function index space.
     pub func_index: u32,
-    /// (offset from `start`, wasm byte offset), sorted by offset.
+    /// (offset from `start`, wasm byte offset), sorted by offset; an offset marked
+    /// [`INLINED`](crate::translate::inline::INLINED) indexes `inlined`.
     pub srclocs: Vec<(u32, u32)>,
+    /// Where the inlined operators came from.
+    pub inlined: Vec<crate::translate::inline::InlinedLoc>,
 }
 
 /// Encodes one relocation of kind `kind` at `code[at..]`: `value` is the target address plus
@@ -180,6 +183,7 @@ pub fn layout(funcs: &[CompiledFunction], first_func_index: Option<u32>) -> Imag
                 end: (off + f.code.len()) as u32,
                 func_index: first + i as u32,
                 srclocs: f.srclocs.clone(),
+                inlined: f.inlined.clone(),
             });
         }
     }
@@ -276,6 +280,7 @@ mod tests {
             srclocs: vec![(0, 7)],
             stack_maps: Vec::new(),
             handlers: Vec::new(),
+            inlined: Vec::new(),
         }
     }
 

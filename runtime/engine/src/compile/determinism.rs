@@ -24,7 +24,7 @@ fn machine_code(wat: &str) -> Vec<Compiled> {
     let mut fctx = FunctionBuilderContext::new();
     (0..inner.info.num_defined_funcs())
         .map(|i| {
-            let func = translate_ir(&unit, i, &mut fctx).unwrap();
+            let (func, _) = translate_ir(&unit, i, &mut fctx).unwrap();
             let clif = func.display().to_string();
             let f = compile_ir(engine.isa(), func).unwrap();
             let relocs = f

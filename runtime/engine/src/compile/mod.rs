@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::info::{DefinedFuncIndex, ModuleInfo};
 use crate::libcall::Libcall;
 use crate::translate::env::{self, FuncEnv, NS_LIBCALL, NS_WASM_FUNC};
+use crate::translate::inline::{InlinedLoc, INLINED};
 use crate::trap::TrapCode;
 use crate::types::FuncType;
 use crate::vmoffsets::VMOffsets;
@@ -65,6 +66,8 @@ pub struct CompiledFunction {
     /// the frame size at the call (the handler resumes with the stack pointer that far below
     /// the frame pointer); sorted by code offset.
     pub handlers: Vec<(u32, u32, u32)>,
+    /// Where the inlined operators that `srclocs` marks [`INLINED`](crate::translate::inline::INLINED) came from.
+    pub inlined: Vec<InlinedLoc>,
 }
 
 /// A trampoline to compile beside a module's functions: its signature, and whether it is a
@@ -146,6 +149,9 @@ struct Unit<'a> {
     offsets: &'a VMOffsets,
     /// Which functions may throw (a whole-module analysis, done once).
     may_throw: Vec<bool>,
+    /// Which functions are inlined where called, and their sizes (none when
+    /// `Config::compiler_inlining` is off or fuel or epochs are on).
+    inlinable: Vec<Option<u32>>,
 }
 
 impl<'a> Unit<'a> {
@@ -161,6 +167,14 @@ impl<'a> Unit<'a> {
             info,
             offsets,
             may_throw: crate::translate::throws::may_throw(info)?,
+            inlinable: if config.compiler_inlining
+                && !config.consume_fuel
+                && !config.epoch_interruption
+            {
+                crate::translate::inline::inlinable(info)?
+            } else {
+                Vec::new()
+            },
         })
     }
 }
@@ -171,22 +185,26 @@ fn compile_function(
     defined: usize,
     fctx: &mut FunctionBuilderContext,
 ) -> Result<CompiledFunction> {
-    let func = translate_ir(unit, defined, fctx)?;
-    compile_ir(unit.isa, func)
+    let (func, inlined) = translate_ir(unit, defined, fctx)?;
+    let mut compiled = compile_ir(unit.isa, func)?;
+    compiled.inlined = inlined;
+    Ok(compiled)
 }
 
-/// Translates the `defined`th defined function to Cranelift IR.
+/// Translates the `defined`th defined function to Cranelift IR, with where its inlined
+/// operators came from.
 fn translate_ir(
     unit: &Unit<'_>,
     defined: usize,
     fctx: &mut FunctionBuilderContext,
-) -> Result<ir::Function> {
+) -> Result<(ir::Function, Vec<InlinedLoc>)> {
     let Unit {
         isa,
         config,
         info,
         offsets,
         ref may_throw,
+        ref inlinable,
     } = *unit;
     let index = info.func_index(DefinedFuncIndex::new(defined)).as_u32();
     let range = info.bodies[defined].range.clone();
@@ -197,23 +215,25 @@ fn translate_ir(
     let sig = env::wasm_signature(info.func_type(index));
     let mut func = ir::Function::with_name_signature(UserFuncName::user(0, index), sig);
     let fenv = FuncEnv::new(info, offsets, config.virtual_memory, may_throw)
-        .with_budgets(config.consume_fuel, config.epoch_interruption);
+        .with_budgets(config.consume_fuel, config.epoch_interruption)
+        .with_inlining(inlinable);
     let frontend = isa.frontend_config();
-    if let Err(e) =
-        crate::translate::translate_function(fenv, index, &body, &mut func, fctx, frontend)
-    {
-        // A translation that stopped half-way leaves the builder context dirty.
-        *fctx = FunctionBuilderContext::new();
-        return Err(e);
+    match crate::translate::translate_function(fenv, index, &body, &mut func, fctx, frontend) {
+        Ok(inlined) => Ok((func, inlined)),
+        Err(e) => {
+            // A translation that stopped half-way leaves the builder context dirty.
+            *fctx = FunctionBuilderContext::new();
+            Err(e)
+        }
     }
-    Ok(func)
 }
 
 /// Points the prologue's stack-overflow trap at the function's first instruction. Cranelift
 /// emits the trap out of line, after the body, where it would take the source location of
-/// whatever instruction came last; the overflow happens before any instruction runs.
+/// whatever instruction came last; the overflow happens before any instruction runs. (The
+/// first location of the function's own, not of a body inlined into it.)
 fn locate_stack_overflow(traps: &[(u32, TrapCode)], srclocs: &mut Vec<(u32, u32)>) {
-    let Some(&(_, first)) = srclocs.first() else {
+    let Some(&(_, first)) = srclocs.iter().find(|s| s.1 & INLINED == 0) else {
         return;
     };
     for &(at, _) in traps.iter().filter(|t| t.1 == TrapCode::StackOverflow) {
@@ -328,6 +348,7 @@ pub fn compile_ir(isa: &dyn TargetIsa, func: ir::Function) -> Result<CompiledFun
         srclocs,
         stack_maps,
         handlers,
+        inlined: Vec::new(),
     })
 }
 
@@ -363,7 +384,7 @@ pub fn clif_module(
     let failed = |e: &dyn std::fmt::Debug| Error::Compile(format!("{e:?}"));
     (0..info.num_defined_funcs())
         .map(|i| {
-            let func = translate_ir(&unit, i, &mut fctx)?;
+            let (func, _) = translate_ir(&unit, i, &mut fctx)?;
             let index = info.func_index(DefinedFuncIndex::new(i)).as_u32();
             let mut ctx = Context::for_function(func);
             let text = match stage {

@@ -38,6 +38,7 @@ use crate::error::{Error, Result};
 use crate::info::ModuleInfo;
 use crate::libcall::Libcall;
 use crate::link::{CodeBytes, FuncRange, Image, PlacedReloc, SharedBytes};
+use crate::translate::inline::InlinedLoc;
 use crate::trap::TrapCode;
 use codec::{corrupt, Reader, Writer};
 use cranelift_codegen::binemit::Reloc;
@@ -48,7 +49,7 @@ use cranelift_codegen::isa::TargetIsa;
 pub const MAGIC: [u8; 8] = *b"\0rtcwasm";
 
 /// The version of the layout below; bumped on every change to it.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Magic, format version, payload length, checksum.
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
@@ -335,6 +336,11 @@ fn write_image(w: &mut Writer, image: &Image, align: usize) -> Result<()> {
             w.u32(*code);
             w.u32(*wasm);
         });
+        w.seq(&f.inlined, |w, loc| {
+            w.u32(loc.callee);
+            w.u32(loc.offset);
+            w.u32(loc.call_offset);
+        });
     });
     w.seq(stack_maps, |w, (at, span, range)| {
         w.u32(*at);
@@ -392,11 +398,19 @@ fn read_image(r: &mut Reader<'_>, mapped: Option<&SharedBytes>) -> Result<Image>
             return Err(corrupt("a function range"));
         }
         let srclocs = r.seq(8, |r| Ok((r.u32()?, r.u32()?)))?;
+        let inlined = r.seq(12, |r| {
+            Ok(InlinedLoc {
+                callee: r.u32()?,
+                offset: r.u32()?,
+                call_offset: r.u32()?,
+            })
+        })?;
         Ok(FuncRange {
             start,
             end,
             func_index,
             srclocs,
+            inlined,
         })
     })?;
     let stack_maps = r.seq(16, |r| {

@@ -107,6 +107,8 @@ pub struct FuncEnv<'m> {
     pub virtual_memory: bool,
     /// Per function index: whether a call to it may throw (see `throws.rs`).
     pub may_throw: &'m [bool],
+    /// Per function index: the size of an inlinable function's body (see `inline.rs`).
+    pub inlinable: &'m [Option<u32>],
     /// Charge fuel (`Config::consume_fuel`; see `budget.rs`).
     pub consume_fuel: bool,
     /// Check the epoch deadline (`Config::epoch_interruption`; see `budget.rs`).
@@ -133,6 +135,7 @@ impl<'m> FuncEnv<'m> {
             offsets,
             virtual_memory,
             may_throw,
+            inlinable: &[],
             consume_fuel: false,
             epoch_interruption: false,
             func_index: 0,
@@ -148,6 +151,13 @@ impl<'m> FuncEnv<'m> {
     pub fn with_budgets(mut self, consume_fuel: bool, epoch_interruption: bool) -> Self {
         self.consume_fuel = consume_fuel;
         self.epoch_interruption = epoch_interruption;
+        self
+    }
+
+    /// Lets the function inline calls of the functions `inlinable` gives a size (see
+    /// `inline.rs`).
+    pub fn with_inlining(mut self, inlinable: &'m [Option<u32>]) -> Self {
+        self.inlinable = inlinable;
         self
     }
 

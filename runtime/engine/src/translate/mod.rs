@@ -9,6 +9,7 @@ mod calls;
 pub mod env;
 pub mod exceptions;
 mod gc;
+pub mod inline;
 mod legacy_exceptions;
 mod memory;
 mod numeric;
@@ -109,9 +110,16 @@ pub struct FuncTranslator<'a, 'm> {
     /// [`env::Region`]) on first use.
     heap_flags: Option<ir::MemFlagsData>,
     globals_flags: Option<ir::MemFlagsData>,
+    /// The callee being inlined, if any (`inline.rs`).
+    inlining: Option<inline::Inlining>,
+    /// Operators inlined so far, against [`inline::CALLER_BUDGET`].
+    inlined_ops: u32,
+    /// Where the trapping operators of inlined bodies came from (see [`inline::INLINED`]).
+    inlined_locs: Vec<inline::InlinedLoc>,
 }
 
-/// Translates defined function `index` (in the function index space) into `func`.
+/// Translates defined function `index` (in the function index space) into `func`; returns
+/// where its inlined operators came from (see [`inline::INLINED`]).
 pub fn translate_function(
     env: FuncEnv<'_>,
     index: u32,
@@ -119,7 +127,7 @@ pub fn translate_function(
     func: &mut ir::Function,
     fctx: &mut FunctionBuilderContext,
     config: cranelift_codegen::isa::TargetFrontendConfig,
-) -> Result<()> {
+) -> Result<Vec<inline::InlinedLoc>> {
     let ty = env.info.func_type(index).clone();
     let mut t = FuncTranslator {
         b: FunctionBuilder::new(func, fctx),
@@ -134,6 +142,9 @@ pub fn translate_function(
         gc_refs: Default::default(),
         heap_flags: None,
         globals_flags: None,
+        inlining: None,
+        inlined_ops: 0,
+        inlined_locs: Vec::new(),
     };
     t.env.func_index = index;
     t.env.install_stack_limit(t.b.func);
@@ -184,7 +195,7 @@ pub fn translate_function(
     t.fill_propagate_block();
     t.b.seal_all_blocks();
     t.b.finalize(config);
-    Ok(())
+    Ok(t.inlined_locs)
 }
 
 impl FuncTranslator<'_, '_> {
@@ -383,12 +394,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::Else => self.translate_else(),
             Operator::End => self.translate_end(),
-            Operator::Br { relative_depth } => {
-                let (target, arity) = self.branch_target(relative_depth);
-                let args = self.peekn(arity).to_vec();
-                self.b.ins().jump(target, &block_args(&args));
-                self.set_unreachable();
-            }
+            Operator::Br { relative_depth } => self.translate_br(relative_depth),
             Operator::BrIf { relative_depth } => {
                 let cond = self.pop();
                 let (target, arity) = self.branch_target(relative_depth);
@@ -401,6 +407,10 @@ impl FuncTranslator<'_, '_> {
                 self.b.switch_to_block(next);
             }
             Operator::BrTable { ref targets } => self.translate_br_table(targets)?,
+            Operator::Return if self.inlining.is_some() => {
+                let depth = self.inlined_return_depth().expect("inside an inlined body");
+                self.translate_br(depth);
+            }
             Operator::Return => {
                 let arity = self.control[0].br_arity;
                 let args = self.peekn(arity).to_vec();
@@ -443,6 +453,9 @@ impl FuncTranslator<'_, '_> {
                 let (addr, offset) = self.env.make_global(&mut self.b, global_index);
                 let flags = self.globals_flags();
                 self.b.ins().store(flags, v, addr, offset);
+            }
+            Operator::Call { function_index } if self.inlines(function_index) => {
+                self.inline_call(function_index)?
             }
             Operator::Call { function_index } => self.translate_call(function_index, false),
             Operator::ReturnCall { function_index } => self.translate_call(function_index, true),
@@ -564,6 +577,13 @@ impl FuncTranslator<'_, '_> {
         } else {
             self.reachable = false;
         }
+    }
+
+    fn translate_br(&mut self, depth: u32) {
+        let (target, arity) = self.branch_target(depth);
+        let args = self.peekn(arity).to_vec();
+        self.b.ins().jump(target, &block_args(&args));
+        self.set_unreachable();
     }
 
     fn translate_br_table(&mut self, targets: &wasmparser::BrTable<'_>) -> Result<()> {

@@ -7,6 +7,7 @@
 use crate::compile::RelocTarget;
 use crate::error::{Error, Result};
 use crate::link::{CodeBytes, Image};
+use crate::translate::inline::INLINED;
 use crate::trap::{FrameInfo, TrapCode};
 use crate::vm::mapped_file::FileMapping;
 use std::collections::{BTreeMap, HashMap};
@@ -193,12 +194,22 @@ pub fn frames(pcs: &[usize]) -> Vec<FrameInfo> {
         };
         let rel = offset - func.start;
         let i = func.srclocs.partition_point(|s| s.0 <= rel);
-        frames.push(FrameInfo {
+        let mut loc = i.checked_sub(1).map(|i| func.srclocs[i].1);
+        let frame = |func_index: u32, module_offset: Option<u32>| FrameInfo {
             module_name: info.names.module_name.clone(),
-            func_index: func.func_index,
-            func_name: info.names.func_names.get(&func.func_index).cloned(),
-            module_offset: i.checked_sub(1).map(|i| func.srclocs[i].1 as usize),
-        });
+            func_index,
+            func_name: info.names.func_names.get(&func_index).cloned(),
+            module_offset: module_offset.map(|o| o as usize),
+        };
+        if let Some(l) = loc.filter(|l| l & INLINED != 0) {
+            // An operator of an inlined callee: its frame, then the caller's at the call.
+            let inlined = func.inlined.get((l & !INLINED) as usize);
+            if let Some(site) = inlined {
+                frames.push(frame(site.callee, Some(site.offset)));
+            }
+            loc = inlined.map(|site| site.call_offset);
+        }
+        frames.push(frame(func.func_index, loc));
     }
     frames
 }

@@ -44,12 +44,13 @@ pub(crate) fn compile(command: CompileCommand) -> Result<(), Exit> {
     let wasm = Settings::merge(&command.wasm);
     let budgets = Budgets::from_settings(&wasm)?;
     // `-C` is accepted as in Wasmtime; compiling ahead of time does not use the cache.
-    let _ = Settings::merge(&command.codegen);
+    let codegen = Settings::merge(&command.codegen);
     let engine = engine_with(
         wasm.features(DEFAULT_FEATURES),
         &budgets,
         None,
         Default::default(),
+        codegen.flag("inlining").unwrap_or(true),
     )?;
     let bytes = read(&command.module)?;
     if engine.detect_precompiled(&bytes).is_some() {

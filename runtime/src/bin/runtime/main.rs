@@ -144,19 +144,23 @@ pub(crate) fn engine(features: WasmFeatures) -> Result<Engine, Exit> {
         &budgets::Budgets::default(),
         None,
         Default::default(),
+        true,
     )
 }
 
 /// An engine validating `features` whose stores may be given `budgets`, caching compiled
-/// modules in `cache` if given, telling `profiler` where code lies.
+/// modules in `cache` if given, telling `profiler` where code lies, inlining small functions
+/// if `inlining`.
 pub(crate) fn engine_with(
     features: WasmFeatures,
     budgets: &budgets::Budgets,
     cache: Option<runtime::CacheConfig>,
     profiler: runtime::ProfilingStrategy,
+    inlining: bool,
 ) -> Result<Engine, Exit> {
     let mut config = runtime::Config::new();
     config.wasm_features(features);
+    config.compiler_inlining(inlining);
     budgets.configure(&mut config);
     config.cache(cache);
     config.profiler(profiler);

@@ -257,6 +257,7 @@ pub(crate) fn run(command: RunCommand) -> Result<(), Exit> {
         &plan.budgets,
         cache_config(&plan.codegen),
         plan.profiler,
+        plan.codegen.flag("inlining").unwrap_or(true),
     )?;
     let module = load(&engine, &bytes, &plan)?;
     if !plan.wasm.shared_memory() && module.memories().any(|m| m.shared) {
