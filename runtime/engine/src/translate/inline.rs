@@ -376,23 +376,7 @@ impl FuncTranslator<'_, '_> {
         ));
         let call_offset = self.b.srcloc().bits();
         let args = self.call_args(ty.params().len());
-        let mut locals = Vec::with_capacity(args.len());
-        for (arg, vt) in args.iter().zip(ty.params()) {
-            let var = self.declare_local(*vt);
-            self.b.def_var(var, *arg);
-            locals.push((var, *vt));
-        }
-        let mut locals_reader = body.get_locals_reader().map_err(Error::from_wasmparser)?;
-        for _ in 0..locals_reader.get_count() {
-            let (count, vt) = locals_reader.read().map_err(Error::from_wasmparser)?;
-            let vt = crate::info::val_type(vt);
-            for _ in 0..count {
-                let var = self.declare_local(vt);
-                let zero = self.zero(vt);
-                self.b.def_var(var, zero);
-                locals.push((var, vt));
-            }
-        }
+        let locals = self.bind_locals(&args, ty.params(), &body)?;
         let caller_locals = std::mem::replace(&mut self.locals, locals);
         let end = self.block_with_params(ty.results());
         let base = self.control.len();

@@ -155,23 +155,7 @@ pub fn translate_function(
     let vmctx = t.b.block_params(entry)[0];
     t.env.set_vmctx(vmctx);
     let params: Vec<Value> = t.b.block_params(entry)[2..].to_vec();
-    for (p, vt) in params.iter().zip(ty.params()) {
-        let var = t.declare_local(*vt);
-        t.declare_ref(*p, *vt);
-        t.b.def_var(var, *p);
-        t.locals.push((var, *vt));
-    }
-    let mut locals_reader = body.get_locals_reader().map_err(Error::from_wasmparser)?;
-    for _ in 0..locals_reader.get_count() {
-        let (count, vt) = locals_reader.read().map_err(Error::from_wasmparser)?;
-        let vt = t.canonical(crate::info::val_type(vt));
-        for _ in 0..count {
-            let var = t.declare_local(vt);
-            let zero = t.zero(vt);
-            t.b.def_var(var, zero);
-            t.locals.push((var, vt));
-        }
-    }
+    t.locals = t.bind_locals(&params, ty.params(), body)?;
     t.budget_entry();
     let ret = t.block_with_params(ty.results());
     t.control
@@ -210,6 +194,35 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().vconst(types::I8X16, c)
             }
         }
+    }
+
+    /// The locals of a function body: its parameters, bound to `args`, then its declared
+    /// locals, zero.
+    fn bind_locals(
+        &mut self,
+        args: &[Value],
+        params: &[ValType],
+        body: &FunctionBody<'_>,
+    ) -> Result<Vec<(Variable, ValType)>> {
+        let mut locals = Vec::with_capacity(args.len());
+        for (arg, vt) in args.iter().zip(params) {
+            let var = self.declare_local(*vt);
+            self.declare_ref(*arg, *vt);
+            self.b.def_var(var, *arg);
+            locals.push((var, *vt));
+        }
+        let mut reader = body.get_locals_reader().map_err(Error::from_wasmparser)?;
+        for _ in 0..reader.get_count() {
+            let (count, vt) = reader.read().map_err(Error::from_wasmparser)?;
+            let vt = self.canonical(crate::info::val_type(vt));
+            for _ in 0..count {
+                let var = self.declare_local(vt);
+                let zero = self.zero(vt);
+                self.b.def_var(var, zero);
+                locals.push((var, vt));
+            }
+        }
+        Ok(locals)
     }
 
     /// Flags of an access to a global's storage (see [`env::Region`]).
