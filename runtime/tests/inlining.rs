@@ -96,18 +96,25 @@ const TRAPS: &str = r#"(module
   (func $div (param i32) (result i32) (i32.div_s (i32.const 100) (local.get 0)))
   (func $load (param i32) (result i32) (i32.load offset=16 (local.get 0)))
   (func $never (param i32) (result i32) (unreachable))
+  ;; Cranelift turns the branch to the trap into a conditional trap at the branch.
+  (func $check (param i32) (result i32)
+    (if (i32.eqz (local.get 0)) (then (unreachable)))
+    (local.get 0))
   (func $mid (param i32) (result i32)
     (i32.add (call $div (local.get 0)) (call $load (i32.mul (local.get 0) (i32.const 65536)))))
   (func (export "div") (param i32) (result i32) (call $mid (local.get 0)))
-  (func (export "never") (param i32) (result i32) (i32.add (i32.const 1) (call $never (local.get 0)))))"#;
+  (func (export "never") (param i32) (result i32) (i32.add (i32.const 1) (call $never (local.get 0))))
+  (func (export "check") (param i32) (result i32) (i32.add (i32.const 1) (call $check (local.get 0)))))"#;
 
 #[test]
 fn a_trap_in_an_inlined_body_reports_the_callees_frame_above_the_callers() {
-    assert!(!calls(&engine(true, |_| {}), TRAPS, 3));
+    let on = engine(true, |_| {});
+    assert!(!calls(&on, TRAPS, 4) && !calls(&on, TRAPS, 7));
     for (name, arg, code, top) in [
         ("div", 0, TrapCode::IntegerDivisionByZero, 0),
         ("div", 2, TrapCode::MemoryOutOfBounds, 1),
         ("never", 0, TrapCode::UnreachableCodeReached, 2),
+        ("check", 0, TrapCode::UnreachableCodeReached, 3),
     ] {
         let (on, off) = (trap(true, TRAPS, name, arg), trap(false, TRAPS, name, arg));
         assert_eq!(on.code(), code, "{name}({arg})");

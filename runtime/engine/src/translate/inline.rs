@@ -11,11 +11,11 @@
 //! frame, a stack check and the caller's caller-saved registers (compiler-rt's `__multi3`,
 //! 61 operators, takes half of shootout-ed25519's run as a call).
 //!
-//! Backtraces stay right: an inlined operator that can trap gets the source location
-//! [`INLINED`]` | i`, where `i` indexes the caller's [`InlinedLoc`]s, which name the callee,
-//! its offset and the call's offset, so a trap there shows the callee's frame above the
-//! caller's. Inlined operators that cannot trap carry the call's own location. Inlining is
-//! off when fuel or epochs are on (a call is where they are charged and checked), and a
+//! Backtraces stay right: an inlined operator that can trap or branch gets the source
+//! location [`INLINED`]` | i`, where `i` indexes the caller's [`InlinedLoc`]s, which name
+//! the callee, its offset and the call's offset, so a trap there shows the callee's frame
+//! above the caller's. The other inlined operators carry the call's own location. Inlining
+//! is off when fuel or epochs are on (a call is where they are charged and checked), and a
 //! caller inlines at most [`CALLER_BUDGET`] operators in all.
 
 use super::FuncTranslator;
@@ -312,13 +312,22 @@ fn numeric(op: &O<'_>) -> bool {
     )
 }
 
-/// Whether an inlinable operator can trap (and so needs its own source location).
-fn may_trap(op: &O<'_>) -> bool {
+/// Whether an inlinable operator needs its own source location: it can trap, or it
+/// branches (Cranelift turns a branch to a block that only traps, `if (cond) unreachable`,
+/// into a conditional trap at the branch's location).
+fn own_location(op: &O<'_>) -> bool {
     use O::*;
     (memory_access(op) && !matches!(op, MemorySize { .. }))
         || matches!(
             op,
             Unreachable
+                | If { .. }
+                | Else
+                | End
+                | Br { .. }
+                | BrIf { .. }
+                | BrTable { .. }
+                | Return
                 | I32DivS
                 | I32DivU
                 | I32RemS
@@ -392,7 +401,7 @@ impl FuncTranslator<'_, '_> {
         let mut n = 0;
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset().map_err(Error::from_wasmparser)?;
-            let loc = if may_trap(&op) {
+            let loc = if own_location(&op) {
                 self.inlined_locs.push(InlinedLoc {
                     callee,
                     offset: offset as u32,
