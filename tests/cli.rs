@@ -726,7 +726,7 @@ fn deep_recursion_under_max_wasm_stack_traps_cleanly() {
             "--invoke",
             "down",
             "tests/data/recurse.wat",
-            "5000",
+            "20000",
         ])
     };
     let (code, stderr) = down("65536");

@@ -1,7 +1,8 @@
 //! Inlining of small leaf functions (`Config::compiler_inlining`, on by default): inlined
 //! calls compute what the calls did (early returns, branches to the body, several results,
 //! locals that start at zero on every call), traps inside an inlined body report the same
-//! backtrace as the call would have, and only what may be inlined is.
+//! backtrace as the call would have, a small recursive function unrolls one level, and only
+//! what may be inlined is.
 
 use runtime::*;
 
@@ -33,10 +34,16 @@ fn trap(inlining: bool, wat: &str, name: &str, arg: i32) -> Trap {
 
 /// Whether the translated CLIF of `wat`'s function `index` calls another wasm function.
 fn calls(engine: &Engine, wat: &str, index: u32) -> bool {
+    call_count(engine, wat, index) > 0
+}
+
+/// How many calls of wasm functions the translated CLIF of `wat`'s function `index` makes.
+fn call_count(engine: &Engine, wat: &str, index: u32) -> usize {
     let funcs = Module::clif(engine, wat, ClifStage::Translated).unwrap();
     let (_, text) = funcs.iter().find(|(i, _)| *i == index).unwrap();
     text.lines()
-        .any(|l| l.contains(" = call fn") || l.trim_start().starts_with("call fn"))
+        .filter(|l| l.contains(" = call fn") || l.trim_start().starts_with("call fn"))
+        .count()
 }
 
 const ARITH: &str = r#"(module
@@ -144,7 +151,7 @@ fn only_small_leaves_are_inlined_and_never_with_fuel_or_epochs() {
     let on = engine(true, |_| {});
     assert!(calls(&on, &wat, 3), "a 120-operator body is not inlined");
     assert!(!calls(&on, &wat, 2), "the leaf is inlined into its caller");
-    assert!(calls(&on, &wat, 4), "a function that calls is not inlined");
+    assert!(calls(&on, &wat, 4), "a function that calls another is not inlined");
     let fuel = engine(true, |c| {
         c.consume_fuel(true);
     });
@@ -159,4 +166,44 @@ fn only_small_leaves_are_inlined_and_never_with_fuel_or_epochs() {
         calls(&epochs, &wat, 2),
         "epochs are checked per call: no inlining"
     );
+}
+
+const RECURSIVE: &str = r#"(module
+  (func $fib (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  ;; Traps at the bottom of the recursion, `n + 1` frames down.
+  (func $down (param i32) (result i32)
+    (if (i32.eqz (local.get 0)) (then (unreachable)))
+    (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1)))))
+  (func (export "fib") (param i32) (result i32) (call $fib (local.get 0)))
+  (func (export "down") (param i32) (result i32) (call $down (local.get 0))))"#;
+
+#[test]
+fn a_small_recursive_function_unrolls_one_level_with_its_frames_kept() {
+    let (on, off) = (engine(true, |_| {}), engine(false, |_| {}));
+    assert_eq!(call_count(&off, RECURSIVE, 0), 2);
+    assert_eq!(
+        call_count(&on, RECURSIVE, 0),
+        4,
+        "each of fib's two calls is replaced by fib's body, which makes two"
+    );
+    for n in [0, 1, 2, 3, 10, 20] {
+        let args = [Val::I32(n)];
+        let a = run(&on, RECURSIVE, "fib", &args, 1).unwrap();
+        let b = run(&off, RECURSIVE, "fib", &args, 1).unwrap();
+        assert_eq!(a[0].i32(), b[0].i32(), "fib({n})");
+    }
+    for n in [0, 1, 2, 5] {
+        let (on, off) = (
+            trap(true, RECURSIVE, "down", n),
+            trap(false, RECURSIVE, "down", n),
+        );
+        assert_eq!(on.code(), TrapCode::UnreachableCodeReached);
+        assert_eq!(on.backtrace(), off.backtrace(), "down({n})");
+        let downs = on.backtrace().iter().filter(|f| f.func_index == 1).count();
+        assert_eq!(downs, n as usize + 1, "down({n}): {:?}", on.backtrace());
+    }
 }
