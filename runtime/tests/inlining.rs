@@ -151,7 +151,10 @@ fn only_small_leaves_are_inlined_and_never_with_fuel_or_epochs() {
     let on = engine(true, |_| {});
     assert!(calls(&on, &wat, 3), "a 120-operator body is not inlined");
     assert!(!calls(&on, &wat, 2), "the leaf is inlined into its caller");
-    assert!(calls(&on, &wat, 4), "a function that calls another is not inlined");
+    assert!(
+        calls(&on, &wat, 4),
+        "a function that calls another is not inlined"
+    );
     let fuel = engine(true, |c| {
         c.consume_fuel(true);
     });

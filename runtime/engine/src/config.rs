@@ -27,7 +27,7 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     /// Compiled code checks the store's epoch deadline (see [`Config::epoch_interruption`]).
     pub(crate) epoch_interruption: bool,
-    /// Inline small leaf functions at their call sites (see [`Config::compiler_inlining`]).
+    /// Inline small leaf and self-recursive functions at their call sites (see [`Config::compiler_inlining`]).
     pub(crate) compiler_inlining: bool,
     /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
     pub(crate) max_wasm_stack: usize,
@@ -256,7 +256,8 @@ impl Config {
         self
     }
     /// Inlines calls of small leaf functions of the same module (at most 64 operators, none
-    /// of which calls, throws or reaches the runtime) where they are called directly, as
+    /// of which calls, throws or reaches the runtime; a self-recursive one unrolls one level
+    /// into itself) where they are called directly, as
     /// Wasmtime's option of this name; backtraces still show the inlined frames. Off while
     /// fuel or epochs are on. Default: on (Wasmtime's is off).
     pub fn compiler_inlining(&mut self, enable: bool) -> &mut Config {

@@ -217,7 +217,7 @@ pub(crate) const CODEGEN: Group = Group {
         not_yet("cache-config", T, "A Wasmtime cache configuration file (use `cache-dir`)."),
         not_yet("parallel-compilation", F, "Compile functions in parallel (always on here)."),
         not_yet("native-unwind-info", F, "Native unwind information in compiled code."),
-        run("inlining", F, "Inline small leaf functions where they are called (default: yes; Wasmtime's is no)."),
+        run("inlining", F, "Inline small leaf and self-recursive functions where they are called (default: yes; Wasmtime's is no)."),
         not_yet("metadata-for-internal-asserts", F, "Trap metadata for wasm internal assertions."),
         not_yet("metadata-for-gc-heap-corruption", F, "Trap metadata for GC heap corruption."),
         not_yet("cranelift-*", T, "A Cranelift setting (`cranelift-<KEY>=VAL`)."),
