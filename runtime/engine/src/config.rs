@@ -27,7 +27,8 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     /// Compiled code checks the store's epoch deadline (see [`Config::epoch_interruption`]).
     pub(crate) epoch_interruption: bool,
-    /// Inline small leaf and self-recursive functions at their call sites (see [`Config::compiler_inlining`]).
+    /// Inline small leaf and self-recursive functions at their call sites
+    /// (see [`Config::compiler_inlining`]).
     pub(crate) compiler_inlining: bool,
     /// Bytes of stack wasm may use below its outermost entry (see [`Config::max_wasm_stack`]).
     pub(crate) max_wasm_stack: usize,
@@ -255,11 +256,11 @@ impl Config {
         self.epoch_interruption = enable;
         self
     }
-    /// Inlines calls of small leaf functions of the same module (at most 64 operators, none
-    /// of which calls, throws or reaches the runtime; a self-recursive one unrolls one level
-    /// into itself) where they are called directly, as
-    /// Wasmtime's option of this name; backtraces still show the inlined frames. Off while
-    /// fuel or epochs are on. Default: on (Wasmtime's is off).
+    /// Inlines small functions of the same module where they are called directly, as
+    /// Wasmtime's option of this name: at most 64 operators, none of which throws, reaches
+    /// the runtime or calls a function other than itself (a self-recursive one unrolls one
+    /// level into itself). Backtraces still show the inlined frames. Off while fuel or epochs
+    /// are on. Default: on (Wasmtime's is off).
     pub fn compiler_inlining(&mut self, enable: bool) -> &mut Config {
         self.compiler_inlining = enable;
         self
